@@ -1,0 +1,9 @@
+# SPDX-License-Identifier: MIT
+# platform/: the platform interface core and shared services (logging).
+CORE_SRCS += platform/log.c
+PUBLIC_HEADERS += include/pvkit/log.h include/pvkit/arch.h
+
+UNIT_TESTS += test-log
+CORE_UNIT_TESTS += test-log
+test-log_SRCS := tests/unit/platform/test_log.c tests/harness/cunit.c
+test-log_LIBS := -lcunit

@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: MIT
+# Helpers for shell integration tests. Source it, call pv_ok / pv_fail /
+# pv_check / pv_skip for each assertion, and pv_done at the end: it prints
+# the "PVTEST passed=N failed=M skipped=K" line and exits non-zero on failure.
+PV_PASSED=0 PV_FAILED=0 PV_SKIPPED=0
+PV_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+: "${PVKIT_BUILD:=$PV_TOP/build}"
+PV_BIN=$PVKIT_BUILD/bin
+
+pv_ok() { PV_PASSED=$((PV_PASSED + 1)); echo "ok - $*"; }
+pv_fail() { PV_FAILED=$((PV_FAILED + 1)); echo "not ok - $*"; }
+pv_skip() { PV_SKIPPED=$((PV_SKIPPED + 1)); echo "skip - $*"; }
+
+# pv_check "description" command...: passes when the command exits 0.
+pv_check() {
+	local desc=$1; shift
+	if "$@"; then pv_ok "$desc"; else pv_fail "$desc (exit $?: $*)"; fi
+}
+
+# pv_check_eq "description" expected actual
+pv_check_eq() {
+	if [ "$2" = "$3" ]; then pv_ok "$1"; else pv_fail "$1: expected '$2', got '$3'"; fi
+}
+
+# pv_wait_for SECONDS command...: polls until the command succeeds.
+pv_wait_for() {
+	local limit=$(( $1 * 10 )) i=0; shift
+	while ! "$@" 2>/dev/null; do
+		i=$((i + 1)); [ $i -ge $limit ] && return 1
+		sleep 0.1
+	done
+}
+
+pv_done() {
+	echo "PVTEST passed=$PV_PASSED failed=$PV_FAILED skipped=$PV_SKIPPED"
+	[ $PV_FAILED = 0 ]
+	exit
+}
