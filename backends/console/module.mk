@@ -1,0 +1,10 @@
+# SPDX-License-Identifier: MIT
+# backends/console/: the console ring datapath (shared with the frontend)
+# and pvkit-consoled.
+CORE_SRCS += backends/console/ring.c
+PUBLIC_HEADERS += include/pvkit/console.h
+
+UNIT_TESTS += test-console-ring
+CORE_UNIT_TESTS += test-console-ring
+test-console-ring_SRCS := tests/unit/backends/console/test_ring.c tests/harness/cunit.c
+test-console-ring_LIBS := -lcunit
