@@ -8,3 +8,11 @@ UNIT_TESTS += test-console-ring
 CORE_UNIT_TESTS += test-console-ring
 test-console-ring_SRCS := tests/unit/backends/console/test_ring.c tests/harness/cunit.c
 test-console-ring_LIBS := -lcunit
+
+UNIT_TESTS += test-console-buffer test-console-logfile
+test-console-buffer_SRCS := tests/unit/backends/console/test_buffer.c backends/console/buffer.c \
+	tests/harness/cunit.c
+test-console-buffer_LIBS := -lcunit
+test-console-logfile_SRCS := tests/unit/backends/console/test_logfile.c \
+	backends/console/logfile.c tests/harness/cunit.c
+test-console-logfile_LIBS := -lcunit
