@@ -19,6 +19,9 @@
 
 #include <stdint.h>
 
+/* A grant reference: an index into the granting domain's table. */
+typedef uint32_t pv_grant_ref_t;
+
 struct pv_grant_entry_v1 {
 	uint16_t flags;
 	uint16_t domid;
