@@ -84,4 +84,74 @@ int log_open(struct cons_log *l, const char *path, off_t cap, unsigned int keep,
 int log_write(struct cons_log *l, const void *buf, size_t n);
 void log_close(struct cons_log *l);
 
+/* ---- consoled.c: one guest console ------------------------------------------ */
+
+/* Tunables for every console, from the command line. */
+struct cons_cfg {
+	size_t staging_cap;     /* guest output not yet logged (bounded, drop oldest) */
+	size_t pty_cap;         /* output not yet read from the pty (bounded, drop oldest) */
+	uint64_t rate;          /* bytes per second logged and shown; 0: unlimited */
+	uint64_t burst;         /* token bucket depth */
+	off_t log_cap;          /* per-guest log size before rotation; 0: no cap */
+	unsigned int log_keep;  /* rotated log files kept */
+	int log_timestamps;
+	int log_off;            /* no guest logs */
+};
+
+/*
+ * One guest console. Output: ring out[] -> staging (always drained, so the
+ * guest never waits on us) -> token bucket -> log file and pty queue ->
+ * pty master. Input: pty master -> ring in[] (stop reading the pty while
+ * in[] is full: back-pressure, nothing dropped).
+ */
+struct console {
+	int domid;
+	char prefix[32];          /* "console-<domid>" for log lines */
+	void *page;               /* the mapped console page, NULL while not connected */
+	struct pv_cons_ring out, in;
+	int master_fd;            /* pty master, non-blocking */
+	int slave_fd;             /* kept open so the master never sees a hangup */
+	char pty_path[64];        /* /dev/pts/N */
+	char *link;               /* stable symlink to pty_path, may be NULL */
+	struct cons_fifo staging;
+	struct cons_fifo pty_q;
+	uint64_t pty_written;     /* bytes written to the master since the last discard */
+	struct cons_log log;
+	struct cons_bucket bucket;
+	int input_full;           /* in[] was full: master not being read */
+	int broken;               /* protocol error: disconnected until reconnect */
+	/* Called after we move ring indices; the binding notifies the guest. */
+	void (*notify)(struct console *c);
+	void *binding;            /* the xenbus/platform state (xenbus.c) */
+	struct console *next;
+};
+
+/*
+ * Create console @domid: a pty (raw, non-blocking master), the symlink
+ * @link (may be NULL), the log @log_path (may be NULL). Returns 0 or -errno.
+ */
+int console_create(struct console **out, int domid, const char *link, const char *log_path,
+		   const struct cons_cfg *cfg);
+/* Flush what is buffered to the log, remove the symlink, free everything. */
+void console_destroy(struct console *c);
+/* Connect the mapped console page @page (NULL disconnects). */
+void console_set_page(struct console *c, void *page);
+/*
+ * The guest notified us: drain out[] into staging, move pending input into
+ * in[]. Returns 0, or -EPROTO when the guest's indices are hostile (the
+ * console is then marked broken and disconnected; the caller unmaps).
+ */
+int console_ring_event(struct console *c);
+/* The pty master is readable: move input into in[]. 0 or -EPROTO. */
+int console_pty_input(struct console *c);
+/*
+ * Move staging -> log + pty queue as the bucket allows, then the pty queue
+ * -> master until it would block. Returns a mask of CONS_WANT_*.
+ */
+#define CONS_WANT_WRITE 1 /* pty queue not empty: poll the master for POLLOUT */
+#define CONS_WANT_TIMER 2 /* throttled: call again after bucket_wait_ns() */
+int console_pump(struct console *c, uint64_t now_ns);
+/* Pump until staging is empty, ignoring the rate (shutdown: keep what was read). */
+void console_flush_log(struct console *c);
+
 #endif

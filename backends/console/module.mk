@@ -16,3 +16,8 @@ test-console-buffer_LIBS := -lcunit
 test-console-logfile_SRCS := tests/unit/backends/console/test_logfile.c \
 	backends/console/logfile.c tests/harness/cunit.c
 test-console-logfile_LIBS := -lcunit
+
+UNIT_TESTS += test-consoled
+test-consoled_SRCS := tests/unit/backends/console/test_consoled.c backends/console/consoled.c \
+	backends/console/buffer.c backends/console/logfile.c tests/harness/cunit.c
+test-consoled_LIBS := -lcunit
