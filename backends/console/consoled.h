@@ -154,4 +154,48 @@ int console_pump(struct console *c, uint64_t now_ns);
 /* Pump until staging is empty, ignoring the rate (shutdown: keep what was read). */
 void console_flush_log(struct console *c);
 
+/* ---- the daemon (main.c) and its xenstore/platform side (xenbus.c) ---------- */
+
+struct xs_handle;
+
+struct consoled {
+	const char *rundir;
+	const char *linkdir;      /* <rundir>/console: one symlink per guest console */
+	const char *logdir;       /* guest logs: <logdir>/dom<N>.log */
+	struct cons_cfg cfg;
+	struct pv_platform *plat;
+	struct pv_evtchn *evtchn; /* one handle for every console's port */
+	struct xs_handle *xs;
+	int epfd;
+	int timerfd;              /* armed while some console is rate limited */
+	struct console *consoles;
+};
+
+/* Per-console binding to its guest: the mapped page and the event channel. */
+struct cons_binding {
+	struct consoled *d;
+	pv_grant_ref_t ref;
+	pv_evtchn_port_t remote_port;
+	int local_port;           /* -1 while not bound */
+	int peer_gone;            /* notify said the guest closed its end */
+	uint32_t ep_events;       /* what the master fd is registered for */
+	int registered;
+};
+
+/* xenbus.c */
+int xb_open(struct consoled *d);
+void xb_close(struct consoled *d);
+int xb_fd(struct consoled *d);
+/* Look at every domain in xenstore: new ones are watched, gone ones destroyed. */
+void xb_scan(struct consoled *d);
+/* The xenstore fd is readable: handle every queued watch event. */
+void xb_handle_watches(struct consoled *d);
+/* An event on @port: drive its console; a hostile guest is disconnected. */
+void xb_handle_port(struct consoled *d, int port);
+/* Unmap and unbind @c (it stays, with its pty and log, until its domain goes). */
+void xb_disconnect(struct consoled *d, struct console *c);
+
+/* main.c: re-register @c's master fd for what it needs now, arm the timer. */
+void consoled_update(struct consoled *d, struct console *c, int want);
+
 #endif

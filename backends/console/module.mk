@@ -21,3 +21,12 @@ UNIT_TESTS += test-consoled
 test-consoled_SRCS := tests/unit/backends/console/test_consoled.c backends/console/consoled.c \
 	backends/console/buffer.c backends/console/logfile.c tests/harness/cunit.c
 test-consoled_LIBS := -lcunit
+
+# pvkit-consoled links the platform: built once platform/platform.c is on main.
+ifneq ($(wildcard platform/platform.c),)
+PROGRAMS += pvkit-consoled
+pvkit-consoled_DIR := sbin
+pvkit-consoled_SRCS := backends/console/main.c backends/console/xenbus.c \
+	backends/console/consoled.c backends/console/buffer.c backends/console/logfile.c
+pvkit-consoled_PKGS := xenstore
+endif

@@ -7,7 +7,10 @@
 #include <string.h>
 
 #include "pvkit/console.h"
-#include "page.h"
+#include "pvkit/proto/console.h"
+
+_Static_assert(PV_CONS_IN_SIZE == PV_XENCONS_IN_SIZE, "in[] size matches the wire ABI");
+_Static_assert(PV_CONS_OUT_SIZE == PV_XENCONS_OUT_SIZE, "out[] size matches the wire ABI");
 
 static void ring_setup(struct pv_cons_ring *r, volatile uint8_t *buf, uint32_t size,
 		       volatile uint32_t *own_p, volatile uint32_t *peer_p, int reader)
@@ -23,7 +26,7 @@ static void ring_setup(struct pv_cons_ring *r, volatile uint8_t *buf, uint32_t s
 
 void pv_cons_ring_init_back(struct pv_cons_ring *out, struct pv_cons_ring *in, void *page)
 {
-	struct cons_page *pg = page;
+	struct pv_xencons_interface *pg = page;
 
 	ring_setup(out, pg->out, sizeof(pg->out), &pg->out_cons, &pg->out_prod, 1);
 	ring_setup(in, pg->in, sizeof(pg->in), &pg->in_prod, &pg->in_cons, 0);
@@ -31,7 +34,7 @@ void pv_cons_ring_init_back(struct pv_cons_ring *out, struct pv_cons_ring *in, v
 
 void pv_cons_ring_init_front(struct pv_cons_ring *out, struct pv_cons_ring *in, void *page)
 {
-	struct cons_page *pg = page;
+	struct pv_xencons_interface *pg = page;
 
 	ring_setup(out, pg->out, sizeof(pg->out), &pg->out_prod, &pg->out_cons, 0);
 	ring_setup(in, pg->in, sizeof(pg->in), &pg->in_cons, &pg->in_prod, 1);

@@ -41,8 +41,8 @@ struct pv_cons_ring {
 	int reader;                 /* 1: we consume (own = cons), 0: we produce */
 };
 
-#define PV_CONS_IN_SIZE  1024u
-#define PV_CONS_OUT_SIZE 2048u
+#define PV_CONS_IN_SIZE  1024u /* = PV_XENCONS_IN_SIZE (proto/console.h) */
+#define PV_CONS_OUT_SIZE 2048u /* = PV_XENCONS_OUT_SIZE */
 
 /*
  * Set up the host's (backend's) view of @page: @out reads out[], @in writes

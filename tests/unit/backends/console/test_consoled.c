@@ -11,12 +11,12 @@
 #include <unistd.h>
 
 #include "../../../../backends/console/consoled.h"
-#include "../../../../backends/console/page.h"
+#include "pvkit/proto/console.h"
 #include "../../../harness/cunit.h"
 
 static char dir[] = "/tmp/pvkit-consoled-XXXXXX";
 static char link_path[256], log_path[256];
-static struct cons_page *page;
+static struct pv_xencons_interface *page;
 static struct pv_cons_ring g_out, g_in; /* the guest's view */
 static int notified;
 

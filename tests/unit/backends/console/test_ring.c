@@ -11,10 +11,10 @@
 #include <unistd.h>
 
 #include "pvkit/console.h"
-#include "../../../../backends/console/page.h"
+#include "pvkit/proto/console.h"
 #include "../../../harness/cunit.h"
 
-static struct cons_page *page;
+static struct pv_xencons_interface *page;
 static struct pv_cons_ring b_out, b_in, f_out, f_in;
 
 static void fresh(void)
@@ -148,7 +148,7 @@ static void test_wrong_direction(void)
 static void test_two_processes(void)
 {
 	int fd = memfd_create("cons-test", 0);
-	struct cons_page *shared;
+	struct pv_xencons_interface *shared;
 	struct pv_cons_ring out, in;
 	size_t total = 1u << 20, got = 0;
 	int bad = 0, status = 0;
