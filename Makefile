@@ -9,6 +9,9 @@
 #   make V=1        show the full commands
 #   make B=dir      put objects and binaries in another build folder
 
+# Fragments may define targets of their own (check-xen); keep `make` = all.
+.DEFAULT_GOAL := all
+
 B ?= build
 PREFIX ?= /usr/local
 DESTDIR ?=

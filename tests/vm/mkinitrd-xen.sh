@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Builds the Xen test VM's initramfs: busybox, Xen's C xenstored and
+# xenstore-utils, the Xen kernel modules, pvkit's programs and the in-VM tests.
+#
+#   mkinitrd-xen.sh ROOT BUILD OUT.cpio.gz
+#     ROOT   the unpacked Debian packages (fetch-debs.sh)
+#     BUILD  pvkit's build folder ($PVKIT_BUILD): bin/* go to /pvkit/bin
+# Shared libraries come from ROOT when it has them, else from the host (libc,
+# libgcc_s: the binaries were built against the host's), as ldd resolves them.
+set -eu
+root=$1 build=$2 out=$3
+here=$(cd "$(dirname "$0")" && pwd)
+kver=$(ls "$root/lib/modules" | head -n 1)
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+libdir=$stage/lib/x86_64-linux-gnu
+mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,var/run,var/lib/xenstored,etc} \
+	"$stage/lib/modules" "$stage/lib64" "$libdir" "$stage/pvkit/bin" "$stage/pvkit/xen.d"
+
+# copy_elf FILE DEST: the file and every shared library ldd finds for it.
+copy_elf() {
+	install -m 755 "$1" "$2"
+	LD_LIBRARY_PATH=$root/usr/lib/x86_64-linux-gnu ldd "$1" 2>/dev/null |
+		sed -n 's/.*=> \(\/[^ ]*\).*/\1/p' | while read -r lib; do
+			local base; base=$(basename "$lib")
+			[ -e "$libdir/$base" ] || cp -L "$lib" "$libdir/$base"
+		done
+}
+
+cp "$root/bin/busybox" "$stage/bin/busybox"
+cp -L /lib64/ld-linux-x86-64.so.2 "$stage/lib64/"
+# libgcc_s: pthread_cancel in libxenstore's watch thread unwinds with it.
+cp -L /lib/x86_64-linux-gnu/libgcc_s.so.1 "$libdir/"
+copy_elf "$root/usr/lib/xen-4.17/bin/xenstored" "$stage/usr/sbin/xenstored"
+# xenstore-utils is one binary that dispatches on its name.
+copy_elf "$root/usr/bin/xenstore" "$stage/usr/bin/xenstore"
+for t in ls read write list rm exists watch chmod; do
+	ln -s xenstore "$stage/usr/bin/xenstore-$t"
+done
+for m in xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc xen-blkfront xen-blkback; do
+	f=$(find "$root/lib/modules/$kver" -name "$m.ko" | head -n 1)
+	[ -n "$f" ] && cp "$f" "$stage/lib/modules/"
+done
+for f in "$build"/bin/*; do
+	[ -f "$f" ] && [ -x "$f" ] && copy_elf "$f" "$stage/pvkit/bin/$(basename "$f")"
+done
+install -m 755 "$here/xen-init" "$stage/init"
+install -m 644 "$here/xen-vmlib.sh" "$stage/pvkit/xen-vmlib.sh"
+install -m 644 "$here"/xen.d/*.sh "$stage/pvkit/xen.d/"
+echo "root:x:0:0:root:/:/bin/sh" > "$stage/etc/passwd"
+(cd "$stage" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out"
