@@ -245,7 +245,7 @@ struct pv_blkif_indirect_page {
 _Static_assert(sizeof(struct pv_blkif_request_segment) == 8, "blkif segment is 8 bytes");
 _Static_assert(sizeof(struct pv_blkif_indirect_page) == 4096, "indirect page is one page");
 _Static_assert(sizeof(struct pv_blkif_request_discard) <= sizeof(struct pv_blkif_request),
-	       "discard fits a slot");
+               "discard fits a slot");
 _Static_assert(sizeof(struct pv_blkif_request_indirect) == 64, "indirect request is 64 bytes");
 _Static_assert(offsetof(struct pv_blkif_response, status) == 10, "blkif status at 10");
 
@@ -383,7 +383,7 @@ _Static_assert(offsetof(struct pv_blkif_x86_32_request, seg) == 20, "x86_32 seg"
 _Static_assert(sizeof(struct pv_blkif_x86_32_request_discard) == 28, "x86_32 discard");
 _Static_assert(sizeof(struct pv_blkif_x86_32_request_indirect) == 64, "x86_32 indirect");
 _Static_assert(offsetof(struct pv_blkif_x86_32_request_indirect, indirect_grefs) == 24,
-	       "x86_32 indirect grefs");
+               "x86_32 indirect grefs");
 _Static_assert(sizeof(struct pv_blkif_x86_32_request_other) == 12, "x86_32 other");
 _Static_assert(sizeof(struct pv_blkif_x86_32_response) == 12, "x86_32 response");
 _Static_assert(_Alignof(struct pv_blkif_x86_32_request) == 4, "x86_32 alignment");
@@ -392,7 +392,7 @@ _Static_assert(offsetof(struct pv_blkif_x86_64_request, seg) == 24, "x86_64 seg"
 _Static_assert(sizeof(struct pv_blkif_x86_64_request_discard) == 32, "x86_64 discard");
 _Static_assert(sizeof(struct pv_blkif_x86_64_request_indirect) == 64, "x86_64 indirect");
 _Static_assert(offsetof(struct pv_blkif_x86_64_request_indirect, indirect_grefs) == 28,
-	       "x86_64 indirect grefs");
+               "x86_64 indirect grefs");
 _Static_assert(sizeof(struct pv_blkif_x86_64_request_other) == 16, "x86_64 other");
 _Static_assert(sizeof(struct pv_blkif_x86_64_response) == 16, "x86_64 response");
 _Static_assert(_Alignof(struct pv_blkif_x86_64_request) == 8, "x86_64 alignment");

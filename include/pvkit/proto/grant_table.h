@@ -73,5 +73,6 @@ struct pv_grant_entry_v1 {
 #define PV_GNTST_bad_copy_arg     (-10)
 #define PV_GNTST_address_too_big  (-11)
 #define PV_GNTST_eagain           (-12)
+#define PV_GNTST_no_space         (-13)
 
 #endif

@@ -77,8 +77,8 @@ enum pv_xenbus_state {
 static inline const char *pv_xenbus_state_name(int state)
 {
 	static const char *const names[PV_XENBUS_STATE_COUNT] = {
-		"Unknown",   "Initialising", "InitWait",      "Initialised", "Connected",
-		"Closing",   "Closed",       "Reconfiguring", "Reconfigured",
+	    "Unknown", "Initialising", "InitWait",      "Initialised",  "Connected",
+	    "Closing", "Closed",       "Reconfiguring", "Reconfigured",
 	};
 
 	if (state < 0 || state >= PV_XENBUS_STATE_COUNT)
