@@ -7,3 +7,8 @@ UNIT_TESTS += test-ring
 CORE_UNIT_TESTS += test-ring
 test-ring_SRCS := tests/unit/ring/test_ring.c tests/harness/cunit.c
 test-ring_LIBS := -lcunit
+
+# Two processes over a memfd ring: >= 10 million requests, none lost, duplicated or reordered.
+TEST_PROGRAMS += ring-stress
+ring-stress_SRCS := tests/integration/ring-stress.c tests/harness/ringpair.c
+INTEGRATION_TESTS += $(B)/bin/ring-stress
