@@ -74,4 +74,75 @@ ssize_t pv_cons_ring_read(struct pv_cons_ring *r, void *dst, size_t len);
  */
 ssize_t pv_cons_ring_write(struct pv_cons_ring *r, const void *src, size_t len);
 
+/*
+ * ---- the guest console frontend (frontends/console/) ----------------------
+ *
+ * Runs inside a guest (a domain's runtime). It owns a pty pair, runs the
+ * guest's init command on the pty's slave as its controlling terminal
+ * (setsid + TIOCSCTTY: job control, Ctrl-C, window size work), shares one
+ * console page with the backend, allocates an event channel, and writes
+ * /local/domain/<self>/console/{ring-ref,port}. Bytes move both ways in
+ * order; nothing is dropped: a full ring stops the frontend reading the
+ * pty, so the guest's writers block like on any slow terminal.
+ *
+ * Xenstore: the toolstack must have created /local/domain/<self>/console/
+ * writable by the guest. The frontend rewrites "port" when the backend
+ * closed its end (e.g. pvkit-consoled restarted), so the backend rebinds.
+ */
+struct pv_platform;
+struct pv_consfront;
+
+struct pv_consfront_opts {
+	struct pv_platform *platform; /* the guest's platform connection (required) */
+	uint16_t backend;             /* backend domain (default 0) */
+	char *const *argv;            /* init command, argv[0] searched in PATH; NULL: /bin/sh */
+	unsigned short rows, cols;    /* initial window size (0: 24 x 80) */
+	unsigned int drain_ms;        /* after init exits, wait this long for the backend
+				       * to take the remaining output (0: 2000) */
+};
+
+/*
+ * Start the console: pty, init command, page, event channel, xenstore
+ * nodes. Connects to xenstore with xs_open(0) (XENSTORED_PATH must name the
+ * guest's socket, <rundir>/dom/<N>/xenstored.sock). Returns 0 and *@out,
+ * or -errno. The caller's signal mask is not inherited by init.
+ */
+int pv_consfront_start(struct pv_consfront **out, const struct pv_consfront_opts *opts);
+/* An fd to poll for POLLIN: pv_consfront_step() has work. */
+int pv_consfront_fd(struct pv_consfront *f);
+/* The init command's pid. */
+pid_t pv_consfront_pid(struct pv_consfront *f);
+/*
+ * Move bytes both ways, waiting up to @timeout_ms (-1: forever) for work.
+ * Returns 1 while the console runs, 0 once init has exited and its output
+ * was taken by the backend (or drain_ms passed), -errno on a fatal error
+ * (-EPROTO: the backend's indices are hostile).
+ */
+int pv_consfront_step(struct pv_consfront *f, int timeout_ms);
+/* pv_consfront_step() until it returns <= 0; returns init's wait status or -errno. */
+int pv_consfront_run(struct pv_consfront *f);
+/* Hang up init if still running, release the page and the channel, free @f. */
+void pv_consfront_stop(struct pv_consfront *f);
+
+/*
+ * ---- attach (pvkit console) -------------------------------------------------
+ *
+ * Attach the caller's terminal (stdin/stdout) to the console pty at
+ * @pty_path (the symlink <rundir>/console/<domid>.pty is fine): raw mode,
+ * bytes both ways, until @escape_char (0: Ctrl-], 0x1d) is typed or the
+ * pty goes away; the terminal's settings are restored on every exit path.
+ * A second attach to the same console is refused with -EBUSY (an flock on
+ * the pty, released when the first client exits, even by SIGKILL).
+ * Returns 0 after a detach, -errno on failure.
+ */
+#define PV_CONSOLE_ESCAPE 0x1d
+int pv_console_attach(const char *pty_path, int escape_char);
+
+/*
+ * Print a console log (`pvkit console --log`): the rotated files
+ * @log_path.N .. @log_path.1, oldest first, then @log_path, to @out_fd.
+ * Returns 0 or -errno.
+ */
+int pv_console_print_log(const char *log_path, int out_fd);
+
 #endif

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The guest console frontend's xenstore and platform side: share the
+ * console page, allocate the event channel, publish ring-ref and port, and
+ * publish a fresh port when the backend closed the old one.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <xenstore.h>
+
+#include "pvkit/log.h"
+#include "consfront.h"
+
+static int publish(struct pv_consfront *f, const char *key, unsigned int val)
+{
+	char path[96], buf[16];
+
+	snprintf(path, sizeof(path), "/local/domain/%u/console/%s", f->self, key);
+	snprintf(buf, sizeof(buf), "%u", val);
+	if (!xs_write(f->xs, XBT_NULL, path, buf, strlen(buf))) {
+		int rc = -errno;
+
+		pv_err_errno(rc, "console: cannot write %s", path);
+		return rc;
+	}
+	return 0;
+}
+
+static int new_port(struct pv_consfront *f)
+{
+	int port = pv_evtchn_alloc_unbound(f->evtchn, f->backend);
+
+	if (port < 0) {
+		pv_err_errno(port, "console: cannot allocate an event channel for domain %u",
+			     f->backend);
+		return port;
+	}
+	f->port = port;
+	return publish(f, "port", (unsigned int)port);
+}
+
+int consfront_connect(struct pv_consfront *f)
+{
+	int rc;
+
+	f->xs = xs_open(0);
+	if (!f->xs) {
+		rc = -errno;
+		pv_err_errno(rc, "console: cannot connect to xenstore");
+		return rc;
+	}
+	rc = pv_evtchn_open(f->plat, &f->evtchn);
+	if (rc < 0) {
+		pv_err_errno(rc, "console: cannot open an event-channel handle");
+		return rc;
+	}
+	f->page = pv_gnt_share_pages(f->plat, f->backend, 1, &f->ref, 1);
+	if (!f->page) {
+		rc = -errno;
+		pv_err_errno(rc, "console: cannot share the console page with domain %u",
+			     f->backend);
+		return rc;
+	}
+	pv_cons_ring_init_front(&f->out, &f->in, f->page);
+	/* ring-ref first: the backend connects once both are there. */
+	rc = publish(f, "ring-ref", f->ref);
+	if (rc == 0)
+		rc = new_port(f);
+	return rc;
+}
+
+int consfront_reconnect(struct pv_consfront *f)
+{
+	pv_info("console: backend closed its end; publishing a new event channel");
+	if (f->port >= 0)
+		pv_evtchn_unbind(f->evtchn, (pv_evtchn_port_t)f->port);
+	f->port = -1;
+	return new_port(f);
+}
+
+void consfront_notify(struct pv_consfront *f)
+{
+	if (f->port < 0)
+		return;
+	if (pv_evtchn_notify(f->evtchn, (pv_evtchn_port_t)f->port) == -ENOTCONN)
+		consfront_reconnect(f);
+}
+
+void consfront_disconnect(struct pv_consfront *f)
+{
+	if (f->evtchn) {
+		if (f->port >= 0)
+			pv_evtchn_unbind(f->evtchn, (pv_evtchn_port_t)f->port);
+		pv_evtchn_close(f->evtchn);
+	}
+	f->evtchn = NULL;
+	f->port = -1;
+	/* The backend may still map it (XSA-396): then leave the page alone. */
+	if (f->page && pv_gnt_unshare(f->plat, f->page, 1) < 0)
+		pv_warn("console: backend still maps the console page; not freeing it");
+	f->page = NULL;
+	if (f->xs)
+		xs_close(f->xs);
+	f->xs = NULL;
+}
