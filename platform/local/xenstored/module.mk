@@ -1,0 +1,13 @@
+# SPDX-License-Identifier: MIT
+# platform/local/xenstored/: pvkit-xenstored, the local platform's xenstore daemon.
+XENSTORED_CORE := $(addprefix platform/local/xenstored/,store.c txn.c tree.c watch.c conn.c ops.c ops_admin.c domain.c)
+
+PROGRAMS += pvkit-xenstored
+pvkit-xenstored_SRCS := $(XENSTORED_CORE) platform/local/xenstored/main.c
+pvkit-xenstored_DIR := sbin
+INTEGRATION_TESTS += tests/integration/xenstored.sh
+
+PUBLIC_HEADERS += include/pvkit/proto/xs_wire.h
+ABI_TESTS += abi-xs-wire
+abi-xs-wire_SRCS := tests/abi/test_xs_wire_abi.c tests/harness/cunit.c
+abi-xs-wire_LIBS := -lcunit

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pvkit-xenstored: the daemon state shared by every request: the initial
+ * tree, the per-domain table, and forgetting a released domain (XSA-322).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xenstored.h"
+
+struct xsd_domain *xsd_domain_get(struct xsd *x, unsigned int dom)
+{
+	struct xsd_domain *d;
+
+	if (dom >= XSD_DOMID_LIMIT)
+		return NULL;
+	if (x->doms[dom])
+		return x->doms[dom];
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->listen_fd = -1;
+	d->pe.kind = XSD_POLL_LISTEN;
+	d->pe.dom = dom;
+	x->doms[dom] = d;
+	return d;
+}
+
+/* The tree xenstored starts with: /, /local, /local/domain, /local/domain/0, all "n0". */
+static int add_initial(struct xsd *x, const char *path)
+{
+	static const struct xsd_perm dom0_only = {.dom = 0, .mode = XSD_PERM_NONE};
+	struct xsd_view v = {.x = x};
+	struct xsd_node *n = xsd_node_new(path);
+	char parent[32];
+	int rc;
+
+	if (!n)
+		return -ENOMEM;
+	rc = xsd_node_set_value(n, "", 0);
+	if (rc == 0)
+		rc = xsd_node_set_perms(n, &dom0_only, 1);
+	if (rc == 0)
+		rc = xsd_view_create(&v, n);
+	if (rc < 0) {
+		xsd_node_free(n);
+		return rc;
+	}
+	if (xsd_path_parent(path, parent, sizeof(parent)) == 0)
+		rc = xsd_node_kid_add(xsd_view_edit(&v, parent), xsd_path_base(path));
+	return rc;
+}
+
+int xsd_init(struct xsd *x)
+{
+	static const char *const initial[] = {"/", "/local", "/local/domain", "/local/domain/0"};
+	struct xsd_domain *d0;
+	int rc;
+
+	x->epfd = -1;
+	x->rl = (struct pv_ratelimit)PV_RATELIMIT_INIT;
+	rc = xsd_store_init(&x->store);
+	if (rc < 0)
+		return rc;
+	d0 = xsd_domain_get(x, 0);
+	if (!d0)
+		return -ENOMEM;
+	d0->introduced = true;
+	for (size_t i = 0; i < sizeof(initial) / sizeof(initial[0]); i++) {
+		rc = add_initial(x, initial[i]);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+void xsd_fini(struct xsd *x)
+{
+	while (x->conns) {
+		xsd_conn_close(x, x->conns, NULL);
+		xsd_conn_reap(x);
+	}
+	xsd_store_free(&x->store);
+	for (unsigned int i = 0; i < XSD_DOMID_LIMIT; i++) {
+		free(x->doms[i]);
+		x->doms[i] = NULL;
+	}
+}
+
+struct forget_ctx {
+	struct xsd *x;
+	unsigned int dom;
+};
+
+/* Drop every mention of the dead domain from one node's permissions. */
+static void forget_in_node(struct xsd_node *n, void *arg)
+{
+	struct forget_ctx *fc = arg;
+	uint32_t kept = 1;
+	bool changed = false;
+
+	if (!n->nperms)
+		return;
+	if (n->perms[0].dom == fc->dom) {
+		n->perms[0].dom = 0;
+		changed = true;
+		xsd_domain_get(fc->x, 0)->nnodes++;
+	}
+	for (uint32_t i = 1; i < n->nperms; i++) {
+		if (n->perms[i].dom == fc->dom) {
+			changed = true;
+			continue;
+		}
+		n->perms[kept++] = n->perms[i];
+	}
+	n->nperms = kept;
+	if (changed)
+		n->gen = ++fc->x->gen; /* open transactions that saw it conflict */
+}
+
+/*
+ * XSA-322: a released domain's id can be handed out again. Nodes it owned
+ * pass to domain 0 and permission entries naming it are dropped, so a new
+ * domain with the same id inherits nothing of the old one.
+ */
+void xsd_forget_domain_perms(struct xsd *x, unsigned int dom)
+{
+	struct forget_ctx fc = {.x = x, .dom = dom};
+	struct xsd_domain *d = xsd_domain_get(x, dom);
+
+	if (dom == 0)
+		return;
+	xsd_store_each(&x->store, forget_in_node, &fc);
+	if (d)
+		d->nnodes = 0;
+}
