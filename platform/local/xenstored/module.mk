@@ -11,3 +11,11 @@ PUBLIC_HEADERS += include/pvkit/proto/xs_wire.h
 ABI_TESTS += abi-xs-wire
 abi-xs-wire_SRCS := tests/abi/test_xs_wire_abi.c tests/harness/cunit.c
 abi-xs-wire_LIBS := -lcunit
+
+TEST_PROGRAMS += xenstored-test-libxs xenstored-test-raw
+xenstored-test-libxs_SRCS := tests/integration/xenstored_libxs.c tests/harness/cunit.c
+xenstored-test-libxs_PKGS := xenstore
+xenstored-test-libxs_LIBS := -lcunit
+xenstored-test-raw_SRCS := tests/integration/xenstored_raw.c tests/harness/cunit.c
+xenstored-test-raw_LIBS := -lcunit
+INTEGRATION_TESTS += tests/integration/xenstored-libxs.sh
