@@ -12,3 +12,9 @@ test-ring_LIBS := -lcunit
 TEST_PROGRAMS += ring-stress
 ring-stress_SRCS := tests/integration/ring-stress.c tests/harness/ringpair.c
 INTEGRATION_TESTS += $(B)/bin/ring-stress
+
+# The same operations through pvkit and through Xen's io/ring.h macros agree.
+UNIT_TESTS += test-ring-xen
+CORE_UNIT_TESTS += test-ring-xen
+test-ring-xen_SRCS := tests/unit/ring/test_ring_xen.c tests/harness/cunit.c
+test-ring-xen_LIBS := -lcunit
