@@ -1,0 +1,15 @@
+# SPDX-License-Identifier: MIT
+# frontends/blk/: blkfront and its guest-facing NBD export.
+LIB_SRCS += frontends/blk/nbd-server.c frontends/blk/nbd-handshake.c
+PUBLIC_HEADERS += include/pvkit/nbd.h
+
+# A file served through the NBD export: the test seam and the --file benchmark.
+TEST_PROGRAMS += pvkit-nbd-file
+pvkit-nbd-file_SRCS := frontends/blk/pvkit-nbd-file.c frontends/blk/nbd-file.c
+
+# Checks stock clients cannot make: trim / zero / FUA, read-only refusals, hostile clients.
+TEST_PROGRAMS += pvkit-nbd-probe
+pvkit-nbd-probe_SRCS := tests/integration/nbd-probe.c tests/integration/nbd-hostile.c
+pvkit-nbd-probe_PKGS := libnbd
+
+INTEGRATION_TESTS += tests/integration/nbd.sh tests/integration/nbd-hostile.sh

@@ -1,0 +1,954 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * NBD export: the event loop (listener, connections, the device completion
+ * queue) and the transmission phase (request validation, replies).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "nbd.h"
+
+#define NBD_MAX_EVENTS 64
+#define NBD_MAX_IOV 64
+/* Socket reads per readiness event, so one busy client cannot starve others. */
+#define NBD_READS_PER_EVENT 16
+
+static void conn_process(struct nbd_conn *c);
+static int conn_flush(struct nbd_conn *c);
+
+/* ---- helpers ----------------------------------------------------------------- */
+
+static void eventfd_signal(int fd)
+{
+	uint64_t one = 1;
+	ssize_t n;
+
+	do
+		n = write(fd, &one, sizeof(one));
+	while (n < 0 && errno == EINTR);
+	/* EAGAIN: the counter is already non-zero, the loop will wake. */
+}
+
+static void eventfd_drain(int fd)
+{
+	uint64_t v;
+
+	while (read(fd, &v, sizeof(v)) < 0 && errno == EINTR)
+		;
+}
+
+static int epoll_add(int epfd, int fd, uint32_t events, void *tag)
+{
+	struct epoll_event ev = {.events = events, .data.ptr = tag};
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+/* Device status (0 or -errno) to an NBD error value. */
+static uint32_t nbd_errno(int status)
+{
+	switch (-status) {
+	case 0:
+		return 0;
+	case EPERM:
+	case EROFS:
+		return NBD_EPERM;
+	case ENOMEM:
+		return NBD_ENOMEM;
+	case EINVAL:
+		return NBD_EINVAL;
+	case ENOSPC:
+	case EDQUOT:
+	case EFBIG:
+		return NBD_ENOSPC;
+	case EOVERFLOW:
+		return NBD_EOVERFLOW;
+	case ENOTSUP:
+		return NBD_ENOTSUP;
+	case ESHUTDOWN:
+		return NBD_ESHUTDOWN;
+	default:
+		return NBD_EIO;
+	}
+}
+
+/* ---- output ------------------------------------------------------------------- */
+
+int nbd_out_append(struct nbd_conn *c, const void *data, size_t len)
+{
+	if (c->out_len + len > c->out_cap) {
+		uint32_t cap = c->out_cap ? c->out_cap : 4096;
+		uint8_t *p;
+
+		while (cap < c->out_len + len)
+			cap *= 2;
+		if (cap > (1u << 20))
+			return -ENOBUFS;
+		p = realloc(c->out, cap);
+		if (!p)
+			return -ENOMEM;
+		c->out = p;
+		c->out_cap = cap;
+	}
+	memcpy(c->out + c->out_len, data, len);
+	c->out_len += len;
+	return 0;
+}
+
+static void io_free(struct pv_nbd_io *io)
+{
+	if (io->buf)
+		io->conn->held -= io->len;
+	free(io->buf);
+	free(io);
+}
+
+static void mark_dirty(struct nbd_conn *c)
+{
+	if (c->dirty)
+		return;
+	c->dirty = true;
+	c->next_dirty = c->srv->dirty;
+	c->srv->dirty = c;
+}
+
+static void reply_queue(struct nbd_conn *c, struct pv_nbd_io *io)
+{
+	io->next = NULL;
+	if (c->rq_tail)
+		c->rq_tail->next = io;
+	else
+		c->rq_head = io;
+	c->rq_tail = io;
+	mark_dirty(c);
+}
+
+/* Build the reply for @io (NBD error @err) and queue it. */
+static void reply(struct nbd_conn *c, struct pv_nbd_io *io, uint32_t err)
+{
+	memset(io->hdr, 0, sizeof(io->hdr));
+	io->data_len = 0;
+	if (io->cmd == NBD_CMD_READ && c->structured) {
+		nbd_put32(io->hdr, NBD_MAGIC_STRUCT_REPLY);
+		nbd_put16(io->hdr + 4, NBD_REPLY_FLAG_DONE);
+		nbd_put64(io->hdr + 8, io->cookie);
+		if (err) {
+			/* NBD_REPLY_TYPE_ERROR: error, empty message. */
+			nbd_put16(io->hdr + 6, NBD_REPLY_TYPE_ERROR);
+			nbd_put32(io->hdr + 16, 6);
+			nbd_put32(io->hdr + 20, err);
+			io->hdr_len = 26;
+		} else {
+			nbd_put16(io->hdr + 6, NBD_REPLY_TYPE_OFFSET_DATA);
+			nbd_put32(io->hdr + 16, 8 + io->len);
+			nbd_put64(io->hdr + 20, io->offset);
+			io->hdr_len = 28;
+			io->data_len = io->len;
+		}
+	} else {
+		nbd_put32(io->hdr, NBD_MAGIC_SIMPLE_REPLY);
+		nbd_put32(io->hdr + 4, err);
+		nbd_put64(io->hdr + 8, io->cookie);
+		io->hdr_len = 16;
+		if (io->cmd == NBD_CMD_READ && !err)
+			io->data_len = io->len;
+	}
+	io->sent = 0;
+	reply_queue(c, io);
+}
+
+/* Handshake bytes first, then replies; returns 0 (sent or would block) or -errno. */
+static int send_handshake(struct nbd_conn *c)
+{
+	while (c->out_sent < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+		c->out_sent += n;
+	}
+	c->out_len = c->out_sent = 0;
+	return 0;
+}
+
+/* Gather the unsent parts of queued replies into @iov. */
+static int gather(struct nbd_conn *c, struct iovec *iov)
+{
+	int n = 0;
+
+	for (struct pv_nbd_io *io = c->rq_head; io && n + 2 <= NBD_MAX_IOV; io = io->next) {
+		uint64_t sent = io->sent;
+
+		if (sent < io->hdr_len) {
+			iov[n].iov_base = io->hdr + sent;
+			iov[n++].iov_len = io->hdr_len - sent;
+			sent = io->hdr_len;
+		}
+		if (io->data_len && sent < (uint64_t)io->hdr_len + io->data_len) {
+			iov[n].iov_base = (uint8_t *)io->buf + (sent - io->hdr_len);
+			iov[n++].iov_len = io->hdr_len + io->data_len - sent;
+		}
+	}
+	return n;
+}
+
+/* Account @n sent bytes to the queued replies, freeing the finished ones. */
+static void consume(struct nbd_conn *c, size_t n)
+{
+	while (c->rq_head) {
+		struct pv_nbd_io *io = c->rq_head;
+		uint64_t left = io->hdr_len + io->data_len - io->sent;
+
+		if (n < left) {
+			io->sent += n;
+			return;
+		}
+		n -= left;
+		c->rq_head = io->next;
+		if (!c->rq_head)
+			c->rq_tail = NULL;
+		io_free(io);
+	}
+}
+
+static int send_replies(struct nbd_conn *c)
+{
+	struct iovec iov[NBD_MAX_IOV];
+
+	while (c->rq_head) {
+		struct msghdr msg = {.msg_iov = iov, .msg_iovlen = gather(c, iov)};
+		ssize_t n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+		consume(c, n);
+	}
+	return 0;
+}
+
+static bool input_wanted(const struct nbd_conn *c)
+{
+	return c->state != NBD_ST_CLOSING && c->held < NBD_CONN_BUDGET && !c->srv->stopping;
+}
+
+/* Register the events the connection now waits for. */
+static void update_events(struct nbd_conn *c)
+{
+	uint32_t want = 0;
+
+	if (input_wanted(c))
+		want |= EPOLLIN;
+	if (c->out_len || c->rq_head)
+		want |= EPOLLOUT;
+	if (want != c->epoll_events && !c->eof) {
+		struct epoll_event ev = {.events = want, .data.ptr = c};
+
+		if (epoll_ctl(c->srv->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+			c->epoll_events = want;
+	}
+}
+
+/* Send what can be sent; close a finished or broken connection. */
+static int conn_flush(struct nbd_conn *c)
+{
+	bool was_paused = c->held >= NBD_CONN_BUDGET;
+	int rc = send_handshake(c);
+
+	if (rc == 0 && c->out_len == 0)
+		rc = send_replies(c);
+	if (rc < 0) {
+		pv_dev_debug(c->name, "send failed: %s", strerror(-rc));
+		nbd_conn_close(c);
+		return rc;
+	}
+	if (c->state == NBD_ST_CLOSING && !c->inflight &&
+	    ((!c->out_len && !c->rq_head) || c->eof)) {
+		nbd_conn_close(c);
+		return 0;
+	}
+	if (was_paused && c->held < NBD_CONN_BUDGET)
+		conn_process(c); /* input may wait in the buffer, with no new event */
+	else
+		update_events(c);
+	return 0;
+}
+
+/* ---- transmission: requests --------------------------------------------------- */
+
+static void submit(struct nbd_conn *c, struct pv_nbd_io *io)
+{
+	static const enum pv_nbd_op ops[] = {
+		[NBD_CMD_READ] = PV_NBD_OP_READ,
+		[NBD_CMD_WRITE] = PV_NBD_OP_WRITE,
+		[NBD_CMD_FLUSH] = PV_NBD_OP_FLUSH,
+		[NBD_CMD_TRIM] = PV_NBD_OP_TRIM,
+		[NBD_CMD_WRITE_ZEROES] = PV_NBD_OP_WRITE_ZEROES,
+	};
+	struct pv_nbd_server *srv = c->srv;
+	uint32_t flags = 0;
+
+	if (io->flags & NBD_CMD_FLAG_FUA) {
+		if (srv->info.flags & PV_NBD_DEV_FUA)
+			flags |= PV_NBD_F_FUA;
+		else
+			io->flush_after = true;
+	}
+	if (io->flags & NBD_CMD_FLAG_NO_HOLE)
+		flags |= PV_NBD_F_NO_HOLE;
+	c->inflight++;
+	srv->inflight++;
+	srv->submitted = true;
+	srv->ops->submit(srv->opaque, io, ops[io->cmd], io->offset, io->len, io->buf, flags);
+}
+
+/* Command flags each command accepts. */
+static uint16_t allowed_flags(const struct nbd_conn *c, uint16_t cmd)
+{
+	switch (cmd) {
+	case NBD_CMD_READ:
+		return c->structured ? NBD_CMD_FLAG_DF : 0;
+	case NBD_CMD_WRITE:
+	case NBD_CMD_TRIM:
+		return NBD_CMD_FLAG_FUA;
+	case NBD_CMD_WRITE_ZEROES:
+		return NBD_CMD_FLAG_FUA | NBD_CMD_FLAG_NO_HOLE;
+	default:
+		return 0;
+	}
+}
+
+static uint32_t dev_flag_for(uint16_t cmd)
+{
+	switch (cmd) {
+	case NBD_CMD_FLUSH:
+		return PV_NBD_DEV_FLUSH;
+	case NBD_CMD_TRIM:
+		return PV_NBD_DEV_TRIM;
+	case NBD_CMD_WRITE_ZEROES:
+		return PV_NBD_DEV_WRITE_ZEROES;
+	default:
+		return 0;
+	}
+}
+
+/* The NBD error for a request header, or 0 when the device may see it. */
+static uint32_t validate(const struct nbd_conn *c, const struct pv_nbd_io *io)
+{
+	const struct pv_nbd_dev_info *info = &c->srv->info;
+	bool writes = io->cmd == NBD_CMD_WRITE || io->cmd == NBD_CMD_TRIM ||
+		      io->cmd == NBD_CMD_WRITE_ZEROES;
+
+	if (io->cmd > NBD_CMD_WRITE_ZEROES || io->cmd == NBD_CMD_DISC || io->cmd == 5)
+		return NBD_EINVAL; /* unknown, CACHE, BLOCK_STATUS (not negotiated) */
+	if (io->flags & ~allowed_flags(c, io->cmd))
+		return NBD_EINVAL;
+	if (writes && (info->flags & PV_NBD_DEV_READ_ONLY))
+		return NBD_EPERM;
+	if ((dev_flag_for(io->cmd) & info->flags) != dev_flag_for(io->cmd))
+		return NBD_EINVAL;
+	if (io->cmd == NBD_CMD_FLUSH)
+		return io->offset || io->len ? NBD_EINVAL : 0;
+	if (io->len == 0 || io->len > info->max_request)
+		return NBD_EINVAL;
+	if ((io->offset | io->len) & (info->sector_size - 1))
+		return NBD_EINVAL;
+	if (io->offset > info->size || io->len > info->size - io->offset)
+		return io->cmd == NBD_CMD_READ || io->cmd == NBD_CMD_TRIM ? NBD_EINVAL
+									    : NBD_ENOSPC;
+	return 0;
+}
+
+/* A write whose header arrived: read its payload, or drop it after an error. */
+static void start_write(struct nbd_conn *c, struct pv_nbd_io *io, uint32_t err)
+{
+	if (!err) {
+		io->buf = malloc(io->len);
+		if (io->buf)
+			c->held += io->len;
+		else
+			err = NBD_ENOMEM;
+	}
+	if (err) {
+		c->discard = io->len;
+		c->state = c->discard ? NBD_ST_DISCARD : NBD_ST_REQUEST;
+		reply(c, io, err);
+		return;
+	}
+	c->cur = io;
+	c->cur_got = 0;
+	c->state = NBD_ST_PAYLOAD;
+}
+
+static void request(struct nbd_conn *c, const uint8_t *p)
+{
+	struct pv_nbd_io *io = calloc(1, sizeof(*io));
+	uint32_t err;
+
+	if (!io) {
+		pv_dev_err(c->name, "out of memory for a request: closing");
+		nbd_conn_close(c);
+		return;
+	}
+	io->conn = c;
+	io->flags = nbd_get16(p + 4);
+	io->cmd = nbd_get16(p + 6);
+	io->cookie = nbd_get64(p + 8);
+	io->offset = nbd_get64(p + 16);
+	io->len = nbd_get32(p + 24);
+	if (io->cmd == NBD_CMD_DISC) {
+		free(io);
+		c->state = NBD_ST_CLOSING;
+		return;
+	}
+	err = validate(c, io);
+	if (err)
+		pv_dev_warn_rl(&c->srv->rl, c->name, "command %u offset %llu length %u: error %u",
+			       io->cmd, (unsigned long long)io->offset, io->len, err);
+	if (io->cmd == NBD_CMD_WRITE) {
+		start_write(c, io, err);
+		return;
+	}
+	if (!err && io->cmd == NBD_CMD_READ) {
+		io->buf = calloc(1, io->len); /* zeroed: no stale byte can leave */
+		if (io->buf)
+			c->held += io->len;
+		else
+			err = NBD_ENOMEM;
+	}
+	if (err)
+		reply(c, io, err);
+	else
+		submit(c, io);
+}
+
+/* Consume buffered transmission input; stops when more input is needed. */
+static void transmission_input(struct nbd_conn *c)
+{
+	while (!c->dead && input_wanted(c)) {
+		uint32_t avail = c->in_end - c->in_start;
+		const uint8_t *p = c->in + c->in_start;
+
+		if (c->state == NBD_ST_REQUEST) {
+			if (avail < NBD_REQUEST_SIZE)
+				return;
+			if (nbd_get32(p) != NBD_MAGIC_REQUEST) {
+				pv_dev_warn_rl(&c->srv->rl, c->name, "bad request magic: closing");
+				nbd_conn_close(c);
+				return;
+			}
+			c->in_start += NBD_REQUEST_SIZE;
+			request(c, p);
+		} else if (c->state == NBD_ST_PAYLOAD) {
+			uint32_t n = c->cur->len - c->cur_got;
+
+			if (n > avail)
+				n = avail;
+			memcpy((uint8_t *)c->cur->buf + c->cur_got, p, n);
+			c->in_start += n;
+			c->cur_got += n;
+			if (c->cur_got < c->cur->len)
+				return;
+			c->state = NBD_ST_REQUEST;
+			submit(c, c->cur);
+			c->cur = NULL;
+		} else if (c->state == NBD_ST_DISCARD) {
+			uint64_t n = c->discard < avail ? c->discard : avail;
+
+			c->in_start += n;
+			c->discard -= n;
+			if (c->discard)
+				return;
+			c->state = NBD_ST_REQUEST;
+		} else {
+			return;
+		}
+	}
+}
+
+/* Read from the socket: large payloads straight into their buffer. */
+static ssize_t conn_recv(struct nbd_conn *c)
+{
+	ssize_t n;
+
+	if (c->state == NBD_ST_PAYLOAD && c->in_start == c->in_end &&
+	    c->cur->len - c->cur_got >= NBD_INBUF_SIZE / 2) {
+		n = recv(c->fd, (uint8_t *)c->cur->buf + c->cur_got, c->cur->len - c->cur_got,
+			 MSG_DONTWAIT);
+		if (n > 0) {
+			c->cur_got += n;
+			if (c->cur_got == c->cur->len) {
+				c->state = NBD_ST_REQUEST;
+				submit(c, c->cur);
+				c->cur = NULL;
+			}
+		}
+		return n;
+	}
+	if (c->in_start == c->in_end) {
+		c->in_start = c->in_end = 0;
+	} else if (c->in_start > 0) {
+		memmove(c->in, c->in + c->in_start, c->in_end - c->in_start);
+		c->in_end -= c->in_start;
+		c->in_start = 0;
+	}
+	n = recv(c->fd, c->in + c->in_end, NBD_INBUF_SIZE - c->in_end, MSG_DONTWAIT);
+	if (n > 0)
+		c->in_end += n;
+	return n;
+}
+
+static int process_buffered(struct nbd_conn *c)
+{
+	if (c->state == NBD_ST_CLIENT_FLAGS || c->state == NBD_ST_OPTION) {
+		int rc = nbd_handshake_input(c);
+
+		if (rc < 0)
+			return rc;
+	}
+	transmission_input(c);
+	return 0;
+}
+
+/*
+ * The client hung up: finish the requests it sent (NBD wants them done)
+ * without polling the dead socket; replies go out if it only half-closed.
+ */
+static void conn_eof(struct nbd_conn *c)
+{
+	if (!c->inflight && !c->rq_head && !c->out_len) {
+		nbd_conn_close(c);
+		return;
+	}
+	c->state = NBD_ST_CLOSING;
+	if (!c->eof) {
+		c->eof = true;
+		epoll_ctl(c->srv->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	}
+}
+
+/* Handle buffered input, then read more while the socket has it. */
+static void conn_process(struct nbd_conn *c)
+{
+	for (int i = 0; i < NBD_READS_PER_EVENT && !c->dead; i++) {
+		ssize_t n;
+
+		if (process_buffered(c) < 0) {
+			nbd_conn_close(c);
+			return;
+		}
+		if (c->dead || !input_wanted(c))
+			break;
+		n = conn_recv(c);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			conn_eof(c);
+			break;
+		}
+		if (n < 0 && errno == EAGAIN)
+			break;
+	}
+	if (!c->dead)
+		mark_dirty(c);
+}
+
+/* ---- completions ------------------------------------------------------------------ */
+
+void pv_nbd_complete(struct pv_nbd_io *io, int status)
+{
+	struct pv_nbd_server *srv = io->conn->srv;
+	bool was_empty;
+
+	io->status = status;
+	io->next = NULL;
+	pthread_mutex_lock(&srv->cq_lock);
+	was_empty = !srv->cq_head;
+	if (srv->cq_tail)
+		srv->cq_tail->next = io;
+	else
+		srv->cq_head = io;
+	srv->cq_tail = io;
+	pthread_mutex_unlock(&srv->cq_lock);
+	if (was_empty)
+		eventfd_signal(srv->cq_fd);
+}
+
+static void completed(struct pv_nbd_server *srv, struct pv_nbd_io *io)
+{
+	struct nbd_conn *c = io->conn;
+
+	c->inflight--;
+	srv->inflight--;
+	if (c->dead) {
+		io_free(io);
+		return;
+	}
+	if (io->status == 0 && io->flush_after) {
+		/* FUA without device support: a flush makes the write durable. */
+		io->flush_after = false;
+		srv->ops->submit(srv->opaque, io, PV_NBD_OP_FLUSH, 0, 0, NULL, 0);
+		c->inflight++;
+		srv->inflight++;
+		srv->submitted = true;
+		return;
+	}
+	reply(c, io, nbd_errno(io->status));
+}
+
+static void drain_completions(struct pv_nbd_server *srv)
+{
+	struct pv_nbd_io *io;
+
+	eventfd_drain(srv->cq_fd);
+	pthread_mutex_lock(&srv->cq_lock);
+	io = srv->cq_head;
+	srv->cq_head = srv->cq_tail = NULL;
+	pthread_mutex_unlock(&srv->cq_lock);
+	while (io) {
+		struct pv_nbd_io *next = io->next;
+
+		completed(srv, io);
+		io = next;
+	}
+}
+
+/* ---- connections ----------------------------------------------------------------- */
+
+void nbd_conn_close(struct nbd_conn *c)
+{
+	struct pv_nbd_io *io;
+
+	if (c->dead)
+		return;
+	c->dead = true;
+	if (!c->eof)
+		epoll_ctl(c->srv->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	c->fd = -1;
+	c->srv->nclients--;
+	while ((io = c->rq_head)) {
+		c->rq_head = io->next;
+		io_free(io);
+	}
+	c->rq_tail = NULL;
+	if (c->cur) {
+		io_free(c->cur);
+		c->cur = NULL;
+	}
+	pv_dev_debug(c->name, "closed (%u requests still at the device)", c->inflight);
+}
+
+static void conn_free(struct nbd_conn *c)
+{
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
+static void conn_new(struct pv_nbd_server *srv, int fd)
+{
+	struct nbd_conn *c = calloc(1, sizeof(*c));
+
+	if (!c || !(c->in = malloc(NBD_INBUF_SIZE))) {
+		pv_err("%s: out of memory for a client", srv->prefix);
+		goto out_free;
+	}
+	c->kind = NBD_EP_CONN;
+	c->fd = fd;
+	c->srv = srv;
+	snprintf(c->name, sizeof(c->name), "%s-%u", srv->prefix, ++srv->next_id);
+	if (nbd_handshake_start(c) < 0)
+		goto out_free;
+	c->epoll_events = EPOLLIN;
+	if (epoll_add(srv->epfd, fd, EPOLLIN, c) < 0) {
+		pv_err_errno(errno, "%s: epoll_ctl for a client", srv->prefix);
+		goto out_free;
+	}
+	c->next_conn = srv->conns;
+	srv->conns = c;
+	srv->nclients++;
+	mark_dirty(c);
+	return;
+out_free:
+	close(fd);
+	if (c)
+		conn_free(c);
+}
+
+static void accept_clients(struct pv_nbd_server *srv)
+{
+	for (;;) {
+		int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				pv_dev_warn_rl(&srv->rl, srv->prefix, "accept: %s", strerror(errno));
+			return;
+		}
+		if (srv->stopping || srv->nclients >= srv->max_clients) {
+			pv_dev_warn_rl(&srv->rl, srv->prefix, "client refused: %u connected",
+				       srv->nclients);
+			close(fd);
+			continue;
+		}
+		conn_new(srv, fd);
+	}
+}
+
+/* Free closed connections whose device requests have all completed. */
+static void reap(struct pv_nbd_server *srv)
+{
+	struct nbd_conn **pp = &srv->conns;
+
+	while (*pp) {
+		struct nbd_conn *c = *pp;
+
+		if (c->dead && c->inflight == 0) {
+			*pp = c->next_conn;
+			conn_free(c);
+		} else {
+			pp = &c->next_conn;
+		}
+	}
+}
+
+static void begin_stop(struct pv_nbd_server *srv)
+{
+	eventfd_drain(srv->stop_fd);
+	if (srv->stopping)
+		return;
+	srv->stopping = true;
+	for (struct nbd_conn *c = srv->conns; c; c = c->next_conn)
+		nbd_conn_close(c);
+}
+
+/* ---- the loop ------------------------------------------------------------------------ */
+
+static void handle_event(struct pv_nbd_server *srv, const struct epoll_event *ev)
+{
+	int kind = *(int *)ev->data.ptr;
+	struct nbd_conn *c = ev->data.ptr;
+
+	if (kind == NBD_EP_LISTEN)
+		accept_clients(srv);
+	else if (kind == NBD_EP_COMPLETIONS)
+		drain_completions(srv);
+	else if (kind == NBD_EP_STOP)
+		begin_stop(srv);
+	else if (c->dead)
+		return;
+	else if (ev->events & EPOLLERR)
+		nbd_conn_close(c);
+	else if ((ev->events & EPOLLHUP) && !input_wanted(c))
+		conn_eof(c);
+	else if (ev->events & (EPOLLIN | EPOLLHUP))
+		conn_process(c);
+	else if (ev->events & EPOLLOUT)
+		mark_dirty(c);
+}
+
+static int dispatch_round(struct pv_nbd_server *srv, int timeout)
+{
+	struct epoll_event evs[NBD_MAX_EVENTS];
+	int n = epoll_wait(srv->epfd, evs, NBD_MAX_EVENTS, timeout);
+
+	if (n < 0 && errno != EINTR) {
+		pv_err_errno(errno, "%s: epoll_wait", srv->prefix);
+		return -errno;
+	}
+	for (int i = 0; i < n; i++)
+		handle_event(srv, &evs[i]);
+	/* Sending can unpause input and submit more: kick until settled. */
+	while (srv->dirty || srv->submitted) {
+		struct nbd_conn *c = srv->dirty;
+
+		if (srv->submitted) {
+			srv->submitted = false;
+			if (srv->ops->kick)
+				srv->ops->kick(srv->opaque);
+		}
+		if (!c)
+			continue;
+		srv->dirty = c->next_dirty;
+		c->dirty = false;
+		if (!c->dead)
+			conn_flush(c);
+	}
+	reap(srv);
+	return srv->stopping && srv->inflight == 0 ? 1 : 0;
+}
+
+int pv_nbd_server_dispatch(struct pv_nbd_server *srv)
+{
+	return dispatch_round(srv, 0);
+}
+
+int pv_nbd_server_run(struct pv_nbd_server *srv)
+{
+	int rc;
+
+	do
+		rc = dispatch_round(srv, -1);
+	while (rc == 0);
+	return rc < 0 ? rc : 0;
+}
+
+int pv_nbd_server_fd(const struct pv_nbd_server *srv)
+{
+	return srv->epfd;
+}
+
+void pv_nbd_server_stop(struct pv_nbd_server *srv)
+{
+	eventfd_signal((srv)->stop_fd);
+}
+
+/* ---- set-up and tear-down ------------------------------------------------------ */
+
+static int listen_unix(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct stat st;
+	int fd, rc;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	/* A stale socket from an earlier run is replaced; any other file is not. */
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+static int check_config(const struct pv_nbd_server_config *cfg, const struct pv_nbd_dev_info *info,
+			const struct pv_nbd_dev_ops *ops)
+{
+	uint32_t ss = info->sector_size;
+
+	if (!cfg->socket_path || !ops || !ops->submit)
+		return -EINVAL;
+	if (ss < 512 || ss > 65536 || (ss & (ss - 1)) || info->size % ss)
+		return -EINVAL;
+	if (info->max_request && (info->max_request < ss || info->max_request % ss))
+		return -EINVAL;
+	if ((cfg->export_name && strlen(cfg->export_name) > 4096) ||
+	    (cfg->description && strlen(cfg->description) > 4096))
+		return -EINVAL;
+	return 0;
+}
+
+static int copy_config(struct pv_nbd_server *srv, const struct pv_nbd_server_config *cfg)
+{
+	srv->socket_path = strdup(cfg->socket_path);
+	srv->export_name = strdup(cfg->export_name ? cfg->export_name : "");
+	srv->prefix = strdup(cfg->log_prefix ? cfg->log_prefix : "nbd");
+	srv->description = cfg->description ? strdup(cfg->description) : NULL;
+	if (!srv->socket_path || !srv->export_name || !srv->prefix ||
+	    (cfg->description && !srv->description))
+		return -ENOMEM;
+	srv->max_clients = cfg->max_clients ? cfg->max_clients : 64;
+	return 0;
+}
+
+static int open_fds(struct pv_nbd_server *srv)
+{
+	int rc;
+
+	srv->epfd = epoll_create1(EPOLL_CLOEXEC);
+	srv->cq_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	srv->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (srv->epfd < 0 || srv->cq_fd < 0 || srv->stop_fd < 0) {
+		rc = -errno;
+		pv_err_errno(rc, "%s: epoll or eventfd", srv->prefix);
+		return rc;
+	}
+	srv->listen_fd = listen_unix(srv->socket_path);
+	if (srv->listen_fd < 0) {
+		pv_err_errno(srv->listen_fd, "%s: listen on %s", srv->prefix, srv->socket_path);
+		return srv->listen_fd;
+	}
+	srv->listen_kind = NBD_EP_LISTEN;
+	srv->cq_kind = NBD_EP_COMPLETIONS;
+	srv->stop_kind = NBD_EP_STOP;
+	rc = epoll_add(srv->epfd, srv->listen_fd, EPOLLIN, &srv->listen_kind);
+	if (rc == 0)
+		rc = epoll_add(srv->epfd, srv->cq_fd, EPOLLIN, &srv->cq_kind);
+	if (rc == 0)
+		rc = epoll_add(srv->epfd, srv->stop_fd, EPOLLIN, &srv->stop_kind);
+	if (rc < 0)
+		pv_err_errno(rc, "%s: epoll_ctl", srv->prefix);
+	return rc;
+}
+
+int pv_nbd_server_new(const struct pv_nbd_server_config *cfg, const struct pv_nbd_dev_info *info,
+		      const struct pv_nbd_dev_ops *ops, void *opaque, struct pv_nbd_server **out)
+{
+	struct pv_nbd_server *srv;
+	int rc = check_config(cfg, info, ops);
+
+	if (rc < 0) {
+		pv_err("nbd: invalid export settings for %s",
+		       cfg->socket_path ? cfg->socket_path : "(no socket)");
+		return rc;
+	}
+	srv = calloc(1, sizeof(*srv));
+	if (!srv)
+		return -ENOMEM;
+	srv->epfd = srv->cq_fd = srv->stop_fd = srv->listen_fd = -1;
+	srv->info = *info;
+	if (!srv->info.max_request || srv->info.max_request > PV_NBD_MAX_REQUEST)
+		srv->info.max_request = PV_NBD_MAX_REQUEST;
+	srv->ops = ops;
+	srv->opaque = opaque;
+	srv->rl = (struct pv_ratelimit)PV_RATELIMIT_INIT;
+	pthread_mutex_init(&srv->cq_lock, NULL);
+	rc = copy_config(srv, cfg);
+	if (rc == 0)
+		rc = open_fds(srv);
+	if (rc < 0) {
+		pv_nbd_server_free(srv);
+		return rc;
+	}
+	*out = srv;
+	return 0;
+}
+
+void pv_nbd_server_free(struct pv_nbd_server *srv)
+{
+	if (!srv)
+		return;
+	for (struct nbd_conn *c = srv->conns; c; c = c->next_conn)
+		nbd_conn_close(c);
+	reap(srv);
+	if (srv->listen_fd >= 0) {
+		close(srv->listen_fd);
+		unlink(srv->socket_path);
+	}
+	if (srv->epfd >= 0)
+		close(srv->epfd);
+	if (srv->cq_fd >= 0)
+		close(srv->cq_fd);
+	if (srv->stop_fd >= 0)
+		close(srv->stop_fd);
+	pthread_mutex_destroy(&srv->cq_lock);
+	free(srv->socket_path);
+	free(srv->export_name);
+	free(srv->description);
+	free(srv->prefix);
+	free(srv);
+}
