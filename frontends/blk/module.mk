@@ -13,3 +13,8 @@ pvkit-nbd-probe_SRCS := tests/integration/nbd-probe.c tests/integration/nbd-host
 pvkit-nbd-probe_PKGS := libnbd
 
 INTEGRATION_TESTS += tests/integration/nbd.sh tests/integration/nbd-hostile.sh
+
+UNIT_TESTS += test-nbd-server
+test-nbd-server_SRCS := tests/unit/frontends/blk/test_nbd_server.c tests/harness/cunit.c
+test-nbd-server_PKGS := libnbd
+test-nbd-server_LIBS := -lcunit

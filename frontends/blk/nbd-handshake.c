@@ -253,15 +253,14 @@ static int option_input(struct nbd_conn *c)
 	}
 	opt = nbd_get32(p + 8);
 	len = nbd_get32(p + 12);
-	if (len > NBD_OPT_MAX_DATA || ++c->options > NBD_OPT_MAX_COUNT) {
+	if (len > NBD_OPT_MAX_DATA || c->options + 1 > NBD_OPT_MAX_COUNT) {
 		pv_dev_warn_rl(&c->srv->rl, c->name, "option %u: %u bytes, option number %u: refused",
 			       opt, len, c->options);
 		return -EMSGSIZE;
 	}
-	if (input_avail(c) < 16 + len) {
-		c->options--;
+	if (input_avail(c) < 16 + len)
 		return 1;
-	}
+	c->options++;
 	c->in_start += 16 + len;
 	return option(c, opt, p + 16, len);
 }

@@ -538,14 +538,15 @@ static void conn_eof(struct nbd_conn *c)
 /* Handle buffered input, then read more while the socket has it. */
 static void conn_process(struct nbd_conn *c)
 {
-	for (int i = 0; i < NBD_READS_PER_EVENT && !c->dead; i++) {
+	/* Every read is followed by parsing: input left unparsed would wait for the next packet. */
+	for (int i = 0; !c->dead; i++) {
 		ssize_t n;
 
 		if (process_buffered(c) < 0) {
 			nbd_conn_close(c);
 			return;
 		}
-		if (c->dead || !input_wanted(c))
+		if (c->dead || !input_wanted(c) || i == NBD_READS_PER_EVENT)
 			break;
 		n = conn_recv(c);
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
