@@ -1,0 +1,86 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The pvkit command as a user meets it: help, dispatch, exit statuses, and
+# create --dry-run on good and bad configs (no daemons needed).
+. "$(dirname "$0")/../lib.sh"
+PVKIT=$PV_BIN/pvkit
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+
+run() { "$PVKIT" "$@" >"$T/out" 2>"$T/err"; echo $?; }
+
+pv_check_eq "pvkit help exits 0" 0 "$(run help)"
+pv_check "help lists create" grep -q '^  create ' "$T/out"
+missing=
+for c in host create list destroy shutdown exec console block-attach block-detach block-list \
+	network-attach network-detach network-list top pci-assignable-list pci-attach pci-detach \
+	pci-list; do
+	grep -q "^  $c " "$T/out" || missing="$missing $c"
+done
+pv_check_eq "help lists every subcommand of the issue" "" "$missing"
+pv_check_eq "pvkit --help exits 0" 0 "$(run --help)"
+pv_check "--help shows the usage" grep -q '^Usage: pvkit \[--rundir DIR\]' "$T/out"
+pv_check_eq "no subcommand exits 2" 2 "$(run)"
+pv_check_eq "unknown subcommand exits 2" 2 "$(run frobnicate)"
+pv_check_eq "unknown subcommand: one clear line" \
+	"pvkit: unknown subcommand 'frobnicate' (see 'pvkit help')" "$(cat "$T/err")"
+pv_check_eq "unknown global option exits 2" 2 "$(run --bogus list)"
+pv_check_eq "create --help exits 0" 0 "$(run create --help)"
+pv_check "create --help shows the synopsis" grep -q '^Usage: pvkit create \[OPTIONS\] CONFIG' "$T/out"
+pv_check "create --help documents -n" grep -q -- '-n, --dry-run' "$T/out"
+pv_check_eq "help create = create --help" "$("$PVKIT" create --help)" "$("$PVKIT" help create)"
+pv_check_eq "block-attach --help exits 0" 0 "$(run block-attach --help)"
+pv_check_eq "host up --help exits 0" 0 "$(run host up --help)"
+pv_check_eq "list: not implemented yet, exit 1" 1 "$(run list)"
+pv_check_eq "list: the message" "pvkit list: not implemented yet" "$(cat "$T/err")"
+pv_check_eq "host up: not implemented yet, exit 1" 1 "$(run host up)"
+pv_check_eq "host up: the message" "pvkit host up: not implemented yet" "$(cat "$T/err")"
+pv_check_eq "host frob: usage error" 2 "$(run host frob)"
+pv_check_eq "help frob: usage error" 2 "$(run help frob)"
+
+cat >"$T/g1.cfg" <<'CFG'
+# a guest
+name = "g1"
+memory = 512
+disk = [ 'format=raw, vdev=xvda, access=rw, target=/srv/g1.img' ]
+vif = [ 'mac=00:16:3e:00:00:01, bridge=pvbr0' ]
+CFG
+pv_check_eq "create -n exits 0" 0 "$(run create -n "$T/g1.cfg")"
+pv_check "dry run prints the config" grep -q '^memory = 512$' "$T/out"
+pv_check "dry run prints the vbd backend params" \
+	grep -qxF '/local/domain/0/backend/vbd/1/51712/params = "/srv/g1.img"  (n0,r1)' "$T/out"
+pv_check "dry run prints the vif frontend mac" \
+	grep -qxF '/local/domain/1/device/vif/0/mac = "00:16:3e:00:00:01"  (n1,r0)' "$T/out"
+pv_check_eq "create --dry-run --domid 9 with overrides" 0 \
+	"$(run create --dry-run --domid 9 "$T/g1.cfg" memory=256 name=g9)"
+pv_check "override applied" grep -qxF '/local/domain/9/name = "g9"  (n0,r9)' "$T/out"
+pv_check "override memory" grep -qxF '/local/domain/9/memory/target = "262144"  (n0,r9)' "$T/out"
+# The printed config is itself a valid config.
+sed -n '/^# the xenstore/q;p' "$T/out" >"$T/again.cfg"
+pv_check_eq "the printed config parses again" 0 "$(run create -n "$T/again.cfg")"
+pv_check "and gives the same nodes" grep -qxF '/local/domain/1/name = "g9"  (n0,r1)' "$T/out"
+pv_check_eq "create without -n: not implemented yet" 1 "$(run create "$T/g1.cfg")"
+pv_check_eq "create without -n: the message" "pvkit create: not implemented yet" "$(cat "$T/err")"
+
+printf 'name = "g1"\nmemory =  \n' >"$T/bad.cfg"
+pv_check_eq "syntax error exits 1" 1 "$(run create -n "$T/bad.cfg")"
+pv_check_eq "syntax error: file, line, column" "$T/bad.cfg:2:11: expected a value after '='" \
+	"$(cat "$T/err")"
+printf 'name = "g1"\ndisk = [ "format=qcow2, vdev=xvda, target=/x" ]\n' >"$T/q.cfg"
+pv_check_eq "qcow2 rejected" 1 "$(run create -n "$T/q.cfg")"
+pv_check_eq "qcow2: the message" \
+	"$T/q.cfg:2:10: disk 0: format=qcow2: not supported by pvkit (only raw)" "$(cat "$T/err")"
+pv_check_eq "missing config file" 1 "$(run create -n "$T/none.cfg")"
+pv_check_eq "missing config: the message" \
+	"$T/none.cfg: cannot open: No such file or directory" "$(cat "$T/err")"
+pv_check_eq "create without CONFIG: usage error" 2 "$(run create -n)"
+pv_check_eq "override without '='" 2 "$(run create -n "$T/g1.cfg" memory)"
+pv_check_eq "bad override value" 1 "$(run create -n "$T/g1.cfg" memory=lots)"
+pv_check_eq "bad override: the message" \
+	"command line argument 3:1:8: memory = lots: expected a number of MiB from 1 to 1048576" \
+	"$(cat "$T/err")"
+for page in pvkit.1 pvkit.cfg.5; do
+	pv_check_eq "man -l $page renders without warnings" "" \
+		"$(MANWIDTH=80 man --warnings -l "$PV_TOP/tools/man/$page" 2>&1 >/dev/null)"
+done
+pv_done

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A guest's typed configuration (what `pvkit create` builds from an xl-style
+ * config) and the xenstore nodes that create writes for it, where libxl does.
+ */
+#ifndef PVKIT_TOOLS_DOMCFG_H
+#define PVKIT_TOOLS_DOMCFG_H
+
+#include <stddef.h>
+
+#include "devspec.h"
+#include "xlcfg.h"
+
+#define DOMCFG_NAME_MAX      64
+#define DOMCFG_INIT_MAX      1024
+#define DOMCFG_DEFAULT_INIT  "/bin/sh"
+#define DOMCFG_DEFAULT_MEMORY 128 /* MiB */
+#define DOMCFG_MAX_MEMORY    (1 << 20)
+#define DOMCFG_MAX_VCPUS     128
+#define DOMCFG_MAX_DEVICES   64 /* per class */
+
+enum domcfg_action {
+	DOMCFG_DESTROY,
+	DOMCFG_RESTART,
+	DOMCFG_PRESERVE,
+	DOMCFG_COREDUMP_DESTROY,
+	DOMCFG_COREDUMP_RESTART,
+	DOMCFG_RENAME_RESTART,
+};
+
+struct domcfg {
+	char name[DOMCFG_NAME_MAX];
+	unsigned memory_mib;
+	unsigned vcpus;
+	enum domcfg_action on_poweroff, on_reboot, on_crash;
+	char init[DOMCFG_INIT_MAX]; /* pvkit's extension: the guest's first command */
+	struct diskspec disks[DOMCFG_MAX_DEVICES];
+	size_t ndisks;
+	struct vifspec vifs[DOMCFG_MAX_DEVICES]; /* devids and MACs filled in */
+	size_t nvifs;
+	struct pcispec pcis[DOMCFG_MAX_DEVICES];
+	size_t npcis;
+	char *usbdevs[DOMCFG_MAX_DEVICES]; /* usbdev= specs, kept as written */
+	size_t nusbdevs;
+};
+
+/*
+ * Build @out (caller-allocated; it is large, allocate it) from @cfg.
+ * Unknown settings are errors; settings xl knows that mean nothing for a
+ * pvkit guest (kernel, vnc, ...) log one warning each and are ignored.
+ * Returns 0, or -EINVAL with @err "FILE:LINE:COL: ..." filled, or -ENOMEM.
+ * Free with domcfg_free.
+ */
+int domcfg_from_xlcfg(const struct xlcfg *cfg, struct domcfg *out, struct xlcfg_err *err);
+void domcfg_free(struct domcfg *dc);
+
+/*
+ * What `pvkit create CONFIG KEY=VALUE...` does first: parse the file at
+ * @path, then each of the @noverrides "key=value" arguments (numbered from
+ * @first_argno in messages), then build @out. Returns as domcfg_from_xlcfg,
+ * or -errno when the file cannot be read (@err says so).
+ */
+int domcfg_load(const char *path, char *const *overrides, int noverrides, int first_argno,
+		struct domcfg *out, struct xlcfg_err *err);
+
+/* "destroy", "coredump-restart", ... */
+const char *domcfg_action_name(enum domcfg_action a);
+
+/* The MAC pvkit gives a vif without mac=: 00:16:3e plus a hash of name and devid. */
+void domcfg_default_mac(const char *name, int devid, uint8_t mac[6]);
+
+/* --- xenstore nodes ------------------------------------------------------------ */
+
+/*
+ * One node to write. Permissions follow libxl: @owner has full control and
+ * @reader (or no one, when -1) may read.
+ */
+struct xsnode {
+	char *path;
+	char *value;
+	int owner;
+	int reader;
+};
+
+struct xsnodes {
+	struct xsnode *v;
+	size_t n;
+};
+
+void xsnodes_free(struct xsnodes *nodes);
+/* The value of @path in @nodes, or NULL. */
+const char *xsnodes_get(const struct xsnodes *nodes, const char *path);
+
+/*
+ * The nodes `pvkit create` writes for @dc as domain @domid with every
+ * backend in domain 0: ~/name, ~/domid, ~/memory, ~/cpu, then per disk
+ * ~/device/vbd/<vdev number>/ and /local/domain/0/backend/vbd/<domid>/<n>/,
+ * per vif ~/device/vif/<devid>/ and .../backend/vif/<domid>/<devid>/, plus
+ * libxl's /libxl/<domid>/device/<kind>/<devid>/ copies, all with state 1
+ * (Initialising). Appends to @out; returns 0 or -ENOMEM.
+ */
+int domcfg_xenstore_nodes(const struct domcfg *dc, unsigned domid, struct xsnodes *out);
+
+/* The nodes for one disk or vif (hotplug uses these). Returns 0 or -ENOMEM. */
+int domcfg_disk_nodes(const struct diskspec *d, unsigned domid, unsigned backend_domid,
+		      struct xsnodes *out);
+int domcfg_vif_nodes(const struct vifspec *v, unsigned domid, unsigned backend_domid,
+		     struct xsnodes *out);
+
+#endif
