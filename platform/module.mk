@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # platform/: the platform interface core and shared services (logging).
-CORE_SRCS += platform/log.c
-PUBLIC_HEADERS += include/pvkit/log.h include/pvkit/arch.h
+CORE_SRCS += platform/log.c platform/platform.c
+PUBLIC_HEADERS += include/pvkit/log.h include/pvkit/arch.h include/pvkit/platform.h
 
 UNIT_TESTS += test-log
 CORE_UNIT_TESTS += test-log
