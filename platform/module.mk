@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: MIT
 # platform/: the platform interface core and shared services (logging).
 CORE_SRCS += platform/log.c platform/platform.c
+# The dispatcher refers to the xen ops strongly only when they are built too.
+EXTRA_CFLAGS_platform/platform.c := $(if $(CROSS),,$(if $(wildcard platform/xen/xen.c),-DPVKIT_LINK_XEN))
 PUBLIC_HEADERS += include/pvkit/log.h include/pvkit/arch.h include/pvkit/platform.h
 
 UNIT_TESTS += test-log

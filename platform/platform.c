@@ -12,10 +12,14 @@
 #include "private.h"
 
 /*
- * Weak, so the tree links before (or without) platform/xen. With a static
- * libpvkit.a the xen object must be pulled in by a strong reference.
+ * A strong reference when platform/xen is built (PVKIT_LINK_XEN, set by
+ * platform/module.mk), so a static link pulls the xen object out of
+ * libpvkit.a; weak otherwise (CROSS builds of the core, or no platform/xen),
+ * so the core links alone and "xen" answers -ENOTSUP.
  */
+#ifndef PVKIT_LINK_XEN
 extern const struct pv_platform_ops pv_platform_xen_ops __attribute__((weak));
+#endif
 
 static const struct pv_platform_ops *choose(const char *name)
 {
