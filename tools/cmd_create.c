@@ -101,6 +101,9 @@ int pvkit_cmd_create(int argc, char **argv)
 	}
 	if (o.dry_run) {
 		rc = dry_run(dc, &o);
+	} else if (domcfg_check_host(dc, "/sys/class/net", &err)) {
+		fprintf(stderr, "%s\n", err.msg);
+		rc = PVKIT_EXIT_FAILURE;
 	} else {
 		fprintf(stderr, "pvkit create: not implemented yet\n");
 		rc = PVKIT_EXIT_FAILURE;

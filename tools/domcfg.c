@@ -163,6 +163,11 @@ static int item_string(const struct xlcfg_setting *s, size_t i, struct xlcfg_err
 	return 0;
 }
 
+static void where(char buf[DOMCFG_WHERE_MAX], const struct xlcfg_pos *pos)
+{
+	snprintf(buf, DOMCFG_WHERE_MAX, "%s:%d:%d", pos->source, pos->line, pos->column);
+}
+
 static int add_disk(struct domcfg *dc, const struct xlcfg_setting *s, size_t i,
 		    struct xlcfg_err *err)
 {
@@ -171,6 +176,7 @@ static int add_disk(struct domcfg *dc, const struct xlcfg_setting *s, size_t i,
 
 	if (diskspec_parse(s->value.items[i].text, d, msg))
 		return xlcfg_errorf(err, &s->value.items[i].pos, "disk %zu: %s", i, msg);
+	where(dc->disk_where[dc->ndisks], &s->value.items[i].pos);
 	for (size_t j = 0; j < dc->ndisks; j++)
 		if (dc->disks[j].virtual_device == d->virtual_device)
 			return xlcfg_errorf(err, &s->value.items[i].pos,
@@ -187,6 +193,7 @@ static int add_vif(struct domcfg *dc, const struct xlcfg_setting *s, size_t i,
 
 	if (vifspec_parse(s->value.items[i].text, &dc->vifs[dc->nvifs], msg))
 		return xlcfg_errorf(err, &s->value.items[i].pos, "vif %zu: %s", i, msg);
+	where(dc->vif_where[dc->nvifs], &s->value.items[i].pos);
 	for (size_t j = 0; j < dc->nvifs; j++)
 		if (dc->vifs[dc->nvifs].devid >= 0 && dc->vifs[j].devid == dc->vifs[dc->nvifs].devid)
 			return xlcfg_errorf(err, &s->value.items[i].pos,

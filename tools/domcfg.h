@@ -18,6 +18,7 @@
 #define DOMCFG_MAX_MEMORY    (1 << 20)
 #define DOMCFG_MAX_VCPUS     128
 #define DOMCFG_MAX_DEVICES   64 /* per class */
+#define DOMCFG_WHERE_MAX     96
 
 enum domcfg_action {
 	DOMCFG_DESTROY,
@@ -42,6 +43,9 @@ struct domcfg {
 	size_t npcis;
 	char *usbdevs[DOMCFG_MAX_DEVICES]; /* usbdev= specs, kept as written */
 	size_t nusbdevs;
+	/* Where each disk and vif spec was written ("g1.cfg:5:10"), for later errors. */
+	char disk_where[DOMCFG_MAX_DEVICES][DOMCFG_WHERE_MAX];
+	char vif_where[DOMCFG_MAX_DEVICES][DOMCFG_WHERE_MAX];
 };
 
 /*
@@ -62,6 +66,15 @@ void domcfg_free(struct domcfg *dc);
  */
 int domcfg_load(const char *path, char *const *overrides, int noverrides, int first_argno,
 		struct domcfg *out, struct xlcfg_err *err);
+
+/*
+ * What create checks on the host before it starts anything: every disk
+ * target exists, is a regular file or a block device and can be opened with
+ * the disk's access; every vif's bridge exists (a directory
+ * @sysfs_net/BRIDGE/bridge; pass "/sys/class/net"). Returns 0 or a -errno
+ * with @err "g1.cfg:4:10: disk 0: target /srv/g1.img: No such file or directory".
+ */
+int domcfg_check_host(const struct domcfg *dc, const char *sysfs_net, struct xlcfg_err *err);
 
 /* "destroy", "coredump-restart", ... */
 const char *domcfg_action_name(enum domcfg_action a);

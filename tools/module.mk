@@ -2,7 +2,7 @@
 # tools/: the pvkit command. The config and device-spec parsers need only
 # libc, so their unit tests also run cross-built (CORE_UNIT_TESTS).
 TOOLS_PARSER_SRCS := tools/xlcfg.c tools/diskspec.c tools/vifspec.c tools/pcispec.c \
-	tools/domcfg.c tools/domcfg_print.c tools/xsnodes.c
+	tools/domcfg.c tools/domcfg_print.c tools/xsnodes.c tools/hostcheck.c
 
 PROGRAMS += pvkit
 pvkit_SRCS := tools/pvkit.c tools/cmd_create.c tools/cmd_host.c $(TOOLS_PARSER_SRCS)
@@ -10,7 +10,8 @@ pvkit_DIR := bin
 
 MAN_PAGES += tools/man/pvkit.1 tools/man/pvkit.cfg.5
 
-TOOLS_UNIT_TESTS := test-xlcfg test-diskspec test-vifspec test-pcispec test-domcfg test-xsnodes
+TOOLS_UNIT_TESTS := test-xlcfg test-diskspec test-vifspec test-pcispec test-domcfg test-xsnodes \
+	test-hostcheck
 UNIT_TESTS += $(TOOLS_UNIT_TESTS)
 CORE_UNIT_TESTS += $(TOOLS_UNIT_TESTS)
 $(foreach t,$(TOOLS_UNIT_TESTS),$(eval $(t)_SRCS := tests/unit/tools/$(subst -,_,$(t)).c \
