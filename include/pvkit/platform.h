@@ -34,7 +34,10 @@ struct pv_evtchn;
 
 /* Options for pv_platform_open(). Zero-initialise, then set what you need. */
 struct pv_platform_opts {
-	/* "local", "xen", or NULL: xen when /dev/xen/privcmd exists, else local. */
+	/*
+	 * "local", "xen", or NULL: $PVKIT_PLATFORM when set, else xen when
+	 * /dev/xen/privcmd exists, else local. -ENOTSUP: xen not built in.
+	 */
 	const char *name;
 	/* local: run directory holding pvkitd's sockets (default $PVKIT_RUNDIR or /run/pvkit). */
 	const char *rundir;

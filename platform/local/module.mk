@@ -23,5 +23,8 @@ test-ports_LIBS := -lcunit
 
 TEST_PROGRAMS += pvkit-test-platform
 pvkit-test-platform_SRCS := tests/integration/pvkitd_test.c tests/integration/pvkitd_test_copy.c \
-	tests/integration/pvkitd_test_evt.c tests/integration/pvkitd_test_dom.c
+	tests/integration/pvkitd_test_evt.c tests/integration/pvkitd_test_dom.c \
+	tests/integration/pvkitd_test_xs.c
+pvkit-test-platform_PKGS := xenstore
 INTEGRATION_TESTS += tests/integration/pvkitd.sh
+MAN_PAGES += platform/local/man/pvkitd.8

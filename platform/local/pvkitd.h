@@ -96,7 +96,7 @@ struct reply {
 	unsigned int nfds;
 	int fds[PVKITD_MAX_FDS];
 	int own[PVKITD_MAX_FDS];
-	unsigned char buf[PVKITD_MSG_MAX - sizeof(struct pvkitd_hdr)];
+	unsigned char buf[PVKITD_MSG_MAX - sizeof(struct pvkitd_hdr)] __attribute__((aligned(8)));
 };
 
 /* pvkitd.c */

@@ -5,9 +5,10 @@
 . "$(dirname "$0")/../lib.sh"
 
 rundir=$(mktemp -d)
-pid=
+pid= xspid=
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	[ -n "$xspid" ] && kill "$xspid" 2>/dev/null && wait "$xspid" 2>/dev/null
 	rm -rf "$rundir"
 }
 trap cleanup EXIT
@@ -22,6 +23,13 @@ pid=$!
 pv_check "pvkitd creates its socket" pv_wait_for 5 test -S "$rundir/pvkitd.sock"
 "$PV_BIN/pvkitd" --rundir "$rundir" 2>/dev/null
 pv_check_eq "a second pvkitd on the same run directory exits 1" 1 $?
+
+# With pvkit-xenstored beside it, a domain's death reaches xenstored as a RELEASE.
+if [ -x "$PV_BIN/pvkit-xenstored" ]; then
+	"$PV_BIN/pvkit-xenstored" --rundir "$rundir" 2>"$rundir/xenstored.err" &
+	xspid=$!
+	pv_check "pvkit-xenstored starts beside pvkitd" pv_wait_for 5 test -S "$rundir/xenstored.sock"
+fi
 
 PVKIT_PLATFORM=local "$PV_BIN/pvkit-test-platform" -r "$rundir" > "$rundir/out" 2>&1
 rc=$?

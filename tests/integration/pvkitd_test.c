@@ -5,7 +5,7 @@
  * run on the xen platform (self-grants to domain 0).
  *
  *   pvkit-test-platform [--peer DOMID] [--rundir DIR] [TEST...]
- * TEST: grants copy evtchn domains hostile (default: all).
+ * TEST: grants copy evtchn domains hostile xenstore (default: all).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -241,7 +241,7 @@ static int run(struct tctx *t, const char *name)
 	} tests[] = {
 		{"grants", test_grants, 0},     {"copy", test_copy, 0},
 		{"evtchn", test_evtchn, 0},     {"domains", test_domains, 1},
-		{"hostile", test_hostile_clients, 1},
+		{"hostile", test_hostile_clients, 1}, {"xenstore", test_xenstore, 1},
 	};
 
 	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {

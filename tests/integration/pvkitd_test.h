@@ -33,5 +33,6 @@ void test_copy(struct tctx *t);
 void test_evtchn(struct tctx *t);
 void test_domains(struct tctx *t);
 void test_hostile_clients(struct tctx *t);
+void test_xenstore(struct tctx *t);
 
 #endif
