@@ -18,3 +18,10 @@ UNIT_TESTS += test-ring-xen
 CORE_UNIT_TESTS += test-ring-xen
 test-ring-xen_SRCS := tests/unit/ring/test_ring_xen.c tests/harness/cunit.c
 test-ring-xen_LIBS := -lcunit
+
+# Persistent grants: frontend page pool and backend grant cache, over the platform interface.
+LIB_SRCS += ring/gntpool.c
+PUBLIC_HEADERS += include/pvkit/gntpool.h
+UNIT_TESTS += test-gntpool
+test-gntpool_SRCS := tests/unit/ring/test_gntpool.c ring/gntpool.c tests/harness/cunit.c
+test-gntpool_LIBS := -lcunit

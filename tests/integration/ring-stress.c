@@ -122,7 +122,7 @@ static int run(struct ringpair *rp, struct stats *st, uint64_t total, uint64_t s
 int main(int argc, char **argv)
 {
 	uint64_t total = 10000000, seed = 0x5eed;
-	unsigned int pages = 1, spin = 64;
+	unsigned int pages = 4, spin = 0;
 	struct ringpair rp;
 	struct stats st = {0};
 	char what[160];
