@@ -416,8 +416,7 @@ static int parse_params(struct diskparse *dp, char *s)
 
 			if (n && s[7 + n - 1] == ',')
 				s[7 + n - 1] = '\0';
-			dp->d->target[0] = '\0'; /* may override an empty positional */
-			dp->target_set = 0;
+			/* set_string lets target= replace an empty positional target only. */
 			return set_string(dp, "target", &dp->target_set, dp->d->target,
 					  sizeof(dp->d->target), s + 7);
 		}

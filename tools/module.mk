@@ -5,7 +5,8 @@ TOOLS_PARSER_SRCS := tools/xlcfg.c tools/diskspec.c tools/vifspec.c tools/pcispe
 	tools/domcfg.c tools/domcfg_print.c tools/xsnodes.c tools/hostcheck.c
 
 PROGRAMS += pvkit
-pvkit_SRCS := tools/pvkit.c tools/cmd_create.c tools/cmd_host.c $(TOOLS_PARSER_SRCS)
+pvkit_SRCS := tools/pvkit.c tools/cmd_create.c tools/cmd_host.c tools/cmd_device.c \
+	$(TOOLS_PARSER_SRCS)
 pvkit_DIR := bin
 
 MAN_PAGES += tools/man/pvkit.1 tools/man/pvkit.cfg.5

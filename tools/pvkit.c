@@ -67,7 +67,7 @@ static const struct pvkit_command commands[] = {
 	 "caller's terminal; the exit status is COMMAND's.\n"},
 	{"console", pvkit_cmd_unimplemented, "console " NAME_OR_ID, "attach to a guest's console",
 	 "Attach the terminal to the guest's console. Ctrl-] detaches.\n"},
-	{"block-attach", pvkit_cmd_unimplemented, "block-attach " NAME_OR_ID " DISKSPEC",
+	{"block-attach", pvkit_cmd_attach, "block-attach " NAME_OR_ID " DISKSPEC",
 	 "hot-plug a disk into a running guest",
 	 "Add a disk to a running guest. DISKSPEC is a disk spec as in the config's\n"
 	 "disk= list (see pvkit.cfg(5)), e.g. 'vdev=xvdb, access=ro, target=/srv/d.img'.\n"},
@@ -76,7 +76,7 @@ static const struct pvkit_command commands[] = {
 	 "Remove the disk VDEV (xvdb, or its number 51728) from a running guest.\n"},
 	{"block-list", pvkit_cmd_unimplemented, "block-list " NAME_OR_ID, "list a guest's disks",
 	 "List the guest's disks: Vdev, BE, handle, state, evt-ch, ring-ref, BE-path.\n"},
-	{"network-attach", pvkit_cmd_unimplemented, "network-attach " NAME_OR_ID " VIFSPEC",
+	{"network-attach", pvkit_cmd_attach, "network-attach " NAME_OR_ID " VIFSPEC",
 	 "hot-plug a network interface into a running guest",
 	 "Add a vif to a running guest. VIFSPEC is a vif spec as in the config's vif=\n"
 	 "list (see pvkit.cfg(5)), e.g. 'mac=00:16:3e:00:00:01, bridge=pvbr0'.\n"},
@@ -104,7 +104,7 @@ static const struct pvkit_command commands[] = {
 	{"pci-assignable-remove", pvkit_cmd_unimplemented, "pci-assignable-remove [-r] BDF",
 	 "give a PCI device back to the host",
 	 "Unbind the device at BDF from vfio-pci; with -r, rebind its original driver.\n"},
-	{"pci-attach", pvkit_cmd_unimplemented, "pci-attach " NAME_OR_ID " PCISPEC",
+	{"pci-attach", pvkit_cmd_attach, "pci-attach " NAME_OR_ID " PCISPEC",
 	 "pass a PCI device through to a running guest",
 	 "Pass a host PCI device to a running guest. PCISPEC is a pci spec as in the\n"
 	 "config's pci= list, e.g. '0000:03:00.0,permissive=1'.\n"},

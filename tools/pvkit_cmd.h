@@ -41,6 +41,8 @@ int pvkit_usage_error(const char *cmd, const char *fmt, ...) __attribute__((form
 int pvkit_cmd_help(int argc, char **argv);
 int pvkit_cmd_host(int argc, char **argv);
 int pvkit_cmd_create(int argc, char **argv);
+/* block-attach, network-attach, pci-attach: checks the spec, then unimplemented. */
+int pvkit_cmd_attach(int argc, char **argv);
 /* Prints "pvkit NAME: not implemented yet" and returns 1. */
 int pvkit_cmd_unimplemented(int argc, char **argv);
 

@@ -36,6 +36,18 @@ pv_check_eq "list: the message" "pvkit list: not implemented yet" "$(cat "$T/err
 pv_check_eq "host up: not implemented yet, exit 1" 1 "$(run host up)"
 pv_check_eq "host up: the message" "pvkit host up: not implemented yet" "$(cat "$T/err")"
 pv_check_eq "host frob: usage error" 2 "$(run host frob)"
+pv_check_eq "block-attach checks the spec" 1 "$(run block-attach g1 'format=qcow2, vdev=xvdb, target=/x')"
+pv_check_eq "block-attach: the message" \
+	"pvkit block-attach: format=qcow2: not supported by pvkit (only raw)" "$(cat "$T/err")"
+pv_check_eq "block-attach with a good spec: not implemented yet" 1 \
+	"$(run block-attach g1 'vdev=xvdb, target=/x')"
+pv_check_eq "block-attach: the message" "pvkit block-attach: not implemented yet" "$(cat "$T/err")"
+pv_check_eq "block-attach without a spec: usage error" 2 "$(run block-attach g1)"
+pv_check_eq "network-attach checks the spec" 1 "$(run network-attach g1 'model=e1000')"
+pv_check_eq "network-attach: the message" \
+	"pvkit network-attach: model=e1000: not supported by pvkit" "$(cat "$T/err")"
+pv_check_eq "pci-attach checks the spec" 1 "$(run pci-attach g1 '03:00.0,seize=2')"
+pv_check_eq "pci-attach: the message" "pvkit pci-attach: seize=2: use 0 or 1" "$(cat "$T/err")"
 pv_check_eq "help frob: usage error" 2 "$(run help frob)"
 
 cat >"$T/g1.cfg" <<'CFG'

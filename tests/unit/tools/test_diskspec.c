@@ -200,6 +200,7 @@ static const struct reject_case rejected[] = {
 	{"vdev=xvda, vdev=xvdb, target=/x", "vdev specified twice"},
 	{"/x,,xvda,vdev=xvdb", "vdev specified twice"},
 	{"/x,raw,xvda,format=raw", "format specified twice"},
+	{"/x,,xvda,target=/y", "target specified twice"},
 	{"/x,raw,xvda,ro,access=rw", "access specified twice"},
 	{"raw:/x,hdc:floppy,r", "devtype=floppy: unknown value (use disk or cdrom)"},
 	{"vdev=xvda, devtype=floppy, target=/x", "devtype=floppy: unknown value (use disk or cdrom)"},

@@ -272,7 +272,7 @@ static void test_vif_ids_and_macs(void)
 static void test_load_with_overrides(void)
 {
 	char path[] = "/tmp/pvkit-test-domcfg-XXXXXX";
-	char *good[] = {"memory=256", "name=g2", "vif=['bridge=br9']"};
+	char *good[] = {"memory=256", "name=g2", "vif=['bridge=br9']", "disk+=['/z,,xvdz']"};
 	char *bad[] = {"memory=256", "memory=lots"};
 	struct domcfg *dc = calloc(1, sizeof(*dc));
 	struct xlcfg_err err;
@@ -281,12 +281,15 @@ static void test_load_with_overrides(void)
 	CU_ASSERT_FATAL(fd >= 0 && dc);
 	CU_ASSERT_EQUAL((size_t)write(fd, full_config, strlen(full_config)), strlen(full_config));
 	close(fd);
-	CU_ASSERT_EQUAL_FATAL(domcfg_load(path, good, 3, 2, dc, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(domcfg_load(path, good, 4, 2, dc, &err), 0);
 	CU_ASSERT_EQUAL(dc->memory_mib, 256);
 	CU_ASSERT_STRING_EQUAL(dc->name, "g2");
 	CU_ASSERT_EQUAL(dc->nvifs, 1);
 	CU_ASSERT_STRING_EQUAL(dc->vifs[0].bridge, "br9");
-	CU_ASSERT_EQUAL(dc->ndisks, 2);
+	CU_ASSERT_EQUAL_FATAL(dc->ndisks, 3);
+	CU_ASSERT_STRING_EQUAL(dc->disks[2].target, "/z");
+	CU_ASSERT_STRING_EQUAL(dc->disk_where[2], "command line argument 5:1:8");
+	CU_ASSERT_STRING_EQUAL(dc->disk_where[0] + strlen(path), ":9:10");
 	domcfg_free(dc);
 	CU_ASSERT_EQUAL(domcfg_load(path, bad, 2, 2, dc, &err), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(err.msg, "command line argument 3:1:8: memory = lots: expected a "
