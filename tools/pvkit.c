@@ -29,7 +29,7 @@ static const struct pvkit_command commands[] = {
 	 "Options:\n"
 	 "  --rundir DIR  the run directory (default $PVKIT_RUNDIR or /run/pvkit)\n"},
 	{"create", pvkit_cmd_create, "create [OPTIONS] CONFIG [KEY=VALUE...]",
-	 "create a guest from an xl-style config file",
+	 "create a guest from an xl-style config file (-n only so far)",
 	 "Create a guest from CONFIG, an xl-style guest config (see pvkit.cfg(5)).\n"
 	 "Each KEY=VALUE argument overrides a setting of the file, as with xl: the\n"
 	 "value is in config syntax ('memory=256', 'disk=[\"vdev=xvda, target=/g.img\"]');\n"
@@ -142,15 +142,33 @@ void pvkit_print_usage(FILE *f, const struct pvkit_command *c)
 	fprintf(f, "Usage: pvkit %s\n\n%s", c->synopsis, c->help);
 }
 
+/* host's verbs get a line each in the overview (drop a * when cmd_host.c does it). */
+static void print_host_verbs(FILE *f)
+{
+	fputs("  host up                start the local platform's daemons *\n"
+	      "  host status            show each daemon and its health *\n"
+	      "  host down              stop the local platform's daemons *\n",
+	      f);
+}
+
 static void print_overview(FILE *f)
 {
 	fputs("Usage: pvkit [--rundir DIR] [-v] SUBCOMMAND [ARGS...]\n\n"
 	      "pvkit runs guests on Xen-style split para-virtual drivers, like Xen's xl.\n\n"
 	      "Subcommands:\n",
 	      f);
-	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-22s %s\n", commands[i].name, commands[i].summary);
-	fputs("\nGlobal options:\n"
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		const struct pvkit_command *c = &commands[i];
+		int todo = c->run == pvkit_cmd_unimplemented || c->run == pvkit_cmd_attach;
+
+		if (c->run == pvkit_cmd_host) {
+			print_host_verbs(f);
+			continue;
+		}
+		fprintf(f, "  %-22s %s%s\n", c->name, c->summary, todo ? " *" : "");
+	}
+	fputs("\n* not implemented yet (the command says so and exits 1)\n"
+	      "\nGlobal options:\n"
 	      "  --rundir DIR   the run directory (default $PVKIT_RUNDIR or /run/pvkit)\n"
 	      "  -v, --verbose  log debug messages\n"
 	      "  -h, --help     this text\n"
