@@ -137,4 +137,142 @@ void blk_rsp_build(enum blk_abi abi, uint64_t id, uint8_t op, int16_t status, vo
 /* Largest response of any layout. */
 #define BLK_RSP_MAX 16
 
+/* ---- target.c: the storage behind a vbd -------------------------------- */
+
+struct blk_target {
+	int fd;
+	bool is_blockdev;
+	bool direct;                   /* opened O_DIRECT */
+	bool flush;                    /* fdatasync is meaningful */
+	bool discard;                  /* punch holes / BLKDISCARD */
+	bool discard_secure;           /* BLKSECDISCARD works */
+	uint64_t size_bytes;           /* rounded down to sector_size */
+	uint32_t sector_size;          /* logical, 512 or 4096 */
+	uint32_t physical_sector_size;
+	uint32_t discard_granularity;  /* bytes */
+};
+
+/*
+ * Open @path (a regular file or a block device), read-only if @readonly,
+ * with O_DIRECT if @direct and the file system allows it; a file's logical
+ * sector size is @sector_size (0: 512). Returns 0 or -errno (-EINVAL for
+ * another kind of file or a sector size other than 512/4096).
+ */
+int blk_target_open(struct blk_target *t, const char *path, bool readonly, bool direct,
+		    uint32_t sector_size);
+void blk_target_close(struct blk_target *t);
+/* Discard @len bytes at @off now (files: punch a hole; devices: BLKDISCARD/BLKSECDISCARD). */
+int blk_target_discard_sync(struct blk_target *t, uint64_t off, uint64_t len, bool secure);
+
+/* ---- blkback.c: one queue (ring + event channel + io_uring + thread) ---- */
+
+struct blk_inflight;
+struct blk_vbd;
+struct blkback;
+
+/* A persistent grant: mapped once on first use, unmapped at teardown. */
+struct blk_pgrant {
+	pv_grant_ref_t ref;
+	void *page; /* NULL: empty hash slot */
+};
+
+/* What a queue thread reports back to the xenbus side (atomic bits). */
+#define BLK_LOST_FLUSH   1u /* fdatasync unsupported: feature-flush-cache=0 */
+#define BLK_LOST_DISCARD 2u /* discard unsupported: feature-discard=0 */
+
+struct blk_queue {
+	struct blk_vbd *vbd;
+	unsigned int idx;
+	char prefix[64]; /* "vbd-<fe>-<devid>/q<idx>" for logs */
+
+	/* Filled by xenbus.c before blk_queue_start(). */
+	pv_grant_ref_t ring_refs[BLK_MAX_RING_PAGES];
+	unsigned int ring_pages;
+	pv_evtchn_port_t remote_port;
+	struct blk_limits limits; /* the thread's copy; it may drop flush/discard */
+
+	/* Owned by the queue thread while it runs. */
+	void *ring_mem;
+	struct pv_ring_back ring;
+	struct pv_evtchn *evtchn;
+	int port;
+	void *uring; /* struct io_uring */
+	struct blk_inflight *ios;
+	unsigned int nr_ios;
+	struct blk_inflight *free_ios;
+	unsigned int inflight;
+	struct blk_pgrant *pgrants; /* NULL unless feature-persistent was negotiated */
+	unsigned int pgrant_slots;  /* hash size, a power of two */
+	unsigned int nr_pgrants;
+	struct pv_ratelimit rl;
+	uint64_t nr_requests, nr_errors;
+
+	pthread_t thread;
+	bool started;
+	int stop_efd;
+	atomic_uint failed; /* 1 once the frontend broke the protocol */
+	atomic_uint lost;   /* BLK_LOST_* */
+};
+
+/*
+ * Map the ring and bind the event channel named in @q (as filled by the
+ * xenbus side), set up io_uring and start the queue's thread. Returns 0 or
+ * -errno with nothing left to undo.
+ */
+int blk_queue_start(struct blk_queue *q);
+/*
+ * Stop the thread after the I/O in flight completes, then unmap every
+ * grant (persistent ones included), the ring, unbind the channel. Safe on
+ * a queue that never started.
+ */
+void blk_queue_stop(struct blk_queue *q);
+
+/* ---- xenbus.c: the vbd handshake --------------------------------------- */
+
+struct blk_vbd {
+	struct blkback *d;
+	struct blk_vbd *next;
+	char prefix[40];    /* "vbd-<fe>-<devid>" */
+	char be_path[96];   /* .../backend/vbd/<fe>/<devid> */
+	char fe_path[160];  /* the frontend's device directory */
+	char fe_token[64];  /* watch token of <fe_path>/state */
+	pv_domid_t fe_domid;
+	uint32_t devid;
+	struct blk_target target;
+	struct blk_limits limits; /* offered; narrowed by the frontend's choices */
+	enum blk_abi abi;
+	bool persistent;
+	bool readonly;
+	int state;          /* our XenbusState */
+	bool connected;
+	bool watching;
+	unsigned int nr_queues;
+	struct blk_queue *queues[BLK_MAX_QUEUES];
+};
+
+struct blkback {
+	struct pv_platform *plat;
+	void *xs;           /* struct xs_handle */
+	pv_domid_t domid;
+	bool direct;        /* open targets O_DIRECT when possible */
+	unsigned int max_queues;
+	int kick_efd;       /* queue threads -> main loop */
+	char base[64];      /* /local/domain/<domid>/backend/vbd */
+	struct blk_vbd *vbds;
+};
+
+/* Connect to xenstore, watch the backend directory, serve what is there. */
+int blk_xb_init(struct blkback *d);
+/* The fd to poll for xenstore watch events. */
+int blk_xb_fd(struct blkback *d);
+/* Handle every pending watch event. */
+void blk_xb_handle(struct blkback *d);
+/* A queue thread reported a failure or a lost feature. */
+void blk_xb_kicked(struct blkback *d);
+/* Disconnect every vbd and close xenstore (daemon exit). */
+void blk_xb_exit(struct blkback *d);
+
+/* Wake the main loop from a queue thread. */
+void blk_kick(struct blkback *d);
+
 #endif

@@ -6,3 +6,20 @@ UNIT_TESTS += test-blk-request
 test-blk-request_SRCS := tests/unit/backends/blk/test_request.c backends/blk/request.c \
 	tests/harness/cunit.c
 test-blk-request_LIBS := -lcunit
+
+# The datapath (queue thread, io_uring, grants) over a mock platform and a temp file.
+UNIT_TESTS += test-blkback
+test-blkback_SRCS := tests/unit/backends/blk/test_blkback.c tests/unit/backends/blk/mock_platform.c \
+	backends/blk/blkback.c backends/blk/target.c backends/blk/request.c tests/harness/cunit.c
+test-blkback_PKGS := liburing
+test-blkback_LIBS := -lcunit
+
+# pvkit-blkback links the platform: built once platform/platform.c is on main.
+BLKBACK_SRCS := backends/blk/main.c backends/blk/xenbus.c backends/blk/blkback.c \
+	backends/blk/target.c backends/blk/request.c
+ifneq ($(wildcard platform/platform.c),)
+PROGRAMS += pvkit-blkback
+pvkit-blkback_DIR := sbin
+pvkit-blkback_SRCS := $(BLKBACK_SRCS)
+pvkit-blkback_PKGS := xenstore liburing
+endif

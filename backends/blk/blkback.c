@@ -1,0 +1,580 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pvkit-blkback datapath: one thread per queue consumes requests from the
+ * shared ring, maps their grants and performs them through io_uring with
+ * many requests in flight; completions become responses on the ring.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <liburing.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "pvkit/arch.h"
+#include "common.h"
+
+/* io_uring user_data tags of the queue's own polls; requests use their pointer. */
+#define TAG_EVTCHN ((uint64_t)2)
+#define TAG_STOP   ((uint64_t)4)
+/* Low bit of a request's user_data: the fdatasync after its data. */
+#define TAG_SYNC   ((uint64_t)1)
+
+/* One request in flight. */
+struct blk_inflight {
+	struct blk_req req;
+	struct blk_inflight *next_free;
+	void *map;          /* one batch mapping of the non-persistent segments */
+	unsigned int nmap;
+	unsigned int pending; /* CQEs still to come */
+	int16_t status;
+	uint64_t expect;    /* bytes the read or write must move */
+	struct iovec iov[BLK_MAX_INDIRECT_SEGS];
+};
+
+static struct io_uring *uring(struct blk_queue *q)
+{
+	return q->uring;
+}
+
+/* ---- persistent grants ---------------------------------------------------- */
+
+static unsigned int pgrant_hash(const struct blk_queue *q, pv_grant_ref_t ref)
+{
+	return (ref * 2654435761u) & (q->pgrant_slots - 1);
+}
+
+/*
+ * The page of persistent grant @ref, mapped on first use while the cache
+ * has room; NULL means "map it for this request only".
+ */
+static void *pgrant_get(struct blk_queue *q, pv_grant_ref_t ref)
+{
+	struct blk_vbd *v = q->vbd;
+	unsigned int i = pgrant_hash(q, ref);
+	void *page;
+
+	while (q->pgrants[i].page) {
+		if (q->pgrants[i].ref == ref)
+			return q->pgrants[i].page;
+		i = (i + 1) & (q->pgrant_slots - 1);
+	}
+	if (q->nr_pgrants >= BLK_MAX_PGRANTS)
+		return NULL;
+	/* Persistent grants are used for reads and writes alike: map writable. */
+	page = pv_gnt_map(v->d->plat, v->fe_domid, 1, &ref, 1);
+	if (!page)
+		return NULL;
+	q->pgrants[i].ref = ref;
+	q->pgrants[i].page = page;
+	q->nr_pgrants++;
+	return page;
+}
+
+static void pgrants_release(struct blk_queue *q)
+{
+	if (!q->pgrants)
+		return;
+	for (unsigned int i = 0; i < q->pgrant_slots; i++)
+		if (q->pgrants[i].page)
+			pv_gnt_unmap(q->vbd->d->plat, q->pgrants[i].page, 1);
+	free(q->pgrants);
+	q->pgrants = NULL;
+	q->nr_pgrants = 0;
+}
+
+/* ---- responses ---------------------------------------------------------- */
+
+static void io_unmap(struct blk_queue *q, struct blk_inflight *io)
+{
+	if (io->map)
+		pv_gnt_unmap(q->vbd->d->plat, io->map, io->nmap);
+	io->map = NULL;
+	io->nmap = 0;
+}
+
+/* Answer @io with @status (a fully built response) and free its slot. */
+static void io_complete(struct blk_queue *q, struct blk_inflight *io, int16_t status)
+{
+	unsigned char rsp[BLK_RSP_MAX];
+
+	io_unmap(q, io);
+	if (status != PV_BLKIF_RSP_OKAY)
+		q->nr_errors++;
+	blk_rsp_build(q->vbd->abi, io->req.id, io->req.wire_op, status, rsp);
+	/* Cannot fail: every consumed request is owed exactly one response. */
+	pv_ring_back_put(&q->ring, rsp);
+	io->next_free = q->free_ios;
+	q->free_ios = io;
+	q->inflight--;
+}
+
+static void push_responses(struct blk_queue *q)
+{
+	if (pv_ring_back_push(&q->ring) > 0 && q->port >= 0)
+		pv_evtchn_notify(q->evtchn, (pv_evtchn_port_t)q->port);
+}
+
+/* The frontend broke the protocol: stop consuming, let xenbus.c close the device. */
+static void queue_fail(struct blk_queue *q, const char *why)
+{
+	if (atomic_exchange(&q->failed, 1))
+		return;
+	pv_dev_err(q->prefix, "%s: closing the device", why);
+	blk_kick(q->vbd->d);
+}
+
+static void feature_lost(struct blk_queue *q, unsigned int bit)
+{
+	if (bit == BLK_LOST_FLUSH)
+		q->limits.flush = false; /* writes become O_DSYNC from now on */
+	else
+		q->limits.discard = false;
+	if (!(atomic_fetch_or(&q->lost, bit) & bit))
+		blk_kick(q->vbd->d);
+}
+
+/* ---- submission ------------------------------------------------------------ */
+
+static struct io_uring_sqe *get_sqe(struct blk_queue *q)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(uring(q));
+
+	if (!sqe) { /* sized for every request in flight; submit and retry once */
+		io_uring_submit(uring(q));
+		sqe = io_uring_get_sqe(uring(q));
+	}
+	return sqe;
+}
+
+/* Copy the segments of an INDIRECT request out of its indirect pages. */
+static int load_indirect(struct blk_queue *q, struct blk_inflight *io)
+{
+	struct blk_vbd *v = q->vbd;
+	unsigned int n = io->req.nr_indirect_pages;
+	void *pages[PV_BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST];
+	unsigned char *map = pv_gnt_map(v->d->plat, v->fe_domid, n, io->req.indirect_grefs, 0);
+
+	if (!map) {
+		pv_dev_warn_rl(&q->rl, q->prefix, "id %llu: indirect pages do not map: %s",
+			       (unsigned long long)io->req.id, strerror(errno));
+		return PV_BLKIF_RSP_ERROR;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		pages[i] = map + (size_t)i * PV_PAGE_SIZE;
+	blk_req_load_indirect(&io->req, pages);
+	pv_gnt_unmap(v->d->plat, map, n);
+	return blk_req_check_segs(&q->limits, &io->req);
+}
+
+/* Point io->iov at every segment: persistent grants, then one batch map for the rest. */
+static int map_segments(struct blk_queue *q, struct blk_inflight *io)
+{
+	struct blk_vbd *v = q->vbd;
+	struct blk_req *r = &io->req;
+	pv_grant_ref_t refs[BLK_MAX_INDIRECT_SEGS];
+	uint16_t idx[BLK_MAX_INDIRECT_SEGS];
+	unsigned int n = 0, shift = q->limits.unit_shift;
+
+	for (unsigned int i = 0; i < r->nr_segs; i++) {
+		io->iov[i].iov_base = q->pgrants ? pgrant_get(q, r->seg[i].gref) : NULL;
+		if (!io->iov[i].iov_base) {
+			refs[n] = r->seg[i].gref;
+			idx[n++] = (uint16_t)i;
+		}
+	}
+	if (n) {
+		/* A read writes into the guest's pages. All or nothing. */
+		io->map = pv_gnt_map(v->d->plat, v->fe_domid, n, refs, r->io == BLK_IO_READ);
+		if (!io->map) {
+			pv_dev_warn_rl(&q->rl, q->prefix, "id %llu: %u grants do not map: %s",
+				       (unsigned long long)r->id, n, strerror(errno));
+			return PV_BLKIF_RSP_ERROR;
+		}
+		io->nmap = n;
+		for (unsigned int k = 0; k < n; k++)
+			io->iov[idx[k]].iov_base = (unsigned char *)io->map + (size_t)k * PV_PAGE_SIZE;
+	}
+	for (unsigned int i = 0; i < r->nr_segs; i++) {
+		unsigned int first = r->seg[i].first_sect, last = r->seg[i].last_sect;
+
+		io->iov[i].iov_base = (unsigned char *)io->iov[i].iov_base + ((size_t)first << shift);
+		io->iov[i].iov_len = (size_t)(last - first + 1) << shift;
+	}
+	return PV_BLKIF_RSP_OKAY;
+}
+
+/* READ, WRITE, and FLUSH (its data first, linked to the fdatasync). */
+static int submit_rw(struct blk_queue *q, struct blk_inflight *io)
+{
+	struct blk_req *r = &io->req;
+	int fd = q->vbd->target.fd;
+	uint64_t off = blk_unit_bytes(&q->limits, r->sector);
+	struct io_uring_sqe *sqe;
+	int st;
+
+	if (r->nr_segs) {
+		st = map_segments(q, io);
+		if (st != PV_BLKIF_RSP_OKAY)
+			return st;
+		sqe = get_sqe(q);
+		if (!sqe)
+			return PV_BLKIF_RSP_ERROR;
+		if (r->io == BLK_IO_READ)
+			io_uring_prep_readv(sqe, fd, io->iov, r->nr_segs, off);
+		else /* without a usable flush, a write completes only once stable */
+			io_uring_prep_writev2(sqe, fd, io->iov, r->nr_segs, off,
+					      q->limits.flush ? 0 : RWF_DSYNC);
+		io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)io);
+		io->expect = blk_unit_bytes(&q->limits, r->nr_sectors);
+		io->pending++;
+		if (r->io == BLK_IO_FLUSH)
+			sqe->flags |= IOSQE_IO_LINK;
+	}
+	if (r->io == BLK_IO_FLUSH) {
+		sqe = get_sqe(q);
+		if (!sqe)
+			return PV_BLKIF_RSP_ERROR; /* the data sqe, if any, completes first */
+		io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
+		io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)io | TAG_SYNC);
+		io->pending++;
+	}
+	return PV_BLKIF_RSP_OKAY;
+}
+
+static int submit_discard(struct blk_queue *q, struct blk_inflight *io)
+{
+	struct blk_target *t = &q->vbd->target;
+	uint64_t off = blk_unit_bytes(&q->limits, io->req.sector);
+	uint64_t len = blk_unit_bytes(&q->limits, io->req.nr_sectors);
+	bool secure = io->req.discard_flag & PV_BLKIF_DISCARD_SECURE;
+	struct io_uring_sqe *sqe;
+	int rc;
+
+	if (!len)
+		return PV_BLKIF_RSP_OKAY;
+	if (t->is_blockdev) { /* no io_uring discard here: a short synchronous ioctl */
+		rc = blk_target_discard_sync(t, off, len, secure);
+	} else {
+		sqe = get_sqe(q);
+		if (!sqe)
+			return PV_BLKIF_RSP_ERROR;
+		io_uring_prep_fallocate(sqe, t->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					off, len);
+		io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)io);
+		io->pending++;
+		return PV_BLKIF_RSP_OKAY;
+	}
+	if (rc == -EOPNOTSUPP) {
+		feature_lost(q, BLK_LOST_DISCARD);
+		return PV_BLKIF_RSP_EOPNOTSUPP;
+	}
+	return rc ? PV_BLKIF_RSP_ERROR : PV_BLKIF_RSP_OKAY;
+}
+
+static void dispatch(struct blk_queue *q, struct blk_inflight *io)
+{
+	int st = blk_req_check(&q->limits, &io->req);
+
+	io->pending = 0;
+	io->status = PV_BLKIF_RSP_OKAY;
+	if (st == PV_BLKIF_RSP_OKAY && io->req.wire_op == PV_BLKIF_OP_INDIRECT)
+		st = load_indirect(q, io);
+	if (st != PV_BLKIF_RSP_OKAY) {
+		pv_dev_warn_rl(&q->rl, q->prefix, "id %llu: operation %u refused (%s)",
+			       (unsigned long long)io->req.id, io->req.wire_op,
+			       st == PV_BLKIF_RSP_EOPNOTSUPP ? "not supported" : "invalid");
+	} else if (io->req.io == BLK_IO_DISCARD) {
+		st = submit_discard(q, io);
+	} else {
+		st = submit_rw(q, io);
+	}
+	if (st != PV_BLKIF_RSP_OKAY)
+		io->status = (int16_t)st;
+	if (!io->pending)
+		io_complete(q, io, io->status);
+}
+
+/* Take requests while we have room for them in flight. */
+static void consume(struct blk_queue *q)
+{
+	union {
+		struct pv_blkif_x86_64_request r64;
+		struct pv_blkif_x86_32_request r32;
+	} raw;
+	struct blk_inflight *io;
+	int rc;
+
+	while (q->free_ios && !atomic_load(&q->failed)) {
+		rc = pv_ring_back_get_request(&q->ring, &raw);
+		if (rc < 0) {
+			queue_fail(q, "request producer index out of range");
+			return;
+		}
+		if (rc == 0)
+			return;
+		io = q->free_ios;
+		q->free_ios = io->next_free;
+		q->inflight++;
+		q->nr_requests++;
+		blk_req_parse(q->vbd->abi, &raw, &io->req);
+		dispatch(q, io);
+	}
+}
+
+/* ---- completion ------------------------------------------------------------ */
+
+static void complete_cqe(struct blk_queue *q, uint64_t ud, int res)
+{
+	struct blk_inflight *io = (struct blk_inflight *)(uintptr_t)(ud & ~TAG_SYNC);
+	int16_t st = PV_BLKIF_RSP_OKAY;
+
+	if (ud & TAG_SYNC) {
+		if (res == -EINVAL || res == -EOPNOTSUPP) {
+			feature_lost(q, BLK_LOST_FLUSH);
+			st = PV_BLKIF_RSP_EOPNOTSUPP;
+		} else if (res < 0) {
+			st = PV_BLKIF_RSP_ERROR;
+		}
+	} else if (io->req.io == BLK_IO_DISCARD) {
+		if (res == -EOPNOTSUPP) {
+			feature_lost(q, BLK_LOST_DISCARD);
+			st = PV_BLKIF_RSP_EOPNOTSUPP;
+		} else if (res < 0) {
+			st = PV_BLKIF_RSP_ERROR;
+		}
+	} else if (res < 0 || (uint64_t)res != io->expect) {
+		pv_dev_warn_rl(&q->rl, q->prefix, "id %llu: I/O at sector %llu: %s",
+			       (unsigned long long)io->req.id, (unsigned long long)io->req.sector,
+			       res < 0 ? strerror(-res) : "short transfer");
+		st = PV_BLKIF_RSP_ERROR;
+	}
+	if (st != PV_BLKIF_RSP_OKAY && io->status == PV_BLKIF_RSP_OKAY)
+		io->status = st;
+	if (--io->pending == 0)
+		io_complete(q, io, io->status);
+}
+
+static int arm_poll(struct blk_queue *q, int fd, uint64_t tag)
+{
+	struct io_uring_sqe *sqe = get_sqe(q);
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_poll_add(sqe, fd, POLLIN);
+	io_uring_sqe_set_data64(sqe, tag);
+	return 0;
+}
+
+static void handle_events(struct blk_queue *q)
+{
+	int port;
+
+	while ((port = pv_evtchn_pending(q->evtchn)) >= 0)
+		pv_evtchn_unmask(q->evtchn, (pv_evtchn_port_t)port);
+	arm_poll(q, pv_evtchn_fd(q->evtchn), TAG_EVTCHN);
+}
+
+/* Reap every completion; returns 1 once asked to stop. */
+static int reap(struct blk_queue *q)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int head, seen = 0;
+	int stop = 0;
+
+	io_uring_for_each_cqe(uring(q), head, cqe) {
+		seen++;
+		if (cqe->user_data == TAG_EVTCHN)
+			handle_events(q);
+		else if (cqe->user_data == TAG_STOP)
+			stop = 1;
+		else
+			complete_cqe(q, cqe->user_data, cqe->res);
+	}
+	io_uring_cq_advance(uring(q), seen);
+	return stop;
+}
+
+/* Is there a request to take now? Re-arms req_event when idle (Xen's final check). */
+static bool more_requests(struct blk_queue *q)
+{
+	int rc;
+
+	if (!q->free_ios || atomic_load(&q->failed))
+		return false;
+	rc = pv_ring_back_final_check(&q->ring);
+	if (rc < 0)
+		queue_fail(q, "request producer index out of range");
+	return rc > 0;
+}
+
+static void *queue_main(void *arg)
+{
+	struct blk_queue *q = arg;
+	int stopping = 0;
+
+	arm_poll(q, pv_evtchn_fd(q->evtchn), TAG_EVTCHN);
+	arm_poll(q, q->stop_efd, TAG_STOP);
+	for (;;) {
+		if (!stopping)
+			consume(q);
+		push_responses(q);
+		if (stopping && q->inflight == 0)
+			break;
+		if (!stopping && more_requests(q))
+			continue;
+		io_uring_submit_and_wait(uring(q), 1);
+		stopping |= reap(q);
+	}
+	return NULL;
+}
+
+/* ---- set-up and teardown ----------------------------------------------------- */
+
+static int queue_alloc(struct blk_queue *q)
+{
+	q->nr_ios = pv_ring_back_size(&q->ring);
+	q->ios = calloc(q->nr_ios, sizeof(*q->ios));
+	if (!q->ios)
+		return -ENOMEM;
+	q->free_ios = NULL;
+	for (unsigned int i = 0; i < q->nr_ios; i++) {
+		q->ios[i].next_free = q->free_ios;
+		q->free_ios = &q->ios[i];
+	}
+	q->inflight = 0;
+	if (q->vbd->persistent) {
+		q->pgrant_slots = 2048; /* power of two, >= 2 * BLK_MAX_PGRANTS */
+		q->pgrants = calloc(q->pgrant_slots, sizeof(*q->pgrants));
+		if (!q->pgrants)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int queue_map_ring(struct blk_queue *q)
+{
+	struct blk_vbd *v = q->vbd;
+	struct pv_ring_shape shape = blk_abi_shape(v->abi);
+	int rc;
+
+	q->ring_mem = pv_gnt_map(v->d->plat, v->fe_domid, q->ring_pages, q->ring_refs, 1);
+	if (!q->ring_mem) {
+		rc = -errno;
+		pv_dev_err(q->prefix, "ring grants do not map: %s", strerror(-rc));
+		return rc;
+	}
+	rc = pv_ring_back_attach(&q->ring, q->ring_mem, q->ring_pages, &shape, 0);
+	if (rc) {
+		pv_gnt_unmap(v->d->plat, q->ring_mem, q->ring_pages);
+		q->ring_mem = NULL;
+	}
+	return rc;
+}
+
+static int queue_bind(struct blk_queue *q)
+{
+	int rc = pv_evtchn_open(q->vbd->d->plat, &q->evtchn);
+
+	if (rc) {
+		q->evtchn = NULL;
+		return rc;
+	}
+	q->port = pv_evtchn_bind_interdomain(q->evtchn, q->vbd->fe_domid, q->remote_port);
+	if (q->port < 0) {
+		rc = q->port;
+		pv_dev_err(q->prefix, "event channel %u does not bind: %s", q->remote_port,
+			   strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+static void queue_release(struct blk_queue *q)
+{
+	struct pv_platform *plat = q->vbd->d->plat;
+
+	if (q->uring) {
+		io_uring_queue_exit(uring(q));
+		free(q->uring);
+		q->uring = NULL;
+	}
+	pgrants_release(q);
+	free(q->ios);
+	q->ios = NULL;
+	if (q->evtchn) {
+		pv_evtchn_close(q->evtchn); /* unbinds the port */
+		q->evtchn = NULL;
+	}
+	q->port = -1;
+	if (q->ring_mem)
+		pv_gnt_unmap(plat, q->ring_mem, q->ring_pages);
+	q->ring_mem = NULL;
+	if (q->stop_efd >= 0)
+		close(q->stop_efd);
+	q->stop_efd = -1;
+}
+
+static int queue_setup(struct blk_queue *q)
+{
+	int rc;
+
+	q->port = -1;
+	q->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (q->stop_efd < 0)
+		return -errno;
+	rc = queue_map_ring(q);
+	if (!rc)
+		rc = queue_bind(q);
+	if (!rc)
+		rc = queue_alloc(q);
+	if (rc)
+		return rc;
+	q->uring = calloc(1, sizeof(struct io_uring));
+	if (!q->uring)
+		return -ENOMEM;
+	/* Two sqes per request at most (data + fdatasync), plus the two polls. */
+	rc = io_uring_queue_init(2 * q->nr_ios + 4, uring(q), 0);
+	if (rc) {
+		free(q->uring);
+		q->uring = NULL;
+	}
+	return rc;
+}
+
+int blk_queue_start(struct blk_queue *q)
+{
+	int rc;
+
+	atomic_store(&q->failed, 0);
+	atomic_store(&q->lost, 0);
+	q->rl = (struct pv_ratelimit)PV_RATELIMIT_INIT;
+	rc = queue_setup(q);
+	if (!rc)
+		rc = -pthread_create(&q->thread, NULL, queue_main, q);
+	if (rc) {
+		queue_release(q);
+		return rc;
+	}
+	q->started = true;
+	return 0;
+}
+
+void blk_queue_stop(struct blk_queue *q)
+{
+	uint64_t one = 1;
+
+	if (!q->started)
+		return;
+	if (write(q->stop_efd, &one, sizeof(one)) != sizeof(one))
+		pv_dev_err(q->prefix, "cannot signal the queue thread: %s", strerror(errno));
+	pthread_join(q->thread, NULL);
+	q->started = false;
+	pv_dev_debug(q->prefix, "stopped after %llu requests (%llu errors, %u persistent grants)",
+		     (unsigned long long)q->nr_requests, (unsigned long long)q->nr_errors,
+		     q->nr_pgrants);
+	queue_release(q);
+}
