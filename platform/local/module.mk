@@ -28,3 +28,7 @@ pvkit-test-platform_SRCS := tests/integration/pvkitd_test.c tests/integration/pv
 pvkit-test-platform_PKGS := xenstore
 INTEGRATION_TESTS += tests/integration/pvkitd.sh
 MAN_PAGES += platform/local/man/pvkitd.8
+
+TEST_PROGRAMS += pvkit-bench-platform
+pvkit-bench-platform_SRCS := platform/local/bench_platform.c
+BENCHES += $(B)/bin/pvkit-bench-platform

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "pvkit/arch.h"
-#include "../../platform/local/proto.h"
+#include "../../platform/local/client.h"
 #include "pvkitd_test.h"
 
 static int find_state(struct tctx *t, pv_domid_t domid)
@@ -263,8 +263,31 @@ void test_domains(struct tctx *t)
 	dom_holder_death(t);
 }
 
+/* A granter that writes a frame past its memory into its own entry. */
+static void hostile_bad_frame(struct tctx *t)
+{
+	struct pvl_plat *l = t->g->priv;
+	pv_grant_ref_t ref;
+	void *g = pv_gnt_share_pages(t->g, t->peer, 1, &ref, 1), *m;
+	uint32_t frame;
+
+	if (!g) {
+		check(0, "share one page");
+		return;
+	}
+	frame = l->gt[ref].frame;
+	l->gt[ref].frame = l->mem_pages + 5;
+	m = pv_gnt_map(t->m, t->self, 1, &ref, 0);
+	CHECK(!m && errno == EINVAL, "a grant naming a frame out of range is refused (errno %d)",
+	      errno);
+	CHECK(l->gt[ref].flags == PV_GTF_permit_access, "and no GTF bit stays set");
+	l->gt[ref].frame = frame;
+	CHECK(pv_gnt_unshare(t->g, g, 1) == 0, "unshare it");
+}
+
 void test_hostile_clients(struct tctx *t)
 {
+	hostile_bad_frame(t);
 	hostile_garbage(t);
 	hostile_dying_clients(t);
 }
