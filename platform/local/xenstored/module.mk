@@ -19,3 +19,14 @@ xenstored-test-libxs_LIBS := -lcunit
 xenstored-test-raw_SRCS := tests/integration/xenstored_raw.c tests/harness/cunit.c
 xenstored-test-raw_LIBS := -lcunit
 INTEGRATION_TESTS += tests/integration/xenstored-libxs.sh
+
+XSD_UNIT_DIR := tests/unit/platform/local/xenstored
+UNIT_TESTS += test-xsd-store test-xsd-txn test-xsd-ops test-xsd-conn
+test-xsd-store_SRCS := $(XSD_UNIT_DIR)/test_store.c $(XENSTORED_CORE) tests/harness/cunit.c
+test-xsd-store_LIBS := -lcunit
+test-xsd-txn_SRCS := $(XSD_UNIT_DIR)/test_txn.c $(XENSTORED_CORE) tests/harness/cunit.c
+test-xsd-txn_LIBS := -lcunit
+test-xsd-ops_SRCS := $(XSD_UNIT_DIR)/test_ops.c $(XENSTORED_CORE) tests/harness/cunit.c
+test-xsd-ops_LIBS := -lcunit
+test-xsd-conn_SRCS := $(XSD_UNIT_DIR)/test_conn.c $(XENSTORED_CORE) tests/harness/cunit.c
+test-xsd-conn_LIBS := -lcunit

@@ -124,18 +124,25 @@ static int lookup(struct xsd_req *q, const char *path, unsigned int what,
 	return 0;
 }
 
-static int do_read(struct xsd_req *q)
+/* The request's one path argument, canonical in @path, looked up for @what. */
+static int path_lookup(struct xsd_req *q, char *path, unsigned int what,
+		       const struct xsd_node **out)
 {
 	const char *arg = xsd_onearg(q);
-	char path[CANON_MAX];
-	const struct xsd_node *n;
 	int rc;
 
 	if (!arg)
 		return -EINVAL;
 	rc = canon_arg(q, arg, path);
-	if (rc == 0)
-		rc = lookup(q, path, XSD_PERM_READ, &n);
+	return rc < 0 ? rc : lookup(q, path, what, out);
+}
+
+static int do_read(struct xsd_req *q)
+{
+	char path[CANON_MAX];
+	const struct xsd_node *n;
+	int rc = path_lookup(q, path, XSD_PERM_READ, &n);
+
 	if (rc < 0)
 		return rc;
 	memcpy(q->rbuf, n->value, n->vlen);
@@ -361,16 +368,10 @@ static int do_rm(struct xsd_req *q)
 
 static int do_directory(struct xsd_req *q)
 {
-	const char *arg = xsd_onearg(q);
 	char path[CANON_MAX];
 	const struct xsd_node *n;
-	int rc;
+	int rc = path_lookup(q, path, XSD_PERM_READ, &n);
 
-	if (!arg)
-		return -EINVAL;
-	rc = canon_arg(q, arg, path);
-	if (rc == 0)
-		rc = lookup(q, path, XSD_PERM_READ, &n);
 	for (uint32_t i = 0; rc == 0 && i < n->nkids; i++)
 		rc = reply_str(q, n->kids[i]);
 	return rc;
@@ -410,16 +411,10 @@ static int do_directory_part(struct xsd_req *q)
 
 static int do_get_perms(struct xsd_req *q)
 {
-	const char *arg = xsd_onearg(q);
 	char path[CANON_MAX], one[16];
 	const struct xsd_node *n;
-	int rc;
+	int rc = path_lookup(q, path, XSD_PERM_READ, &n);
 
-	if (!arg)
-		return -EINVAL;
-	rc = canon_arg(q, arg, path);
-	if (rc == 0)
-		rc = lookup(q, path, XSD_PERM_READ, &n);
 	for (uint32_t i = 0; rc == 0 && i < n->nperms; i++) {
 		xsd_perm_format(&n->perms[i], one);
 		rc = reply_str(q, one);

@@ -26,18 +26,28 @@ static int watch_path(struct xsd_req *q, const char *in, char *out, bool *rel)
 	return xsd_canon(q->c->dom, in, out, WATCH_PATH_MAX);
 }
 
-int xsd_do_watch(struct xsd_req *q)
+/* WATCH and UNWATCH: <wpath>|<token>|. */
+static int watch_args(struct xsd_req *q, char *path, const char **token, bool *rel)
 {
 	const char *argv[2];
-	char path[WATCH_PATH_MAX];
-	bool rel;
 	int rc;
 
 	if (xsd_args(q, argv, 2) != 2)
 		return -EINVAL;
-	rc = watch_path(q, argv[0], path, &rel);
+	rc = watch_path(q, argv[0], path, rel);
+	*token = argv[1];
+	return rc;
+}
+
+int xsd_do_watch(struct xsd_req *q)
+{
+	char path[WATCH_PATH_MAX];
+	const char *token;
+	bool rel;
+	int rc = watch_args(q, path, &token, &rel);
+
 	if (rc == 0)
-		rc = xsd_watch_add(q->c, q->x, path, argv[1], rel);
+		rc = xsd_watch_add(q->c, q->x, path, token, rel);
 	if (rc < 0)
 		return rc;
 	/* xenstored fires every new watch once, right after the reply. */
@@ -47,16 +57,13 @@ int xsd_do_watch(struct xsd_req *q)
 
 int xsd_do_unwatch(struct xsd_req *q)
 {
-	const char *argv[2];
 	char path[WATCH_PATH_MAX];
+	const char *token;
 	bool rel;
-	int rc;
+	int rc = watch_args(q, path, &token, &rel);
 
-	if (xsd_args(q, argv, 2) != 2)
-		return -EINVAL;
-	rc = watch_path(q, argv[0], path, &rel);
 	if (rc == 0)
-		rc = xsd_watch_del(q->c, q->x, path, argv[1]);
+		rc = xsd_watch_del(q->c, q->x, path, token);
 	return rc < 0 ? rc : xsd_reply_ok(q);
 }
 
