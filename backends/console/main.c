@@ -235,11 +235,19 @@ static int make_dirs(struct consoled *d, char *linkdir, char *logdir, size_t len
 	return 0;
 }
 
+/* Started with the platform daemons, we may be a moment early: wait up to 5 s. */
 static int open_platform(struct consoled *d, const struct opts *o)
 {
 	struct pv_platform_opts po = {.name = o->platform, .rundir = d->rundir,
 				      .domid = 0, .domid_set = 1};
-	int rc = pv_platform_open(&d->plat, &po);
+	int rc;
+
+	for (int i = 0; i < 50; i++) {
+		rc = pv_platform_open(&d->plat, &po);
+		if (rc != -ENOENT && rc != -ECONNREFUSED)
+			break;
+		usleep(100000);
+	}
 
 	if (rc < 0) {
 		pv_err_errno(rc, "cannot open the platform (rundir %s)", d->rundir);

@@ -30,3 +30,8 @@ pvkit-consoled_SRCS := backends/console/main.c backends/console/xenbus.c \
 	backends/console/consoled.c backends/console/buffer.c backends/console/logfile.c
 pvkit-consoled_PKGS := xenstore
 endif
+
+# End-to-end tests: need pvkitd (platform/local) and pvkit-xenstored.
+ifneq ($(and $(wildcard platform/platform.c),$(wildcard include/pvkit/local.h),$(wildcard platform/local/xenstored/main.c)),)
+INTEGRATION_TESTS += tests/integration/console.sh tests/integration/console-flood.sh
+endif

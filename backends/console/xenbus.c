@@ -222,9 +222,10 @@ void xb_scan(struct consoled *d)
 
 		if (parse_u32(doms[i], 0x7fef, &domid) < 0 || domid == 0)
 			continue;
-		/* Watching twice is harmless: xenstore fires it once on registration. */
+		/* Already watched (EEXIST) is fine: the watch fired on registration. */
 		snprintf(path, sizeof(path), "/local/domain/%u/console", domid);
-		if (!find_domain(d, (int)domid) && !xs_watch(d->xs, path, "console"))
+		if (!find_domain(d, (int)domid) && !xs_watch(d->xs, path, "console") &&
+		    errno != EEXIST)
 			pv_warn("cannot watch %s: %s", path, strerror(errno));
 	}
 	for (struct console *c = d->consoles; c; c = next) {
@@ -292,7 +293,8 @@ int xb_fd(struct consoled *d)
 
 int xb_open(struct consoled *d)
 {
-	d->xs = xs_open(0);
+	for (int i = 0; i < 50 && !(d->xs = xs_open(0)); i++)
+		usleep(100000); /* xenstored may be starting with us */
 	if (!d->xs) {
 		int rc = -errno;
 

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# A guest writes 100 MiB to its console with nobody attached: the guest
+# never blocks (it finishes), pvkit-consoled's memory stays bounded, and the
+# guest's log holds the tail of the output with a drop marker.
+. "$(dirname "$0")/console-env.sh"
+
+pv_require "pvkitd and xenstored ready" start_platform
+pv_require "pvkit-consoled ready" start_consoled --log-size 1048576 --log-keep 2
+RSS0=$(vmrss $CONSOLED)
+pv_require "flooding guest" start_guest flood -- \
+	sh -c 'yes 0123456789abcdef | head -c 104857600; echo; echo TAIL-OF-THE-FLOOD'
+pv_check "the guest finishes its 100 MiB (never blocked)" \
+	pv_wait_for 120 bash -c "! kill -0 $GUEST 2>/dev/null"
+wait $GUEST
+pv_check_eq "the guest's command succeeded" 0 $?
+pv_check "consoled alive" kill -0 $CONSOLED
+RSS1=$(vmrss $CONSOLED)
+echo "# consoled VmRSS: ${RSS0} KiB before, ${RSS1} KiB after 100 MiB"
+pv_check "consoled memory bounded (grew < 16 MiB for 100 MiB)" test $((RSS1 - RSS0)) -lt 16384
+LOG=$D/log/console/dom$DOMID.log
+pv_check "the console was removed with its domain" pv_wait_for 10 test ! -e "$D/console/$DOMID.pty"
+pv_check "the log ends with the tail" bash -c "tail -c 100 '$LOG' | grep -q TAIL-OF-THE-FLOOD"
+pv_check "a drop marker is logged" bash -c "cat '$LOG'* | grep -aq 'pvkit-consoled: [0-9]* bytes dropped'"
+total=$(cat "$LOG"* | wc -c)
+echo "# log files hold $total bytes"
+pv_check "logs capped (3 files of 1 MiB)" test "$total" -le $((3 * 1048576 + 65536))
+pv_check "rotated log present" test -e "$LOG.1"
+pv_done
