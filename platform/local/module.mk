@@ -32,3 +32,8 @@ MAN_PAGES += platform/local/man/pvkitd.8
 TEST_PROGRAMS += pvkit-bench-platform
 pvkit-bench-platform_SRCS := platform/local/bench_platform.c
 BENCHES += $(B)/bin/pvkit-bench-platform
+
+# The dispatcher (platform/platform.c) is tested here, with the platform it defaults to.
+UNIT_TESTS += test-platform
+test-platform_SRCS := tests/unit/platform/test_platform.c tests/harness/cunit.c
+test-platform_LIBS := -lcunit

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,8 +208,54 @@ static void grant_many(struct tctx *t)
 	free(refs);
 }
 
+#define THREADS 4
+#define THREAD_ROUNDS 200
+
+/* One thread: share, map, compare, unmap, unshare, again and again. */
+static void *grant_worker(void *arg)
+{
+	struct tctx *t = arg;
+	intptr_t bad = 0;
+
+	for (int i = 0; i < THREAD_ROUNDS; i++) {
+		pv_grant_ref_t refs[2];
+		unsigned char *g = pv_gnt_share_pages(t->g, t->peer, 2, refs, 1), *m;
+
+		if (!g)
+			return (void *)1;
+		fill(g, 2, (unsigned char)i);
+		m = pv_gnt_map(t->m, t->self, 2, refs, 0);
+		bad += !m || !same(g, m, 2);
+		if (m)
+			pv_gnt_unmap(t->m, m, 2);
+		bad += pv_gnt_unshare(t->g, g, 2) != 0;
+	}
+	return (void *)bad;
+}
+
+/* Grant operations on one platform handle from several threads at once. */
+static void grant_threads(struct tctx *t)
+{
+	pthread_t th[THREADS];
+	intptr_t bad = 0;
+	int started = 0;
+
+	for (; started < THREADS; started++)
+		if (pthread_create(&th[started], NULL, grant_worker, t))
+			break;
+	for (int i = 0; i < started; i++) {
+		void *r;
+
+		pthread_join(th[i], &r);
+		bad += (intptr_t)r;
+	}
+	CHECK(started == THREADS && bad == 0, "%d threads x %d share/map/unmap/unshare: %ld bad",
+	      THREADS, THREAD_ROUNDS, (long)bad);
+}
+
 void test_grants(struct tctx *t)
 {
+	grant_threads(t);
 	grant_map_write_read(t);
 	grant_wrong_domid(t);
 	grant_readonly(t);
