@@ -50,7 +50,7 @@ static double ring_run(unsigned int pages, unsigned int spin, uint64_t count, ui
 	double t0, t;
 	int rc;
 
-	if (ringpair_start(&rp, pages, spin) < 0)
+	if (ringpair_start(&rp, pages, spin, 0) < 0)
 		return -1;
 	t0 = now_s();
 	while (got < count) {

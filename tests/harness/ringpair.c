@@ -4,6 +4,7 @@
  * eventfd notifications with Xen event suppression, a forked echo backend.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -119,6 +120,18 @@ static int echo_one(struct rp_back_ring *b, const struct rp_msg *q, uint64_t *ex
 	return bad ? -1 : (q->flags & RP_STOP) ? 1 : 0;
 }
 
+/*
+ * A hostile backend: publish what it answered, then claim a ring and a
+ * half more responses than there are requests, and notify.
+ */
+static int turn_hostile(struct ringpair *rp, struct rp_back_ring *b)
+{
+	rp_back_push(b);
+	atomic_store_explicit((_Atomic pv_ring_idx_t *)&b->core.v.sring->rsp_prod,
+			      b->core.v.prod_pushed + b->core.v.nr_ents * 3 / 2, memory_order_release);
+	return efd_notify(rp->rsp_efd) ? 2 : 0;
+}
+
 /* The child: echo requests until RP_STOP. Exit status 0 when all was well. */
 static int backend_main(struct ringpair *rp)
 {
@@ -135,6 +148,8 @@ static int backend_main(struct ringpair *rp)
 			rc = echo_one(&b, &q, &expect);
 			stop = rc == 1;
 			bad |= rc < 0;
+			if (rp->hostile_after && expect == rp->hostile_after)
+				return turn_hostile(rp, &b);
 		}
 		if (pv_ring_back_unconsumed(&b.core) < 0) {
 			fprintf(stderr, "backend: protocol error on the ring\n");
@@ -149,7 +164,8 @@ static int backend_main(struct ringpair *rp)
 	}
 }
 
-int ringpair_start(struct ringpair *rp, unsigned int pages, unsigned int spin)
+int ringpair_start(struct ringpair *rp, unsigned int pages, unsigned int spin,
+		   uint64_t hostile_after)
 {
 	size_t len = (size_t)pages * PV_PAGE_SIZE;
 	int fd, rc;
@@ -157,6 +173,7 @@ int ringpair_start(struct ringpair *rp, unsigned int pages, unsigned int spin)
 	memset(rp, 0, sizeof(*rp));
 	rp->pages = pages;
 	rp->spin = spin;
+	rp->hostile_after = hostile_after;
 	rp->req_efd = rp->rsp_efd = -1;
 	fd = memfd_create("pvkit-ringpair", MFD_CLOEXEC);
 	if (fd < 0)
@@ -222,7 +239,7 @@ int ringpair_wait(struct ringpair *rp)
 int ringpair_stop(struct ringpair *rp, uint64_t next_seq)
 {
 	struct rp_msg q, r;
-	int rc, status;
+	int rc;
 
 	memset(&q, 0, sizeof(q));
 	q.seq = next_seq;
@@ -241,6 +258,13 @@ int ringpair_stop(struct ringpair *rp, uint64_t next_seq)
 	return rc;
 
 reap:
+	return ringpair_reap(rp);
+}
+
+int ringpair_reap(struct ringpair *rp)
+{
+	int status;
+
 	if (waitpid(rp->child, &status, 0) < 0)
 		return -errno;
 	rp->child = 0;

@@ -33,6 +33,7 @@ struct ringpair {
 	int rsp_efd;            /* backend -> frontend events */
 	pid_t child;            /* the backend process */
 	unsigned int spin;      /* polls of the ring before sleeping on the eventfd */
+	uint64_t hostile_after; /* 0, or the backend turns hostile after this many requests */
 	struct rp_front_ring front;
 	uint64_t events_sent;   /* eventfd writes by the frontend */
 	uint64_t sleeps;        /* times the frontend slept on its eventfd */
@@ -42,9 +43,12 @@ struct ringpair {
  * Create the ring (@pages pages), the eventfds, and fork the echo backend.
  * The backend answers every request with {seq, checksum(payload), flags,
  * count} and exits 0 after an RP_STOP request, 1 on a protocol error,
- * a sequence gap or a bad checksum. Returns 0 or -errno.
+ * a sequence gap or a bad checksum. With @hostile_after > 0 it answers
+ * that many requests, then publishes an rsp_prod far beyond them, notifies
+ * and exits 0. Returns 0 or -errno.
  */
-int ringpair_start(struct ringpair *rp, unsigned int pages, unsigned int spin);
+int ringpair_start(struct ringpair *rp, unsigned int pages, unsigned int spin,
+		   uint64_t hostile_after);
 
 /* Push what the frontend produced and notify the backend if it asked. 0 or -errno. */
 int ringpair_push(struct ringpair *rp);
@@ -62,6 +66,9 @@ int ringpair_wait(struct ringpair *rp);
  * child's exit status (0: it saw no error), or -errno.
  */
 int ringpair_stop(struct ringpair *rp, uint64_t next_seq);
+
+/* Wait for the backend to exit; its exit status, or -errno. */
+int ringpair_reap(struct ringpair *rp);
 
 /* Release the ring and the eventfds (after ringpair_stop, or to abort: kills the child). */
 void ringpair_close(struct ringpair *rp);

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,9 +120,70 @@ static int run(struct ringpair *rp, struct stats *st, uint64_t total, uint64_t s
 	return 0;
 }
 
+/* Send @n requests and collect their responses. Returns responses received or -errno. */
+static int round_trip(struct ringpair *rp, int n)
+{
+	struct rp_msg q, r;
+	int got = 0, rc;
+
+	for (int i = 0; i < n; i++) {
+		make_request(&q, (uint64_t)i);
+		if (rp_front_put(&rp->front, &q))
+			return -ENOSPC;
+	}
+	rc = ringpair_push(rp);
+	while (rc >= 0 && got < n) {
+		rc = ringpair_wait(rp);
+		while (rc > 0 && (rc = rp_front_get_response(&rp->front, &r)) > 0)
+			got++;
+	}
+	return rc < 0 ? rc : got;
+}
+
+/* A frontend claiming more requests than fit: the backend stops with a protocol error. */
+static void hostile_frontend(void)
+{
+	struct ringpair rp;
+	struct pv_ring_view *v = &rp.front.core.v;
+	uint64_t one = 1;
+	int rc;
+
+	if (ringpair_start(&rp, 1, 0, 0) < 0) {
+		check(0, "start a ring pair for the hostile frontend");
+		return;
+	}
+	check(round_trip(&rp, 10) == 10, "10 honest requests answered");
+	atomic_store_explicit((_Atomic pv_ring_idx_t *)&v->sring->req_prod,
+			      v->prod_pushed + v->nr_ents + 1, memory_order_release);
+	if (write(rp.req_efd, &one, sizeof(one)) != sizeof(one))
+		check(0, "notify the backend");
+	rc = ringpair_reap(&rp);
+	check(rc == 1, "backend facing req_prod a ring ahead exits with a protocol error, no loop");
+	ringpair_close(&rp);
+}
+
+/* A backend claiming more responses than requests: the frontend gets -EPROTO. */
+static void hostile_backend(void)
+{
+	struct ringpair rp;
+	int rc;
+
+	if (ringpair_start(&rp, 1, 0, 5) < 0) {
+		check(0, "start a ring pair for the hostile backend");
+		return;
+	}
+	rc = round_trip(&rp, 10);
+	check(rc == -EPROTO, "frontend facing rsp_prod beyond its requests reports -EPROTO");
+	check(rp_front_get_response(&rp.front, &(struct rp_msg){0}) == -EPROTO &&
+		      rp_front_free(&rp.front) == 0,
+	      "the broken ring stays broken");
+	check(ringpair_reap(&rp) == 0, "hostile backend exited");
+	ringpair_close(&rp);
+}
+
 int main(int argc, char **argv)
 {
-	uint64_t total = 10000000, seed = 0x5eed;
+	uint64_t total = 10000000, seed = 0x5eed, events;
 	unsigned int pages = 4, spin = 0;
 	struct ringpair rp;
 	struct stats st = {0};
@@ -143,7 +205,7 @@ int main(int argc, char **argv)
 		}
 	}
 	alarm(120); /* a lost wake-up must fail the test, not hang it */
-	rc = ringpair_start(&rp, pages, spin);
+	rc = ringpair_start(&rp, pages, spin, 0);
 	if (rc < 0) {
 		fprintf(stderr, "ring-stress: cannot start the ring pair: %s\n", strerror(-rc));
 		return 1;
@@ -155,16 +217,19 @@ int main(int argc, char **argv)
 	snprintf(what, sizeof(what), "every response in order with the right checksum (%llu bad)",
 		 (unsigned long long)st.bad);
 	check(st.bad == 0 && st.received == total, what);
+	events = rp.events_sent; /* the main run's, before the stop request */
 	rc = rc ? rc : ringpair_stop(&rp, st.sent);
 	snprintf(what, sizeof(what), "backend saw every request once, in order (exit %d)", rc);
 	check(rc == 0, what);
 	printf("# %llu requests in %llu batches, %llu events sent, %llu frontend sleeps\n",
 	       (unsigned long long)st.sent, (unsigned long long)st.batches,
-	       (unsigned long long)rp.events_sent, (unsigned long long)rp.sleeps);
-	snprintf(what, sizeof(what), "event suppression: fewer events (%llu) than batches (%llu)",
-		 (unsigned long long)rp.events_sent, (unsigned long long)st.batches);
-	check(rp.events_sent < st.batches, what);
+	       (unsigned long long)events, (unsigned long long)rp.sleeps);
+	/* Suppression saves events only when the backend is busy: timing, so reported, not asserted. */
+	printf("# event suppression: %llu events for %llu pushes\n", (unsigned long long)events,
+	       (unsigned long long)st.batches);
 	ringpair_close(&rp);
+	hostile_frontend();
+	hostile_backend();
 	printf("PVTEST passed=%d failed=%d\n", passed, failed);
 	return failed ? 1 : 0;
 }
