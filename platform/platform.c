@@ -79,7 +79,7 @@ pv_domid_t pv_platform_domid(const struct pv_platform *p)
 }
 
 void *pv_gnt_share_pages(struct pv_platform *p, pv_domid_t peer, unsigned int count,
-			 pv_grant_ref_t *refs, int writable)
+                         pv_grant_ref_t *refs, int writable)
 {
 	return p->ops->share_pages(p, peer, count, refs, writable);
 }
@@ -90,7 +90,7 @@ int pv_gnt_unshare(struct pv_platform *p, void *addr, unsigned int count)
 }
 
 void *pv_gnt_map(struct pv_platform *p, pv_domid_t domid, unsigned int count,
-		 const pv_grant_ref_t *refs, int writable)
+                 const pv_grant_ref_t *refs, int writable)
 {
 	if (!count || count > PV_GNT_MAX_BATCH) {
 		errno = EINVAL;
@@ -144,8 +144,7 @@ int pv_evtchn_alloc_unbound(struct pv_evtchn *e, pv_domid_t remote)
 	return e->platform->ops->alloc_unbound(e, remote);
 }
 
-int pv_evtchn_bind_interdomain(struct pv_evtchn *e, pv_domid_t remote,
-			       pv_evtchn_port_t remote_port)
+int pv_evtchn_bind_interdomain(struct pv_evtchn *e, pv_domid_t remote, pv_evtchn_port_t remote_port)
 {
 	return e->platform->ops->bind_interdomain(e, remote, remote_port);
 }

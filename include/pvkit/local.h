@@ -49,7 +49,7 @@ void pv_local_close(struct pv_local *l);
  * -EEXIST: name taken; -ENOSPC: too many domains; -EINVAL: bad arguments.
  */
 int pv_local_domain_create(struct pv_local *l, const char *name, uint64_t mem_bytes,
-			   pv_domid_t *domid);
+                           pv_domid_t *domid);
 
 /*
  * Kill domain @domid: its connections are closed, its grants and event
@@ -69,14 +69,16 @@ int pv_local_domain_list(struct pv_local *l, struct pv_local_domain_info **out);
 int pv_local_death_fd(struct pv_local *l);
 /* The next domain that died: its domid, or -EAGAIN when none is queued. */
 int pv_local_death_next(struct pv_local *l);
-/* Wait until @domid is dead (or was never running): 0, or -ETIMEDOUT after @timeout_ms (-1: forever). */
+/* Wait until @domid is dead (or was never running): 0, or -ETIMEDOUT after @timeout_ms (-1:
+ * forever). */
 int pv_local_domain_wait(struct pv_local *l, pv_domid_t domid, int timeout_ms);
 
 /*
  * Called by a guest's runtime on its own platform handle (local platform,
  * domain != 0): the domain dies when @p is closed or its process exits, as
  * a guest dies with its kernel. -EBUSY: another connection holds it;
- * -ENOTSUP: not the local platform.
+ * -ENOTSUP: not the local platform. The connection is close-on-exec; a
+ * child forked without exec keeps it open, and with it the domain.
  */
 int pv_local_hold(struct pv_platform *p);
 

@@ -38,17 +38,17 @@ static double now(void)
 }
 
 static void report(const char *name, double v, const char *unit, const char *base, double bv,
-		   int lower_better)
+                   int lower_better)
 {
-	printf("BENCH name=%s value=%.1f unit=%s baseline=%s baseline_value=%.1f ratio=%.2f\n", name,
-	       v, unit, base, bv, lower_better ? bv / v : v / bv);
+	printf("BENCH name=%s value=%.1f unit=%s baseline=%s baseline_value=%.1f ratio=%.2f\n",
+	       name, v, unit, base, bv, lower_better ? bv / v : v / bv);
 	fflush(stdout);
 }
 
 static struct pv_platform *open_as(pv_domid_t domid)
 {
-	struct pv_platform_opts o = {.name = "local", .rundir = rundir, .domid = domid,
-				     .domid_set = 1};
+	struct pv_platform_opts o = {
+	    .name = "local", .rundir = rundir, .domid = domid, .domid_set = 1};
 	struct pv_platform *p;
 
 	return pv_platform_open(&p, &o) ? NULL : p;
@@ -171,8 +171,8 @@ static double mmap_rate(unsigned int n, int iters)
 		return -1;
 	t0 = now();
 	for (int i = 0; i < iters; i++) {
-		unsigned char *r = mmap(NULL, n * PV_PAGE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
-					-1, 0);
+		unsigned char *r =
+		    mmap(NULL, n * PV_PAGE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 		for (unsigned int j = 0; j < n; j++)
 			mmap(r + j * PV_PAGE_SIZE, PV_PAGE_SIZE, PROT_READ | PROT_WRITE,
@@ -190,7 +190,8 @@ static double copy_rate(struct pv_platform *g, struct pv_platform *m, int iters)
 	pv_grant_ref_t ref;
 	void *page = pv_gnt_share_pages(g, peer, 1, &ref, 1);
 	struct pv_gnt_copy_seg s = {.source = {.is_gref = 1, .domid = 0, .ref = ref},
-				    .dest = {.virt = buf}, .len = PV_PAGE_SIZE};
+	                            .dest = {.virt = buf},
+	                            .len = PV_PAGE_SIZE};
 	double t0 = now();
 
 	for (int i = 0; page && i < iters; i++)
@@ -251,7 +252,8 @@ int main(void)
 	if (!mkdtemp(rundir))
 		return 1;
 	pid = start_pvkitd();
-	if (pv_local_open(&admin, rundir) || pv_local_domain_create(admin, "bench", 64u << 20, &peer))
+	if (pv_local_open(&admin, rundir) ||
+	    pv_local_domain_create(admin, "bench", 64u << 20, &peer))
 		goto out;
 	g = open_as(0);
 	m = open_as(peer);

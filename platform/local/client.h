@@ -44,7 +44,7 @@ struct pvl_plat {
 	struct pv_grant_entry_v1 *gt; /* own grant table */
 	struct pvl_bitmap pages;      /* a clear bit: leased from pvkitd and free */
 	struct pvl_bitmap refs;
-	uint32_t *page_ref;           /* per own page: the reference granting it */
+	uint32_t *page_ref; /* per own page: the reference granting it */
 	struct pvl_peer *peers;
 	struct pvl_mapping *maps;
 	unsigned char buf[PVKITD_MSG_MAX];
@@ -60,7 +60,7 @@ typedef void (*pvl_event_fn)(void *opaque, uint32_t op, const void *payload, uin
  * -errno status, or -errno of the I/O.
  */
 int pvl_call(int sock, uint32_t op, uint32_t flags, const void *req, uint32_t len,
-	     unsigned char *buf, int *fds, unsigned int *nfds, pvl_event_fn ev, void *opaque);
+             unsigned char *buf, int *fds, unsigned int *nfds, pvl_event_fn ev, void *opaque);
 /* The payload of a message received into @buf. */
 static inline void *pvl_payload(unsigned char *buf)
 {
@@ -73,16 +73,17 @@ void pvl_sock_path(char *out, size_t size, const char *rundir, unsigned int domi
 
 /* local_gnt.c */
 void *pvl_share_pages(struct pv_platform *p, pv_domid_t peer, unsigned int count,
-		      pv_grant_ref_t *refs, int writable);
+                      pv_grant_ref_t *refs, int writable);
 int pvl_unshare(struct pv_platform *p, void *addr, unsigned int count);
 void *pvl_map(struct pv_platform *p, pv_domid_t domid, unsigned int count,
-	      const pv_grant_ref_t *refs, int writable);
+              const pv_grant_ref_t *refs, int writable);
 int pvl_unmap(struct pv_platform *p, void *addr, unsigned int count);
-/* The memfd of (@domid, @gen): cached, or asked of pvkitd (the caller must pin one of its grants). */
+/* The memfd of (@domid, @gen): cached, or asked of pvkitd (the caller must pin one of its grants).
+ */
 struct pvl_peer *pvl_peer_mem(struct pvl_plat *l, pv_domid_t domid, uint64_t gen, int *err);
 /* Pin @count grants (flags PVKITD_MAP_ALL: all or nothing), results in @res. Lock held. */
 int pvl_pin_batch(struct pvl_plat *l, uint32_t flags, const struct pvkitd_map_item *items,
-		  unsigned int count, struct pvkitd_map_res *res);
+                  unsigned int count, struct pvkitd_map_res *res);
 /* Drop pins by handle. Lock held. */
 int pvl_send_unmap(struct pvl_plat *l, const uint32_t *handles, unsigned int n);
 

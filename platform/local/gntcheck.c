@@ -55,7 +55,7 @@ static int check_word(uint32_t w, pv_domid_t mapper, int writable)
 }
 
 int pvl_gnt_pin(struct pv_grant_entry_v1 *e, pv_domid_t mapper, int writable, uint32_t nr_frames,
-		uint32_t rd_pins, uint32_t wr_pins, uint32_t *frame)
+                uint32_t rd_pins, uint32_t wr_pins, uint32_t *frame)
 {
 	uint32_t *word = entry_word(e);
 	uint32_t old = __atomic_load_n(word, __ATOMIC_ACQUIRE), new;
@@ -68,8 +68,9 @@ int pvl_gnt_pin(struct pv_grant_entry_v1 *e, pv_domid_t mapper, int writable, ui
 			return rc;
 		new = word_with_flags(old, word_flags(old) | set);
 	} while (new != old && !__atomic_compare_exchange_n(word, &old, new, 0, __ATOMIC_ACQ_REL,
-							    __ATOMIC_ACQUIRE));
-	/* Acquire above orders this read after the pin is visible, as Xen reads the frame after pinning. */
+	                                                    __ATOMIC_ACQUIRE));
+	/* Acquire above orders this read after the pin is visible, as Xen reads the frame after
+	 * pinning. */
 	*frame = __atomic_load_n(&e->frame, __ATOMIC_RELAXED);
 	if (*frame >= nr_frames) {
 		pvl_gnt_unpin(e, rd_pins, wr_pins);
@@ -96,7 +97,7 @@ void pvl_gnt_grant(struct pv_grant_entry_v1 *e, pv_domid_t peer, uint32_t frame,
 	__atomic_store_n(&e->domid, peer, __ATOMIC_RELAXED);
 	/* Release: frame and domid are visible before the entry becomes valid. */
 	__atomic_store_n(&e->flags, PV_GTF_permit_access | (writable ? 0 : PV_GTF_readonly),
-			 __ATOMIC_RELEASE);
+	                 __ATOMIC_RELEASE);
 }
 
 int pvl_gnt_end(struct pv_grant_entry_v1 *e)
@@ -109,6 +110,6 @@ int pvl_gnt_end(struct pv_grant_entry_v1 *e)
 		if (!old)
 			return 0;
 	} while (!__atomic_compare_exchange_n(&e->flags, &old, 0, 0, __ATOMIC_ACQ_REL,
-					      __ATOMIC_ACQUIRE));
+	                                      __ATOMIC_ACQUIRE));
 	return 0;
 }

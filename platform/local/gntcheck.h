@@ -23,7 +23,7 @@
  * writable pin), -EPERM (names another domain), -EINVAL (bad frame).
  */
 int pvl_gnt_pin(struct pv_grant_entry_v1 *e, pv_domid_t mapper, int writable, uint32_t nr_frames,
-		uint32_t rd_pins, uint32_t wr_pins, uint32_t *frame);
+                uint32_t rd_pins, uint32_t wr_pins, uint32_t *frame);
 
 /*
  * Drop the flags a pin set, given the pins that remain: GTF_writing goes

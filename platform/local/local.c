@@ -53,7 +53,7 @@ int pvl_connect(const char *sockpath)
 }
 
 int pvl_call(int sock, uint32_t op, uint32_t flags, const void *req, uint32_t len,
-	     unsigned char *buf, int *fds, unsigned int *nfds, pvl_event_fn ev, void *opaque)
+             unsigned char *buf, int *fds, unsigned int *nfds, pvl_event_fn ev, void *opaque)
 {
 	unsigned int room = nfds ? *nfds : 0;
 	int rc = pvkitd_send(sock, op, 0, flags, req, len, NULL, 0);
@@ -102,14 +102,14 @@ static int map_own(struct pvl_plat *l, const int *fds)
 {
 	l->memfd = fds[0];
 	l->gtfd = fds[1];
-	l->mem = mmap(NULL, (size_t)l->mem_pages * PV_PAGE_SIZE, PROT_READ | PROT_WRITE,
-		      MAP_SHARED, l->memfd, 0);
+	l->mem = mmap(NULL, (size_t)l->mem_pages * PV_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+	              l->memfd, 0);
 	if (l->mem == MAP_FAILED) {
 		l->mem = NULL;
 		return -errno;
 	}
-	l->gt = mmap(NULL, l->nr_refs * sizeof(*l->gt), PROT_READ | PROT_WRITE, MAP_SHARED,
-		     l->gtfd, 0);
+	l->gt =
+	    mmap(NULL, l->nr_refs * sizeof(*l->gt), PROT_READ | PROT_WRITE, MAP_SHARED, l->gtfd, 0);
 	if (l->gt == MAP_FAILED) {
 		l->gt = NULL;
 		return -errno;
@@ -250,21 +250,21 @@ int pv_local_hold(struct pv_platform *p)
 }
 
 const struct pv_platform_ops pv_platform_local_ops = {
-	.name = "local",
-	.open = local_open,
-	.close = local_close,
-	.share_pages = pvl_share_pages,
-	.unshare = pvl_unshare,
-	.map = pvl_map,
-	.unmap = pvl_unmap,
-	.copy = pvl_copy,
-	.evtchn_open = pvl_evtchn_open,
-	.evtchn_close = pvl_evtchn_close,
-	.evtchn_fd = pvl_evtchn_fd,
-	.alloc_unbound = pvl_alloc_unbound,
-	.bind_interdomain = pvl_bind_interdomain,
-	.notify = pvl_notify,
-	.pending = pvl_pending,
-	.unmask = pvl_unmask,
-	.unbind = pvl_unbind,
+    .name = "local",
+    .open = local_open,
+    .close = local_close,
+    .share_pages = pvl_share_pages,
+    .unshare = pvl_unshare,
+    .map = pvl_map,
+    .unmap = pvl_unmap,
+    .copy = pvl_copy,
+    .evtchn_open = pvl_evtchn_open,
+    .evtchn_close = pvl_evtchn_close,
+    .evtchn_fd = pvl_evtchn_fd,
+    .alloc_unbound = pvl_alloc_unbound,
+    .bind_interdomain = pvl_bind_interdomain,
+    .notify = pvl_notify,
+    .pending = pvl_pending,
+    .unmask = pvl_unmask,
+    .unbind = pvl_unbind,
 };

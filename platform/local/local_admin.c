@@ -28,7 +28,7 @@ int pv_local_open(struct pv_local **out, const char *rundir)
 	if (!l)
 		return -ENOMEM;
 	pvl_sock_path(l->sockpath, sizeof(l->sockpath), rundir ? rundir : pv_local_default_rundir(),
-		      0);
+	              0);
 	l->watch = -1;
 	l->sock = pvl_connect(l->sockpath);
 	if (l->sock < 0) {
@@ -57,7 +57,7 @@ static int call(struct pv_local *l, uint32_t op, const void *req, uint32_t len)
 }
 
 int pv_local_domain_create(struct pv_local *l, const char *name, uint64_t mem_bytes,
-			   pv_domid_t *domid)
+                           pv_domid_t *domid)
 {
 	struct pvkitd_create_req req = {.mem_bytes = mem_bytes};
 	struct pvkitd_domid rep;

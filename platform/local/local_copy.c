@@ -39,7 +39,7 @@ static int add_item(struct copy_batch *b, const struct pv_gnt_copy_ptr *ptr, int
 
 /* Read or write @len bytes of one side; pinned grant sides go through the memfd. */
 static int side_io(struct pvl_plat *l, const struct pv_gnt_copy_ptr *ptr,
-		   const struct pvkitd_map_res *res, void *buf, uint16_t len, int write)
+                   const struct pvkitd_map_res *res, void *buf, uint16_t len, int write)
 {
 	struct pvl_peer *peer;
 	off_t off;
@@ -64,7 +64,7 @@ static int side_io(struct pvl_plat *l, const struct pv_gnt_copy_ptr *ptr,
 }
 
 static void copy_one(struct pvl_plat *l, struct copy_batch *b, unsigned int i,
-		     struct pv_gnt_copy_seg *seg)
+                     struct pv_gnt_copy_seg *seg)
 {
 	const struct pvkitd_map_res *src = b->src[i] >= 0 ? &b->res[b->src[i]] : NULL;
 	const struct pvkitd_map_res *dst = b->dst[i] >= 0 ? &b->res[b->dst[i]] : NULL;
@@ -83,7 +83,7 @@ static void copy_one(struct pvl_plat *l, struct copy_batch *b, unsigned int i,
 }
 
 static void copy_chunk(struct pvl_plat *l, struct copy_batch *b, struct pv_gnt_copy_seg *segs,
-		       unsigned int n)
+                       unsigned int n)
 {
 	uint32_t handles[2 * COPY_CHUNK];
 	unsigned int nh = 0;
@@ -127,7 +127,7 @@ int pvl_copy(struct pv_platform *p, struct pv_gnt_copy_seg *segs, unsigned int c
 	pthread_mutex_lock(&l->lock);
 	for (unsigned int done = 0; done < count; done += COPY_CHUNK)
 		copy_chunk(l, &batch, segs + done,
-			   count - done < COPY_CHUNK ? count - done : COPY_CHUNK);
+		           count - done < COPY_CHUNK ? count - done : COPY_CHUNK);
 	pthread_mutex_unlock(&l->lock);
 	return 0;
 }

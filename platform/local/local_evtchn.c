@@ -18,7 +18,7 @@
 #define SOCK_TAG UINT64_MAX /* epoll data of the pvkitd socket */
 
 struct evport {
-	uint32_t port;    /* 0: unused slot */
+	uint32_t port; /* 0: unused slot */
 	int wake, notify;
 	uint8_t masked, closed;
 };
@@ -83,7 +83,7 @@ static void sock_gone(struct evh *h)
 }
 
 static int call(struct evh *h, uint32_t op, const struct pvkitd_evt_req *req, int *fds,
-		unsigned int *nfds)
+                unsigned int *nfds)
 {
 	int rc;
 
@@ -111,7 +111,7 @@ int pvl_evtchn_open(struct pv_platform *p, struct pv_evtchn *e)
 		goto out_free;
 	}
 	rc = pvl_call(h->sock, PVKITD_HELLO, PVKITD_HELLO_NOFDS, NULL, 0, h->buf, NULL, NULL, NULL,
-		      NULL);
+	              NULL);
 	if (rc < 0)
 		goto out_close_sock;
 	h->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -312,7 +312,7 @@ int pvl_unbind(struct pv_evtchn *e, pv_evtchn_port_t port)
 	for (unsigned int i = 0; i < h->nclosed; i++) {
 		if (h->closed_q[i] == port) {
 			memmove(h->closed_q + i, h->closed_q + i + 1,
-				(h->nclosed - i - 1) * sizeof(uint32_t));
+			        (h->nclosed - i - 1) * sizeof(uint32_t));
 			h->nclosed--;
 			break;
 		}

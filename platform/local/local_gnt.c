@@ -26,7 +26,7 @@ static struct pvl_plat *plat(struct pv_platform *p)
 
 /* Lease @want (or at least @need) more items from pvkitd into @b. */
 static int lease(struct pvl_plat *l, uint32_t op, struct pvl_bitmap *b, uint32_t need,
-		 uint32_t want)
+                 uint32_t want)
 {
 	struct pvkitd_lease req = {.count = want}, rep;
 	int rc = pvl_call(l->sock, op, 0, &req, sizeof(req), l->buf, NULL, NULL, NULL, NULL);
@@ -50,8 +50,8 @@ static int64_t alloc_pages(struct pvl_plat *l, uint32_t count)
 
 	if (first >= 0)
 		return first;
-	rc = lease(l, PVKITD_LEASE_PAGES, &l->pages, count,
-		   count > PAGE_LEASE ? count : PAGE_LEASE);
+	rc =
+	    lease(l, PVKITD_LEASE_PAGES, &l->pages, count, count > PAGE_LEASE ? count : PAGE_LEASE);
 	return rc ? rc : pvl_bitmap_alloc(&l->pages, count);
 }
 
@@ -61,7 +61,7 @@ static int alloc_refs(struct pvl_plat *l, unsigned int count, pv_grant_ref_t *re
 		int64_t r = pvl_bitmap_alloc(&l->refs, 1);
 
 		if (r < 0 && lease(l, PVKITD_LEASE_REFS, &l->refs, count - i,
-				   count - i > REF_LEASE ? count - i : REF_LEASE) == 0)
+		                   count - i > REF_LEASE ? count - i : REF_LEASE) == 0)
 			r = pvl_bitmap_alloc(&l->refs, 1);
 		if (r < 0) {
 			while (i--)
@@ -74,7 +74,7 @@ static int alloc_refs(struct pvl_plat *l, unsigned int count, pv_grant_ref_t *re
 }
 
 void *pvl_share_pages(struct pv_platform *p, pv_domid_t peer, unsigned int count,
-		      pv_grant_ref_t *refs, int writable)
+                      pv_grant_ref_t *refs, int writable)
 {
 	struct pvl_plat *l = plat(p);
 	int64_t first;
@@ -144,7 +144,7 @@ int pvl_unshare(struct pv_platform *p, void *addr, unsigned int count)
 		}
 		/* Freed pages read as zeroes when shared again. */
 		if (fallocate(l->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			      first * PV_PAGE_SIZE, (off_t)count * PV_PAGE_SIZE) < 0)
+		              first * PV_PAGE_SIZE, (off_t)count * PV_PAGE_SIZE) < 0)
 			memset(addr, 0, (size_t)count * PV_PAGE_SIZE);
 		pvl_bitmap_mark(&l->pages, (uint32_t)first, count, 0);
 	}
@@ -167,8 +167,8 @@ struct pvl_peer *pvl_peer_mem(struct pvl_plat *l, pv_domid_t domid, uint64_t gen
 			break;
 	if (*pp && (*pp)->gen == gen)
 		return *pp;
-	rc = pvl_call(l->sock, PVKITD_GET_MEM, 0, &req, sizeof(req), l->buf, &fd, &nfds, NULL,
-		      NULL);
+	rc =
+	    pvl_call(l->sock, PVKITD_GET_MEM, 0, &req, sizeof(req), l->buf, &fd, &nfds, NULL, NULL);
 	if (rc >= 0 && (rc != sizeof(rep) || nfds != 1))
 		rc = -EPROTO;
 	if (rc < 0) {
@@ -189,7 +189,8 @@ struct pvl_peer *pvl_peer_mem(struct pvl_plat *l, pv_domid_t domid, uint64_t gen
 		peer->next = l->peers;
 		l->peers = peer;
 	} else {
-		close(peer->memfd); /* an older incarnation: its mappings keep their own reference */
+		close(
+		    peer->memfd); /* an older incarnation: its mappings keep their own reference */
 	}
 	*peer = (struct pvl_peer){domid, rep.gen, fd, rep.mem_pages, peer->next};
 	return peer;
@@ -197,15 +198,15 @@ struct pvl_peer *pvl_peer_mem(struct pvl_plat *l, pv_domid_t domid, uint64_t gen
 
 int pvl_send_unmap(struct pvl_plat *l, const uint32_t *handles, unsigned int n)
 {
-	int rc = pvl_call(l->sock, PVKITD_UNMAP, 0, handles, n * (uint32_t)sizeof(uint32_t),
-			  l->buf, NULL, NULL, NULL, NULL);
+	int rc = pvl_call(l->sock, PVKITD_UNMAP, 0, handles, n * (uint32_t)sizeof(uint32_t), l->buf,
+	                  NULL, NULL, NULL, NULL);
 
 	return rc < 0 ? rc : 0;
 }
 
 /* Reserve one range, then place each pinned frame in it. */
 static void *place_frames(struct pvl_peer *peer, const struct pvkitd_map_res *res,
-			  unsigned int count, int writable)
+                          unsigned int count, int writable)
 {
 	int prot = PROT_READ | (writable ? PROT_WRITE : 0);
 	size_t size = (size_t)count * PV_PAGE_SIZE;
@@ -215,8 +216,9 @@ static void *place_frames(struct pvl_peer *peer, const struct pvkitd_map_res *re
 		return NULL;
 	for (unsigned int i = 0; i < count; i++) {
 		if (res[i].frame >= peer->mem_pages ||
-		    mmap(base + (size_t)i * PV_PAGE_SIZE, PV_PAGE_SIZE, prot, MAP_SHARED | MAP_FIXED,
-			 peer->memfd, (off_t)res[i].frame * PV_PAGE_SIZE) == MAP_FAILED) {
+		    mmap(base + (size_t)i * PV_PAGE_SIZE, PV_PAGE_SIZE, prot,
+		         MAP_SHARED | MAP_FIXED, peer->memfd,
+		         (off_t)res[i].frame * PV_PAGE_SIZE) == MAP_FAILED) {
 			munmap(base, size);
 			errno = EINVAL;
 			return NULL;
@@ -243,10 +245,10 @@ static struct pvl_mapping *new_mapping(const struct pvkitd_map_res *res, unsigne
 }
 
 int pvl_pin_batch(struct pvl_plat *l, uint32_t flags, const struct pvkitd_map_item *items,
-		     unsigned int count, struct pvkitd_map_res *res)
+                  unsigned int count, struct pvkitd_map_res *res)
 {
 	int rc = pvl_call(l->sock, PVKITD_MAP, flags, items, count * (uint32_t)sizeof(*items),
-			  l->buf, NULL, NULL, NULL, NULL);
+	                  l->buf, NULL, NULL, NULL, NULL);
 
 	if (rc < 0)
 		return rc;
@@ -257,7 +259,7 @@ int pvl_pin_batch(struct pvl_plat *l, uint32_t flags, const struct pvkitd_map_it
 }
 
 static void *map_locked(struct pvl_plat *l, pv_domid_t domid, unsigned int count,
-			const pv_grant_ref_t *refs, int writable, struct pvkitd_map_res *res)
+                        const pv_grant_ref_t *refs, int writable, struct pvkitd_map_res *res)
 {
 	struct pvkitd_map_item items[PV_GNT_MAX_BATCH];
 	uint32_t handles[PV_GNT_MAX_BATCH];
@@ -267,7 +269,7 @@ static void *map_locked(struct pvl_plat *l, pv_domid_t domid, unsigned int count
 	int rc;
 
 	for (unsigned int i = 0; i < count; i++)
-		items[i] = (struct pvkitd_map_item){refs[i], domid, (uint16_t)!!writable};
+		items[i] = (struct pvkitd_map_item){refs[i], domid, (uint16_t) !!writable};
 	rc = pvl_pin_batch(l, PVKITD_MAP_ALL, items, count, res);
 	if (rc)
 		goto out_err;
@@ -298,7 +300,7 @@ out_err:
 }
 
 void *pvl_map(struct pv_platform *p, pv_domid_t domid, unsigned int count,
-	      const pv_grant_ref_t *refs, int writable)
+              const pv_grant_ref_t *refs, int writable)
 {
 	static __thread struct pvkitd_map_res res[PV_GNT_MAX_BATCH];
 	struct pvl_plat *l = plat(p);

@@ -20,24 +20,24 @@
 #define PVKITD_NAME_MAX 64
 
 enum pvkitd_op {
-	PVKITD_HELLO = 1,        /* -> pvkitd_hello_rep (+ memfd, gntfd if !PVKITD_HELLO_NOFDS) */
-	PVKITD_HOLD,             /* this connection holds the domain's life */
-	PVKITD_LEASE_PAGES,      /* pvkitd_lease -> pvkitd_lease (first page) */
-	PVKITD_LEASE_REFS,       /* pvkitd_lease -> pvkitd_lease (first ref) */
-	PVKITD_GET_MEM,          /* pvkitd_mem_req -> pvkitd_mem_rep + memfd */
-	PVKITD_MAP,              /* pvkitd_map_item[] -> pvkitd_map_res[] (flags PVKITD_MAP_ALL) */
-	PVKITD_UNMAP,            /* pvkitd_unmap_req + handles -> status */
+	PVKITD_HELLO = 1,         /* -> pvkitd_hello_rep (+ memfd, gntfd if !PVKITD_HELLO_NOFDS) */
+	PVKITD_HOLD,              /* this connection holds the domain's life */
+	PVKITD_LEASE_PAGES,       /* pvkitd_lease -> pvkitd_lease (first page) */
+	PVKITD_LEASE_REFS,        /* pvkitd_lease -> pvkitd_lease (first ref) */
+	PVKITD_GET_MEM,           /* pvkitd_mem_req -> pvkitd_mem_rep + memfd */
+	PVKITD_MAP,               /* pvkitd_map_item[] -> pvkitd_map_res[] (flags PVKITD_MAP_ALL) */
+	PVKITD_UNMAP,             /* pvkitd_unmap_req + handles -> status */
 	PVKITD_EVT_ALLOC_UNBOUND, /* pvkitd_evt_req -> pvkitd_evt_rep + wake, notify fds */
-	PVKITD_EVT_BIND,         /* pvkitd_evt_req -> pvkitd_evt_rep + wake, notify fds */
-	PVKITD_EVT_UNBIND,       /* pvkitd_evt_req (port) -> status */
-	PVKITD_DOM_CREATE,       /* domain 0 only: pvkitd_create_req -> pvkitd_domid */
-	PVKITD_DOM_DESTROY,      /* domain 0 only: pvkitd_domid -> status */
-	PVKITD_DOM_LIST,         /* domain 0 only: -> pvkitd_dom_info[] */
-	PVKITD_DOM_WATCH,        /* domain 0 only: send PVKITD_EV_DEATH on this connection */
+	PVKITD_EVT_BIND,          /* pvkitd_evt_req -> pvkitd_evt_rep + wake, notify fds */
+	PVKITD_EVT_UNBIND,        /* pvkitd_evt_req (port) -> status */
+	PVKITD_DOM_CREATE,        /* domain 0 only: pvkitd_create_req -> pvkitd_domid */
+	PVKITD_DOM_DESTROY,       /* domain 0 only: pvkitd_domid -> status */
+	PVKITD_DOM_LIST,          /* domain 0 only: -> pvkitd_dom_info[] */
+	PVKITD_DOM_WATCH,         /* domain 0 only: send PVKITD_EV_DEATH on this connection */
 	PVKITD_OP_MAX,
 	PVKITD_EV_BASE = 0x100,
 	PVKITD_EV_PORT_CLOSED = PVKITD_EV_BASE, /* pvkitd_evt_req (local port) */
-	PVKITD_EV_DEATH,         /* pvkitd_domid */
+	PVKITD_EV_DEATH,                        /* pvkitd_domid */
 };
 
 struct pvkitd_hdr {
@@ -50,7 +50,7 @@ struct pvkitd_hdr {
 #define PVKITD_HELLO_NOFDS 1u /* HELLO flags: an event-channel connection */
 
 struct pvkitd_hello_rep {
-	uint64_t gen;       /* incarnation of this domain (never reused) */
+	uint64_t gen; /* incarnation of this domain (never reused) */
 	uint32_t domid;
 	uint32_t mem_pages; /* size of the memfd in 4096-byte frames */
 	uint32_t nr_refs;   /* grant-table entries */
@@ -77,16 +77,16 @@ struct pvkitd_mem_rep {
 
 struct pvkitd_map_item {
 	uint32_t ref;
-	uint16_t domid;    /* granting domain */
+	uint16_t domid; /* granting domain */
 	uint16_t writable;
 };
 
 struct pvkitd_map_res {
-	int32_t status;    /* 0 or -errno */
-	uint32_t handle;   /* pass to PVKITD_UNMAP */
-	uint32_t frame;    /* the frame the entry named when it was pinned */
+	int32_t status;  /* 0 or -errno */
+	uint32_t handle; /* pass to PVKITD_UNMAP */
+	uint32_t frame;  /* the frame the entry named when it was pinned */
 	uint32_t pad;
-	uint64_t gen;      /* the granting domain's incarnation (for PVKITD_GET_MEM) */
+	uint64_t gen; /* the granting domain's incarnation (for PVKITD_GET_MEM) */
 };
 
 /* PVKITD_GET_MEM: allowed only while the caller pins a grant of that incarnation. */
@@ -103,8 +103,8 @@ struct pvkitd_unmap_req {
 };
 
 struct pvkitd_evt_req {
-	uint32_t remote;      /* domid */
-	uint32_t port;        /* remote port (bind), own port (unbind, events) */
+	uint32_t remote; /* domid */
+	uint32_t port;   /* remote port (bind), own port (unbind, events) */
 };
 
 struct pvkitd_evt_rep {
@@ -121,7 +121,7 @@ struct pvkitd_dom_info {
 	uint64_t mem_bytes;
 	int64_t created; /* CLOCK_REALTIME seconds */
 	uint32_t domid;
-	uint32_t state;  /* PV_LOCAL_RUNNING, PV_LOCAL_DYING */
+	uint32_t state; /* PV_LOCAL_RUNNING, PV_LOCAL_DYING */
 	char name[PVKITD_NAME_MAX];
 };
 
@@ -129,7 +129,7 @@ struct pvkitd_dom_info {
 
 /* Send @hdr (len filled from @len) + @payload with up to PVKITD_MAX_FDS fds. 0 or -errno. */
 int pvkitd_send(int sock, uint32_t op, int32_t status, uint32_t flags, const void *payload,
-		uint32_t len, const int *fds, unsigned int nfds);
+                uint32_t len, const int *fds, unsigned int nfds);
 /*
  * Receive one message into @buf (PVKITD_MSG_MAX bytes, header first). Returns
  * the payload length or -errno (-EPIPE at end of stream, -EPROTO when the

@@ -84,7 +84,7 @@ static void conn_accept(struct pvkitd *k, struct domain *d)
 static void send_reply(struct conn *c, uint32_t op, struct reply *r)
 {
 	int rc = pvkitd_send(c->fd, op, r->status, 0, r->buf, r->status ? 0 : r->len, r->fds,
-			     r->status ? 0 : r->nfds);
+	                     r->status ? 0 : r->nfds);
 
 	if (rc)
 		pv_dev_warn_rl(&drop_rl, c->name, "reply to op %u not sent: %s", op, strerror(-rc));
@@ -266,26 +266,27 @@ static int write_pidfile(const char *rundir)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: pvkitd [--rundir DIR] [--log FILE] [--dom0-mem MIB] [--debug]\n"
-		     "\n"
-		     "The local platform's hypervisor: domains, memory, grant tables and event\n"
-		     "channels for pvkit processes. Runs in the foreground; SIGTERM stops it.\n"
-		     "\n"
-		     "  --rundir DIR    run directory (default $PVKIT_RUNDIR or /run/pvkit)\n"
-		     "  --log FILE      also append the log to FILE\n"
-		     "  --dom0-mem MIB  domain 0's shareable memory (default 256)\n"
-		     "  --debug         log debug lines\n"
-		     "  --help          this text\n"
-		     "\n"
-		     "Exit status: 0 after SIGTERM/SIGINT, 1 on a runtime error, 2 on bad usage.\n");
+	fprintf(out,
+	        "usage: pvkitd [--rundir DIR] [--log FILE] [--dom0-mem MIB] [--debug]\n"
+	        "\n"
+	        "The local platform's hypervisor: domains, memory, grant tables and event\n"
+	        "channels for pvkit processes. Runs in the foreground; SIGTERM stops it.\n"
+	        "\n"
+	        "  --rundir DIR    run directory (default $PVKIT_RUNDIR or /run/pvkit)\n"
+	        "  --log FILE      also append the log to FILE\n"
+	        "  --dom0-mem MIB  domain 0's shareable memory (default 256)\n"
+	        "  --debug         log debug lines\n"
+	        "  --help          this text\n"
+	        "\n"
+	        "Exit status: 0 after SIGTERM/SIGINT, 1 on a runtime error, 2 on bad usage.\n");
 }
 
 static int parse_args(struct pvkitd *k, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"rundir", required_argument, NULL, 'r'}, {"log", required_argument, NULL, 'l'},
-		{"dom0-mem", required_argument, NULL, 'm'}, {"debug", no_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+	    {"rundir", required_argument, NULL, 'r'},   {"log", required_argument, NULL, 'l'},
+	    {"dom0-mem", required_argument, NULL, 'm'}, {"debug", no_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
 	};
 	int o;
 

@@ -15,11 +15,11 @@
 #include "ports.h"
 #include "proto.h"
 
-#define PVKITD_GNT_FRAMES   8      /* grant-table frames per domain: 4096 entries */
-#define PVKITD_MAX_MAPS     65536  /* grant pins one connection may hold */
-#define PVKITD_MAX_LEASES   4096   /* page and reference leases per connection */
-#define PVKITD_MAX_DOMAINS  1024
-#define PVKITD_MAX_MEM      (16ull << 30)
+#define PVKITD_GNT_FRAMES  8     /* grant-table frames per domain: 4096 entries */
+#define PVKITD_MAX_MAPS    65536 /* grant pins one connection may hold */
+#define PVKITD_MAX_LEASES  4096  /* page and reference leases per connection */
+#define PVKITD_MAX_DOMAINS 1024
+#define PVKITD_MAX_MEM     (16ull << 30)
 
 enum src_kind { SRC_LISTEN, SRC_CONN, SRC_SIGNAL };
 
@@ -43,21 +43,21 @@ struct maprec {
 struct conn {
 	struct src src;
 	int fd;
-	int dead;           /* closed, waiting to be freed at the end of the loop turn */
-	int holder;         /* the domain dies when this connection closes */
-	int watch;          /* receives PVKITD_EV_DEATH */
-	struct domain *d;   /* the domain this connection speaks for */
-	struct conn *next;  /* in d->conns, or the graveyard */
-	char name[32];      /* "dom3.7" for logs */
+	int dead;          /* closed, waiting to be freed at the end of the loop turn */
+	int holder;        /* the domain dies when this connection closes */
+	int watch;         /* receives PVKITD_EV_DEATH */
+	struct domain *d;  /* the domain this connection speaks for */
+	struct conn *next; /* in d->conns, or the graveyard */
+	char name[32];     /* "dom3.7" for logs */
 	struct lease *leases;
 	uint32_t nleases;
 	struct maprec *maps;
 	uint32_t maps_cap, maps_used;
-	uint32_t maps_free;  /* first free slot of maps (a free slot's ref links the next) */
+	uint32_t maps_free; /* first free slot of maps (a free slot's ref links the next) */
 };
 
 struct domain {
-	struct src src;     /* the listening socket */
+	struct src src; /* the listening socket */
 	int listen_fd;
 	pv_domid_t domid;
 	int dying;
@@ -68,9 +68,9 @@ struct domain {
 	int64_t created;
 	uint32_t mem_pages, nr_refs;
 	int memfd, gtfd;
-	struct pv_grant_entry_v1 *gt; /* pvkitd's own mapping of the grant table */
-	uint32_t *rd_pins, *wr_pins;  /* per reference: the authoritative pin counts */
-	uint64_t pins;                /* sum of all pins on this domain's grants */
+	struct pv_grant_entry_v1 *gt;  /* pvkitd's own mapping of the grant table */
+	uint32_t *rd_pins, *wr_pins;   /* per reference: the authoritative pin counts */
+	uint64_t pins;                 /* sum of all pins on this domain's grants */
 	struct pvl_bitmap pages, refs; /* leased (or quarantined) pages and references */
 	struct pvl_port_table ports;
 	struct conn *conns;
@@ -105,7 +105,7 @@ int conn_event(struct conn *c, uint32_t op, const void *payload, uint32_t len);
 
 /* pvkitd_dom.c */
 int dom_create(struct pvkitd *k, pv_domid_t domid, const char *name, uint64_t mem_bytes,
-	       struct domain **out);
+               struct domain **out);
 struct domain *dom_find(struct pvkitd *k, pv_domid_t domid); /* running only */
 void dom_kill(struct pvkitd *k, struct domain *d, const char *why);
 void dom_put_pins(struct pvkitd *k, struct domain *d, uint64_t n);
@@ -113,16 +113,16 @@ void dom_reap(struct pvkitd *k);
 void dom_free_all(struct pvkitd *k);
 void dom_conn_gone(struct pvkitd *k, struct conn *c);
 int handle_dom(struct pvkitd *k, struct conn *c, const struct pvkitd_hdr *h, const void *p,
-	       struct reply *r);
+               struct reply *r);
 
 /* pvkitd_gnt.c */
 int handle_gnt(struct pvkitd *k, struct conn *c, const struct pvkitd_hdr *h, const void *p,
-	       struct reply *r);
+               struct reply *r);
 void gnt_conn_gone(struct pvkitd *k, struct conn *c);
 
 /* pvkitd_evt.c */
 int handle_evt(struct pvkitd *k, struct conn *c, const struct pvkitd_hdr *h, const void *p,
-	       struct reply *r);
+               struct reply *r);
 void evt_close_port(struct pvkitd *k, struct domain *d, uint32_t port);
 void evt_conn_gone(struct pvkitd *k, struct conn *c);
 void evt_dom_gone(struct pvkitd *k, struct domain *d);

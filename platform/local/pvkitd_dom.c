@@ -58,7 +58,7 @@ static int listen_on(struct pvkitd *k, struct domain *d)
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 			return -errno;
 		snprintf(d->sockpath, sizeof(d->sockpath), "%s/dom/%u/pvkitd.sock", k->rundir,
-			 d->domid);
+		         d->domid);
 	}
 	if (strlen(d->sockpath) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
@@ -132,7 +132,7 @@ static void dom_free(struct pvkitd *k, struct domain *d)
 }
 
 int dom_create(struct pvkitd *k, pv_domid_t domid, const char *name, uint64_t mem_bytes,
-	       struct domain **out)
+               struct domain **out)
 {
 	struct domain *d = calloc(1, sizeof(*d));
 	int rc;
@@ -305,7 +305,7 @@ static void sweep_leases(struct domain *d, struct conn *c)
 			if (frame_pinned(d, c, pg))
 				continue;
 			fallocate(d->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				  (off_t)pg * PV_PAGE_SIZE, PV_PAGE_SIZE);
+			          (off_t)pg * PV_PAGE_SIZE, PV_PAGE_SIZE);
 			pvl_bitmap_mark(&d->pages, pg, 1, 0);
 		}
 	}
@@ -364,8 +364,8 @@ static int do_lease(struct conn *c, const struct pvkitd_hdr *h, const void *p, s
 static int do_hello(struct conn *c, const struct pvkitd_hdr *h, struct reply *r)
 {
 	struct domain *d = c->d;
-	struct pvkitd_hello_rep rep = {.gen = d->gen, .domid = d->domid,
-				       .mem_pages = d->mem_pages, .nr_refs = d->nr_refs};
+	struct pvkitd_hello_rep rep = {
+	    .gen = d->gen, .domid = d->domid, .mem_pages = d->mem_pages, .nr_refs = d->nr_refs};
 
 	if (h->len)
 		return -EPROTO;
@@ -408,8 +408,7 @@ static int next_domid(struct pvkitd *k)
 	return -ENOSPC;
 }
 
-static int do_create(struct pvkitd *k, const struct pvkitd_hdr *h, const void *p,
-		     struct reply *r)
+static int do_create(struct pvkitd *k, const struct pvkitd_hdr *h, const void *p, struct reply *r)
 {
 	struct pvkitd_create_req req;
 	struct pvkitd_domid rep = {0};
@@ -459,9 +458,11 @@ static int do_list(struct pvkitd *k, struct reply *r)
 	uint32_t n = 0, max = sizeof(r->buf) / sizeof(struct pvkitd_dom_info);
 
 	for (struct domain *d = k->domains; d && n < max; d = d->next, n++) {
-		struct pvkitd_dom_info info = {.mem_bytes = d->mem_bytes, .created = d->created,
-					       .domid = d->domid,
-					       .state = d->dying ? PV_LOCAL_DYING : PV_LOCAL_RUNNING};
+		struct pvkitd_dom_info info = {.mem_bytes = d->mem_bytes,
+		                               .created = d->created,
+		                               .domid = d->domid,
+		                               .state =
+		                                   d->dying ? PV_LOCAL_DYING : PV_LOCAL_RUNNING};
 
 		memcpy(info.name, d->name, sizeof(info.name));
 		memcpy(r->buf + n * sizeof(info), &info, sizeof(info));
@@ -471,7 +472,7 @@ static int do_list(struct pvkitd *k, struct reply *r)
 }
 
 int handle_dom(struct pvkitd *k, struct conn *c, const struct pvkitd_hdr *h, const void *p,
-	       struct reply *r)
+               struct reply *r)
 {
 	int privileged = c->d->domid == 0;
 

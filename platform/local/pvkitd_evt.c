@@ -51,7 +51,7 @@ static int do_alloc_unbound(struct conn *c, const struct pvkitd_evt_req *req, st
 }
 
 static int do_bind(struct pvkitd *k, struct conn *c, const struct pvkitd_evt_req *req,
-		   struct reply *r)
+                   struct reply *r)
 {
 	struct pvkitd_evt_rep rep = {0};
 	pv_domid_t remote = resolve(c, req->remote);
@@ -122,7 +122,7 @@ static int do_unbind(struct pvkitd *k, struct conn *c, const struct pvkitd_evt_r
 }
 
 int handle_evt(struct pvkitd *k, struct conn *c, const struct pvkitd_hdr *h, const void *p,
-	       struct reply *r)
+               struct reply *r)
 {
 	struct pvkitd_evt_req req;
 

@@ -36,7 +36,7 @@ static int maps_grow(struct conn *c)
 
 /* Pin one grant for @c; returns the handle or -errno. */
 static int64_t pin_one(struct conn *c, struct domain *d, uint32_t ref, int writable,
-		       uint32_t *frame)
+                       uint32_t *frame)
 {
 	uint32_t slot;
 	int rc;
@@ -46,7 +46,7 @@ static int64_t pin_one(struct conn *c, struct domain *d, uint32_t ref, int writa
 	if (c->maps_used == c->maps_cap && (rc = maps_grow(c)) < 0)
 		return rc;
 	rc = pvl_gnt_pin(&d->gt[ref], c->d->domid, writable, d->mem_pages, d->rd_pins[ref],
-			 d->wr_pins[ref], frame);
+	                 d->wr_pins[ref], frame);
 	if (rc)
 		return rc;
 	if (writable)
@@ -56,7 +56,7 @@ static int64_t pin_one(struct conn *c, struct domain *d, uint32_t ref, int writa
 	d->pins++;
 	slot = c->maps_free;
 	c->maps_free = c->maps[slot].ref;
-	c->maps[slot] = (struct maprec){.d = d, .ref = ref, .writable = (uint32_t)!!writable};
+	c->maps[slot] = (struct maprec){.d = d, .ref = ref, .writable = (uint32_t) !!writable};
 	c->maps_used++;
 	return slot;
 }
@@ -86,7 +86,7 @@ static struct pv_ratelimit map_rl = PV_RATELIMIT_INIT;
 
 /* Pin every item; with PVKITD_MAP_ALL, one failure undoes the whole batch (XSA-361). */
 static int do_map(struct pvkitd *k, struct conn *c, const struct pvkitd_hdr *h, const void *p,
-		  struct reply *r)
+                  struct reply *r)
 {
 	uint32_t n = h->len / sizeof(struct pvkitd_map_item);
 	struct pvkitd_map_res *res = (struct pvkitd_map_res *)r->buf;
@@ -101,7 +101,7 @@ static int do_map(struct pvkitd *k, struct conn *c, const struct pvkitd_hdr *h, 
 
 		memcpy(&it, (const char *)p + i * sizeof(it), sizeof(it));
 		res[i] = (struct pvkitd_map_res){.status = 0};
-		d = dom_find(k, it.domid);
+		d = dom_find(k, it.domid == PV_DOMID_SELF ? c->d->domid : it.domid);
 		rc = d ? pin_one(c, d, it.ref, it.writable, &res[i].frame) : -ESRCH;
 		if (rc >= 0) {
 			res[i].handle = (uint32_t)rc;
@@ -110,7 +110,7 @@ static int do_map(struct pvkitd *k, struct conn *c, const struct pvkitd_hdr *h, 
 		}
 		res[i].status = (int32_t)rc;
 		pv_dev_warn_rl(&map_rl, c->name, "grant %u of domain %u not mapped: %s", it.ref,
-			       it.domid, strerror((int)-rc));
+		               it.domid, strerror((int)-rc));
 		if (all) {
 			while (i--)
 				unpin_one(k, c, res[i].handle);
@@ -139,8 +139,8 @@ static int do_unmap(struct pvkitd *k, struct conn *c, const struct pvkitd_hdr *h
 }
 
 /* The memfd of a domain the caller pins a grant of (and only then). */
-static int do_get_mem(struct pvkitd *k, struct conn *c, const struct pvkitd_hdr *h,
-		      const void *p, struct reply *r)
+static int do_get_mem(struct pvkitd *k, struct conn *c, const struct pvkitd_hdr *h, const void *p,
+                      struct reply *r)
 {
 	struct pvkitd_mem_req req;
 	struct pvkitd_mem_rep rep = {0};
@@ -149,6 +149,8 @@ static int do_get_mem(struct pvkitd *k, struct conn *c, const struct pvkitd_hdr 
 	if (h->len != sizeof(req))
 		return -EPROTO;
 	memcpy(&req, p, sizeof(req));
+	if (req.domid == PV_DOMID_SELF)
+		req.domid = c->d->domid;
 	for (struct domain *o = k->domains; o; o = o->next)
 		if (o->domid == req.domid && o->gen == req.gen)
 			d = o;
@@ -169,7 +171,7 @@ static int do_get_mem(struct pvkitd *k, struct conn *c, const struct pvkitd_hdr 
 }
 
 int handle_gnt(struct pvkitd *k, struct conn *c, const struct pvkitd_hdr *h, const void *p,
-	       struct reply *r)
+               struct reply *r)
 {
 	switch (h->op) {
 	case PVKITD_MAP:

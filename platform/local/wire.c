@@ -12,7 +12,7 @@
 #include "proto.h"
 
 int pvkitd_send(int sock, uint32_t op, int32_t status, uint32_t flags, const void *payload,
-		uint32_t len, const int *fds, unsigned int nfds)
+                uint32_t len, const int *fds, unsigned int nfds)
 {
 	struct pvkitd_hdr hdr = {.op = op, .status = status, .len = len, .flags = flags};
 	union {
@@ -76,8 +76,10 @@ int pvkitd_recv(int sock, void *buf, int *fds, unsigned int *nfds, int flags)
 		struct cmsghdr align;
 	} cbuf;
 	struct iovec iov = {buf, PVKITD_MSG_MAX};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf)};
+	struct msghdr msg = {.msg_iov = &iov,
+	                     .msg_iovlen = 1,
+	                     .msg_control = cbuf.buf,
+	                     .msg_controllen = sizeof(cbuf.buf)};
 	unsigned int dummy = 0;
 	struct pvkitd_hdr hdr;
 	ssize_t n;

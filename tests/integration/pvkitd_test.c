@@ -45,8 +45,8 @@ void skip(const char *what)
 
 struct pv_platform *open_as(struct tctx *t, pv_domid_t domid)
 {
-	struct pv_platform_opts o = {.name = t->platform, .rundir = t->rundir, .domid = domid,
-				     .domid_set = 1};
+	struct pv_platform_opts o = {
+	    .name = t->platform, .rundir = t->rundir, .domid = domid, .domid_set = 1};
 	struct pv_platform *p = NULL;
 	int rc = pv_platform_open(&p, &o);
 
@@ -185,6 +185,15 @@ static void grant_concurrent_maps(struct tctx *t)
 	if (m2)
 		pv_gnt_unmap(t->m, m2, 1);
 	CHECK(pv_gnt_unshare(t->g, g, 1) == 0, "free after the last unmap");
+	if (t->peer == t->self) {
+		g = pv_gnt_share_pages(t->g, t->self, 1, &ref, 1);
+		m1 = g ? pv_gnt_map(t->g, PV_DOMID_SELF, 1, &ref, 1) : NULL;
+		CHECK(m1 != NULL, "a self-grant maps through PV_DOMID_SELF");
+		if (m1)
+			pv_gnt_unmap(t->g, m1, 1);
+		if (g)
+			pv_gnt_unshare(t->g, g, 1);
+	}
 	CHECK(pv_gnt_unmap(t->m, g, 1) == -EINVAL, "unmap of something never mapped: -EINVAL");
 }
 
@@ -208,7 +217,7 @@ static void grant_many(struct tctx *t)
 	free(refs);
 }
 
-#define THREADS 4
+#define THREADS       4
 #define THREAD_ROUNDS 200
 
 /* One thread: share, map, compare, unmap, unshare, again and again. */
@@ -286,9 +295,9 @@ static int run(struct tctx *t, const char *name)
 		void (*fn)(struct tctx *t);
 		int local_only;
 	} tests[] = {
-		{"grants", test_grants, 0},     {"copy", test_copy, 0},
-		{"evtchn", test_evtchn, 0},     {"domains", test_domains, 1},
-		{"hostile", test_hostile_clients, 1}, {"xenstore", test_xenstore, 1},
+	    {"grants", test_grants, 0},           {"copy", test_copy, 0},
+	    {"evtchn", test_evtchn, 0},           {"domains", test_domains, 1},
+	    {"hostile", test_hostile_clients, 1}, {"xenstore", test_xenstore, 1},
 	};
 
 	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {

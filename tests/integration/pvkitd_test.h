@@ -14,7 +14,7 @@
 struct tctx {
 	const char *platform; /* "local" or "xen" ($PVKIT_PLATFORM) */
 	const char *rundir;
-	int local;            /* the local platform: pvkitd-only checks run too */
+	int local; /* the local platform: pvkitd-only checks run too */
 	pv_domid_t self, peer;
 	struct pv_platform *g; /* as self: the granting side */
 	struct pv_platform *m; /* as peer: the mapping side */

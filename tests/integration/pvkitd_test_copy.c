@@ -10,7 +10,7 @@
 #include "pvkitd_test.h"
 
 static struct pv_gnt_copy_seg gref_seg(struct tctx *t, pv_grant_ref_t ref, uint16_t off,
-				       void *local, uint16_t len, int to_grant)
+                                       void *local, uint16_t len, int to_grant)
 {
 	struct pv_gnt_copy_ptr gp = {.is_gref = 1, .domid = t->self, .ref = ref, .offset = off};
 	struct pv_gnt_copy_ptr lp = {.virt = local};
@@ -36,13 +36,13 @@ void test_copy(struct tctx *t)
 	memset(in, 0xab, sizeof(in));
 	memset(out, 0, sizeof(out));
 	memcpy(ro + 10, "readonly", 8);
-	s[0] = gref_seg(t, refs[0], 100, in, 200, 1);          /* ok: into the writable grant */
-	s[1] = gref_seg(t, refs[1], 10, out, 8, 0);            /* ok: out of the read-only one */
-	s[2] = gref_seg(t, refs[1], 0, in, 1, 1);              /* into a read-only grant */
-	s[3] = gref_seg(t, refs[0], 4000, in, 200, 1);         /* past the page */
-	s[4] = gref_seg(t, 1u << 20, 0, out, 8, 0);            /* reference out of range */
-	s[5] = gref_seg(t, refs[0], 0, in, PV_PAGE_SIZE, 1);   /* exactly one page: ok */
-	s[6] = gref_seg(t, refs[0], 1, in, PV_PAGE_SIZE, 1);   /* one byte too far */
+	s[0] = gref_seg(t, refs[0], 100, in, 200, 1);        /* ok: into the writable grant */
+	s[1] = gref_seg(t, refs[1], 10, out, 8, 0);          /* ok: out of the read-only one */
+	s[2] = gref_seg(t, refs[1], 0, in, 1, 1);            /* into a read-only grant */
+	s[3] = gref_seg(t, refs[0], 4000, in, 200, 1);       /* past the page */
+	s[4] = gref_seg(t, 1u << 20, 0, out, 8, 0);          /* reference out of range */
+	s[5] = gref_seg(t, refs[0], 0, in, PV_PAGE_SIZE, 1); /* exactly one page: ok */
+	s[6] = gref_seg(t, refs[0], 1, in, PV_PAGE_SIZE, 1); /* one byte too far */
 	CHECK(pv_gnt_copy(t->m, s, 7) == 0, "a copy batch is processed");
 	CHECK(s[0].status == 0 && rw[100] == 0xab && rw[299] == 0xab,
 	      "copy into a writable grant (status %d)", s[0].status);

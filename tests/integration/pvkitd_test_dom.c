@@ -163,10 +163,10 @@ static void dom_admin_rules(struct tctx *t)
 		close(fd);
 	death = pv_local_death_fd(t->admin);
 	CHECK(!pv_local_domain_create(t->admin, "pvtest-doomed", 4096, &id) &&
-		      !pv_local_domain_destroy(t->admin, id),
+	          !pv_local_domain_destroy(t->admin, id),
 	      "create and destroy a domain");
 	CHECK(death >= 0 && poll(&(struct pollfd){.fd = death, .events = POLLIN}, 1, 5000) == 1 &&
-		      pv_local_death_next(t->admin) == id,
+	          pv_local_death_next(t->admin) == id,
 	      "the death fd reports it");
 	CHECK(!open_as(t, id), "a destroyed domain cannot be connected to");
 }
@@ -220,7 +220,8 @@ static void hostile_garbage(struct tctx *t)
 	CHECK(garbage_dropped(path, "garbage", 7), "a short message drops the client");
 	CHECK(garbage_dropped(path, &lie, sizeof(lie)), "a lying length drops the client");
 	CHECK(garbage_dropped(path, &unknown, sizeof(unknown)), "an unknown op drops the client");
-	CHECK(garbage_dropped(path, map_bad, sizeof(map_bad)), "a torn map request drops the client");
+	CHECK(garbage_dropped(path, map_bad, sizeof(map_bad)),
+	      "a torn map request drops the client");
 	CHECK(garbage_dropped(path, big, sizeof(big)), "an oversized message drops the client");
 	CHECK(pvkitd_alive(t), "pvkitd still serves grants after all that");
 }

@@ -79,16 +79,16 @@ static void test_env_domid(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"unknown platform name", test_unknown_name},
-	{"local platform with no pvkitd", test_local_without_pvkitd},
-	{"PVKIT_PLATFORM picks the platform", test_env_picks_platform},
-	{"PVKIT_DOMID is range-checked", test_env_domid},
-	CU_TEST_INFO_NULL,
+    {"unknown platform name", test_unknown_name},
+    {"local platform with no pvkitd", test_local_without_pvkitd},
+    {"PVKIT_PLATFORM picks the platform", test_env_picks_platform},
+    {"PVKIT_DOMID is range-checked", test_env_domid},
+    CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{"platform", setup, teardown, NULL, NULL, tests},
-	CU_SUITE_INFO_NULL,
+    {"platform", setup, teardown, NULL, NULL, tests},
+    CU_SUITE_INFO_NULL,
 };
 
 PV_CUNIT_MAIN(suites)

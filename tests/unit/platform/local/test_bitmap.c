@@ -52,15 +52,15 @@ static void test_range_checks(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"first-fit runs", test_alloc_runs},
-	{"all-taken start, then a lease", test_all_taken_init_and_lease},
-	{"range checks", test_range_checks},
-	CU_TEST_INFO_NULL,
+    {"first-fit runs", test_alloc_runs},
+    {"all-taken start, then a lease", test_all_taken_init_and_lease},
+    {"range checks", test_range_checks},
+    CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{"bitmap", NULL, NULL, NULL, NULL, tests},
-	CU_SUITE_INFO_NULL,
+    {"bitmap", NULL, NULL, NULL, NULL, tests},
+    CU_SUITE_INFO_NULL,
 };
 
 PV_CUNIT_MAIN(suites)

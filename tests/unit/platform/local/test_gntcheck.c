@@ -100,20 +100,20 @@ static void test_end_busy(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"grant fills the entry", test_grant_fields},
-	{"pin sets reading/writing", test_pin_ok_sets_bits},
-	{"pin refuses another domain", test_pin_wrong_domid},
-	{"pin refuses writes to read-only", test_pin_write_readonly},
-	{"pin refuses revoked entries", test_pin_revoked_or_other_type},
-	{"pin refuses a bad frame and undoes", test_pin_bad_frame_undone},
-	{"unpin follows the counts", test_unpin_counts},
-	{"end access fails while mapped", test_end_busy},
-	CU_TEST_INFO_NULL,
+    {"grant fills the entry", test_grant_fields},
+    {"pin sets reading/writing", test_pin_ok_sets_bits},
+    {"pin refuses another domain", test_pin_wrong_domid},
+    {"pin refuses writes to read-only", test_pin_write_readonly},
+    {"pin refuses revoked entries", test_pin_revoked_or_other_type},
+    {"pin refuses a bad frame and undoes", test_pin_bad_frame_undone},
+    {"unpin follows the counts", test_unpin_counts},
+    {"end access fails while mapped", test_end_busy},
+    CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{"gntcheck", NULL, NULL, NULL, NULL, tests},
-	CU_SUITE_INFO_NULL,
+    {"gntcheck", NULL, NULL, NULL, NULL, tests},
+    CU_SUITE_INFO_NULL,
 };
 
 PV_CUNIT_MAIN(suites)

@@ -58,15 +58,15 @@ static void test_bind_rule(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"allocation is bounded", test_alloc_bounded},
-	{"lookups of hostile numbers", test_lookup_hostile},
-	{"bind rule of an unbound port", test_bind_rule},
-	CU_TEST_INFO_NULL,
+    {"allocation is bounded", test_alloc_bounded},
+    {"lookups of hostile numbers", test_lookup_hostile},
+    {"bind rule of an unbound port", test_bind_rule},
+    CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{"ports", NULL, NULL, NULL, NULL, tests},
-	CU_SUITE_INFO_NULL,
+    {"ports", NULL, NULL, NULL, NULL, tests},
+    CU_SUITE_INFO_NULL,
 };
 
 PV_CUNIT_MAIN(suites)
