@@ -15,7 +15,7 @@
 #include "ports.h"
 #include "proto.h"
 
-#define PVKITD_GNT_FRAMES  8     /* grant-table frames per domain: 4096 entries */
+#define PVKITD_GNT_FRAMES  32    /* grant-table frames per domain: 16384 entries (Xen: up to 64) */
 #define PVKITD_MAX_MAPS    65536 /* grant pins one connection may hold */
 #define PVKITD_MAX_LEASES  4096  /* page and reference leases per connection */
 #define PVKITD_MAX_DOMAINS 1024

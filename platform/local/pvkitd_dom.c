@@ -341,8 +341,10 @@ static int do_lease(struct conn *c, const struct pvkitd_hdr *h, const void *p, s
 	if (h->len != sizeof(req))
 		return -EPROTO;
 	memcpy(&req, p, sizeof(req));
-	if (!req.count || req.count > b->nbits)
+	if (!req.count)
 		return -EINVAL;
+	if (req.count > b->nbits)
+		return -ENOSPC;
 	if (c->nleases >= PVKITD_MAX_LEASES)
 		return -ENOSPC;
 	grown = realloc(c->leases, (c->nleases + 1) * sizeof(*grown));

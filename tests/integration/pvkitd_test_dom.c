@@ -258,8 +258,33 @@ static void hostile_dying_clients(struct tctx *t)
 	CHECK(pvkitd_alive(t), "pvkitd still serves after clients died mid-request");
 }
 
+/* A 16-page domain: all 16 can be shared at once, the 17th cannot. */
+static void dom_memory_exhausted(struct tctx *t)
+{
+	struct pv_platform *p = NULL;
+	pv_grant_ref_t refs[16], one;
+	void *all = NULL;
+	pv_domid_t id;
+
+	if (pv_local_domain_create(t->admin, "pvtest-small", 16 * PV_PAGE_SIZE, &id) ||
+	    !(p = open_as(t, id))) {
+		check(0, "create and open a 16-page domain");
+		return;
+	}
+	all = pv_gnt_share_pages(p, t->self, 16, refs, 1);
+	CHECK(all != NULL, "share all 16 pages of a 16-page domain");
+	CHECK(!pv_gnt_share_pages(p, t->self, 1, &one, 1) && errno == ENOSPC,
+	      "the 17th page: ENOSPC");
+	CHECK(all && pv_gnt_unshare(p, all, 16) == 0 &&
+	          (all = pv_gnt_share_pages(p, t->self, 16, refs, 1)),
+	      "unshared pages can be shared again");
+	pv_platform_close(p);
+	pv_local_domain_destroy(t->admin, id);
+}
+
 void test_domains(struct tctx *t)
 {
+	dom_memory_exhausted(t);
 	dom_admin_rules(t);
 	dom_holder_death(t);
 }
