@@ -23,3 +23,11 @@ pvkit-blkback_DIR := sbin
 pvkit-blkback_SRCS := $(BLKBACK_SRCS)
 pvkit-blkback_PKGS := xenstore liburing
 endif
+
+# End to end: a test frontend against the real daemon under pvkitd and pvkit-xenstored.
+ifneq ($(wildcard platform/platform.c),)
+TEST_PROGRAMS += blkback-test
+blkback-test_SRCS := tests/integration/blkback_test.c tests/integration/blkback_front.c
+blkback-test_PKGS := xenstore
+INTEGRATION_TESTS += tests/integration/blkback.sh
+endif

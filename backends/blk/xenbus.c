@@ -332,13 +332,14 @@ static int vbd_open_target(struct blk_vbd *v)
 	struct blkback *d = v->d;
 	char *params = xb_read(d, v->be_path, "params");
 	char *mode = xb_read(d, v->be_path, "mode");
-	uint32_t ss = 0;
+	uint32_t ss = 0, dio = 0;
 	int rc;
 
 	v->readonly = !mode || strcmp(mode, "w") != 0;
+	xb_read_u32(d, v->be_path, "direct-io-safe", 1, &dio);
 	/* A sector-size node already there (toolstack hint, or ours before a restart) is kept. */
 	xb_read_u32(d, v->be_path, "sector-size", 4096, &ss);
-	rc = params ? blk_target_open(&v->target, params, v->readonly, d->direct, ss) : -ENOENT;
+	rc = params ? blk_target_open(&v->target, params, v->readonly, d->direct || dio, ss) : -ENOENT;
 	if (rc)
 		vbd_fail(v, rc, "opening %s/params '%s'", v->be_path, params ? params : "");
 	else
@@ -488,15 +489,17 @@ static int parse_vbd_path(struct blkback *d, const char *path, unsigned int *fe,
 	return got < 0 ? 0 : got;
 }
 
-/* The vbd's backend directory is served when it has a params node. */
+/* A vbd is served once the toolstack wrote its params and mode nodes. */
 static bool vbd_present(struct blkback *d, unsigned int fe, unsigned int devid)
 {
-	char dir[128], *p;
+	char dir[128], *p, *m;
 
 	snprintf(dir, sizeof(dir), "%s/%u/%u", d->base, fe, devid);
 	p = xb_read(d, dir, "params");
+	m = p ? xb_read(d, dir, "mode") : NULL;
 	free(p);
-	return p != NULL;
+	free(m);
+	return m != NULL;
 }
 
 static void check_vbd(struct blkback *d, unsigned int fe, unsigned int devid)

@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pvkit-blkback end to end: a guest domain with three disks served by a
+ * real pvkit-blkback under pvkitd and pvkit-xenstored. Normal I/O, every
+ * hostile request, a ring protocol error that closes one disk while the
+ * others work, reconnect, and kill -9 + restart keeping a flushed write.
+ * Usage: blkback-test RUNDIR BLKBACK-BINARY
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pvkit/local.h"
+#include "pvkit/proto/xenbus.h"
+#include "blkback_front.h"
+
+#define DISK_BYTES (4u << 20)
+
+static int failed;
+static const char *rundir, *blkback_bin;
+static pid_t blkback_pid = -1;
+
+static void check(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void check(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s - ", ok ? "ok" : "not ok");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	failed += !ok;
+}
+
+static void start_blkback(void)
+{
+	char log[4200];
+
+	snprintf(log, sizeof(log), "%s/log/pvkit-blkback.log", rundir);
+	blkback_pid = fork();
+	if (blkback_pid == 0) {
+		execl(blkback_bin, blkback_bin, "--rundir", rundir, "--log", log, (char *)NULL);
+		_exit(127);
+	}
+}
+
+static bool blkback_alive(void)
+{
+	return blkback_pid > 0 && waitpid(blkback_pid, NULL, WNOHANG) == 0;
+}
+
+/* A toolstack write with the owner/reader permissions libxl gives device nodes. */
+static void mk(struct xs_handle *xs, xs_transaction_t t, const char *dir, const char *key,
+	       const char *val, unsigned int owner, unsigned int reader)
+{
+	struct xs_permissions perms[2] = {{.id = owner, .perms = XS_PERM_NONE},
+					  {.id = reader, .perms = XS_PERM_READ}};
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s%s%s", dir, key ? "/" : "", key ? key : "");
+	xs_write(xs, t, path, val, (unsigned int)strlen(val));
+	xs_set_permissions(xs, t, path, perms, 2);
+}
+
+/* Create @path of @bytes filled with a byte pattern. */
+static int make_image(const char *path)
+{
+	static unsigned char buf[65536];
+	int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -errno;
+	for (unsigned int off = 0; off < DISK_BYTES; off += sizeof(buf)) {
+		for (unsigned int i = 0; i < sizeof(buf); i++)
+			buf[i] = (unsigned char)((off + i) / 512);
+		if (write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
+			return -EIO;
+	}
+	close(fd);
+	return 0;
+}
+
+/* The toolstack's part: nodes of vbd @devid for domain @dom backed by @image. */
+static void add_vbd(struct xs_handle *xs, struct tfront *f, const char *image, bool rw)
+{
+	xs_transaction_t t;
+
+	snprintf(f->fe, sizeof(f->fe), "/local/domain/%u/device/vbd/%u", f->domid, f->devid);
+	snprintf(f->be, sizeof(f->be), "/local/domain/0/backend/vbd/%u/%u", f->domid, f->devid);
+	do {
+		t = xs_transaction_start(xs);
+		mk(xs, t, f->fe, NULL, "", f->domid, 0);
+		mk(xs, t, f->fe, "backend", f->be, f->domid, 0);
+		mk(xs, t, f->fe, "backend-id", "0", f->domid, 0);
+		mk(xs, t, f->fe, "state", "1", f->domid, 0);
+		mk(xs, t, f->be, NULL, "", 0, f->domid);
+		mk(xs, t, f->be, "frontend", f->fe, 0, f->domid);
+		mk(xs, t, f->be, "frontend-id", "1", 0, f->domid);
+		mk(xs, t, f->be, "params", image, 0, f->domid);
+		mk(xs, t, f->be, "type", "file", 0, f->domid);
+		mk(xs, t, f->be, "mode", rw ? "w" : "r", 0, f->domid);
+		mk(xs, t, f->be, "state", "1", 0, f->domid);
+	} while (!xs_transaction_end(xs, t, false) && errno == EAGAIN);
+}
+
+static void fill(struct tfront *f, unsigned int page, unsigned int n, unsigned char seed)
+{
+	for (size_t i = 0; i < (size_t)n * 4096; i++)
+		tf_page(f, page)[i] = (unsigned char)(seed ^ (i * 13) ^ (i >> 12));
+}
+
+static bool image_has(const char *image, uint64_t off, const void *want, size_t len)
+{
+	unsigned char *buf = malloc(len);
+	int fd = open(image, O_RDONLY | O_CLOEXEC);
+	bool ok = fd >= 0 && buf && pread(fd, buf, len, (off_t)off) == (ssize_t)len &&
+		  !memcmp(buf, want, len);
+
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return ok;
+}
+
+static bool be_node_is(struct tfront *f, const char *key, const char *want)
+{
+	char *v = tf_be_read(f, key);
+	bool ok = v && !strcmp(v, want);
+
+	free(v);
+	return ok;
+}
+
+/* The features and geometry a Linux blkfront reads. */
+static void case_nodes(struct tfront *a, struct tfront *c)
+{
+	char *v = tf_be_read(a, "feature-max-indirect-segments");
+
+	check(be_node_is(a, "feature-barrier", "0"), "feature-barrier is 0");
+	check(be_node_is(a, "feature-flush-cache", "1"), "feature-flush-cache is 1");
+	check(be_node_is(a, "feature-discard", "1"), "feature-discard is 1");
+	check(be_node_is(a, "feature-persistent", "1"), "feature-persistent is 1");
+	check(v && atoi(v) >= 256, "feature-max-indirect-segments >= 256");
+	free(v);
+	v = tf_be_read(a, "max-ring-page-order");
+	check(v && atoi(v) >= 4, "max-ring-page-order >= 4");
+	free(v);
+	check(be_node_is(a, "sector-size", "512"), "sector-size 512");
+	check(a->sectors == DISK_BYTES / 512, "sectors = image size / 512 (%llu)",
+	      (unsigned long long)a->sectors);
+	check(be_node_is(a, "info", "0") && be_node_is(c, "info", "4"),
+	      "info: read-write 0, read-only VDISK_READONLY");
+}
+
+static void case_normal_io(struct tfront *f, const char *image, const char *what)
+{
+	struct pv_blkif_x86_64_request q;
+	struct pv_blkif_x86_64_request_discard *d = (void *)&q;
+	unsigned char zero[4096] = {0};
+
+	fill(f, 0, 11, 0x3c);
+	check(tf_rw(f, PV_BLKIF_OP_WRITE, 80, 11, 0) == PV_BLKIF_RSP_OKAY, "%s: write 11 pages", what);
+	check(tf_rw(f, PV_BLKIF_OP_FLUSH_DISKCACHE, 0, 0, 0) == PV_BLKIF_RSP_OKAY, "%s: flush", what);
+	memset(tf_page(f, 20), 0, 11 * 4096);
+	check(tf_rw(f, PV_BLKIF_OP_READ, 80, 11, 20) == PV_BLKIF_RSP_OKAY &&
+		      !memcmp(tf_page(f, 20), tf_page(f, 0), 11 * 4096),
+	      "%s: read back equal", what);
+	check(image_has(image, 80 * 512, tf_page(f, 0), 11 * 4096), "%s: the image holds the data", what);
+	memset(&q, 0, sizeof(q));
+	d->operation = PV_BLKIF_OP_DISCARD;
+	d->id = f->next_id++;
+	d->sector_number = 88;
+	d->nr_sectors = 8;
+	if (!f->x86_32)
+		check(tf_send(f, &q) == PV_BLKIF_RSP_OKAY && image_has(image, 88 * 512, zero, 4096),
+		      "%s: discard reads back as zeros", what);
+}
+
+static void case_indirect(struct tfront *f)
+{
+	struct pv_blkif_x86_64_request q;
+	struct pv_blkif_x86_64_request_indirect *ind = (void *)&q;
+	struct pv_blkif_indirect_page *page = (void *)tf_page(f, 299);
+	int st[2];
+
+	fill(f, 0, 128, 0x71);
+	for (int pass = 0; pass < 2; pass++) {
+		memset(page, 0, 4096);
+		for (unsigned int i = 0; i < 128; i++) {
+			page->seg[i].gref = f->data_refs[(pass ? 140 : 0) + i];
+			page->seg[i].last_sect = 7;
+		}
+		memset(&q, 0, sizeof(q));
+		ind->operation = PV_BLKIF_OP_INDIRECT;
+		ind->indirect_op = pass ? PV_BLKIF_OP_READ : PV_BLKIF_OP_WRITE;
+		ind->nr_segments = 128;
+		ind->id = f->next_id++;
+		ind->sector_number = 4096;
+		ind->indirect_grefs[0] = f->data_refs[299];
+		st[pass] = tf_send(f, &q);
+	}
+	check(st[0] == 0 && st[1] == 0 && !memcmp(tf_page(f, 140), tf_page(f, 0), 128 * 4096),
+	      "indirect: 512 KiB written and read back");
+}
+
+static void case_hostile(struct tfront *f)
+{
+	struct pv_blkif_x86_64_request q;
+
+	check(tf_rw(f, PV_BLKIF_OP_READ, 0, 12, 0) == PV_BLKIF_RSP_ERROR, "hostile: 12 segments -> error");
+	check(tf_rw(f, PV_BLKIF_OP_WRITE, 0, 0, 0) == PV_BLKIF_RSP_ERROR, "hostile: 0 segments -> error");
+	check(tf_rw(f, 0x55, 0, 1, 0) == PV_BLKIF_RSP_EOPNOTSUPP, "hostile: unknown opcode -> EOPNOTSUPP");
+	check(tf_rw(f, PV_BLKIF_OP_WRITE_BARRIER, 0, 1, 0) == PV_BLKIF_RSP_EOPNOTSUPP,
+	      "hostile: barrier -> EOPNOTSUPP");
+	check(tf_rw(f, PV_BLKIF_OP_READ, DISK_BYTES / 512 - 7, 1, 0) == PV_BLKIF_RSP_ERROR,
+	      "hostile: range past the end -> error");
+	check(tf_rw(f, PV_BLKIF_OP_READ, UINT64_MAX - 3, 1, 0) == PV_BLKIF_RSP_ERROR,
+	      "hostile: sector overflow -> error");
+	memset(&q, 0, sizeof(q));
+	q.operation = PV_BLKIF_OP_READ;
+	q.nr_segments = 1;
+	q.id = f->next_id++;
+	q.seg[0].gref = f->data_refs[0];
+	q.seg[0].first_sect = 5;
+	q.seg[0].last_sect = 2;
+	check(tf_send(f, &q) == PV_BLKIF_RSP_ERROR, "hostile: first_sect > last_sect -> error");
+	q.id = f->next_id++;
+	q.seg[0].first_sect = 0;
+	q.seg[0].last_sect = 8;
+	check(tf_send(f, &q) == PV_BLKIF_RSP_ERROR, "hostile: last_sect past the page -> error");
+	q.id = f->next_id++;
+	q.seg[0].last_sect = 7;
+	q.seg[0].gref = 65000; /* never granted */
+	check(tf_send(f, &q) == PV_BLKIF_RSP_ERROR, "hostile: a grant that does not map -> error");
+	check(tf_rw(f, PV_BLKIF_OP_READ, 0, 1, 0) == PV_BLKIF_RSP_OKAY, "after them, I/O still works");
+}
+
+/* A producer index a ring ahead closes this disk only. */
+static void case_overflow(struct tfront *a, struct tfront *b)
+{
+	char *err;
+
+	a->front.v.sring->req_prod += 1000;
+	pv_evtchn_notify(a->ev, (pv_evtchn_port_t)a->port);
+	check(tf_wait_be_state(a, PV_XENBUS_STATE_CLOSING, 5000), "overflow: the disk goes Closing");
+	err = tf_be_read(a, "error");
+	check(err && strlen(err) > 0, "overflow: the error node says why (%s)", err ? err : "");
+	free(err);
+	check(blkback_alive(), "overflow: the daemon keeps running");
+	check(tf_rw(b, PV_BLKIF_OP_READ, 0, 1, 0) == PV_BLKIF_RSP_OKAY, "overflow: the other disk works");
+	check(tf_reconnect_prepare(a) == 0 && tf_connect(a) == 0, "overflow: the disk reconnects");
+	check(tf_rw(a, PV_BLKIF_OP_READ, 0, 1, 0) == PV_BLKIF_RSP_OKAY, "after reconnecting, I/O works");
+}
+
+/* kill -9, restart: the frontends reconnect; the flushed write is there. */
+static void case_restart(struct tfront *a, struct tfront *b, const char *image)
+{
+	fill(a, 0, 4, 0xe1);
+	check(tf_rw(a, PV_BLKIF_OP_WRITE, 1000, 4, 0) == 0 &&
+		      tf_rw(a, PV_BLKIF_OP_FLUSH_DISKCACHE, 0, 0, 0) == 0,
+	      "restart: write and flush acknowledged");
+	kill(blkback_pid, SIGKILL);
+	waitpid(blkback_pid, NULL, 0);
+	check(image_has(image, 1000 * 512, tf_page(a, 0), 4 * 4096), "restart: the image holds the flushed write");
+	start_blkback();
+	check(tf_wait_be_state(a, PV_XENBUS_STATE_CLOSING, 10000) &&
+		      tf_wait_be_state(b, PV_XENBUS_STATE_CLOSING, 10000),
+	      "restart: the new daemon asks both frontends to reconnect");
+	check(tf_reconnect_prepare(a) == 0 && tf_connect(a) == 0 && tf_reconnect_prepare(b) == 0 &&
+		      tf_connect(b) == 0,
+	      "restart: both reconnect");
+	memset(tf_page(a, 10), 0, 4 * 4096);
+	check(tf_rw(a, PV_BLKIF_OP_READ, 1000, 4, 10) == 0 &&
+		      !memcmp(tf_page(a, 10), tf_page(a, 0), 4 * 4096),
+	      "restart: the flushed write reads back");
+	check(tf_rw(b, PV_BLKIF_OP_READ, 0, 1, 0) == 0, "restart: the other disk works");
+}
+
+static void run_cases(struct xs_handle *xs0, struct xs_handle *xsg, struct pv_platform *guest,
+		      pv_domid_t dom)
+{
+	static struct tfront a, b, c;
+	char img[3][4200];
+	struct tfront *fs[3] = {&a, &b, &c};
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(img[i], sizeof(img[i]), "%s/disk%d.img", rundir, i);
+		make_image(img[i]);
+		fs[i]->plat = guest;
+		fs[i]->xs = xsg;
+		fs[i]->domid = dom;
+		fs[i]->devid = 51712 + 16 * (unsigned int)i;
+		if (tf_init(fs[i])) {
+			check(0, "grant the data pages of disk %d", i);
+			return;
+		}
+		add_vbd(xs0, fs[i], img[i], i != 2);
+	}
+	b.x86_32 = true;
+	b.ring_order = 2;
+	b.persistent = true;
+	for (int i = 0; i < 3; i++)
+		check(tf_connect(fs[i]) == 0, "disk %d connects", i);
+	if (failed)
+		return;
+	case_nodes(&a, &c);
+	case_normal_io(&a, img[0], "native ring");
+	case_normal_io(&b, img[1], "x86_32 4-page ring, persistent grants");
+	check(tf_rw(&c, PV_BLKIF_OP_WRITE, 0, 1, 0) == PV_BLKIF_RSP_ERROR, "read-only disk: write -> error");
+	check(tf_rw(&c, PV_BLKIF_OP_READ, 0, 1, 0) == PV_BLKIF_RSP_OKAY, "read-only disk: read works");
+	case_indirect(&a);
+	case_hostile(&a);
+	case_overflow(&a, &b);
+	case_restart(&a, &b, img[0]);
+}
+
+int main(int argc, char **argv)
+{
+	struct pv_platform_opts po = {0};
+	struct pv_platform *guest = NULL;
+	struct pv_local *admin = NULL;
+	struct xs_handle *xs0, *xsg;
+	char path[4200];
+	pv_domid_t dom;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: blkback-test RUNDIR BLKBACK\n");
+		return 2;
+	}
+	rundir = argv[1];
+	blkback_bin = argv[2];
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(path, sizeof(path), "%s/xenstored.sock", rundir);
+	setenv("XENSTORED_PATH", path, 1);
+	xs0 = xs_open(XS_OPEN_SOCKETONLY);
+	if (!xs0 || pv_local_open(&admin, rundir) ||
+	    pv_local_domain_create(admin, "blktest", 8u << 20, &dom) ||
+	    !xs_introduce_domain(xs0, dom, 0, 0)) {
+		check(0, "set up pvkitd, xenstored and a guest domain");
+		return 1;
+	}
+	po.rundir = rundir;
+	po.domid = dom;
+	po.domid_set = 1;
+	snprintf(path, sizeof(path), "%s/dom/%u/xenstored.sock", rundir, dom);
+	setenv("XENSTORED_PATH", path, 1);
+	xsg = xs_open(XS_OPEN_SOCKETONLY);
+	if (!xsg || pv_platform_open(&guest, &po)) {
+		check(0, "the guest reaches its platform and xenstore");
+		return 1;
+	}
+	start_blkback();
+	run_cases(xs0, xsg, guest, dom);
+	if (blkback_pid > 0) {
+		kill(blkback_pid, SIGTERM);
+		waitpid(blkback_pid, NULL, 0);
+	}
+	pv_platform_close(guest);
+	pv_local_domain_destroy(admin, dom);
+	pv_local_close(admin);
+	return failed ? 1 : 0;
+}
