@@ -18,7 +18,7 @@
 #define PVKITD_GNT_FRAMES  32    /* grant-table frames per domain: 16384 entries (Xen: up to 64) */
 #define PVKITD_MAX_MAPS    65536 /* grant pins one connection may hold */
 #define PVKITD_MAX_LEASES  4096  /* page and reference leases per connection */
-#define PVKITD_MAX_DOMAINS 1024
+#define PVKITD_MAX_DOMAINS 512   /* a DOM_LIST reply holds them all */
 #define PVKITD_MAX_MEM     (16ull << 30)
 
 enum src_kind { SRC_LISTEN, SRC_CONN, SRC_SIGNAL };
@@ -98,6 +98,10 @@ struct reply {
 	int own[PVKITD_MAX_FDS];
 	unsigned char buf[PVKITD_MSG_MAX - sizeof(struct pvkitd_hdr)] __attribute__((aligned(8)));
 };
+
+_Static_assert(PVKITD_MAX_DOMAINS * sizeof(struct pvkitd_dom_info) <=
+                   PVKITD_MSG_MAX - sizeof(struct pvkitd_hdr),
+               "a DOM_LIST reply must hold every domain");
 
 /* pvkitd.c */
 void conn_close(struct pvkitd *k, struct conn *c, const char *why);

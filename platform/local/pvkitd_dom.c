@@ -68,7 +68,7 @@ static int listen_on(struct pvkitd *k, struct domain *d)
 	if (d->listen_fd < 0)
 		return -errno;
 	if (bind(d->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    chmod(d->sockpath, d->domid ? 0666 : 0600) < 0 || listen(d->listen_fd, 64) < 0 ||
+	    chmod(d->sockpath, d->domid ? 0660 : 0600) < 0 || listen(d->listen_fd, 64) < 0 ||
 	    epoll_ctl(k->epfd, EPOLL_CTL_ADD, d->listen_fd, &ev) < 0)
 		return -errno;
 	return 0;
