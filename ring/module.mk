@@ -25,3 +25,6 @@ PUBLIC_HEADERS += include/pvkit/gntpool.h
 UNIT_TESTS += test-gntpool
 test-gntpool_SRCS := tests/unit/ring/test_gntpool.c ring/gntpool.c tests/harness/cunit.c
 test-gntpool_LIBS := -lcunit
+TEST_PROGRAMS += pvkit-test-gntpool
+pvkit-test-gntpool_SRCS := tests/integration/gntpool_test.c
+INTEGRATION_TESTS += tests/integration/gntpool.sh
