@@ -22,16 +22,13 @@ test-consoled_SRCS := tests/unit/backends/console/test_consoled.c backends/conso
 	backends/console/buffer.c backends/console/logfile.c tests/harness/cunit.c
 test-consoled_LIBS := -lcunit
 
-# pvkit-consoled links the platform: built once platform/platform.c is on main.
-ifneq ($(wildcard platform/platform.c),)
 PROGRAMS += pvkit-consoled
 pvkit-consoled_DIR := sbin
 pvkit-consoled_SRCS := backends/console/main.c backends/console/xenbus.c \
 	backends/console/consoled.c backends/console/buffer.c backends/console/logfile.c
 pvkit-consoled_PKGS := xenstore
-endif
 
-# End-to-end tests: need pvkitd (platform/local) and pvkit-xenstored.
-ifneq ($(and $(wildcard platform/platform.c),$(wildcard include/pvkit/local.h),$(wildcard platform/local/xenstored/main.c)),)
+# End to end, with pvkitd and pvkit-xenstored.
 INTEGRATION_TESTS += tests/integration/console.sh tests/integration/console-flood.sh
-endif
+BENCHES += bench/console-bench.sh
+MAN_PAGES += backends/console/man/pvkit-consoled.8

@@ -1,12 +1,9 @@
 # SPDX-License-Identifier: MIT
 # frontends/console/: the guest console frontend (a libpvkit API, see
 # include/pvkit/console.h) and a test program that runs one as domain N.
-# Built once the platform (platform/platform.c, include/pvkit/local.h) is on main.
-ifneq ($(and $(wildcard platform/platform.c),$(wildcard include/pvkit/local.h)),)
 LIB_SRCS += frontends/console/consfront.c frontends/console/xenbus.c
 LIB_PKGS += xenstore
 
 TEST_PROGRAMS += test-console-guest
 test-console-guest_SRCS := tests/integration/console-guest.c
 test-console-guest_PKGS := xenstore
-endif

@@ -1,16 +1,30 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # A guest writes 100 MiB to its console with nobody attached: the guest
-# never blocks (it finishes), pvkit-consoled's memory stays bounded, and the
-# guest's log holds the tail of the output with a drop marker.
+# never blocks (it finishes), pvkit-consoled's memory stays bounded, the
+# guest's log holds the tail of the output with a drop marker, and another
+# guest's console answers while the flood runs.
 . "$(dirname "$0")/console-env.sh"
 
 pv_require "pvkitd and xenstored ready" start_platform
 # 512 KiB/s: far below what the guest writes, so the rate limit must drop.
 pv_require "pvkit-consoled ready" start_consoled --rate-limit 524288 --log-size 262144 --log-keep 2
 RSS0=$(vmrss $CONSOLED)
+pv_require "interactive guest" start_guest calm -- /bin/sh
+CALM=$DOMID
+pv_require "its console is there" pv_wait_for 10 test -L "$D/console/$CALM.pty"
+mkfifo "$D/keys"
+"$PV_BIN/pvkit-console-attach" "$D/console/$CALM.pty" <"$D/keys" >"$D/calm.out" 2>&1 &
+ATTACH=$!
+exec 3>"$D/keys"
 pv_require "flooding guest" start_guest flood -- \
 	sh -c 'yes 0123456789abcdef | head -c 104857600; echo; echo TAIL-OF-THE-FLOOD'
+echo 'echo $((6*7))calm' >&3
+pv_check "the other console answers during the flood" pv_wait_for 20 grep -q '^42calm' "$D/calm.out"
+pv_check "(the flood was still running then)" kill -0 $GUEST
+printf '\035' >&3
+exec 3>&-
+wait $ATTACH
 pv_check "the guest finishes its 100 MiB (never blocked)" \
 	pv_wait_for 120 bash -c "! kill -0 $GUEST 2>/dev/null"
 wait $GUEST
