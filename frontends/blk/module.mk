@@ -5,7 +5,9 @@ PUBLIC_HEADERS += include/pvkit/nbd.h
 
 # A file served through the NBD export: the test seam and the --file benchmark.
 TEST_PROGRAMS += pvkit-nbd-file
-pvkit-nbd-file_SRCS := frontends/blk/pvkit-nbd-file.c frontends/blk/nbd-file.c
+pvkit-nbd-file_SRCS := frontends/blk/pvkit-nbd-file.c frontends/blk/nbd-file.c \
+	frontends/blk/nbd-file-uring.c
+pvkit-nbd-file_PKGS := liburing
 
 # Checks stock clients cannot make: trim / zero / FUA, read-only refusals, hostile clients.
 TEST_PROGRAMS += pvkit-nbd-probe
@@ -18,3 +20,4 @@ UNIT_TESTS += test-nbd-server
 test-nbd-server_SRCS := tests/unit/frontends/blk/test_nbd_server.c tests/harness/cunit.c
 test-nbd-server_PKGS := libnbd
 test-nbd-server_LIBS := -lcunit
+BENCHES += bench/nbd-file.sh

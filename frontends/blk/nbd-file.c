@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A file behind the NBD export: requests queue on the loop thread, kick()
- * hands the batch to a pool of workers that complete from their own threads.
+ * A file behind the NBD export: the synchronous operations, and the worker
+ * pool (requests queue on the loop thread, kick() hands the batch to the
+ * workers, which complete from their own threads). io_uring: nbd-file-uring.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,18 +26,6 @@ struct file_job {
 	uint32_t len;
 	uint32_t flags;
 	void *buf;
-};
-
-struct nbd_file {
-	int fd;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	struct file_job *head, *tail;     /* queued for the workers (lock) */
-	struct file_job *pend_head, *pend_tail; /* submitted, not yet kicked (loop thread) */
-	unsigned int npend;
-	bool quit;
-	unsigned int nthreads;
-	pthread_t threads[64];
 };
 
 static const uint8_t zero_block[65536];
@@ -103,31 +92,31 @@ static int do_zero(int fd, uint32_t len, uint64_t off, bool no_hole)
 	return write_zero_blocks(fd, len, off);
 }
 
-static int run_job(int fd, const struct file_job *j)
+int nbd_file_run(int fd, enum pv_nbd_op op, uint64_t off, uint32_t len, void *buf, uint32_t flags)
 {
 	int rc = 0;
 
-	switch (j->op) {
+	switch (op) {
 	case PV_NBD_OP_READ:
-		return do_read(fd, j->buf, j->len, j->offset);
+		return do_read(fd, buf, len, off);
 	case PV_NBD_OP_WRITE:
-		rc = do_write(fd, j->buf, j->len, j->offset);
+		rc = do_write(fd, buf, len, off);
 		break;
 	case PV_NBD_OP_FLUSH:
 		return fdatasync(fd) < 0 ? -errno : 0;
 	case PV_NBD_OP_TRIM:
 		/* A hint: a file system that cannot punch holes keeps the data. */
-		if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, j->offset, j->len) < 0 &&
+		if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len) < 0 &&
 		    errno != EOPNOTSUPP)
 			rc = -errno;
 		break;
 	case PV_NBD_OP_WRITE_ZEROES:
-		rc = do_zero(fd, j->len, j->offset, j->flags & PV_NBD_F_NO_HOLE);
+		rc = do_zero(fd, len, off, flags & PV_NBD_F_NO_HOLE);
 		break;
 	default:
 		return -EINVAL;
 	}
-	if (rc == 0 && (j->flags & PV_NBD_F_FUA) && fdatasync(fd) < 0)
+	if (rc == 0 && (flags & PV_NBD_F_FUA) && fdatasync(fd) < 0)
 		rc = -errno;
 	return rc;
 }
@@ -151,7 +140,7 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&f->lock);
 		if (!j)
 			return NULL;
-		pv_nbd_complete(j->io, run_job(f->fd, j));
+		pv_nbd_complete(j->io, nbd_file_run(f->fd, j->op, j->offset, j->len, j->buf, j->flags));
 		free(j);
 	}
 }
@@ -200,7 +189,7 @@ static void file_kick(void *opaque)
 			pthread_cond_signal(&f->wake);
 }
 
-const struct pv_nbd_dev_ops nbd_file_ops = {
+static const struct pv_nbd_dev_ops threads_ops = {
 	.submit = file_submit,
 	.kick = file_kick,
 };
@@ -230,16 +219,24 @@ static int start_workers(struct nbd_file *f, unsigned int threads)
 	return 0;
 }
 
-int nbd_file_open(const char *path, bool read_only, unsigned int threads, uint32_t sector_size,
-		  struct nbd_file **out, struct pv_nbd_dev_info *info)
+static int start_io(struct nbd_file *f, enum nbd_file_io mode, unsigned int threads)
 {
-	struct nbd_file *f;
+	f->mode = mode;
+	if (mode == NBD_FILE_URING)
+		return nbd_uring_open(f);
+	if (threads < 1 || threads > 64)
+		return -EINVAL;
+	return start_workers(f, threads);
+}
+
+int nbd_file_open(const char *path, bool read_only, enum nbd_file_io mode, unsigned int threads,
+		  uint32_t sector_size, struct nbd_file **out, struct pv_nbd_dev_info *info,
+		  const struct pv_nbd_dev_ops **ops)
+{
+	struct nbd_file *f = calloc(1, sizeof(*f));
 	uint64_t size = 0;
 	int rc;
 
-	if (threads < 1 || threads > 64)
-		return -EINVAL;
-	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
 	pthread_mutex_init(&f->lock, NULL);
@@ -248,12 +245,18 @@ int nbd_file_open(const char *path, bool read_only, unsigned int threads, uint32
 	if (f->fd < 0) {
 		rc = -errno;
 		pv_err_errno(rc, "nbd-file: open %s", path);
-		goto out_free;
+		free(f);
+		return rc;
 	}
 	rc = file_size(f->fd, &size);
-	if (rc < 0) {
+	if (rc < 0)
 		pv_err_errno(rc, "nbd-file: size of %s", path);
-		goto out_close;
+	else if ((rc = start_io(f, mode, threads)) < 0)
+		pv_err_errno(rc, "nbd-file: %s for %s", mode == NBD_FILE_URING ? "io_uring" : "workers",
+			     path);
+	if (rc < 0) {
+		nbd_file_close(f);
+		return rc;
 	}
 	*info = (struct pv_nbd_dev_info){
 		.size = size - size % sector_size,
@@ -261,19 +264,9 @@ int nbd_file_open(const char *path, bool read_only, unsigned int threads, uint32
 		.flags = PV_NBD_DEV_FLUSH | PV_NBD_DEV_TRIM | PV_NBD_DEV_WRITE_ZEROES |
 			 PV_NBD_DEV_MULTI_CONN | (read_only ? PV_NBD_DEV_READ_ONLY : 0),
 	};
-	rc = start_workers(f, threads);
-	if (rc < 0) {
-		pv_err_errno(rc, "nbd-file: worker threads for %s", path);
-		nbd_file_close(f);
-		return rc;
-	}
+	*ops = mode == NBD_FILE_URING ? &nbd_uring_ops : &threads_ops;
 	*out = f;
 	return 0;
-out_close:
-	close(f->fd);
-out_free:
-	free(f);
-	return rc;
 }
 
 void nbd_file_close(struct nbd_file *f)
@@ -286,6 +279,7 @@ void nbd_file_close(struct nbd_file *f)
 	pthread_mutex_unlock(&f->lock);
 	for (unsigned int i = 0; i < f->nthreads; i++)
 		pthread_join(f->threads[i], NULL);
+	nbd_uring_close(f);
 	close(f->fd);
 	pthread_cond_destroy(&f->wake);
 	pthread_mutex_destroy(&f->lock);

@@ -21,6 +21,9 @@
 /* Socket reads per readiness event, so one busy client cannot starve others. */
 #define NBD_READS_PER_EVENT 16
 
+/* The server whose loop runs on this thread, if any (completions need no lock). */
+static __thread struct pv_nbd_server *loop_server;
+
 static void conn_process(struct nbd_conn *c);
 static int conn_flush(struct nbd_conn *c);
 
@@ -562,12 +565,27 @@ static void conn_process(struct nbd_conn *c)
 
 /* ---- completions ------------------------------------------------------------------ */
 
+static void queue_append(struct pv_nbd_io **head, struct pv_nbd_io **tail, struct pv_nbd_io *io)
+{
+	io->next = NULL;
+	if (*tail)
+		(*tail)->next = io;
+	else
+		*head = io;
+	*tail = io;
+}
+
 void pv_nbd_complete(struct pv_nbd_io *io, int status)
 {
 	struct pv_nbd_server *srv = io->conn->srv;
 	bool was_empty;
 
 	io->status = status;
+	if (loop_server == srv) {
+		/* From submit() or poll(): the loop picks it up before it sleeps. */
+		queue_append(&srv->lq_head, &srv->lq_tail, io);
+		return;
+	}
 	io->next = NULL;
 	pthread_mutex_lock(&srv->cq_lock);
 	was_empty = !srv->cq_head;
@@ -603,6 +621,16 @@ static void completed(struct pv_nbd_server *srv, struct pv_nbd_io *io)
 	reply(c, io, nbd_errno(io->status));
 }
 
+static void complete_list(struct pv_nbd_server *srv, struct pv_nbd_io *io)
+{
+	while (io) {
+		struct pv_nbd_io *next = io->next;
+
+		completed(srv, io);
+		io = next;
+	}
+}
+
 static void drain_completions(struct pv_nbd_server *srv)
 {
 	struct pv_nbd_io *io;
@@ -612,12 +640,15 @@ static void drain_completions(struct pv_nbd_server *srv)
 	io = srv->cq_head;
 	srv->cq_head = srv->cq_tail = NULL;
 	pthread_mutex_unlock(&srv->cq_lock);
-	while (io) {
-		struct pv_nbd_io *next = io->next;
+	complete_list(srv, io);
+}
 
-		completed(srv, io);
-		io = next;
-	}
+static void drain_local(struct pv_nbd_server *srv)
+{
+	struct pv_nbd_io *io = srv->lq_head;
+
+	srv->lq_head = srv->lq_tail = NULL;
+	complete_list(srv, io);
 }
 
 /* ---- connections ----------------------------------------------------------------- */
@@ -743,6 +774,8 @@ static void handle_event(struct pv_nbd_server *srv, const struct epoll_event *ev
 		drain_completions(srv);
 	else if (kind == NBD_EP_STOP)
 		begin_stop(srv);
+	else if (kind == NBD_EP_DEVICE)
+		srv->ops->poll(srv->opaque);
 	else if (c->dead)
 		return;
 	else if (ev->events & EPOLLERR)
@@ -755,6 +788,36 @@ static void handle_event(struct pv_nbd_server *srv, const struct epoll_event *ev
 		mark_dirty(c);
 }
 
+/*
+ * After the events: start what was submitted, reap what the device finished
+ * on this thread, send replies. Each step can feed another (a reply frees
+ * budget and unpauses input, a completion submits a FUA flush), so repeat
+ * until nothing is left to do before sleeping.
+ */
+static void settle(struct pv_nbd_server *srv)
+{
+	for (;;) {
+		struct nbd_conn *c = srv->dirty;
+
+		if (srv->submitted) {
+			srv->submitted = false;
+			if (srv->ops->kick)
+				srv->ops->kick(srv->opaque);
+			if (srv->ops->poll)
+				srv->ops->poll(srv->opaque);
+		} else if (srv->lq_head) {
+			drain_local(srv);
+		} else if (c) {
+			srv->dirty = c->next_dirty;
+			c->dirty = false;
+			if (!c->dead)
+				conn_flush(c);
+		} else {
+			return;
+		}
+	}
+}
+
 static int dispatch_round(struct pv_nbd_server *srv, int timeout)
 {
 	struct epoll_event evs[NBD_MAX_EVENTS];
@@ -764,24 +827,11 @@ static int dispatch_round(struct pv_nbd_server *srv, int timeout)
 		pv_err_errno(errno, "%s: epoll_wait", srv->prefix);
 		return -errno;
 	}
+	loop_server = srv;
 	for (int i = 0; i < n; i++)
 		handle_event(srv, &evs[i]);
-	/* Sending can unpause input and submit more: kick until settled. */
-	while (srv->dirty || srv->submitted) {
-		struct nbd_conn *c = srv->dirty;
-
-		if (srv->submitted) {
-			srv->submitted = false;
-			if (srv->ops->kick)
-				srv->ops->kick(srv->opaque);
-		}
-		if (!c)
-			continue;
-		srv->dirty = c->next_dirty;
-		c->dirty = false;
-		if (!c->dead)
-			conn_flush(c);
-	}
+	settle(srv);
+	loop_server = NULL;
 	reap(srv);
 	return srv->stopping && srv->inflight == 0 ? 1 : 0;
 }
@@ -891,6 +941,12 @@ static int open_fds(struct pv_nbd_server *srv)
 		rc = epoll_add(srv->epfd, srv->cq_fd, EPOLLIN, &srv->cq_kind);
 	if (rc == 0)
 		rc = epoll_add(srv->epfd, srv->stop_fd, EPOLLIN, &srv->stop_kind);
+	if (rc == 0 && srv->ops->poll_fd && srv->ops->poll) {
+		srv->dev_kind = NBD_EP_DEVICE;
+		srv->dev_fd = srv->ops->poll_fd(srv->opaque);
+		if (srv->dev_fd >= 0)
+			rc = epoll_add(srv->epfd, srv->dev_fd, EPOLLIN, &srv->dev_kind);
+	}
 	if (rc < 0)
 		pv_err_errno(rc, "%s: epoll_ctl", srv->prefix);
 	return rc;
@@ -910,7 +966,7 @@ int pv_nbd_server_new(const struct pv_nbd_server_config *cfg, const struct pv_nb
 	srv = calloc(1, sizeof(*srv));
 	if (!srv)
 		return -ENOMEM;
-	srv->epfd = srv->cq_fd = srv->stop_fd = srv->listen_fd = -1;
+	srv->epfd = srv->cq_fd = srv->stop_fd = srv->listen_fd = srv->dev_fd = -1;
 	srv->info = *info;
 	if (!srv->info.max_request || srv->info.max_request > PV_NBD_MAX_REQUEST)
 		srv->info.max_request = PV_NBD_MAX_REQUEST;

@@ -159,7 +159,7 @@ struct nbd_conn {
 	char name[24];                  /* log prefix "nbd-<n>" */
 };
 
-enum { NBD_EP_LISTEN = 1, NBD_EP_COMPLETIONS, NBD_EP_STOP, NBD_EP_CONN };
+enum { NBD_EP_LISTEN = 1, NBD_EP_COMPLETIONS, NBD_EP_STOP, NBD_EP_DEVICE, NBD_EP_CONN };
 
 struct pv_nbd_server {
 	struct pv_nbd_dev_info info;
@@ -181,6 +181,8 @@ struct pv_nbd_server {
 	unsigned int inflight;          /* requests at the device, all connections */
 	pthread_mutex_t cq_lock;
 	struct pv_nbd_io *cq_head, *cq_tail;
+	struct pv_nbd_io *lq_head, *lq_tail; /* completed on the loop thread (no lock) */
+	int dev_kind, dev_fd;           /* the device's poll_fd(), or -1 */
 	struct nbd_conn *conns;
 	struct nbd_conn *dirty;
 	struct pv_ratelimit rl;         /* peer-triggered warnings */

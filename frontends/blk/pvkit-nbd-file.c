@@ -26,7 +26,8 @@ static void on_signal(int sig)
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: pvkit-nbd-file --socket PATH --file FILE [--read-only]\n"
-		     "       [--sector-size 512|4096] [--threads N] [--name EXPORT]\n"
+		     "       [--sector-size 512|4096] [--io uring|threads] [--threads N]\n"
+		     "       [--name EXPORT]\n"
 		     "       [--description TEXT] [--max-clients N]\n");
 }
 
@@ -42,8 +43,25 @@ static long number(const char *s, const char *what)
 	return v;
 }
 
-static void parse(int argc, char **argv, struct pv_nbd_server_config *cfg, const char **file,
-		  bool *ro, uint32_t *sector, unsigned int *threads)
+struct file_opts {
+	const char *file;
+	bool ro;
+	uint32_t sector;
+	enum nbd_file_io io;
+	unsigned int threads;
+};
+
+static enum nbd_file_io io_mode(const char *s)
+{
+	if (strcmp(s, "uring") == 0)
+		return NBD_FILE_URING;
+	if (strcmp(s, "threads") == 0)
+		return NBD_FILE_THREADS;
+	pv_err("invalid --io: %s (uring or threads)", s);
+	exit(2);
+}
+
+static void parse(int argc, char **argv, struct pv_nbd_server_config *cfg, struct file_opts *fo)
 {
 	static const struct option opts[] = {
 		{"socket", required_argument, NULL, 's'}, {"file", required_argument, NULL, 'f'},
@@ -51,17 +69,19 @@ static void parse(int argc, char **argv, struct pv_nbd_server_config *cfg, const
 		{"threads", required_argument, NULL, 't'}, {"name", required_argument, NULL, 'n'},
 		{"description", required_argument, NULL, 'd'},
 		{"max-clients", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
+		{"io", required_argument, NULL, 'i'},
 		{NULL, 0, NULL, 0},
 	};
 	int o;
 
-	while ((o = getopt_long(argc, argv, "s:f:rb:t:n:d:m:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "s:f:rb:t:n:d:m:hi:", opts, NULL)) != -1) {
 		switch (o) {
 		case 's': cfg->socket_path = optarg; break;
-		case 'f': *file = optarg; break;
-		case 'r': *ro = true; break;
-		case 'b': *sector = number(optarg, "sector size"); break;
-		case 't': *threads = number(optarg, "thread count"); break;
+		case 'f': fo->file = optarg; break;
+		case 'r': fo->ro = true; break;
+		case 'b': fo->sector = number(optarg, "sector size"); break;
+		case 't': fo->threads = number(optarg, "thread count"); break;
+		case 'i': fo->io = io_mode(optarg); break;
 		case 'n': cfg->export_name = optarg; break;
 		case 'd': cfg->description = optarg; break;
 		case 'm': cfg->max_clients = number(optarg, "client count"); break;
@@ -69,7 +89,7 @@ static void parse(int argc, char **argv, struct pv_nbd_server_config *cfg, const
 		default: usage(stderr); exit(2);
 		}
 	}
-	if (!cfg->socket_path || !*file || optind != argc) {
+	if (!cfg->socket_path || !fo->file || optind != argc) {
 		usage(stderr);
 		exit(2);
 	}
@@ -78,28 +98,27 @@ static void parse(int argc, char **argv, struct pv_nbd_server_config *cfg, const
 int main(int argc, char **argv)
 {
 	struct pv_nbd_server_config cfg = {.log_prefix = "nbd-file"};
+	struct file_opts fo = {.sector = 512, .io = NBD_FILE_URING, .threads = 4};
 	struct sigaction sa = {.sa_handler = on_signal};
+	const struct pv_nbd_dev_ops *ops;
 	struct pv_nbd_dev_info info;
 	struct nbd_file *f;
-	const char *file = NULL;
-	unsigned int threads = 4;
-	uint32_t sector = 512;
-	bool ro = false;
 	int rc;
 
-	parse(argc, argv, &cfg, &file, &ro, &sector, &threads);
-	rc = nbd_file_open(file, ro, threads, sector, &f, &info);
+	parse(argc, argv, &cfg, &fo);
+	rc = nbd_file_open(fo.file, fo.ro, fo.io, fo.threads, fo.sector, &f, &info, &ops);
 	if (rc < 0)
 		return 1;
-	rc = pv_nbd_server_new(&cfg, &info, &nbd_file_ops, f, &server);
+	rc = pv_nbd_server_new(&cfg, &info, ops, f, &server);
 	if (rc < 0) {
-		pv_err_errno(rc, "cannot serve %s on %s", file, cfg.socket_path);
+		pv_err_errno(rc, "cannot serve %s on %s", fo.file, cfg.socket_path);
 		goto out_file;
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	pv_info("serving %s (%llu bytes%s) on %s", file, (unsigned long long)info.size,
-		ro ? ", read-only" : "", cfg.socket_path);
+	pv_info("serving %s (%llu bytes%s, %s) on %s", fo.file, (unsigned long long)info.size,
+		fo.ro ? ", read-only" : "", fo.io == NBD_FILE_URING ? "io_uring" : "threads",
+		cfg.socket_path);
 	rc = pv_nbd_server_run(server);
 	pv_nbd_server_free(server);
 out_file:

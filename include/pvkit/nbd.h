@@ -78,6 +78,16 @@ struct pv_nbd_dev_ops {
 	 * has it must start every queued request no later than this call.
 	 */
 	void (*kick)(void *opaque);
+	/*
+	 * Optional, together: a device that completes requests on the loop
+	 * thread (an io_uring, an event channel) gives a file descriptor the
+	 * server polls, and poll() reaps completions (calling
+	 * pv_nbd_complete(), cheaply, from the loop thread). poll() runs when
+	 * the descriptor is readable and after every kick(); it must not block.
+	 * poll_fd() is called once, by pv_nbd_server_new().
+	 */
+	int (*poll_fd)(void *opaque);
+	void (*poll)(void *opaque);
 };
 
 /*

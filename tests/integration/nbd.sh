@@ -91,6 +91,16 @@ else
 	pv_skip "nbdfuse (no /dev/fuse)"
 fi
 
+# The same through the worker-thread device: completions from other threads.
+truncate -s 64M "$T/disk-thr"
+pv_check "threads-mode server starts" serve thr "$T/disk-thr" --io threads --threads 3
+U=$(uri thr)
+pv_check "threads: nbdcopy in" timeout 60 nbdcopy "$T/src" "$U"
+pv_check "threads: backing file equals the source" cmp -s "$T/src" "$T/disk-thr"
+pv_check "threads: fio randwrite verify=crc32c" fio_verify randwrite
+pv_check "threads: trim, write-zeroes, FUA" timeout 30 "$PV_BIN/pvkit-nbd-probe" zero "$U"
+pv_check "threads: qemu-img compare" timeout 60 qemu-img compare -q -f raw -F raw "$U" "$T/disk-thr"
+
 # Read-only export: flags say so and writes are refused with EPERM.
 cp "$T/src" "$T/ro"
 pv_check "read-only server starts" serve ro "$T/ro" --read-only --sector-size 4096
