@@ -52,7 +52,7 @@ pv_check "one-connection copy equals the source" cmp -s "$T/src" "$T/out1"
 fio_verify() {
 	timeout 120 fio --name=verify --ioengine=nbd --uri="$U" --rw="$1" --bsrange=512-1M \
 		--iodepth=16 --size=64M --io_size=24M --verify=crc32c --do_verify=1 \
-		--verify_fatal=1 --randrepeat=0 --output="$T/fio-$1.log" >/dev/null
+		--verify_fatal=1 --verify_state_save=0 --randrepeat=0 --output="$T/fio-$1.log" >/dev/null
 }
 pv_check "fio randwrite bs 512..1M iodepth 16 verify=crc32c" fio_verify randwrite
 pv_check "fio write bs 512..1M iodepth 16 verify=crc32c" fio_verify write
