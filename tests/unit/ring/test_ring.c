@@ -539,6 +539,60 @@ static void test_indices_rewritten_between_reads(void)
 	pair_close(&p);
 }
 
+/*
+ * A random schedule of honest operations on both halves mixed with a
+ * hostile peer overwriting any shared index. Whatever happens: no half
+ * ever holds more than a ring of work, no call returns more than one
+ * message, and a broken ring stays broken. ASan checks every slot access.
+ */
+static void random_step(struct pair *p, uint32_t r, uint32_t size)
+{
+	struct treq q = mkreq(r);
+	struct trsp rs = mkrsp(r);
+	pv_ring_idx_t *idx[] = {&p->s->req_prod, &p->s->rsp_prod, &p->s->req_event, &p->s->rsp_event};
+
+	switch (r % 9) {
+	case 0: tring_front_put(&p->f, &q); break;
+	case 1: tring_front_push(&p->f); break;
+	case 2: CU_ASSERT(tring_front_get_response(&p->f, &rs) <= 1); break;
+	case 3: CU_ASSERT(tring_back_get_request(&p->b, &q) <= 1); break;
+	case 4: tring_back_put(&p->b, &rs); break;
+	case 5: tring_back_push(&p->b); break;
+	case 6: CU_ASSERT(tring_front_final_check(&p->f) <= (int)size); break;
+	case 7: CU_ASSERT(tring_back_final_check(&p->b) <= (int)size); break;
+	default:
+		/* The hostile peer: a near value most of the time, garbage sometimes. */
+		*idx[(r >> 8) % 4] += (r >> 16) % 8 == 0 ? r : (r >> 12) % 5 - 2;
+		break;
+	}
+}
+
+static void test_random_hostile_schedule(void)
+{
+	uint32_t seed = 12345, size, broken = 0;
+	struct pair p;
+
+	pair_open(&p, 1, 0xFFFFFF00u);
+	size = pv_ring_front_size(&p.f.core);
+	for (int step = 0; step < 200000; step++) {
+		int fe = p.f.core.v.error, be = p.b.core.v.error;
+
+		seed = seed * 1103515245u + 12345u;
+		random_step(&p, seed, size);
+		CU_ASSERT(tring_front_free(&p.f) <= size);
+		CU_ASSERT(tring_back_owed(&p.b) <= size);
+		CU_ASSERT(!fe || p.f.core.v.error == fe);
+		CU_ASSERT(!be || p.b.core.v.error == be);
+		if (p.f.core.v.error && p.b.core.v.error) {
+			broken++;
+			pair_close(&p);
+			pair_open(&p, 1, seed);
+		}
+	}
+	CU_ASSERT(broken > 0); /* the hostile peer was caught, many times */
+	pair_close(&p);
+}
+
 /* ---- copy-out (XSA-155) ------------------------------------------------------------------- */
 
 struct slot_scribbler {
@@ -668,6 +722,7 @@ static CU_TestInfo ring_tests[] = {
 	{"hostile req_prod backwards", test_hostile_req_prod_backwards},
 	{"hostile rsp_prod ahead and behind", test_hostile_rsp_prod},
 	{"indices rewritten between reads", test_indices_rewritten_between_reads},
+	{"random schedule with a hostile peer", test_random_hostile_schedule},
 	{"copy-out under a rewriting peer (XSA-155)", test_copy_out_double_fetch},
 	{"response slots fully defined (XSA-216)", test_slots_fully_defined},
 	{"request slot tail defined", test_request_tail_defined},
