@@ -60,7 +60,6 @@ int tf_init(struct tfront *f)
 {
 	f->data = pv_gnt_share_pages(f->plat, 0, TF_DATA_PAGES, f->data_refs, 1);
 	f->next_id = 1;
-	f->port = -1;
 	return f->data ? 0 : -errno;
 }
 
@@ -71,42 +70,70 @@ static struct pv_ring_shape shape(struct tfront *f)
 	return PV_RING_SHAPE(struct pv_blkif_x86_64_request, struct pv_blkif_x86_64_response);
 }
 
+/* Write @key (under queue-<qi>/ when several queues) = value. */
+static int q_write(struct tfront *f, unsigned int qi, const char *key, unsigned int val)
+{
+	char k[48];
+
+	if (f->nq > 1)
+		snprintf(k, sizeof(k), "queue-%u/%s", qi, key);
+	else
+		snprintf(k, sizeof(k), "%s", key);
+	return fe_write(f, k, "%u", val);
+}
+
 static int write_ring_nodes(struct tfront *f)
 {
 	unsigned int pages = 1u << f->ring_order;
 	char key[32];
 	int rc = 0;
 
-	if (f->ring_order == 0)
-		rc |= fe_write(f, "ring-ref", "%u", f->ring_refs[0]);
-	else
-		rc |= fe_write(f, "ring-page-order", "%u", f->ring_order);
-	for (unsigned int i = 0; f->ring_order && i < pages; i++) {
-		snprintf(key, sizeof(key), "ring-ref%u", i);
-		rc |= fe_write(f, key, "%u", f->ring_refs[i]);
+	for (unsigned int qi = 0; qi < f->nq; qi++) {
+		struct tqueue *q = &f->q[qi];
+
+		if (f->ring_order == 0)
+			rc |= q_write(f, qi, "ring-ref", q->ring_refs[0]);
+		else
+			rc |= q_write(f, qi, "ring-page-order", f->ring_order);
+		for (unsigned int i = 0; f->ring_order && i < pages; i++) {
+			snprintf(key, sizeof(key), "ring-ref%u", i);
+			rc |= q_write(f, qi, key, q->ring_refs[i]);
+		}
+		rc |= q_write(f, qi, "event-channel", (unsigned int)q->port);
 	}
-	rc |= fe_write(f, "event-channel", "%d", f->port);
+	if (f->nq > 1)
+		rc |= fe_write(f, "multi-queue-num-queues", "%u", f->nq);
 	rc |= fe_write(f, "protocol", "%s", f->x86_32 ? PV_IO_PROTO_ABI_X86_32 : PV_IO_PROTO_ABI_X86_64);
 	rc |= fe_write(f, "feature-persistent", "%d", f->persistent ? 1 : 0);
 	return rc ? -EIO : 0;
 }
 
-int tf_connect(struct tfront *f)
+static int queue_setup(struct tfront *f, struct tqueue *q)
 {
 	unsigned int pages = 1u << f->ring_order;
 	struct pv_ring_shape s = shape(f);
+
+	q->ring = pv_gnt_share_pages(f->plat, 0, pages, q->ring_refs, 1);
+	if (!q->ring || pv_ring_front_init(&q->front, q->ring, pages, &s))
+		return -ENOMEM;
+	if (pv_evtchn_open(f->plat, &q->ev))
+		return -EIO;
+	q->port = pv_evtchn_alloc_unbound(q->ev, 0);
+	return q->port < 0 ? -EIO : 0;
+}
+
+int tf_connect(struct tfront *f)
+{
 	char *sec;
 
+	if (!f->nq)
+		f->nq = 1;
 	if (!tf_wait_be_state(f, PV_XENBUS_STATE_INIT_WAIT, 10000))
 		return -ETIMEDOUT;
-	f->ring = pv_gnt_share_pages(f->plat, 0, pages, f->ring_refs, 1);
-	if (!f->ring || pv_ring_front_init(&f->front, f->ring, pages, &s))
-		return -ENOMEM;
-	if (pv_evtchn_open(f->plat, &f->ev))
-		return -EIO;
-	f->port = pv_evtchn_alloc_unbound(f->ev, 0);
-	if (f->port < 0 || write_ring_nodes(f) ||
-	    fe_write(f, "state", "%d", PV_XENBUS_STATE_INITIALISED))
+	for (unsigned int qi = 0; qi < f->nq; qi++)
+		if (queue_setup(f, &f->q[qi]))
+			return -EIO;
+	if (write_ring_nodes(f) || fe_write(f, "state", "%d", PV_XENBUS_STATE_INITIALISED))
 		return -EIO;
 	if (!tf_wait_be_state(f, PV_XENBUS_STATE_CONNECTED, 10000))
 		return -ETIMEDOUT;
@@ -119,32 +146,36 @@ int tf_connect(struct tfront *f)
 int tf_reconnect_prepare(struct tfront *f)
 {
 	unsigned int pages = 1u << f->ring_order;
-	int rc;
+	int rc = 0;
 
 	fe_write(f, "state", "%d", PV_XENBUS_STATE_CLOSED);
 	if (!tf_wait_be_state(f, PV_XENBUS_STATE_CLOSED, 10000))
 		return -ETIMEDOUT;
-	pv_evtchn_close(f->ev);
-	f->ev = NULL;
-	/* The backend unmaps before it reports Closed; a mapped ring stays ours to keep. */
-	for (int i = 0; (rc = pv_gnt_unshare(f->plat, f->ring, pages)) == -EBUSY && i < 100; i++)
-		usleep(10000);
-	f->ring = NULL;
-	if (rc)
-		return rc;
+	for (unsigned int qi = 0; qi < f->nq; qi++) {
+		struct tqueue *q = &f->q[qi];
+
+		pv_evtchn_close(q->ev);
+		q->ev = NULL;
+		/* The backend unmaps before it reports Closed; a ring still mapped is kept (XSA-396). */
+		for (int i = 0; (rc = pv_gnt_unshare(f->plat, q->ring, pages)) == -EBUSY && i < 100; i++)
+			usleep(10000);
+		q->ring = NULL;
+		if (rc)
+			return rc;
+	}
 	return fe_write(f, "state", "%d", PV_XENBUS_STATE_INITIALISING);
 }
 
 /* Wait for one response; 1 and *@rsp filled (as x86_64 view), or 0 on timeout. */
-static int wait_response(struct tfront *f, struct pv_blkif_x86_64_response *rsp)
+static int wait_response(struct tqueue *q, struct pv_blkif_x86_64_response *rsp)
 {
-	struct pollfd pfd = {.fd = pv_evtchn_fd(f->ev), .events = POLLIN};
+	struct pollfd pfd = {.fd = pv_evtchn_fd(q->ev), .events = POLLIN};
 	unsigned char raw[16];
 	int port, rc;
 
 	for (int i = 0; i < 500; i++) {
 		memset(raw, 0, sizeof(raw));
-		rc = pv_ring_front_get_response(&f->front, raw);
+		rc = pv_ring_front_get_response(&q->front, raw);
 		if (rc < 0)
 			return 0;
 		if (rc == 1) {
@@ -155,8 +186,8 @@ static int wait_response(struct tfront *f, struct pv_blkif_x86_64_response *rsp)
 			return 1;
 		}
 		poll(&pfd, 1, 10);
-		while ((port = pv_evtchn_pending(f->ev)) >= 0)
-			pv_evtchn_unmask(f->ev, (pv_evtchn_port_t)port);
+		while ((port = pv_evtchn_pending(q->ev)) >= 0)
+			pv_evtchn_unmask(q->ev, (pv_evtchn_port_t)port);
 	}
 	return 0;
 }
@@ -174,8 +205,9 @@ static void to_x86_32(const struct pv_blkif_x86_64_request *q, unsigned char *ra
 	memcpy(raw + 20, q->seg, sizeof(q->seg));
 }
 
-int tf_send(struct tfront *f, const struct pv_blkif_x86_64_request *req)
+int tf_send_on(struct tfront *f, unsigned int qi, const struct pv_blkif_x86_64_request *req)
 {
+	struct tqueue *q = &f->q[qi];
 	struct pv_blkif_x86_64_response rsp;
 	unsigned char raw[112];
 	int rc;
@@ -184,16 +216,21 @@ int tf_send(struct tfront *f, const struct pv_blkif_x86_64_request *req)
 		to_x86_32(req, raw);
 	else
 		memcpy(raw, req, sizeof(*req));
-	if (pv_ring_front_put(&f->front, raw))
+	if (pv_ring_front_put(&q->front, raw))
 		return -100;
-	rc = pv_ring_front_push(&f->front);
+	rc = pv_ring_front_push(&q->front);
 	if (rc < 0)
 		return -100;
 	if (rc > 0)
-		pv_evtchn_notify(f->ev, (pv_evtchn_port_t)f->port);
-	if (!wait_response(f, &rsp) || rsp.id != req->id)
+		pv_evtchn_notify(q->ev, (pv_evtchn_port_t)q->port);
+	if (!wait_response(q, &rsp) || rsp.id != req->id)
 		return -100;
 	return rsp.status;
+}
+
+int tf_send(struct tfront *f, const struct pv_blkif_x86_64_request *req)
+{
+	return tf_send_on(f, 0, req);
 }
 
 int tf_rw(struct tfront *f, uint8_t op, uint64_t sector, unsigned int nsegs, unsigned int page)

@@ -26,11 +26,14 @@ struct tfront {
 	bool x86_32;
 	unsigned int ring_order;
 	bool persistent;
-	void *ring;
-	pv_grant_ref_t ring_refs[16];
-	struct pv_ring_front front;
-	struct pv_evtchn *ev;
-	int port;
+	unsigned int nq;          /* queues: 1 (default when 0) .. 4 */
+	struct tqueue {
+		void *ring;
+		pv_grant_ref_t ring_refs[16];
+		struct pv_ring_front front;
+		struct pv_evtchn *ev;
+		int port;
+	} q[4];
 	unsigned char *data;      /* TF_DATA_PAGES granted pages */
 	pv_grant_ref_t data_refs[TF_DATA_PAGES];
 	uint64_t next_id;
@@ -57,6 +60,8 @@ char *tf_be_read(struct tfront *f, const char *key);
 int tf_rw(struct tfront *f, uint8_t op, uint64_t sector, unsigned int nsegs, unsigned int page);
 /* A request laid out by the caller (native x86_64 view; converted for x86_32). */
 int tf_send(struct tfront *f, const struct pv_blkif_x86_64_request *req);
+/* The same on queue @qi. */
+int tf_send_on(struct tfront *f, unsigned int qi, const struct pv_blkif_x86_64_request *req);
 /* The address of data page @i. */
 static inline unsigned char *tf_page(struct tfront *f, unsigned int i)
 {

@@ -41,14 +41,15 @@ static void check(int ok, const char *fmt, ...)
 	failed += !ok;
 }
 
-static void start_blkback(void)
+static void start_blkback(bool direct)
 {
 	char log[4200];
 
 	snprintf(log, sizeof(log), "%s/log/pvkit-blkback.log", rundir);
 	blkback_pid = fork();
 	if (blkback_pid == 0) {
-		execl(blkback_bin, blkback_bin, "--rundir", rundir, "--log", log, (char *)NULL);
+		execl(blkback_bin, blkback_bin, "--rundir", rundir, "--log", log,
+		      direct ? "--direct" : "--max-queues=4", (char *)NULL);
 		_exit(127);
 	}
 }
@@ -90,7 +91,8 @@ static int make_image(const char *path)
 }
 
 /* The toolstack's part: nodes of vbd @devid for domain @dom backed by @image. */
-static void add_vbd(struct xs_handle *xs, struct tfront *f, const char *image, bool rw)
+static void add_vbd(struct xs_handle *xs, struct tfront *f, const char *image, bool rw,
+		    const char *sector_size)
 {
 	xs_transaction_t t;
 
@@ -109,6 +111,8 @@ static void add_vbd(struct xs_handle *xs, struct tfront *f, const char *image, b
 		mk(xs, t, f->be, "type", "file", 0, f->domid);
 		mk(xs, t, f->be, "mode", rw ? "w" : "r", 0, f->domid);
 		mk(xs, t, f->be, "state", "1", 0, f->domid);
+		if (sector_size)
+			mk(xs, t, f->be, "sector-size", sector_size, 0, f->domid);
 	} while (!xs_transaction_end(xs, t, false) && errno == EAGAIN);
 }
 
@@ -249,8 +253,8 @@ static void case_overflow(struct tfront *a, struct tfront *b)
 {
 	char *err;
 
-	a->front.v.sring->req_prod += 1000;
-	pv_evtchn_notify(a->ev, (pv_evtchn_port_t)a->port);
+	a->q[0].front.v.sring->req_prod += 1000;
+	pv_evtchn_notify(a->q[0].ev, (pv_evtchn_port_t)a->q[0].port);
 	check(tf_wait_be_state(a, PV_XENBUS_STATE_CLOSING, 5000), "overflow: the disk goes Closing");
 	err = tf_be_read(a, "error");
 	check(err && strlen(err) > 0, "overflow: the error node says why (%s)", err ? err : "");
@@ -271,7 +275,7 @@ static void case_restart(struct tfront *a, struct tfront *b, const char *image)
 	kill(blkback_pid, SIGKILL);
 	waitpid(blkback_pid, NULL, 0);
 	check(image_has(image, 1000 * 512, tf_page(a, 0), 4 * 4096), "restart: the image holds the flushed write");
-	start_blkback();
+	start_blkback(true); /* now with O_DIRECT (the images are not on tmpfs) */
 	check(tf_wait_be_state(a, PV_XENBUS_STATE_CLOSING, 10000) &&
 		      tf_wait_be_state(b, PV_XENBUS_STATE_CLOSING, 10000),
 	      "restart: the new daemon asks both frontends to reconnect");
@@ -285,14 +289,83 @@ static void case_restart(struct tfront *a, struct tfront *b, const char *image)
 	check(tf_rw(b, PV_BLKIF_OP_READ, 0, 1, 0) == 0, "restart: the other disk works");
 }
 
+/* Two queues of 16-page rings: each queue its own ring, thread and channel. */
+static void case_multiqueue(struct tfront *f)
+{
+	struct pv_blkif_x86_64_request q;
+
+	fill(f, 0, 2, 0x5e);
+	memset(&q, 0, sizeof(q));
+	q.operation = PV_BLKIF_OP_WRITE;
+	q.nr_segments = 2;
+	q.id = f->next_id++;
+	q.sector_number = 320;
+	for (int i = 0; i < 2; i++) {
+		q.seg[i].gref = f->data_refs[i];
+		q.seg[i].last_sect = 7;
+	}
+	check(tf_send_on(f, 0, &q) == 0, "multi-queue: write on queue 0");
+	q.operation = PV_BLKIF_OP_READ;
+	q.id = f->next_id++;
+	q.seg[0].gref = f->data_refs[10];
+	q.seg[1].gref = f->data_refs[11];
+	memset(tf_page(f, 10), 0, 2 * 4096);
+	check(tf_send_on(f, 1, &q) == 0 && !memcmp(tf_page(f, 10), tf_page(f, 0), 2 * 4096),
+	      "multi-queue: read back on queue 1");
+}
+
+/* A 4096-byte-sector disk addressed in 512-byte units: only whole pages. */
+static void case_4k_sectors(struct tfront *f)
+{
+	struct pv_blkif_x86_64_request q;
+
+	check(be_node_is(f, "sector-size", "4096"), "4 KiB disk: sector-size 4096");
+	check(tf_rw(f, PV_BLKIF_OP_WRITE, 16, 2, 0) == 0, "4 KiB disk: aligned write");
+	check(tf_rw(f, PV_BLKIF_OP_READ, 4, 1, 0) == PV_BLKIF_RSP_ERROR,
+	      "4 KiB disk: a misaligned sector -> error");
+	memset(&q, 0, sizeof(q));
+	q.operation = PV_BLKIF_OP_READ;
+	q.nr_segments = 1;
+	q.id = f->next_id++;
+	q.seg[0].gref = f->data_refs[0];
+	q.seg[0].last_sect = 3;
+	check(tf_send(f, &q) == PV_BLKIF_RSP_ERROR, "4 KiB disk: half a page -> error");
+}
+
+/* Connect/disconnect cycles with I/O each time (XSA-350). */
+static void case_reconnect_loop(struct tfront *f)
+{
+	int ok = 0;
+
+	for (int i = 0; i < 30; i++)
+		ok += tf_reconnect_prepare(f) == 0 && tf_connect(f) == 0 &&
+		      tf_rw(f, PV_BLKIF_OP_READ, (uint64_t)i * 8, 1, 0) == 0;
+	check(ok == 30, "30 disconnect/reconnect cycles with I/O (%d good)", ok);
+}
+
+/* The toolstack removes a disk: the daemon drops it and serves the rest. */
+static void case_unplug(struct xs_handle *xs0, struct tfront *gone, struct tfront *other)
+{
+	xs_rm(xs0, XBT_NULL, gone->be);
+	xs_rm(xs0, XBT_NULL, gone->fe);
+	usleep(200000);
+	check(blkback_alive(), "unplug: the daemon keeps running");
+	check(tf_rw(other, PV_BLKIF_OP_READ, 0, 1, 0) == 0, "unplug: the other disk works");
+}
+
 static void run_cases(struct xs_handle *xs0, struct xs_handle *xsg, struct pv_platform *guest,
 		      pv_domid_t dom)
 {
-	static struct tfront a, b, c;
-	char img[3][4200];
-	struct tfront *fs[3] = {&a, &b, &c};
+	static struct tfront a, b, c, d, e;
+	char img[5][4200];
+	struct tfront *fs[5] = {&a, &b, &c, &d, &e};
 
-	for (int i = 0; i < 3; i++) {
+	b.x86_32 = true;
+	b.ring_order = 2;
+	b.persistent = true;
+	d.nq = 2;
+	d.ring_order = 4;
+	for (int i = 0; i < 5; i++) {
 		snprintf(img[i], sizeof(img[i]), "%s/disk%d.img", rundir, i);
 		make_image(img[i]);
 		fs[i]->plat = guest;
@@ -303,12 +376,9 @@ static void run_cases(struct xs_handle *xs0, struct xs_handle *xsg, struct pv_pl
 			check(0, "grant the data pages of disk %d", i);
 			return;
 		}
-		add_vbd(xs0, fs[i], img[i], i != 2);
+		add_vbd(xs0, fs[i], img[i], i != 2, i == 4 ? "4096" : NULL);
 	}
-	b.x86_32 = true;
-	b.ring_order = 2;
-	b.persistent = true;
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 5; i++)
 		check(tf_connect(fs[i]) == 0, "disk %d connects", i);
 	if (failed)
 		return;
@@ -317,10 +387,14 @@ static void run_cases(struct xs_handle *xs0, struct xs_handle *xsg, struct pv_pl
 	case_normal_io(&b, img[1], "x86_32 4-page ring, persistent grants");
 	check(tf_rw(&c, PV_BLKIF_OP_WRITE, 0, 1, 0) == PV_BLKIF_RSP_ERROR, "read-only disk: write -> error");
 	check(tf_rw(&c, PV_BLKIF_OP_READ, 0, 1, 0) == PV_BLKIF_RSP_OKAY, "read-only disk: read works");
+	case_multiqueue(&d);
+	case_4k_sectors(&e);
 	case_indirect(&a);
 	case_hostile(&a);
 	case_overflow(&a, &b);
+	case_reconnect_loop(&a);
 	case_restart(&a, &b, img[0]);
+	case_unplug(xs0, &c, &a);
 }
 
 int main(int argc, char **argv)
@@ -343,7 +417,7 @@ int main(int argc, char **argv)
 	setenv("XENSTORED_PATH", path, 1);
 	xs0 = xs_open(XS_OPEN_SOCKETONLY);
 	if (!xs0 || pv_local_open(&admin, rundir) ||
-	    pv_local_domain_create(admin, "blktest", 8u << 20, &dom) ||
+	    pv_local_domain_create(admin, "blktest", 16u << 20, &dom) ||
 	    !xs_introduce_domain(xs0, dom, 0, 0)) {
 		check(0, "set up pvkitd, xenstored and a guest domain");
 		return 1;
@@ -358,7 +432,7 @@ int main(int argc, char **argv)
 		check(0, "the guest reaches its platform and xenstore");
 		return 1;
 	}
-	start_blkback();
+	start_blkback(false);
 	run_cases(xs0, xsg, guest, dom);
 	if (blkback_pid > 0) {
 		kill(blkback_pid, SIGTERM);
