@@ -156,7 +156,14 @@ void console_flush_log(struct console *c);
 
 /* ---- the daemon (main.c) and its xenstore/platform side (xenbus.c) ---------- */
 
-struct xs_handle;
+struct pv_xs;
+
+/* A domain whose console/ directory we watch. */
+struct cons_dom_watch {
+	int domid;
+	int id;                   /* pv_xs_watch() id */
+	struct cons_dom_watch *next;
+};
 
 struct consoled {
 	const char *rundir;
@@ -165,7 +172,8 @@ struct consoled {
 	struct cons_cfg cfg;
 	struct pv_platform *plat;
 	struct pv_evtchn *evtchn; /* one handle for every console's port */
-	struct xs_handle *xs;
+	struct pv_xs *xs;
+	struct cons_dom_watch *watches;
 	int epfd;
 	int timerfd;              /* armed while some console is rate limited */
 	struct console *consoles;
@@ -183,13 +191,14 @@ struct cons_binding {
 };
 
 /* xenbus.c */
-int xb_open(struct consoled *d);
+/* Connect to xenstore at @path (NULL: the xenbus library's default) and watch domains. */
+int xb_open(struct consoled *d, const char *path);
 void xb_close(struct consoled *d);
 int xb_fd(struct consoled *d);
 /* Look at every domain in xenstore: new ones are watched, gone ones destroyed. */
 void xb_scan(struct consoled *d);
-/* The xenstore fd is readable: handle every queued watch event. */
-void xb_handle_watches(struct consoled *d);
+/* The xenstore fd is readable: handle queued watch events. 0, or -errno when xenstore is gone. */
+int xb_handle_watches(struct consoled *d);
 /* An event on @port: drive its console; a hostile guest is disconnected. */
 void xb_handle_port(struct consoled *d, int port);
 /* Unmap and unbind @c (it stays, with its pty and log, until its domain goes). */

@@ -163,7 +163,7 @@ static void handle_master(struct consoled *d, struct console *c, uint32_t events
 	consoled_update(d, c, console_pump(c, cons_now_ns()));
 }
 
-/* Returns 1 when a termination signal arrived. */
+/* Returns 1 when a termination signal arrived, -errno when xenstore went away. */
 static int dispatch(struct consoled *d, struct epoll_event *ev, int sigfd)
 {
 	uint64_t ticks;
@@ -172,8 +172,8 @@ static int dispatch(struct consoled *d, struct epoll_event *ev, int sigfd)
 	if (ev->data.ptr == &tag_signal)
 		return read(sigfd, &si, sizeof(si)) == sizeof(si);
 	if (ev->data.ptr == &tag_xs)
-		xb_handle_watches(d);
-	else if (ev->data.ptr == &tag_evtchn)
+		return xb_handle_watches(d);
+	if (ev->data.ptr == &tag_evtchn)
 		handle_evtchn(d);
 	else if (ev->data.ptr == &tag_timer) {
 		if (read(d->timerfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
@@ -201,9 +201,11 @@ static int run(struct consoled *d, int sigfd)
 		if (n < 0)
 			return -errno;
 		for (int i = 0; i < n; i++) {
-			/* Consoles may have been destroyed by an earlier event in this batch. */
-			if (dispatch(d, &evs[i], sigfd))
-				return 0;
+			int rc = dispatch(d, &evs[i], sigfd);
+
+			if (rc)
+				return rc > 0 ? 0 : rc;
+			/* Watches may have destroyed consoles later in this batch. */
 			if (evs[i].data.ptr == &tag_xs)
 				break;
 		}
@@ -277,6 +279,7 @@ int main(int argc, char **argv)
 	struct consoled d = {.epfd = -1, .timerfd = -1};
 	struct opts o = {0};
 	char linkdir[4096], logdir[4096], xspath[4200];
+	const char *xs_at = NULL;
 	int sigfd, rc;
 
 	d.cfg = (struct cons_cfg){.staging_cap = 65536, .pty_cap = 65536, .rate = 4u << 20,
@@ -285,8 +288,11 @@ int main(int argc, char **argv)
 		return 2;
 	d.rundir = o.rundir ? o.rundir : getenv("PVKIT_RUNDIR") ? getenv("PVKIT_RUNDIR") : "/run/pvkit";
 	d.logdir = o.logdir;
-	snprintf(xspath, sizeof(xspath), "%s/xenstored.sock", d.rundir);
-	setenv("XENSTORED_PATH", xspath, o.rundir != NULL);
+	/* --rundir names the local xenstored; otherwise the xenbus library decides. */
+	if (o.rundir) {
+		snprintf(xspath, sizeof(xspath), "%s/xenstored.sock", d.rundir);
+		xs_at = xspath;
+	}
 	sigfd = setup_signals();
 	d.epfd = epoll_create1(EPOLL_CLOEXEC);
 	d.timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -298,7 +304,7 @@ int main(int argc, char **argv)
 	if (rc == 0)
 		rc = open_platform(&d, &o);
 	if (rc == 0)
-		rc = xb_open(&d);
+		rc = xb_open(&d, xs_at);
 	if (rc == 0) {
 		pv_info("serving consoles: links in %s, logs in %s", d.linkdir,
 			d.cfg.log_off ? "(none)" : d.logdir);

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
-#include <xenstore.h>
 
 #include "pvkit/log.h"
+#include "pvkit/xenbus.h"
 #include "consoled.h"
 
 /* Xen's GNTTAB_RESERVED_CONSOLE: the toolstack's grant of a Xen guest's console page. */
@@ -34,19 +34,21 @@ static int parse_u32(const char *s, uint32_t max, uint32_t *out)
 	return 0;
 }
 
+/* A console node as a number <= @max; -ENOENT when absent, -EINVAL when malformed. */
 static int read_u32(struct consoled *d, int domid, const char *key, uint32_t max, uint32_t *out)
 {
-	char path[96];
-	char *val;
+	char dir[64];
+	uint64_t v;
 	int rc;
 
-	snprintf(path, sizeof(path), "/local/domain/%d/console/%s", domid, key);
-	val = xs_read(d->xs, XBT_NULL, path, NULL);
-	if (!val)
+	snprintf(dir, sizeof(dir), "/local/domain/%d/console", domid);
+	rc = pv_xs_read_uint(d->xs, PV_XS_NO_TXN, dir, key, max, UINT64_MAX, &v);
+	if (rc < 0)
+		return rc;
+	if (v == UINT64_MAX)
 		return -ENOENT;
-	rc = parse_u32(val, max, out);
-	free(val);
-	return rc;
+	*out = (uint32_t)v;
+	return 0;
 }
 
 static struct console *find_domain(struct consoled *d, int domid)
@@ -108,11 +110,13 @@ static int new_console(struct consoled *d, int domid, struct console **out)
 
 static void write_tty(struct consoled *d, struct console *c)
 {
-	char path[96];
+	char dir[64];
+	int rc;
 
-	snprintf(path, sizeof(path), "/local/domain/%d/console/tty", c->domid);
-	if (!xs_write(d->xs, XBT_NULL, path, c->pty_path, strlen(c->pty_path)))
-		pv_dev_warn(c->prefix, "cannot write %s: %s", path, strerror(errno));
+	snprintf(dir, sizeof(dir), "/local/domain/%d/console", c->domid);
+	rc = pv_xs_write(d->xs, PV_XS_NO_TXN, dir, "tty", c->pty_path);
+	if (rc < 0)
+		pv_dev_warn(c->prefix, "cannot write %s/tty: %s", dir, strerror(-rc));
 }
 
 static void *map_page(struct consoled *d, struct console *c, pv_grant_ref_t ref)
@@ -183,8 +187,6 @@ static void console_changed(struct consoled *d, int domid)
 
 static void destroy_console(struct consoled *d, struct console *c)
 {
-	char path[64];
-
 	for (struct console **pp = &d->consoles; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
@@ -192,48 +194,20 @@ static void destroy_console(struct consoled *d, struct console *c)
 		}
 	}
 	xb_disconnect(d, c);
-	snprintf(path, sizeof(path), "/local/domain/%d/console", c->domid);
-	xs_unwatch(d->xs, path, "console");
 	pv_dev_info(c->prefix, "domain gone, console removed");
 	free(c->binding);
 	console_destroy(c);
 }
 
-static int domain_listed(char **doms, unsigned int n, int domid)
+static int domain_listed(char **doms, int n, int domid)
 {
-	for (unsigned int i = 0; i < n; i++) {
+	for (int i = 0; i < n; i++) {
 		uint32_t v;
 
 		if (parse_u32(doms[i], 0x7fef, &v) == 0 && (int)v == domid)
 			return 1;
 	}
 	return 0;
-}
-
-void xb_scan(struct consoled *d)
-{
-	unsigned int n = 0;
-	char **doms = xs_directory(d->xs, XBT_NULL, "/local/domain", &n);
-	char path[64];
-	struct console *next;
-
-	for (unsigned int i = 0; doms && i < n; i++) {
-		uint32_t domid;
-
-		if (parse_u32(doms[i], 0x7fef, &domid) < 0 || domid == 0)
-			continue;
-		/* Already watched (EEXIST) is fine: the watch fired on registration. */
-		snprintf(path, sizeof(path), "/local/domain/%u/console", domid);
-		if (!find_domain(d, (int)domid) && !xs_watch(d->xs, path, "console") &&
-		    errno != EEXIST)
-			pv_warn("cannot watch %s: %s", path, strerror(errno));
-	}
-	for (struct console *c = d->consoles; c; c = next) {
-		next = c->next;
-		if (!domain_listed(doms, doms ? n : 0, c->domid))
-			destroy_console(d, c);
-	}
-	free(doms);
 }
 
 /* "/local/domain/<N>/console..." -> N, or -1. */
@@ -249,20 +223,97 @@ static int path_domid(const char *path)
 	return domid > 0 && domid < 0x7ff0 ? (int)domid : -1;
 }
 
-void xb_handle_watches(struct consoled *d)
+static void on_console_node(struct pv_xs *xs, const char *path, void *opaque)
 {
-	char **ev;
+	int domid = path_domid(path);
 
-	while ((ev = xs_check_watch(d->xs)) != NULL) {
-		const char *path = ev[XS_WATCH_PATH];
-		int domid = path_domid(path);
+	(void)xs;
+	if (domid > 0)
+		console_changed(opaque, domid);
+}
 
-		if (path[0] == '@')
-			xb_scan(d);
-		else if (domid > 0)
-			console_changed(d, domid);
-		free(ev);
+static void on_domain_list(struct pv_xs *xs, const char *path, void *opaque)
+{
+	(void)xs;
+	(void)path;
+	xb_scan(opaque);
+}
+
+static struct cons_dom_watch *find_watch(struct consoled *d, int domid)
+{
+	for (struct cons_dom_watch *w = d->watches; w; w = w->next)
+		if (w->domid == domid)
+			return w;
+	return NULL;
+}
+
+/* Watch /local/domain/<N>/console; the watch fires once on registration. */
+static void watch_domain(struct consoled *d, int domid)
+{
+	struct cons_dom_watch *w = calloc(1, sizeof(*w));
+	char path[64];
+
+	if (!w)
+		return;
+	snprintf(path, sizeof(path), "/local/domain/%d/console", domid);
+	w->domid = domid;
+	w->id = pv_xs_watch(d->xs, path, on_console_node, d);
+	if (w->id < 0) {
+		pv_warn("cannot watch %s: %s", path, strerror(-w->id));
+		free(w);
+		return;
 	}
+	w->next = d->watches;
+	d->watches = w;
+}
+
+static void unwatch_gone(struct consoled *d, char **doms, int n)
+{
+	for (struct cons_dom_watch **pp = &d->watches; *pp;) {
+		struct cons_dom_watch *w = *pp;
+
+		if (domain_listed(doms, n, w->domid)) {
+			pp = &w->next;
+			continue;
+		}
+		pv_xs_unwatch(d->xs, w->id);
+		*pp = w->next;
+		free(w);
+	}
+}
+
+void xb_scan(struct consoled *d)
+{
+	char **doms = NULL;
+	int n = pv_xs_directory(d->xs, PV_XS_NO_TXN, "/local/domain", NULL, &doms);
+	struct console *next;
+
+	if (n < 0)
+		n = 0;
+	for (int i = 0; i < n; i++) {
+		uint32_t domid;
+
+		if (parse_u32(doms[i], 0x7fef, &domid) == 0 && domid != 0 &&
+		    !find_watch(d, (int)domid))
+			watch_domain(d, (int)domid);
+	}
+	unwatch_gone(d, doms, n);
+	for (struct console *c = d->consoles; c; c = next) {
+		next = c->next;
+		if (!domain_listed(doms, n, c->domid))
+			destroy_console(d, c);
+	}
+	free(doms);
+}
+
+int xb_handle_watches(struct consoled *d)
+{
+	/* Bounded, so a guest rewriting its console nodes cannot hold the loop (XSA-349). */
+	int rc = pv_xs_dispatch(d->xs, 64);
+
+	if (rc < 0)
+		pv_err_errno(rc, "xenstore connection lost");
+	return rc < 0 ? rc : 0;
 }
 
 void xb_handle_port(struct consoled *d, int port)
@@ -288,26 +339,24 @@ void xb_handle_port(struct consoled *d, int port)
 
 int xb_fd(struct consoled *d)
 {
-	return xs_fileno(d->xs);
+	return pv_xs_fd(d->xs);
 }
 
-int xb_open(struct consoled *d)
+int xb_open(struct consoled *d, const char *path)
 {
-	for (int i = 0; i < 50 && !(d->xs = xs_open(0)); i++)
-		usleep(100000); /* xenstored may be starting with us */
-	if (!d->xs) {
-		int rc = -errno;
+	int rc;
 
-		pv_err_errno(rc, "cannot connect to xenstore (%s)",
-			     getenv("XENSTORED_PATH") ? getenv("XENSTORED_PATH") : "default");
+	/* xenstored may be starting with us: wait up to 5 s for its socket. */
+	for (int i = 0; path && i < 50 && access(path, F_OK) < 0; i++)
+		usleep(100000);
+	rc = pv_xs_open(&d->xs, path);
+	if (rc < 0)
 		return rc;
-	}
-	if (!xs_watch(d->xs, "@introduceDomain", "domlist") ||
-	    !xs_watch(d->xs, "@releaseDomain", "domlist")) {
-		int rc = -errno;
-
+	if (pv_xs_watch(d->xs, "@introduceDomain", on_domain_list, d) < 0 ||
+	    (rc = pv_xs_watch(d->xs, "@releaseDomain", on_domain_list, d)) < 0) {
+		rc = rc < 0 ? rc : -EIO;
 		pv_err_errno(rc, "cannot watch @introduceDomain/@releaseDomain");
-		xs_close(d->xs);
+		pv_xs_close(d->xs);
 		d->xs = NULL;
 		return rc;
 	}
@@ -318,7 +367,13 @@ void xb_close(struct consoled *d)
 {
 	while (d->consoles)
 		destroy_console(d, d->consoles);
+	while (d->watches) {
+		struct cons_dom_watch *w = d->watches;
+
+		d->watches = w->next;
+		free(w);
+	}
 	if (d->xs)
-		xs_close(d->xs);
+		pv_xs_close(d->xs);
 	d->xs = NULL;
 }

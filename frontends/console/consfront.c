@@ -101,6 +101,7 @@ int pv_consfront_start(struct pv_consfront **out, const struct pv_consfront_opts
 	if (!f)
 		return -ENOMEM;
 	f->plat = o->platform;
+	f->xs = o->xs;
 	f->self = pv_platform_domid(o->platform);
 	f->backend = o->backend;
 	f->port = -1;

@@ -12,12 +12,13 @@
 #include "pvkit/console.h"
 #include "pvkit/platform.h"
 
-struct xs_handle;
+struct pv_xs;
 
 struct pv_consfront {
 	struct pv_platform *plat;
 	struct pv_evtchn *evtchn;
-	struct xs_handle *xs;
+	struct pv_xs *xs;
+	int own_xs;               /* we opened xs and close it */
 	pv_domid_t self, backend;
 	void *page;               /* shared with the backend */
 	pv_grant_ref_t ref;

@@ -7,24 +7,21 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <xenstore.h>
 
 #include "pvkit/log.h"
+#include "pvkit/xenbus.h"
 #include "consfront.h"
 
 static int publish(struct pv_consfront *f, const char *key, unsigned int val)
 {
-	char path[96], buf[16];
+	char dir[64];
+	int rc;
 
-	snprintf(path, sizeof(path), "/local/domain/%u/console/%s", f->self, key);
-	snprintf(buf, sizeof(buf), "%u", val);
-	if (!xs_write(f->xs, XBT_NULL, path, buf, strlen(buf))) {
-		int rc = -errno;
-
-		pv_err_errno(rc, "console: cannot write %s", path);
-		return rc;
-	}
-	return 0;
+	snprintf(dir, sizeof(dir), "/local/domain/%u/console", f->self);
+	rc = pv_xs_printf(f->xs, PV_XS_NO_TXN, dir, key, "%u", val);
+	if (rc < 0)
+		pv_err_errno(rc, "console: cannot write %s/%s", dir, key);
+	return rc;
 }
 
 static int new_port(struct pv_consfront *f)
@@ -44,11 +41,11 @@ int consfront_connect(struct pv_consfront *f)
 {
 	int rc;
 
-	f->xs = xs_open(0);
 	if (!f->xs) {
-		rc = -errno;
-		pv_err_errno(rc, "console: cannot connect to xenstore");
-		return rc;
+		rc = pv_xs_open(&f->xs, NULL);
+		if (rc < 0)
+			return rc;
+		f->own_xs = 1;
 	}
 	rc = pv_evtchn_open(f->plat, &f->evtchn);
 	if (rc < 0) {
@@ -100,7 +97,7 @@ void consfront_disconnect(struct pv_consfront *f)
 	if (f->page && pv_gnt_unshare(f->plat, f->page, 1) < 0)
 		pv_warn("console: backend still maps the console page; not freeing it");
 	f->page = NULL;
-	if (f->xs)
-		xs_close(f->xs);
+	if (f->xs && f->own_xs)
+		pv_xs_close(f->xs);
 	f->xs = NULL;
 }

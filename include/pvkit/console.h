@@ -90,10 +90,13 @@ ssize_t pv_cons_ring_write(struct pv_cons_ring *r, const void *src, size_t len);
  * closed its end (e.g. pvkit-consoled restarted), so the backend rebinds.
  */
 struct pv_platform;
+struct pv_xs;
 struct pv_consfront;
 
 struct pv_consfront_opts {
 	struct pv_platform *platform; /* the guest's platform connection (required) */
+	struct pv_xs *xs;             /* the guest's xenstore connection (pvkit/xenbus.h),
+				       * used from the caller's thread; NULL: open one */
 	uint16_t backend;             /* backend domain (default 0) */
 	char *const *argv;            /* init command, argv[0] searched in PATH; NULL: /bin/sh */
 	unsigned short rows, cols;    /* initial window size (0: 24 x 80) */
@@ -103,9 +106,9 @@ struct pv_consfront_opts {
 
 /*
  * Start the console: pty, init command, page, event channel, xenstore
- * nodes. Connects to xenstore with xs_open(0) (XENSTORED_PATH must name the
- * guest's socket, <rundir>/dom/<N>/xenstored.sock). Returns 0 and *@out,
- * or -errno. The caller's signal mask is not inherited by init.
+ * nodes. Without @opts->xs it connects with pv_xs_open(NULL) ($XENSTORED_PATH,
+ * or <$PVKIT_RUNDIR>/dom/<$PVKIT_DOMID>/xenstored.sock). Returns 0 and
+ * *@out, or -errno. The caller's signal mask is not inherited by init.
  */
 int pv_consfront_start(struct pv_consfront **out, const struct pv_consfront_opts *opts);
 /* An fd to poll for POLLIN: pv_consfront_step() has work. */

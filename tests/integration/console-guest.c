@@ -21,19 +21,19 @@
 #include "pvkit/log.h"
 #include "pvkit/platform.h"
 #include "pvkit/proto/console.h"
+#include "pvkit/xenbus.h"
 
 static const char *rundir;
-static struct xs_handle *xs0;
+static struct pv_xs *xs0;
 static struct pv_local *admin;
 static pv_domid_t domid;
 
+/* Create @path owned by @owner, nobody else may read it (dom0 always may). */
 static int xs_mkdir_owned(const char *path, pv_domid_t owner)
 {
-	struct xs_permissions perm = {.id = owner, .perms = XS_PERM_NONE};
+	int rc = pv_xs_mkdir(xs0, PV_XS_NO_TXN, path, NULL);
 
-	if (!xs_mkdir(xs0, XBT_NULL, path) || !xs_set_permissions(xs0, XBT_NULL, path, &perm, 1))
-		return -errno;
-	return 0;
+	return rc < 0 ? rc : pv_xs_set_perms(xs0, PV_XS_NO_TXN, path, owner, 'n', 0, NULL, NULL);
 }
 
 /* The toolstack's part: domain, xenstore introduction, console directory. */
@@ -42,26 +42,21 @@ static int make_domain(const char *name)
 	char path[64], xspath[4200];
 	int rc;
 
-	snprintf(xspath, sizeof(xspath), "%s/xenstored.sock", rundir);
-	setenv("XENSTORED_PATH", xspath, 1);
+	if ((rc = pv_xs_local_path(xspath, sizeof(xspath), rundir, 0)) < 0 ||
+	    (rc = pv_xs_open(&xs0, xspath)) < 0)
+		return rc;
 	if ((rc = pv_local_open(&admin, rundir)) < 0 ||
 	    (rc = pv_local_domain_create(admin, name, 1 << 20, &domid)) < 0)
 		return rc;
-	xs0 = xs_open(0);
-	if (!xs0)
-		return -errno;
 	snprintf(path, sizeof(path), "/local/domain/%u", domid);
 	if ((rc = xs_mkdir_owned(path, domid)) < 0)
 		return rc;
-	snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
-	xs_write(xs0, XBT_NULL, path, name, strlen(name));
+	pv_xs_write(xs0, PV_XS_NO_TXN, path, "name", name);
 	snprintf(path, sizeof(path), "/local/domain/%u/console", domid);
 	if ((rc = xs_mkdir_owned(path, domid)) < 0)
 		return rc;
-	if (!xs_introduce_domain(xs0, domid, 0, 0))
+	if (!xs_introduce_domain(pv_xs_handle(xs0), domid, 0, 0))
 		return -errno;
-	snprintf(xspath, sizeof(xspath), "%s/dom/%u/xenstored.sock", rundir, domid);
-	setenv("XENSTORED_PATH", xspath, 1);
 	return 0;
 }
 
@@ -71,12 +66,12 @@ static void unmake_domain(void)
 
 	if (xs0 && domid) {
 		snprintf(path, sizeof(path), "/local/domain/%u", domid);
-		xs_rm(xs0, XBT_NULL, path);
+		pv_xs_rm(xs0, PV_XS_NO_TXN, path, NULL);
 	}
 	if (admin && domid)
 		pv_local_domain_destroy(admin, domid);
 	if (xs0)
-		xs_close(xs0);
+		pv_xs_close(xs0);
 	if (admin)
 		pv_local_close(admin);
 }
@@ -87,7 +82,7 @@ static int run_hostile(struct pv_platform *p)
 	struct pv_evtchn *e;
 	struct pv_xencons_interface *page;
 	pv_grant_ref_t ref;
-	char path[64], val[16];
+	char dir[64];
 	int port, rc = pv_evtchn_open(p, &e);
 
 	if (rc < 0)
@@ -98,12 +93,9 @@ static int run_hostile(struct pv_platform *p)
 		return port;
 	memcpy(page->out, "hostile", 7);
 	__atomic_store_n(&page->out_prod, 5000u, __ATOMIC_RELEASE);
-	snprintf(path, sizeof(path), "/local/domain/%u/console/ring-ref", domid);
-	snprintf(val, sizeof(val), "%u", ref);
-	xs_write(xs0, XBT_NULL, path, val, strlen(val));
-	snprintf(path, sizeof(path), "/local/domain/%u/console/port", domid);
-	snprintf(val, sizeof(val), "%d", port);
-	xs_write(xs0, XBT_NULL, path, val, strlen(val));
+	snprintf(dir, sizeof(dir), "/local/domain/%u/console", domid);
+	pv_xs_printf(xs0, PV_XS_NO_TXN, dir, "ring-ref", "%u", ref);
+	pv_xs_printf(xs0, PV_XS_NO_TXN, dir, "port", "%d", port);
 	/* Keep poking until killed: the daemon must stay closed and alive. */
 	for (;;) {
 		pv_evtchn_notify(e, (pv_evtchn_port_t)port);
@@ -131,6 +123,8 @@ int main(int argc, char **argv)
 	struct pv_consfront *f;
 	struct pv_consfront_opts fo = {0};
 	const char *name = "guest";
+	char xspath[4200];
+	struct pv_xs *xsg;
 	int hostile = 0, opt, rc;
 
 	while ((opt = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
@@ -163,13 +157,21 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	if (hostile)
 		return run_hostile(p) < 0;
+	/* The guest's own xenstore connection, as its runtime would pass it. */
+	if (pv_xs_local_path(xspath, sizeof(xspath), rundir, domid) < 0 ||
+	    pv_xs_open(&xsg, xspath) < 0) {
+		unmake_domain();
+		return 1;
+	}
 	fo.platform = p;
+	fo.xs = xsg;
 	fo.argv = optind < argc ? argv + optind : NULL;
 	rc = pv_consfront_start(&f, &fo);
 	if (rc == 0) {
 		rc = pv_consfront_run(f);
 		pv_consfront_stop(f);
 	}
+	pv_xs_close(xsg);
 	pv_platform_close(p);
 	unmake_domain();
 	return rc < 0 ? 1 : (WIFEXITED(rc) ? WEXITSTATUS(rc) : 1);
