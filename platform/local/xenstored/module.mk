@@ -30,3 +30,25 @@ test-xsd-ops_SRCS := $(XSD_UNIT_DIR)/test_ops.c $(XENSTORED_CORE) tests/harness/
 test-xsd-ops_LIBS := -lcunit
 test-xsd-conn_SRCS := $(XSD_UNIT_DIR)/test_conn.c $(XENSTORED_CORE) tests/harness/cunit.c
 test-xsd-conn_LIBS := -lcunit
+
+# libFuzzer harness of the message handling (clang only; not part of CROSS or SAN builds).
+FUZZ_CC ?= clang
+ifeq ($(CROSS)$(SAN),)
+ifneq ($(shell command -v $(FUZZ_CC) 2>/dev/null),)
+XS_FUZZ := $(B)/fuzz/xs-wire-fuzz
+all: $(XS_FUZZ)
+.PHONY: fuzz-xs-wire
+fuzz-xs-wire: $(XS_FUZZ)
+$(XS_FUZZ): tests/fuzz/xs_wire_fuzz.c $(XENSTORED_CORE) platform/log.c $(wildcard platform/local/xenstored/*.h)
+	$(call msg,FUZZ,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(BASE_CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+		-o $@ tests/fuzz/xs_wire_fuzz.c $(XENSTORED_CORE) platform/log.c -pthread
+INTEGRATION_TESTS += tests/fuzz/xs_wire_smoke.sh
+endif
+endif
+
+TEST_PROGRAMS += xenstored-bench
+xenstored-bench_SRCS := bench/xenstored-bench.c
+xenstored-bench_PKGS := xenstore
+BENCHES += bench/xenstored-bench.sh

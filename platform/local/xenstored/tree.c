@@ -83,6 +83,8 @@ void xsd_fini(struct xsd *x)
 	}
 	xsd_store_free(&x->store);
 	for (unsigned int i = 0; i < XSD_DOMID_LIMIT; i++) {
+		if (!x->doms[i])
+			continue;
 		free(x->doms[i]);
 		x->doms[i] = NULL;
 	}
