@@ -137,7 +137,8 @@ static inline uint32_t pv_ring_front_size(const struct pv_ring_front *r)
 
 /*
  * Request slots free for production (Xen: RING_FREE_REQUESTS): slots not
- * holding a request or an unconsumed response. Private state only.
+ * holding a request or an unconsumed response; 0 once the ring is broken.
+ * Reads private state only.
  */
 uint32_t pv_ring_front_free(const struct pv_ring_front *r);
 
@@ -212,7 +213,7 @@ int pv_ring_back_unconsumed(struct pv_ring_back *r);
  */
 int pv_ring_back_get_request(struct pv_ring_back *r, void *req);
 
-/* Requests consumed but not answered yet: response slots we may produce. */
+/* Requests consumed but not answered yet (response slots we may produce); 0 once broken. */
 uint32_t pv_ring_back_owed(const struct pv_ring_back *r);
 
 /*
