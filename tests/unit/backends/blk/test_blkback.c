@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -412,6 +413,81 @@ static void test_multipage_many_inflight(void)
 	stop();
 }
 
+/* A store that cannot flush: EOPNOTSUPP, the feature reported lost, writes go O_DSYNC. */
+static void test_flush_unsupported(void)
+{
+	struct pollfd pfd = {.fd = d.kick_efd, .events = POLLIN};
+	struct pv_blkif_x86_64_request r;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	uint64_t n;
+
+	start(BLK_ABI_64, false, false, 1);
+	CU_ASSERT_FATAL(null >= 0);
+	CU_ASSERT_FATAL(dup2(null, v.target.fd) == v.target.fd); /* fsync(/dev/null) is EINVAL */
+	close(null);
+	r = rw(PV_BLKIF_OP_FLUSH_DISKCACHE, 0, 0, 0);
+	CU_ASSERT_EQUAL(roundtrip64(&r), PV_BLKIF_RSP_EOPNOTSUPP);
+	CU_ASSERT_EQUAL(poll(&pfd, 1, 5000), 1);
+	CU_ASSERT_EQUAL(read(d.kick_efd, &n, sizeof(n)), (ssize_t)sizeof(n));
+	CU_ASSERT_EQUAL(atomic_load(&q.lost), BLK_LOST_FLUSH);
+	r = rw(PV_BLKIF_OP_FLUSH_DISKCACHE, 0, 0, 0); /* refused up front from now on */
+	CU_ASSERT_EQUAL(roundtrip64(&r), PV_BLKIF_RSP_EOPNOTSUPP);
+	r = rw(PV_BLKIF_OP_WRITE, 0, 1, DATA_REF); /* written with RWF_DSYNC instead */
+	CU_ASSERT_EQUAL(roundtrip64(&r), PV_BLKIF_RSP_OKAY);
+	stop();
+}
+
+static atomic_int flip_stop;
+
+/* The hostile frontend's second thread: rewrites every published slot, forever. */
+static void *flipper(void *arg)
+{
+	volatile unsigned char *slots = (unsigned char *)mock_page(0) + 64;
+
+	(void)arg;
+	while (!atomic_load(&flip_stop)) {
+		for (unsigned int i = 0; i < 32; i++) {
+			volatile unsigned char *s = slots + i * sizeof(union pv_blkif_sring_entry);
+
+			s[1] ^= 1 ^ 200;            /* nr_segments 1 <-> 200 */
+			s[26] ^= 0x40;              /* the first grant: valid <-> unmappable */
+			s[28] ^= 6;                 /* first_sect 0 <-> 6 */
+			s[29] ^= 7 ^ 2;             /* last_sect 7 <-> 2 */
+		}
+	}
+	return NULL;
+}
+
+/* XSA-155: slots rewritten while the backend consumes; it acts on its copy only. */
+static void test_double_fetch(void)
+{
+	struct pv_blkif_x86_64_response rsp;
+	struct pv_blkif_x86_64_request r;
+	unsigned int got = 0, sane = 0;
+	pthread_t t;
+
+	start(BLK_ABI_64, false, false, 1);
+	for (int round = 0; round < 20; round++) {
+		atomic_store(&flip_stop, 0);
+		for (unsigned int i = 0; i < 32; i++) {
+			r = rw(PV_BLKIF_OP_READ, (uint64_t)i * 8, 1, DATA_REF + i);
+			pv_ring_front_put(&front, &r);
+		}
+		CU_ASSERT_FATAL(pthread_create(&t, NULL, flipper, NULL) == 0);
+		send();
+		for (unsigned int i = 0; i < 32 && wait_response(&rsp) == 1; i++) {
+			got++;
+			sane += rsp.status == PV_BLKIF_RSP_OKAY || rsp.status == PV_BLKIF_RSP_ERROR;
+		}
+		atomic_store(&flip_stop, 1);
+		pthread_join(t, NULL);
+	}
+	CU_ASSERT_EQUAL(got, 20 * 32);
+	CU_ASSERT_EQUAL(sane, got);
+	CU_ASSERT_EQUAL(atomic_load(&q.failed), 0);
+	stop(); /* and nothing stays mapped */
+}
+
 static CU_TestInfo blkback_tests[] = {
 	{"write, flush, read back", test_write_read_flush},
 	{"flush carrying data", test_flush_with_data},
@@ -423,6 +499,8 @@ static CU_TestInfo blkback_tests[] = {
 	{"x86_32 ring", test_x86_32_ring},
 	{"persistent grants released", test_persistent},
 	{"multi-page ring, 128 in flight", test_multipage_many_inflight},
+	{"store without flush: EOPNOTSUPP, feature lost", test_flush_unsupported},
+	{"slots rewritten while consumed (XSA-155)", test_double_fetch},
 	CU_TEST_INFO_NULL,
 };
 
