@@ -232,11 +232,31 @@ static void on_console_node(struct pv_xs *xs, const char *path, void *opaque)
 		console_changed(opaque, domid);
 }
 
+/*
+ * A domain came or went. A dead guest whose toolstack has not removed its
+ * xenstore directory yet still has its console mapped: a notify tells us
+ * its channel is closed, and we let go of its memory. (Only here, not on
+ * every event: the frontend probes on spurious events, and two sides
+ * probing each other would ping-pong.)
+ */
 static void on_domain_list(struct pv_xs *xs, const char *path, void *opaque)
 {
+	struct consoled *d = opaque;
+
 	(void)xs;
 	(void)path;
-	xb_scan(opaque);
+	xb_scan(d);
+	for (struct console *c = d->consoles; c; c = c->next) {
+		struct cons_binding *b = c->binding;
+
+		if (!c->page)
+			continue;
+		binding_notify(c);
+		if (b->peer_gone) {
+			pv_dev_info(c->prefix, "guest's event channel closed; console disconnected");
+			xb_disconnect(d, c);
+		}
+	}
 }
 
 static struct cons_dom_watch *find_watch(struct consoled *d, int domid)

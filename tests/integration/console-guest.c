@@ -153,6 +153,10 @@ int main(int argc, char **argv)
 		unmake_domain();
 		return 1;
 	}
+	/* Like a guest runtime: the domain dies with this process. */
+	rc = pv_local_hold(p);
+	if (rc < 0)
+		pv_warn_errno(rc, "cannot hold domain %u", domid);
 	printf("domid %u\n", domid);
 	fflush(stdout);
 	if (hostile)

@@ -101,4 +101,10 @@ printf '\035' >&3
 exec 3>&-
 wait $A3
 pv_check "log kept across restart" grep -q '^42x' "$D/log/console/dom$G1.log"
+
+# The guest dies without its toolstack cleaning up: consoled lets go of it.
+kill -KILL $G1PID
+pv_check "a dead guest's console is disconnected" \
+	pv_wait_for 10 grep -q "console-$G1: guest's event channel closed" "$D/consoled.out"
+pv_check "consoled still alive after that" kill -0 $CONSOLED
 pv_done
