@@ -21,3 +21,9 @@ test-nbd-server_SRCS := tests/unit/frontends/blk/test_nbd_server.c tests/harness
 test-nbd-server_PKGS := libnbd
 test-nbd-server_LIBS := -lcunit
 BENCHES += bench/nbd-file.sh
+
+UNIT_TESTS += test-nbd-file
+test-nbd-file_SRCS := tests/unit/frontends/blk/test_nbd_file.c tests/harness/cunit.c \
+	frontends/blk/nbd-file.c frontends/blk/nbd-file-uring.c
+test-nbd-file_PKGS := libnbd liburing
+test-nbd-file_LIBS := -lcunit

@@ -110,6 +110,7 @@ static void io_free(struct pv_nbd_io *io)
 {
 	if (io->buf)
 		io->conn->held -= io->len;
+	io->conn->nios--;
 	free(io->buf);
 	free(io);
 }
@@ -238,9 +239,15 @@ static int send_replies(struct nbd_conn *c)
 	return 0;
 }
 
+/* Input pauses while the client has too much outstanding (it may not be reading replies). */
+static bool over_budget(const struct nbd_conn *c)
+{
+	return c->held >= NBD_CONN_BUDGET || c->nios >= NBD_CONN_MAX_IOS;
+}
+
 static bool input_wanted(const struct nbd_conn *c)
 {
-	return c->state != NBD_ST_CLOSING && c->held < NBD_CONN_BUDGET && !c->srv->stopping;
+	return c->state != NBD_ST_CLOSING && !over_budget(c) && !c->srv->stopping;
 }
 
 /* Register the events the connection now waits for. */
@@ -263,7 +270,7 @@ static void update_events(struct nbd_conn *c)
 /* Send what can be sent; close a finished or broken connection. */
 static int conn_flush(struct nbd_conn *c)
 {
-	bool was_paused = c->held >= NBD_CONN_BUDGET;
+	bool was_paused = over_budget(c);
 	int rc = send_handshake(c);
 
 	if (rc == 0 && c->out_len == 0)
@@ -278,7 +285,7 @@ static int conn_flush(struct nbd_conn *c)
 		nbd_conn_close(c);
 		return 0;
 	}
-	if (was_paused && c->held < NBD_CONN_BUDGET)
+	if (was_paused && !over_budget(c))
 		conn_process(c); /* input may wait in the buffer, with no new event */
 	else
 		update_events(c);
@@ -402,13 +409,14 @@ static void request(struct nbd_conn *c, const uint8_t *p)
 		return;
 	}
 	io->conn = c;
+	c->nios++;
 	io->flags = nbd_get16(p + 4);
 	io->cmd = nbd_get16(p + 6);
 	io->cookie = nbd_get64(p + 8);
 	io->offset = nbd_get64(p + 16);
 	io->len = nbd_get32(p + 24);
 	if (io->cmd == NBD_CMD_DISC) {
-		free(io);
+		io_free(io);
 		c->state = NBD_ST_CLOSING;
 		return;
 	}

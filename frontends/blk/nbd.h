@@ -99,6 +99,8 @@
 #define NBD_OPT_MAX_COUNT 256
 /* Bytes a connection may hold in request buffers (in flight plus unsent replies). */
 #define NBD_CONN_BUDGET (64u << 20)
+/* Requests a connection may have outstanding, replied or not (zero-payload ones included). */
+#define NBD_CONN_MAX_IOS 1024
 /* Receive buffer: request headers, option data and small write payloads. */
 #define NBD_INBUF_SIZE (64u << 10)
 
@@ -148,6 +150,7 @@ struct nbd_conn {
 	unsigned int options;           /* options seen (NBD_OPT_MAX_COUNT) */
 	unsigned int inflight;          /* requests at the device */
 	uint64_t held;                  /* bytes of request buffers held (NBD_CONN_BUDGET) */
+	unsigned int nios;              /* requests from header to last reply byte (NBD_CONN_MAX_IOS) */
 	uint8_t *in;                    /* NBD_INBUF_SIZE bytes */
 	uint32_t in_start, in_end;      /* unconsumed input in[in_start..in_end) */
 	struct pv_nbd_io *cur;          /* request whose payload is being read */

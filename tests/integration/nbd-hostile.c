@@ -5,6 +5,7 @@
  * server must answer each with the right error or hang up, and keep serving.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,6 +318,45 @@ static void pipeline_case(int fd)
 	probe_result(ok, "64 pipelined reads: 64 replies, each cookie once");
 }
 
+/*
+ * A client that sends without reading: the server stops reading it once
+ * too much is outstanding, and every reply still arrives, in step.
+ */
+static void flood_case(void)
+{
+	uint8_t r[NBD_REQUEST_SIZE];
+	unsigned int sent = 0, got = 0;
+	uint64_t cookie;
+	int fd = hconnect();
+	int ok = go(fd, 0) == 0;
+
+	nbd_put32(r, NBD_MAGIC_REQUEST);
+	nbd_put16(r + 4, 0);
+	nbd_put16(r + 6, NBD_CMD_FLUSH);
+	nbd_put64(r + 8, 42);
+	nbd_put64(r + 16, 512); /* flush with an offset: EINVAL, no payload, no buffer */
+	nbd_put32(r + 24, 0);
+	while (ok && sent < 200000) {
+		ssize_t k = send(fd, r, sizeof(r), MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (k < 0 && errno == EAGAIN) {
+			/* Wait for room; 300 ms without any means the server stopped reading. */
+			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+
+			if (poll(&pfd, 1, 300) <= 0)
+				break;
+			continue;
+		}
+		ok = k > 0 && (k == sizeof(r) || sendall(fd, r + k, sizeof(r) - k) == 0);
+		sent++;
+	}
+	while (ok && got < sent && simple_reply(fd, &cookie) == NBD_EINVAL && cookie == 42)
+		got++;
+	probe_result(ok && sent > 1024 && got == sent && read_works(fd),
+		     "client not reading replies: input pauses, every reply arrives");
+	close(fd);
+}
+
 static void structured_cases(void)
 {
 	uint8_t h[NBD_STRUCT_REPLY_SIZE + 8], e[6];
@@ -374,6 +414,7 @@ int probe_hostile(const char *socket_path)
 	pipeline_case(fd);
 	close(fd);
 	export_name_case();
+	flood_case();
 	structured_cases();
 	framing_cases();
 	fd = hconnect();
