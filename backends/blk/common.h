@@ -16,6 +16,7 @@
 #include "pvkit/platform.h"
 #include "pvkit/proto/blkif.h"
 #include "pvkit/ring.h"
+#include "pvkit/xenbus.h"
 
 /*
  * Segments we accept in one INDIRECT request and advertise as
@@ -232,10 +233,10 @@ void blk_queue_stop(struct blk_queue *q);
 struct blk_vbd {
 	struct blkback *d;
 	struct blk_vbd *next;
-	char prefix[40];    /* "vbd-<fe>-<devid>" */
-	char be_path[96];   /* .../backend/vbd/<fe>/<devid> */
-	char fe_path[160];  /* the frontend's device directory */
-	char fe_token[64];  /* watch token of <fe_path>/state */
+	struct pv_xenbus_dev *dev; /* the bus's device: our state, the watch */
+	char prefix[48];    /* "vbd-<fe>-<devid>" */
+	char be_path[128];  /* .../backend/vbd/<fe>/<devid> */
+	char fe_path[128];  /* the frontend's device directory */
 	pv_domid_t fe_domid;
 	uint32_t devid;
 	struct blk_target target;
@@ -243,16 +244,15 @@ struct blk_vbd {
 	enum blk_abi abi;
 	bool persistent;
 	bool readonly;
-	int state;          /* our XenbusState */
 	bool connected;
-	bool watching;
 	unsigned int nr_queues;
 	struct blk_queue *queues[BLK_MAX_QUEUES];
 };
 
 struct blkback {
 	struct pv_platform *plat;
-	void *xs;           /* struct xs_handle */
+	struct pv_xs *xs;
+	struct pv_xenbus_bus *bus; /* backend/vbd: probe and remove vbds */
 	pv_domid_t domid;
 	bool direct;        /* open targets O_DIRECT when possible */
 	unsigned int max_queues;
@@ -265,8 +265,8 @@ struct blkback {
 int blk_xb_init(struct blkback *d);
 /* The fd to poll for xenstore watch events. */
 int blk_xb_fd(struct blkback *d);
-/* Handle every pending watch event. */
-void blk_xb_handle(struct blkback *d);
+/* Handle pending watch events (a bounded batch). 0, or -errno when xenstore went away. */
+int blk_xb_handle(struct blkback *d);
 /* A queue thread reported a failure or a lost feature. */
 void blk_xb_kicked(struct blkback *d);
 /* Disconnect every vbd and close xenstore (daemon exit). */

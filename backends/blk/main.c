@@ -149,8 +149,10 @@ static void run(struct blkback *d, int sigfd)
 			return;
 		if (pfd[1].revents && read(d->kick_efd, &n, sizeof(n)) == sizeof(n))
 			blk_xb_kicked(d);
-		if (pfd[0].revents)
-			blk_xb_handle(d);
+		if (pfd[0].revents && blk_xb_handle(d) < 0) {
+			pv_err("lost the xenstore connection");
+			return;
+		}
 	}
 }
 

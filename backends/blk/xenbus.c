@@ -11,34 +11,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <xenstore.h>
-
-#include "pvkit/proto/xenbus.h"
+#include "pvkit/xenbus.h"
 #include "common.h"
 
-/* ---- the thin layer over libxenstore (to be replaced by pvkit/xenbus.h) ---- */
-
-static struct xs_handle *xsh(struct blkback *d)
-{
-	return d->xs;
-}
+/* ---- node helpers over pvkit/xenbus.h --------------------------------------- */
 
 /* Read @dir/@key; a malloc'ed string or NULL. */
 static char *xb_read(struct blkback *d, const char *dir, const char *key)
 {
-	char path[256];
-	unsigned int len;
+	char *val = NULL;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	return xs_read(xsh(d), XBT_NULL, path, &len);
+	return pv_xs_read(d->xs, PV_XS_NO_TXN, dir, key, &val) < 0 ? NULL : val;
 }
 
 static int xb_write(struct blkback *d, const char *dir, const char *key, const char *val)
 {
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	return xs_write(xsh(d), XBT_NULL, path, val, (unsigned int)strlen(val)) ? 0 : -errno;
+	return pv_xs_write(d->xs, PV_XS_NO_TXN, dir, key, val);
 }
 
 static int xb_printf(struct blkback *d, const char *dir, const char *key, const char *fmt, ...)
@@ -89,22 +77,9 @@ static int xb_read_u32_def(struct blkback *d, const char *dir, const char *key, 
 
 /* ---- state and errors -------------------------------------------------------- */
 
-static void set_state(struct blk_vbd *v, int state)
+static void set_state(struct blk_vbd *v, enum pv_xenbus_state state)
 {
-	if (xb_printf(v->d, v->be_path, "state", "%d", state))
-		pv_dev_err(v->prefix, "cannot write %s/state: %s", v->be_path, strerror(errno));
-	else
-		pv_dev_debug(v->prefix, "state %s", pv_xenbus_state_name(state));
-	v->state = state;
-}
-
-static int fe_state(struct blk_vbd *v)
-{
-	uint32_t s;
-
-	if (xb_read_u32(v->d, v->fe_path, "state", PV_XENBUS_STATE_COUNT - 1, &s))
-		return PV_XENBUS_STATE_UNKNOWN;
-	return (int)s;
+	pv_xenbus_switch_state(v->dev, state);
 }
 
 static void disconnect(struct blk_vbd *v)
@@ -119,26 +94,15 @@ static void disconnect(struct blk_vbd *v)
 }
 
 /*
- * The failure funnel: log, write "<errno> <message>" to the vbd's error
- * node, drop the connection and go to Closing. The daemon and every other
- * vbd carry on.
+ * The failure funnel: drop the connection, then log and write
+ * "<errno> <message>" to the vbd's error node and go to Closing
+ * (pv_xenbus_dev_fatal). The daemon and every other vbd carry on.
  */
-static void vbd_fail(struct blk_vbd *v, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void vbd_fail(struct blk_vbd *v, int err, const char *fmt, ...)
-{
-	char msg[200], line[240];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	pv_log(PV_LOG_ERR, v->prefix, err < 0 ? -err : err, "%s", msg);
-	snprintf(line, sizeof(line), "%d %s", err < 0 ? -err : err, msg);
-	xb_write(v->d, v->be_path, "error", line);
-	disconnect(v);
-	set_state(v, PV_XENBUS_STATE_CLOSING);
-}
+#define vbd_fail(v, err, ...)                                                                      \
+	do {                                                                                       \
+		disconnect(v);                                                                     \
+		pv_xenbus_dev_fatal((v)->dev, (err) < 0 ? -(err) : (err), __VA_ARGS__);            \
+	} while (0)
 
 /* ---- features -------------------------------------------------------------- */
 
@@ -289,25 +253,23 @@ static void vbd_connect(struct blk_vbd *v)
 
 /* ---- the frontend's state ---------------------------------------------------- */
 
-static void frontend_changed(struct blk_vbd *v)
+static void frontend_changed(struct blk_vbd *v, enum pv_xenbus_state fs)
 {
-	int fs = fe_state(v);
-
 	switch (fs) {
 	case PV_XENBUS_STATE_INITIALISING:
-		if (v->state == PV_XENBUS_STATE_CLOSED) { /* reconnect after Closed */
+		if (v->dev->state == PV_XENBUS_STATE_CLOSED) { /* reconnect after Closed */
 			write_features(v);
 			set_state(v, PV_XENBUS_STATE_INIT_WAIT);
 		}
 		break;
 	case PV_XENBUS_STATE_INITIALISED:
-		if (v->state == PV_XENBUS_STATE_CLOSED) { /* fresh rings without Initialising */
+		if (v->dev->state == PV_XENBUS_STATE_CLOSED) { /* fresh rings without Initialising */
 			write_features(v);
 			set_state(v, PV_XENBUS_STATE_INIT_WAIT);
 		}
 		/* fall through */
 	case PV_XENBUS_STATE_CONNECTED:
-		if (v->state == PV_XENBUS_STATE_INIT_WAIT)
+		if (v->dev->state == PV_XENBUS_STATE_INIT_WAIT)
 			vbd_connect(v);
 		break;
 	case PV_XENBUS_STATE_CLOSING:
@@ -317,7 +279,7 @@ static void frontend_changed(struct blk_vbd *v)
 	case PV_XENBUS_STATE_CLOSED:
 	case PV_XENBUS_STATE_UNKNOWN: /* the frontend's directory went away */
 		disconnect(v);
-		if (v->state != PV_XENBUS_STATE_CLOSED)
+		if (v->dev->state != PV_XENBUS_STATE_CLOSED)
 			set_state(v, PV_XENBUS_STATE_CLOSED);
 		break;
 	default:
@@ -369,42 +331,8 @@ static void vbd_limits(struct blk_vbd *v)
 	};
 }
 
-static const char *fe_state_path(struct blk_vbd *v, char *buf, size_t size)
-{
-	snprintf(buf, size, "%s/state", v->fe_path);
-	return buf;
-}
-
-static void unwatch_frontend(struct blk_vbd *v)
-{
-	char path[200];
-
-	if (v->watching)
-		xs_unwatch(xsh(v->d), fe_state_path(v, path, sizeof(path)), v->fe_token);
-	v->watching = false;
-}
-
-static int vbd_find_frontend(struct blk_vbd *v)
-{
-	char path[200];
-	char *fe = xb_read(v->d, v->be_path, "frontend");
-
-	if (fe && strlen(fe) < sizeof(v->fe_path))
-		snprintf(v->fe_path, sizeof(v->fe_path), "%s", fe);
-	else
-		snprintf(v->fe_path, sizeof(v->fe_path), "/local/domain/%u/device/vbd/%u",
-			 v->fe_domid, v->devid);
-	free(fe);
-	snprintf(v->fe_token, sizeof(v->fe_token), "fe:%u:%u", v->fe_domid, v->devid);
-	/* Only the state node: a frontend rewriting other nodes costs us nothing (XSA-349). */
-	if (!xs_watch(xsh(v->d), fe_state_path(v, path, sizeof(path)), v->fe_token))
-		return -errno;
-	v->watching = true;
-	return 0;
-}
-
 /*
- * Start serving a vbd found in xenstore. A previous instance of the daemon
+ * Start serving a vbd the bus found. A previous instance of the daemon
  * may have left it Connected to a frontend whose ring state we no longer
  * know: ask that frontend to reconnect (Closing, then the usual
  * Closed -> Initialising -> InitWait cycle); it re-issues what we never
@@ -413,18 +341,14 @@ static int vbd_find_frontend(struct blk_vbd *v)
 static void vbd_start(struct blk_vbd *v)
 {
 	uint32_t old = PV_XENBUS_STATE_UNKNOWN;
-	int fs;
+	enum pv_xenbus_state fs;
 
 	xb_read_u32(v->d, v->be_path, "state", PV_XENBUS_STATE_COUNT - 1, &old);
 	if (vbd_open_target(v))
 		return;
 	vbd_limits(v);
-	if (vbd_find_frontend(v)) {
-		vbd_fail(v, errno, "watching %s", v->fe_path);
-		return;
-	}
 	write_features(v);
-	fs = fe_state(v);
+	fs = pv_xenbus_read_state(v->d->xs, v->fe_path);
 	if (fs == PV_XENBUS_STATE_CONNECTED && old != PV_XENBUS_STATE_INIT_WAIT &&
 	    old != PV_XENBUS_STATE_UNKNOWN) {
 		pv_dev_info(v->prefix, "was connected before a restart: asking the frontend to reconnect");
@@ -432,168 +356,107 @@ static void vbd_start(struct blk_vbd *v)
 		return;
 	}
 	set_state(v, PV_XENBUS_STATE_INIT_WAIT);
-	frontend_changed(v);
 }
 
-static struct blk_vbd *vbd_find(struct blkback *d, unsigned int fe, unsigned int devid)
+/* The frontend's state node changed (pv_xenbus_dev_start()'s watch). */
+static void otherend_changed(struct pv_xenbus_dev *dev, enum pv_xenbus_state state)
 {
-	for (struct blk_vbd *v = d->vbds; v; v = v->next)
-		if (v->fe_domid == fe && v->devid == devid)
-			return v;
-	return NULL;
-}
+	struct blk_vbd *v = dev->opaque;
 
-static void vbd_add(struct blkback *d, unsigned int fe, unsigned int devid)
-{
-	struct blk_vbd *v = calloc(1, sizeof(*v));
-
-	if (!v) {
-		pv_err("vbd-%u-%u: out of memory", fe, devid);
-		return;
-	}
-	v->d = d;
-	v->fe_domid = (pv_domid_t)fe;
-	v->devid = devid;
-	v->target.fd = -1;
-	snprintf(v->prefix, sizeof(v->prefix), "vbd-%u-%u", fe, devid);
-	snprintf(v->be_path, sizeof(v->be_path), "%s/%u/%u", d->base, fe, devid);
-	v->next = d->vbds;
-	d->vbds = v;
-	vbd_start(v);
-}
-
-static void vbd_remove(struct blkback *d, struct blk_vbd *v)
-{
-	struct blk_vbd **pp = &d->vbds;
-
-	pv_dev_info(v->prefix, "removed");
-	disconnect(v);
-	unwatch_frontend(v);
-	blk_target_close(&v->target);
-	while (*pp != v)
-		pp = &(*pp)->next;
-	*pp = v->next;
-	free(v);
-}
-
-/* Parse "<base>/<fe>/<devid>[/...]"; returns how many of the two numbers were found. */
-static int parse_vbd_path(struct blkback *d, const char *path, unsigned int *fe,
-			  unsigned int *devid)
-{
-	size_t n = strlen(d->base);
-	int got;
-
-	if (strncmp(path, d->base, n) || (path[n] && path[n] != '/'))
-		return -1;
-	got = sscanf(path + n, "/%u/%u", fe, devid);
-	return got < 0 ? 0 : got;
+	if (v->target.fd >= 0)
+		frontend_changed(v, state);
 }
 
 /* A vbd is served once the toolstack wrote its params and mode nodes. */
-static bool vbd_present(struct blkback *d, unsigned int fe, unsigned int devid)
+static bool vbd_ready(struct blkback *d, const char *dir)
 {
-	char dir[128], *p, *m;
-
-	snprintf(dir, sizeof(dir), "%s/%u/%u", d->base, fe, devid);
-	p = xb_read(d, dir, "params");
-	m = p ? xb_read(d, dir, "mode") : NULL;
-	free(p);
-	free(m);
-	return m != NULL;
+	return pv_xs_exists(d->xs, PV_XS_NO_TXN, dir, "params") == 1 &&
+	       pv_xs_exists(d->xs, PV_XS_NO_TXN, dir, "mode") == 1;
 }
 
-static void check_vbd(struct blkback *d, unsigned int fe, unsigned int devid)
+/* The bus found backend/vbd/<fe>/<devid>: serve it (0), or not yet (-EAGAIN). */
+static int vbd_probe(struct pv_xenbus_dev *dev, void *opaque)
 {
-	struct blk_vbd *v = vbd_find(d, fe, devid);
-	bool present = fe < PV_DOMID_SELF && vbd_present(d, fe, devid);
-
-	if (!v && present)
-		vbd_add(d, fe, devid);
-	else if (v && !present)
-		vbd_remove(d, v);
-}
-
-/* Walk the whole backend directory: add new vbds, drop vanished ones. */
-static void rescan(struct blkback *d)
-{
-	unsigned int nfe = 0, ndev;
-	char **fes = xs_directory(xsh(d), XBT_NULL, d->base, &nfe), dir[128];
-
-	for (unsigned int i = 0; fes && i < nfe; i++) {
-		unsigned int fe = (unsigned int)strtoul(fes[i], NULL, 10);
-		char **devs;
-
-		snprintf(dir, sizeof(dir), "%s/%s", d->base, fes[i]);
-		devs = xs_directory(xsh(d), XBT_NULL, dir, &ndev);
-		for (unsigned int j = 0; devs && j < ndev; j++)
-			check_vbd(d, fe, (unsigned int)strtoul(devs[j], NULL, 10));
-		free(devs);
-	}
-	free(fes);
-	for (struct blk_vbd *v = d->vbds, *next; v; v = next) {
-		next = v->next;
-		check_vbd(d, v->fe_domid, v->devid);
-	}
-}
-
-static void backend_event(struct blkback *d, const char *path)
-{
-	unsigned int fe = 0, devid = 0;
-	int got = parse_vbd_path(d, path, &fe, &devid);
-
-	if (got == 2)
-		check_vbd(d, fe, devid);
-	else if (got >= 0)
-		rescan(d);
-}
-
-static void frontend_event(struct blkback *d, const char *token)
-{
-	unsigned int fe, devid;
+	struct blkback *d = opaque;
 	struct blk_vbd *v;
 
-	if (sscanf(token, "fe:%u:%u", &fe, &devid) != 2)
-		return;
-	v = vbd_find(d, fe, devid);
-	if (v && v->target.fd >= 0)
-		frontend_changed(v);
+	if (!vbd_ready(d, dev->nodename))
+		return -EAGAIN; /* probed again when the toolstack writes more */
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->d = d;
+	v->dev = dev;
+	v->fe_domid = dev->otherend_id;
+	v->devid = dev->devid;
+	v->target.fd = -1;
+	snprintf(v->prefix, sizeof(v->prefix), "%s", dev->prefix);
+	snprintf(v->be_path, sizeof(v->be_path), "%s", dev->nodename);
+	snprintf(v->fe_path, sizeof(v->fe_path), "%s", dev->otherend);
+	dev->opaque = v;
+	dev->otherend_changed = otherend_changed;
+	v->next = d->vbds;
+	d->vbds = v;
+	/* A vbd that failed to start stays known (in Closing, with its error) until removed. */
+	vbd_start(v);
+	if (pv_xenbus_dev_start(dev) < 0)
+		vbd_fail(v, EIO, "cannot watch %s/state", v->fe_path);
+	return 0;
 }
+
+/* The vbd's directory went away (hot-unplug): stop serving it. */
+static void vbd_remove(struct pv_xenbus_dev *dev, void *opaque)
+{
+	struct blkback *d = opaque;
+	struct blk_vbd *v = dev->opaque, **pp = &d->vbds;
+
+	if (!v)
+		return;
+	pv_dev_info(v->prefix, "removed");
+	disconnect(v);
+	blk_target_close(&v->target);
+	while (*pp && *pp != v)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = v->next;
+	dev->opaque = NULL;
+	free(v);
+}
+
+static const struct pv_xenbus_bus_ops vbd_bus_ops = {
+	.probe = vbd_probe,
+	.remove = vbd_remove,
+};
 
 /* ---- the daemon's entry points ------------------------------------------------- */
 
 int blk_xb_init(struct blkback *d)
 {
-	d->xs = xs_open(0);
-	if (!d->xs)
-		return -errno;
-	snprintf(d->base, sizeof(d->base), "/local/domain/%u/backend/vbd", d->domid);
-	if (!xs_watch(xsh(d), d->base, "vbds")) {
-		int rc = -errno;
+	int rc = pv_xs_open(&d->xs, NULL);
 
-		pv_err("cannot watch %s: %s", d->base, strerror(errno));
-		xs_close(xsh(d));
-		d->xs = NULL;
+	if (rc < 0)
 		return rc;
+	snprintf(d->base, sizeof(d->base), "/local/domain/%u/backend/vbd", d->domid);
+	rc = pv_xenbus_bus_open(d->xs, "vbd", 1, &vbd_bus_ops, d, &d->bus);
+	if (rc < 0) {
+		pv_err_errno(rc, "cannot watch %s", d->base);
+		pv_xs_close(d->xs);
+		d->xs = NULL;
 	}
-	return 0; /* the watch fires once at once: that first event scans */
+	return rc; /* the bus's first watch event scans what is there */
 }
 
 int blk_xb_fd(struct blkback *d)
 {
-	return xs_fileno(xsh(d));
+	return pv_xs_fd(d->xs);
 }
 
-void blk_xb_handle(struct blkback *d)
+int blk_xb_handle(struct blkback *d)
 {
-	char **ev;
+	/* Bounded, so a frontend rewriting its state in a loop cannot hold us (XSA-349). */
+	int rc = pv_xs_dispatch(d->xs, 64);
 
-	while ((ev = xs_check_watch(xsh(d)))) {
-		if (!strcmp(ev[XS_WATCH_TOKEN], "vbds"))
-			backend_event(d, ev[XS_WATCH_PATH]);
-		else
-			frontend_event(d, ev[XS_WATCH_TOKEN]);
-		free(ev);
-	}
+	return rc < 0 ? rc : 0;
 }
 
 void blk_xb_kicked(struct blkback *d)
@@ -619,16 +482,10 @@ void blk_xb_kicked(struct blkback *d)
 
 void blk_xb_exit(struct blkback *d)
 {
-	while (d->vbds) {
-		struct blk_vbd *v = d->vbds;
-
-		disconnect(v);
-		unwatch_frontend(v);
-		blk_target_close(&v->target);
-		d->vbds = v->next;
-		free(v);
-	}
+	if (d->bus)
+		pv_xenbus_bus_close(d->bus); /* removes (disconnects) every vbd */
+	d->bus = NULL;
 	if (d->xs)
-		xs_close(xsh(d));
+		pv_xs_close(d->xs);
 	d->xs = NULL;
 }
