@@ -142,6 +142,10 @@ int xsd_release(struct xsd *x, unsigned int dom)
 		if (c->dom == dom)
 			xsd_conn_close(x, c, NULL);
 	d->introduced = false;
+	d->has_target = false;
+	for (unsigned int i = 1; i < XSD_DOMID_LIMIT; i++)
+		if (x->doms[i] && x->doms[i]->has_target && x->doms[i]->target == dom)
+			x->doms[i]->has_target = false;
 	xsd_forget_domain_perms(x, dom);
 	pv_info("domain %u released", dom);
 	xsd_watch_fire_special(x, "@releaseDomain");

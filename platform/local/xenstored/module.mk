@@ -52,3 +52,4 @@ TEST_PROGRAMS += xenstored-bench
 xenstored-bench_SRCS := bench/xenstored-bench.c
 xenstored-bench_PKGS := xenstore
 BENCHES += bench/xenstored-bench.sh
+MAN_PAGES += platform/local/xenstored/pvkit-xenstored.8

@@ -107,7 +107,7 @@ static int canon_arg(struct xsd_req *q, const char *in, char *out)
 
 static int may(const struct xsd_req *q, const struct xsd_node *n, unsigned int what)
 {
-	return (xsd_perm_access(n->perms, n->nperms, q->c->dom) & what) == what;
+	return (xsd_access(q->x, n->perms, n->nperms, q->c->dom) & what) == what;
 }
 
 /* Look up @path for @what access: -ENOENT, -EACCES, or 0 with *out set. */
@@ -444,7 +444,7 @@ static int do_set_perms(struct xsd_req *q)
 	if (rc < 0)
 		return rc;
 	old_owner = n->nperms ? n->perms[0].dom : 0;
-	if (q->c->dom != 0 && old_owner != q->c->dom)
+	if (!xsd_owns(q->x, old_owner, q->c->dom))
 		return -EACCES;
 	if (q->c->dom != 0 && perms[0].dom != old_owner)
 		return -EPERM;
@@ -482,9 +482,9 @@ static const struct {
 	[PV_XS_GET_DOMAIN_PATH] = {xsd_do_get_domain_path, false},
 	[PV_XS_IS_DOMAIN_INTRODUCED] = {xsd_do_is_introduced, false},
 	[PV_XS_RESET_WATCHES] = {xsd_do_reset_watches, false},
+	[PV_XS_SET_TARGET] = {xsd_do_set_target, false},
+	[PV_XS_RESUME] = {xsd_do_resume, false},
 	[PV_XS_CONTROL] = {xsd_do_unsupported, false},
-	[PV_XS_RESUME] = {xsd_do_unsupported, false},
-	[PV_XS_SET_TARGET] = {xsd_do_unsupported, false},
 };
 
 void xsd_handle(struct xsd *x, struct xsd_conn *c, const struct pv_xs_msg_hdr *h,

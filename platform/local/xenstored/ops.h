@@ -33,6 +33,8 @@ int xsd_do_release(struct xsd_req *q);
 int xsd_do_get_domain_path(struct xsd_req *q);
 int xsd_do_is_introduced(struct xsd_req *q);
 int xsd_do_reset_watches(struct xsd_req *q);
+int xsd_do_set_target(struct xsd_req *q);
+int xsd_do_resume(struct xsd_req *q);
 int xsd_do_unsupported(struct xsd_req *q);
 
 #endif

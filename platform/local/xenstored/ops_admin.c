@@ -185,7 +185,43 @@ int xsd_do_reset_watches(struct xsd_req *q)
 	return xsd_reply_ok(q);
 }
 
-/* CONTROL, RESUME and SET_TARGET are not implemented (no stub domains here). */
+/* SET_TARGET domid|tdomid|: dom0 lets @domid act for @tdomid (a stub domain). */
+int xsd_do_set_target(struct xsd_req *q)
+{
+	const char *argv[2];
+	struct xsd_domain *d;
+	int dom, target;
+
+	if (q->c->dom != 0)
+		return -EACCES;
+	if (xsd_args(q, argv, 2) != 2)
+		return -EINVAL;
+	dom = parse_domid(argv[0], false);
+	target = parse_domid(argv[1], false);
+	if (dom < 0 || target < 0)
+		return -EINVAL;
+	d = q->x->doms[dom];
+	if (!d || !d->introduced)
+		return -ENOENT;
+	d->has_target = true;
+	d->target = (uint16_t)target;
+	return xsd_reply_ok(q);
+}
+
+/* RESUME domid|: nothing to re-arm here (@releaseDomain comes from RELEASE). */
+int xsd_do_resume(struct xsd_req *q)
+{
+	int dom;
+
+	if (q->c->dom != 0)
+		return -EACCES;
+	dom = parse_domid(xsd_onearg(q), false);
+	if (dom < 0)
+		return dom;
+	return q->x->doms[dom] && q->x->doms[dom]->introduced ? xsd_reply_ok(q) : -ENOENT;
+}
+
+/* CONTROL's commands are implementation-specific; none is offered. */
 int xsd_do_unsupported(struct xsd_req *q)
 {
 	(void)q;

@@ -27,6 +27,27 @@ struct xsd_domain *xsd_domain_get(struct xsd *x, unsigned int dom)
 	return d;
 }
 
+/*
+ * xenstore.txt's SET_TARGET: a domain targeting T has full access to what
+ * T owns and every right granted to T, besides its own.
+ */
+unsigned int xsd_access(struct xsd *x, const struct xsd_perm *p, uint32_t np, unsigned int dom)
+{
+	unsigned int a = xsd_perm_access(p, np, dom);
+	const struct xsd_domain *d = dom < XSD_DOMID_LIMIT ? x->doms[dom] : NULL;
+
+	if (d && d->has_target)
+		a |= xsd_perm_access(p, np, d->target);
+	return a;
+}
+
+int xsd_owns(struct xsd *x, unsigned int owner, unsigned int dom)
+{
+	const struct xsd_domain *d = dom < XSD_DOMID_LIMIT ? x->doms[dom] : NULL;
+
+	return dom == 0 || owner == dom || (d && d->has_target && d->target == owner);
+}
+
 /* The tree xenstored starts with: /, /local, /local/domain, /local/domain/0, all "n0". */
 static int add_initial(struct xsd *x, const char *path)
 {

@@ -121,7 +121,7 @@ void xsd_watch_fire(struct xsd *x, const struct xsd_event *e)
 			epath = w->path; /* a parent of the watched path was removed */
 		else
 			continue;
-		if (!(xsd_perm_access(e->perms, e->nperms, w->conn->dom) & XSD_PERM_READ))
+		if (!(xsd_access(x, e->perms, e->nperms, w->conn->dom) & XSD_PERM_READ))
 			continue;
 		xsd_watch_send(x, w, epath);
 	}

@@ -200,6 +200,8 @@ struct xsd_domain {
 	struct xsd_pollent pe;
 	uint32_t nnodes;   /* nodes owned in the committed store */
 	uint32_t nwatches; /* watches of all its connections */
+	bool has_target;   /* SET_TARGET: acts for @target too (a stub domain's device model) */
+	uint16_t target;
 };
 
 
@@ -221,6 +223,10 @@ struct xsd {
 int xsd_init(struct xsd *x);
 void xsd_fini(struct xsd *x);
 struct xsd_domain *xsd_domain_get(struct xsd *x, unsigned int dom);
+/* Access of @dom to a node with permissions @p, counting its SET_TARGET domain. */
+unsigned int xsd_access(struct xsd *x, const struct xsd_perm *p, uint32_t np, unsigned int dom);
+/* 1 if @dom owns (or targets the owner of) a node whose owner is @owner. */
+int xsd_owns(struct xsd *x, unsigned int owner, unsigned int dom);
 /* Rewrite permissions naming released domain @dom (XSA-322). */
 void xsd_forget_domain_perms(struct xsd *x, unsigned int dom);
 

@@ -141,7 +141,38 @@ static void test_txn_requests(void)
 	xt_daemon_free(x);
 }
 
+/* A stub domain (5) targeting its guest (6) acts for it. */
+static void test_set_target(void)
+{
+	struct xsd *x = xt_daemon();
+	struct xsd_conn *c0 = xsd_conn_new(x, -1, 0), *c5;
+
+	xt_req(x, c0, PV_XS_INTRODUCE, 0, "5\0" "0\0" "0", 6, buf);
+	CU_ASSERT_EQUAL(xt_req(x, c0, PV_XS_SET_TARGET, 0, "9\0" "6", 4, buf), PV_XS_ERROR);
+	CU_ASSERT_STRING_EQUAL(buf, "ENOENT"); /* 9 was never introduced */
+	CU_ASSERT_EQUAL(xt_req(x, c0, PV_XS_SET_TARGET, 0, "5\0" "6", 4, buf), PV_XS_SET_TARGET);
+	xt_req(x, c0, PV_XS_WRITE, 0, "/g/own\0v", 9, buf);
+	xt_req(x, c0, PV_XS_SET_PERMS, 0, XT_S("/g/own\0n6"), buf);
+	xt_req(x, c0, PV_XS_WRITE, 0, "/g/granted\0v", 13, buf);
+	xt_req(x, c0, PV_XS_SET_PERMS, 0, XT_S("/g/granted\0n0\0r6"), buf);
+	xt_req(x, c0, PV_XS_WRITE, 0, "/g/other\0v", 11, buf);
+	c5 = xsd_conn_new(x, -1, 5);
+	CU_ASSERT_EQUAL(xt_req(x, c5, PV_XS_WRITE, 0, "/g/own\0w", 9, buf), PV_XS_WRITE);
+	CU_ASSERT_EQUAL(xt_req(x, c5, PV_XS_SET_PERMS, 0, XT_S("/g/own\0n6\0r5"), buf),
+			PV_XS_SET_PERMS);
+	CU_ASSERT_EQUAL(xt_req(x, c5, PV_XS_READ, 0, XT_S("/g/granted"), buf), PV_XS_READ);
+	CU_ASSERT_EQUAL(xt_req(x, c5, PV_XS_WRITE, 0, "/g/granted\0w", 13, buf), PV_XS_ERROR);
+	CU_ASSERT_EQUAL(xt_req(x, c5, PV_XS_READ, 0, XT_S("/g/other"), buf), PV_XS_ERROR);
+	CU_ASSERT_STRING_EQUAL(buf, "EACCES");
+	CU_ASSERT_EQUAL(xt_req(x, c5, PV_XS_SET_TARGET, 0, "5\0" "7", 4, buf), PV_XS_ERROR);
+	CU_ASSERT_STRING_EQUAL(buf, "EACCES");
+	CU_ASSERT_EQUAL(xt_req(x, c0, PV_XS_RESUME, 0, XT_S("5"), buf), PV_XS_RESUME);
+	CU_ASSERT_EQUAL(xt_req(x, c0, PV_XS_RESUME, 0, XT_S("8"), buf), PV_XS_ERROR);
+	xt_daemon_free(x);
+}
+
 static CU_TestInfo ops_tests[] = {
+	{"SET_TARGET and RESUME", test_set_target},
 	{"path rules and XSA-323 lengths", test_canon},
 	{"DIRECTORY E2BIG, DIRECTORY_PART pages", test_directory_part_paging},
 	{"guest permissions, quota, introduce, release", test_guest_rules},
