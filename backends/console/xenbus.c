@@ -168,8 +168,14 @@ static void console_changed(struct consoled *d, int domid)
 		   read_u32(d, domid, "port", 0xffffff, &port) == 0;
 
 	if (!have) {
+		char dom[32];
+
 		if (c && c->page)
 			xb_disconnect(d, c);
+		/* The toolstack removed the domain: forget it without waiting for @releaseDomain. */
+		snprintf(dom, sizeof(dom), "/local/domain/%d", domid);
+		if (pv_xs_exists(d->xs, PV_XS_NO_TXN, dom, NULL) == 0)
+			xb_scan(d);
 		return;
 	}
 	if (!c && new_console(d, domid, &c) < 0)
