@@ -85,6 +85,10 @@ ssize_t pv_cons_ring_write(struct pv_cons_ring *r, const void *src, size_t len);
  * order; nothing is dropped: a full ring stops the frontend reading the
  * pty, so the guest's writers block like on any slow terminal.
  *
+ * Window size: set once from @opts (rows, cols); the console protocol has
+ * no resize message, so resizing the attached terminal does not reach the
+ * guest (as with `xl console`; `stty rows R cols C` inside the guest works).
+ *
  * Xenstore: the toolstack must have created /local/domain/<self>/console/
  * writable by the guest. The frontend rewrites "port" when the backend
  * closed its end (e.g. pvkit-consoled restarted), so the backend rebinds.

@@ -41,4 +41,7 @@ total=$(cat "$LOG"* | wc -c)
 echo "# log files hold $total bytes"
 pv_check "logs capped (3 files of 256 KiB)" test "$total" -le $((3 * 262144 + 65536))
 pv_check "rotated log present" test -e "$LOG.1"
+"$PV_BIN/pvkit-console-attach" --log "$LOG" >"$D/printed"
+pv_check_eq "--log prints the rotated logs then the current one" \
+	"$(cat "$LOG.2" "$LOG.1" "$LOG" 2>/dev/null | md5sum)" "$(md5sum <"$D/printed")"
 pv_done
