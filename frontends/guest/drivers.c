@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The frontend drivers built into pvkit-guest: one entry per device type,
+ * probed in this order at start and unbound in this order at shutdown.
+ * A new class adds its driver here.
+ */
+#include <stddef.h>
+
+#include "runtime.h"
+#include "../echo/echofront.h"
+
+const struct pv_guest_driver *const pv_guest_drivers[] = {
+	&pv_echofront_driver,
+	NULL,
+};

@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pvkit-guest: the guest runtime of the local platform. Holds the domain's
+ * life, binds frontend drivers to the devices the toolstack wrote under
+ * /local/domain/<self>/device, runs the console and the guest's init.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pvkit/console.h"
+#include "pvkit/local.h"
+#include "pvkit/log.h"
+#include "runtime.h"
+
+struct bus_ctx {
+	struct pv_guest *g;
+	const struct pv_guest_driver *drv;
+};
+
+int pv_guest_add_fd(struct pv_guest *g, int fd, uint32_t events, pv_guest_fd_fn fn,
+		    void *opaque)
+{
+	struct fdreg *r = calloc(1, sizeof(*r));
+	struct epoll_event ev = {.events = events};
+
+	if (!r)
+		return -ENOMEM;
+	*r = (struct fdreg){.fd = fd, .fn = fn, .opaque = opaque, .next = g->fds};
+	ev.data.ptr = r;
+	if (epoll_ctl(g->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int rc = -errno;
+
+		free(r);
+		return rc;
+	}
+	g->fds = r;
+	return 0;
+}
+
+void pv_guest_del_fd(struct pv_guest *g, int fd)
+{
+	for (struct fdreg *r = g->fds; r; r = r->next) {
+		if (r->fd != fd || r->dead)
+			continue;
+		epoll_ctl(g->epfd, EPOLL_CTL_DEL, fd, NULL);
+		r->dead = 1; /* freed after the current batch: an event may still point at it */
+		return;
+	}
+}
+
+/* Free registrations deleted during the last batch. */
+static void reap_fds(struct pv_guest *g)
+{
+	struct fdreg **pp = &g->fds;
+
+	while (*pp) {
+		struct fdreg *r = *pp;
+
+		if (r->dead) {
+			*pp = r->next;
+			free(r);
+		} else {
+			pp = &r->next;
+		}
+	}
+}
+
+struct pv_platform *pv_guest_platform(struct pv_guest *g)
+{
+	return g->platform;
+}
+
+struct pv_xs *pv_guest_xs(struct pv_guest *g)
+{
+	return g->xs;
+}
+
+pv_domid_t pv_guest_domid(struct pv_guest *g)
+{
+	return g->domid;
+}
+
+const char *pv_guest_dir(struct pv_guest *g)
+{
+	return g->dir;
+}
+
+static int bus_probe(struct pv_xenbus_dev *dev, void *opaque)
+{
+	struct bus_ctx *c = opaque;
+	int rc = c->drv->probe(c->g, dev);
+
+	if (rc < 0)
+		pv_log(PV_LOG_WARN, dev->prefix, -rc, "frontend %s not bound", c->drv->type);
+	else
+		pv_dev_info(dev->prefix, "bound to the %s frontend", c->drv->type);
+	return rc;
+}
+
+static void bus_remove(struct pv_xenbus_dev *dev, void *opaque)
+{
+	struct bus_ctx *c = opaque;
+
+	pv_dev_info(dev->prefix, "unbinding");
+	c->drv->remove(c->g, dev);
+}
+
+static const struct pv_xenbus_bus_ops bus_ops = {bus_probe, bus_remove};
+
+static int open_buses(struct pv_guest *g)
+{
+	unsigned int n = 0;
+	int rc;
+
+	while (pv_guest_drivers[n])
+		n++;
+	g->buses = calloc(n + 1, sizeof(*g->buses));
+	if (!g->buses)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < n; i++) {
+		struct bus_ctx *c = malloc(sizeof(*c));
+
+		if (!c)
+			return -ENOMEM;
+		*c = (struct bus_ctx){.g = g, .drv = pv_guest_drivers[i]};
+		rc = pv_xenbus_bus_open(g->xs, c->drv->type, 0, &bus_ops, c, &g->buses[i]);
+		if (rc < 0) {
+			free(c);
+			pv_err_errno(rc, "cannot watch the %s devices", pv_guest_drivers[i]->type);
+			return rc;
+		}
+		pv_xenbus_bus_scan(g->buses[i]);
+	}
+	return 0;
+}
+
+/* Unbind every device in driver order (hot-unplug order at shutdown). */
+static void close_buses(struct pv_guest *g)
+{
+	if (!g->buses)
+		return;
+	for (unsigned int i = 0; pv_guest_drivers[i]; i++)
+		pv_xenbus_bus_close(g->buses[i]);
+	free(g->buses);
+	g->buses = NULL;
+}
+
+static void on_xenstore(struct pv_guest *g, int fd, uint32_t events, void *opaque)
+{
+	int rc;
+
+	(void)fd;
+	(void)events;
+	(void)opaque;
+	rc = pv_xs_dispatch(g->xs, 64);
+	if (rc == -ECONNRESET) {
+		pv_err("xenstore connection lost: shutting the guest down");
+		g->stopping = 2;
+	}
+}
+
+static void on_console(struct pv_guest *g, int fd, uint32_t events, void *opaque)
+{
+	int rc, status;
+
+	(void)events;
+	(void)opaque;
+	rc = pv_consfront_step(g->console, 0);
+	if (rc > 0)
+		return;
+	pv_guest_del_fd(g, fd);
+	if (rc < 0) {
+		pv_err_errno(rc, "console failed");
+		g->exit_status = 1;
+	} else {
+		status = pv_consfront_run(g->console);
+		if (status >= 0 && WIFEXITED(status))
+			g->exit_status = WEXITSTATUS(status);
+		pv_info("init exited (status %d): shutting the guest down", g->exit_status);
+	}
+	g->stopping = 2;
+}
+
+static void on_signal(struct pv_guest *g, int fd, uint32_t events, void *opaque)
+{
+	struct signalfd_siginfo si;
+
+	(void)events;
+	(void)opaque;
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (g->console && !g->stopping) {
+		/* Like a kernel's orderly shutdown: init first, the devices after it. */
+		pv_info("signal %u: asking init (pid %d) to stop", si.ssi_signo,
+			(int)pv_consfront_pid(g->console));
+		kill(pv_consfront_pid(g->console), SIGTERM);
+		g->stopping = 1;
+		return;
+	}
+	g->stopping = 2;
+}
+
+static int start_console(struct pv_guest *g, char *const *init)
+{
+	struct pv_consfront_opts o = {.platform = g->platform, .argv = init};
+	int rc;
+
+	rc = pv_xs_exists(g->xs, PV_XS_NO_TXN, "console", NULL);
+	if (rc <= 0) {
+		pv_info("no console/ node: running without a console");
+		return 0;
+	}
+	rc = pv_consfront_start(&g->console, &o);
+	if (rc < 0) {
+		pv_err_errno(rc, "cannot start the console");
+		return rc;
+	}
+	return pv_guest_add_fd(g, pv_consfront_fd(g->console), EPOLLIN, on_console, NULL);
+}
+
+static void run_loop(struct pv_guest *g)
+{
+	struct epoll_event evs[32];
+	int n;
+
+	while (g->stopping != 2) {
+		n = epoll_wait(g->epfd, evs, 32, g->console ? 100 : -1);
+		if (n < 0 && errno != EINTR) {
+			pv_err_errno(errno, "epoll_wait");
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			struct fdreg *r = evs[i].data.ptr;
+
+			if (!r->dead)
+				r->fn(g, r->fd, evs[i].events, r->opaque);
+		}
+		reap_fds(g);
+		/* Console output can be pending without a wakeup of its fd (ring space freed). */
+		if (g->console && n == 0 && g->stopping != 2)
+			on_console(g, pv_consfront_fd(g->console), 0, NULL);
+	}
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: pvkit-guest --domid N [OPTION]... [-- INIT [ARG]...]\n"
+		"Run the guest runtime of local-platform domain N: bind a frontend to each\n"
+		"device under /local/domain/N/device, run INIT (default /bin/sh) on the\n"
+		"console, and keep the domain alive until INIT exits or SIGTERM.\n"
+		"\n"
+		"  --domid N       the domain to run (created by the toolstack; required)\n"
+		"  --rundir DIR    pvkit's run directory (default $PVKIT_RUNDIR or /run/pvkit)\n"
+		"  --log FILE      also append log lines to FILE\n"
+		"  --no-console    do not start the console even if console/ exists\n"
+		"  -h, --help      show this help\n"
+		"\n"
+		"Exit status: INIT's exit status, 1 on a runtime failure, 2 on bad usage.\n");
+}
+
+struct options {
+	long domid;
+	const char *rundir;
+	const char *log;
+	int no_console;
+	char *const *init;
+};
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longs[] = {
+		{"domid", required_argument, NULL, 'd'}, {"rundir", required_argument, NULL, 'r'},
+		{"log", required_argument, NULL, 'l'},   {"no-console", no_argument, NULL, 'n'},
+		{"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+	};
+	char *end;
+	int c;
+
+	*o = (struct options){.domid = -1, .rundir = pv_local_default_rundir()};
+	while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			o->domid = strtol(optarg, &end, 10);
+			if (*end || o->domid < 1 || o->domid > 0x7fef) {
+				fprintf(stderr, "pvkit-guest: --domid %s: not a guest domid (1-32751)\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case 'r': o->rundir = optarg; break;
+		case 'l': o->log = optarg; break;
+		case 'n': o->no_console = 1; break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (o->domid < 0) {
+		fprintf(stderr, "pvkit-guest: --domid is required (see --help)\n");
+		return -1;
+	}
+	o->init = optind < argc ? &argv[optind] : NULL;
+	return 0;
+}
+
+/* The environment every library in this process (and init) agrees on. */
+static int set_environment(struct pv_guest *g, const struct options *o)
+{
+	char path[PATH_MAX];
+	char id[24];
+
+	snprintf(id, sizeof(id), "%ld", o->domid);
+	if (snprintf(g->dir, sizeof(g->dir), "%s/dom/%ld", o->rundir, o->domid) >= (int)sizeof(g->dir) ||
+	    pv_xs_local_path(path, sizeof(path), o->rundir, (pv_domid_t)o->domid) < 0)
+		return -ENAMETOOLONG;
+	if (setenv("PVKIT_DOMID", id, 1) || setenv("PVKIT_RUNDIR", o->rundir, 1) ||
+	    setenv("XENSTORED_PATH", path, 1))
+		return -errno;
+	return 0;
+}
+
+static int setup(struct pv_guest *g, const struct options *o)
+{
+	struct pv_platform_opts po = {.name = "local", .rundir = o->rundir,
+				      .domid = (int)o->domid, .domid_set = 1};
+	sigset_t mask;
+	int rc;
+
+	g->domid = (pv_domid_t)o->domid;
+	rc = set_environment(g, o);
+	if (rc < 0)
+		return rc;
+	rc = pv_platform_open(&g->platform, &po);
+	if (rc < 0) {
+		pv_err_errno(rc, "cannot join domain %ld through pvkitd under %s", o->domid,
+			     o->rundir);
+		return rc;
+	}
+	rc = pv_local_hold(g->platform);
+	if (rc < 0) {
+		pv_err_errno(rc, "cannot hold domain %ld (is another pvkit-guest running it?)",
+			     o->domid);
+		return rc;
+	}
+	rc = pv_xs_open(&g->xs, NULL);
+	if (rc < 0)
+		return rc;
+	g->epfd = epoll_create1(EPOLL_CLOEXEC);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	g->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (g->epfd < 0 || g->sigfd < 0)
+		return -errno;
+	rc = pv_guest_add_fd(g, g->sigfd, EPOLLIN, on_signal, NULL);
+	if (rc == 0)
+		rc = pv_guest_add_fd(g, pv_xs_fd(g->xs), EPOLLIN, on_xenstore, NULL);
+	if (rc == 0)
+		rc = open_buses(g);
+	if (rc == 0 && !o->no_console)
+		rc = start_console(g, o->init);
+	return rc;
+}
+
+static void teardown(struct pv_guest *g)
+{
+	close_buses(g);
+	if (g->console)
+		pv_consfront_stop(g->console);
+	g->console = NULL;
+	pv_xs_close(g->xs);
+	g->xs = NULL;
+	if (g->platform)
+		pv_platform_close(g->platform); /* the domain dies with its kernel */
+	g->platform = NULL;
+	for (struct fdreg *r = g->fds; r; r = r->next)
+		r->dead = 1;
+	reap_fds(g);
+}
+
+int main(int argc, char **argv)
+{
+	struct pv_guest g = {.epfd = -1, .sigfd = -1};
+	struct options o;
+	int rc;
+
+	if (parse_options(argc, argv, &o) < 0)
+		return 2;
+	if (o.log && pv_log_open_file(o.log) < 0)
+		fprintf(stderr, "pvkit-guest: cannot open log file %s\n", o.log);
+	pv_log_set_ident("pvkit-guest");
+	rc = setup(&g, &o);
+	if (rc < 0) {
+		pv_err_errno(rc, "domain %ld: runtime start failed", o.domid);
+		teardown(&g);
+		return 1;
+	}
+	pv_info("domain %u running (%s)", (unsigned int)g.domid, g.dir);
+	run_loop(&g);
+	teardown(&g);
+	pv_info("domain %u stopped", (unsigned int)g.domid);
+	return g.exit_status;
+}

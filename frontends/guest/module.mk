@@ -1,0 +1,7 @@
+# SPDX-License-Identifier: MIT
+# frontends/guest/: pvkit-guest, the local platform's guest runtime, and the
+# frontend drivers it binds (frontends/echo/ is the template class).
+PROGRAMS += pvkit-guest
+pvkit-guest_DIR := sbin
+pvkit-guest_SRCS := frontends/guest/guest.c frontends/guest/drivers.c frontends/echo/echofront.c
+PUBLIC_HEADERS += include/pvkit/guest.h include/pvkit/proto/echoif.h
