@@ -203,8 +203,18 @@ static void update_master(struct pv_consfront *f)
 
 static void reap(struct pv_consfront *f)
 {
-	if (f->pid > 0 && waitpid(f->pid, &f->status, WNOHANG) == f->pid)
+	pid_t r;
+
+	if (f->pid <= 0)
+		return;
+	r = waitpid(f->pid, &f->status, WNOHANG);
+	if (r == f->pid)
 		f->pid = 0;
+	else if (r < 0 && errno == ECHILD) {
+		/* The caller reaped it (a waitpid(-1) of its own): status unknown. */
+		f->status = 0;
+		f->pid = 0;
+	}
 }
 
 /* One pass over both directions. */

@@ -126,7 +126,10 @@ pid_t pv_consfront_pid(struct pv_consfront *f);
  * (-EPROTO: the backend's indices are hostile).
  */
 int pv_consfront_step(struct pv_consfront *f, int timeout_ms);
-/* pv_consfront_step() until it returns <= 0; returns init's wait status or -errno. */
+/*
+ * pv_consfront_step() until it returns <= 0; returns init's wait status (0 if the
+ * caller reaped init itself) or -errno.
+ */
 int pv_consfront_run(struct pv_consfront *f);
 /* Hang up init if still running, release the page and the channel, free @f. */
 void pv_consfront_stop(struct pv_consfront *f);
