@@ -1,24 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * pvkit create: read and check an xl-style config; with --dry-run print the
- * configuration and the xenstore nodes create would write.
+ * configuration and the xenstore nodes create would write, else start it.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "create.h"
 #include "domcfg.h"
 #include "domcfg_print.h"
 #include "pvkit_cmd.h"
-
-struct create_opts {
-	int dry_run;
-	int console;
-	int quiet;
-	long domid;
-	const char *config;
-};
 
 static int parse_options(int argc, char **argv, struct create_opts *o)
 {
@@ -26,6 +19,7 @@ static int parse_options(int argc, char **argv, struct create_opts *o)
 		{"dry-run", no_argument, NULL, 'n'},
 		{"domid", required_argument, NULL, 'D'},
 		{"rundir", required_argument, NULL, 'R'},
+		{"timeout", required_argument, NULL, 't'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -41,6 +35,12 @@ static int parse_options(int argc, char **argv, struct create_opts *o)
 		case 'q': o->quiet = 1; break;
 		case 'f': o->config = optarg; break;
 		case 'R': pvkit_rundir = optarg; break;
+		case 't':
+			o->timeout = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || !*optarg || o->timeout < 1 || o->timeout > 3600)
+				return pvkit_usage_error("create", "--timeout %s: use 1 to 3600 seconds",
+							 optarg);
+			break;
 		case 'D':
 			o->domid = strtol(optarg, &end, 10);
 			if (*end || !*optarg || o->domid < 1 || o->domid > 0x7fef)
@@ -65,6 +65,8 @@ static int dry_run(const struct domcfg *dc, const struct create_opts *o)
 	struct xsnodes nodes = {0};
 	int rc = domcfg_xenstore_nodes(dc, (unsigned)o->domid, &nodes);
 
+	if (!rc)
+		rc = create_console_nodes((unsigned)o->domid, &nodes);
 	if (rc) {
 		fprintf(stderr, "pvkit create: out of memory\n");
 		xsnodes_free(&nodes);
@@ -105,8 +107,7 @@ int pvkit_cmd_create(int argc, char **argv)
 		fprintf(stderr, "%s\n", err.msg);
 		rc = PVKIT_EXIT_FAILURE;
 	} else {
-		fprintf(stderr, "pvkit create: not implemented yet\n");
-		rc = PVKIT_EXIT_FAILURE;
+		rc = create_guest(dc, &o);
 	}
 	domcfg_free(dc);
 	free(dc);

@@ -29,7 +29,7 @@ static const struct pvkit_command commands[] = {
 	 "Options:\n"
 	 "  --rundir DIR  the run directory (default $PVKIT_RUNDIR or /run/pvkit)\n"},
 	{"create", pvkit_cmd_create, "create [OPTIONS] CONFIG [KEY=VALUE...]",
-	 "create a guest from an xl-style config file (-n only so far)",
+	 "create a guest from an xl-style config file",
 	 "Create a guest from CONFIG, an xl-style guest config (see pvkit.cfg(5)).\n"
 	 "Each KEY=VALUE argument overrides a setting of the file, as with xl: the\n"
 	 "value is in config syntax ('memory=256', 'disk=[\"vdev=xvda, target=/g.img\"]');\n"
@@ -43,30 +43,36 @@ static const struct pvkit_command commands[] = {
 	 "  --domid N       with -n: the domid to show in the nodes (default 1)\n"
 	 "  -c              attach to the guest's console once it runs\n"
 	 "  -q              print only errors and the domid\n"
+	 "  --timeout SECS  how long to wait for every device to connect (default 30);\n"
+	 "                  then the guest is destroyed and the stuck device named\n"
 	 "  --rundir DIR    the run directory (default $PVKIT_RUNDIR or /run/pvkit)\n\n"
 	 "Exit status: 0 on success, 1 if CONFIG is wrong or create failed, 2 on a\n"
 	 "usage error.\n"},
-	{"list", pvkit_cmd_unimplemented, "list [-l] [" NAME_OR_ID "...]",
+	{"list", pvkit_cmd_list, "list [-l] [" NAME_OR_ID "...]",
 	 "list guests (Name, ID, Mem, VCPUs, State, Time)",
-	 "List guests like `xl list`: Name, ID, Mem (MiB), VCPUs, State and Time (s).\n\n"
+	 "List guests like `xl list`: Name, ID, Mem (MiB), VCPUs, State and Time (CPU\n"
+	 "seconds of the guest's runtime). State r-----: running; -b----: no runtime;\n"
+	 "-----d: dying.\n\n"
 	 "Options:\n"
 	 "  -l, --long   also list each guest's devices and their xenbus states\n"},
-	{"destroy", pvkit_cmd_unimplemented, "destroy " NAME_OR_ID,
+	{"destroy", pvkit_cmd_destroy, "destroy " NAME_OR_ID,
 	 "stop a guest at once and release its devices",
 	 "Stop the guest at once: its processes are killed, its devices torn down and\n"
 	 "its xenstore nodes removed.\n"},
-	{"shutdown", pvkit_cmd_unimplemented, "shutdown [-w] " NAME_OR_ID,
+	{"shutdown", pvkit_cmd_shutdown, "shutdown [-w] " NAME_OR_ID,
 	 "ask a guest to shut down cleanly",
 	 "Ask the guest to shut down: its init gets SIGTERM, then its devices close in\n"
-	 "order.\n\n"
+	 "order. pvkit waits until it is gone (at most 20 s, then destroys it).\n\n"
 	 "Options:\n"
-	 "  -w, --wait   wait until the guest is gone\n"},
-	{"exec", pvkit_cmd_unimplemented, "exec " NAME_OR_ID " -- COMMAND [ARG...]",
+	 "  -w, --wait   accepted for xl's users: shutdown always waits\n"},
+	{"exec", pvkit_cmd_exec, "exec " NAME_OR_ID " -- COMMAND [ARG...]",
 	 "run a command inside a guest's namespaces",
 	 "Run COMMAND inside the guest's network, mount and UTS namespaces, with the\n"
 	 "caller's terminal; the exit status is COMMAND's.\n"},
-	{"console", pvkit_cmd_unimplemented, "console " NAME_OR_ID, "attach to a guest's console",
-	 "Attach the terminal to the guest's console. Ctrl-] detaches.\n"},
+	{"console", pvkit_cmd_console, "console [--log] " NAME_OR_ID, "attach to a guest's console",
+	 "Attach the terminal to the guest's console. Ctrl-] detaches.\n\n"
+	 "Options:\n"
+	 "  -l, --log   print the console's log (what the guest wrote) instead\n"},
 	{"block-attach", pvkit_cmd_attach, "block-attach " NAME_OR_ID " DISKSPEC",
 	 "hot-plug a disk into a running guest",
 	 "Add a disk to a running guest. DISKSPEC is a disk spec as in the config's\n"
@@ -142,12 +148,12 @@ void pvkit_print_usage(FILE *f, const struct pvkit_command *c)
 	fprintf(f, "Usage: pvkit %s\n\n%s", c->synopsis, c->help);
 }
 
-/* host's verbs get a line each in the overview (drop a * when cmd_host.c does it). */
+/* host's verbs get a line each in the overview. */
 static void print_host_verbs(FILE *f)
 {
-	fputs("  host up                start the local platform's daemons *\n"
-	      "  host status            show each daemon and its health *\n"
-	      "  host down              stop the local platform's daemons *\n",
+	fputs("  host up                start the local platform's daemons\n"
+	      "  host status            show each daemon and its health\n"
+	      "  host down              stop the local platform's daemons\n",
 	      f);
 }
 

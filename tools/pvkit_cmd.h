@@ -41,6 +41,11 @@ int pvkit_usage_error(const char *cmd, const char *fmt, ...) __attribute__((form
 int pvkit_cmd_help(int argc, char **argv);
 int pvkit_cmd_host(int argc, char **argv);
 int pvkit_cmd_create(int argc, char **argv);
+int pvkit_cmd_list(int argc, char **argv);
+int pvkit_cmd_destroy(int argc, char **argv);
+int pvkit_cmd_shutdown(int argc, char **argv);
+int pvkit_cmd_exec(int argc, char **argv);
+int pvkit_cmd_console(int argc, char **argv);
 /* block-attach, network-attach, pci-attach: checks the spec, then unimplemented. */
 int pvkit_cmd_attach(int argc, char **argv);
 /* Prints "pvkit NAME: not implemented yet" and returns 1. */

@@ -6,6 +6,9 @@
 PVKIT=$PV_BIN/pvkit
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+# Never the real /run/pvkit: nothing runs under this one.
+export PVKIT_RUNDIR=$T/run
+NOT_UP="pvkit: the host is not up under $T/run (start it with: pvkit host up)"
 
 run() { "$PVKIT" "$@" >"$T/out" 2>"$T/err"; echo $?; }
 
@@ -31,10 +34,16 @@ pv_check "create --help documents -n" grep -q -- '-n, --dry-run' "$T/out"
 pv_check_eq "help create = create --help" "$("$PVKIT" create --help)" "$("$PVKIT" help create)"
 pv_check_eq "block-attach --help exits 0" 0 "$(run block-attach --help)"
 pv_check_eq "host up --help exits 0" 0 "$(run host up --help)"
-pv_check_eq "list: not implemented yet, exit 1" 1 "$(run list)"
-pv_check_eq "list: the message" "pvkit list: not implemented yet" "$(cat "$T/err")"
-pv_check_eq "host up: not implemented yet, exit 1" 1 "$(run host up)"
-pv_check_eq "host up: the message" "pvkit host up: not implemented yet" "$(cat "$T/err")"
+pv_check_eq "list: host not up, exit 1" 1 "$(run list)"
+pv_check_eq "list: the message says how to start it" "$NOT_UP" "$(cat "$T/err")"
+pv_check_eq "host status: host not up, exit 1" 1 "$(run host status)"
+"$PVKIT" host status --rundir "$T/other" >"$T/out" 2>"$T/err"
+pv_check "host status --rundir: the message" \
+	grep -Eq "^pvkit host status: [0-9]+ daemons down under $T/other \(start: pvkit host up\)$" "$T/err"
+pv_check "host status: pvkitd down" grep -Eq '^pvkitd +- +down$' "$T/out"
+pv_check_eq "exec without the host: exit 1" 1 "$(run exec g1 -- true)"
+pv_check_eq "exec: the message" "$NOT_UP" "$(cat "$T/err")"
+pv_check_eq "exec without a command: usage error" 2 "$(run exec g1)"
 pv_check_eq "host frob: usage error" 2 "$(run host frob)"
 pv_check_eq "block-attach checks the spec" 1 "$(run block-attach g1 'format=qcow2, vdev=xvdb, target=/x')"
 pv_check_eq "block-attach: the message" \
@@ -86,8 +95,8 @@ if unshare -n -m true 2>/dev/null; then
 	out=$(unshare -n -m sh -c 'mount -t sysfs sysfs /sys && ip link add pvbr0 type bridge &&
 		"$0" create "$1" "$2" 2>&1; echo "rc=$?"' "$PVKIT" "$T/g1.cfg" \
 		"disk=['vdev=xvda, target=$T/g1.img']")
-	pv_check_eq "create without -n: not implemented yet" \
-		"pvkit create: not implemented yet rc=1" "$(echo $out)"
+	pv_check_eq "create without -n and no host: says how to start it" \
+		"$NOT_UP rc=1" "$(echo $out)"
 else
 	pv_skip "create without -n (needs unshare -n -m)"
 fi

@@ -1,0 +1,117 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The toolstack end to end, as an admin uses it: pvkit host up/status/down
+# and a guest's life (create, list, exec, shutdown, destroy) under a private
+# run directory, checking xenstore is left clean.
+. "$(dirname "$0")/../lib.sh"
+PVKIT=$PV_BIN/pvkit
+D=$(mktemp -d /tmp/pvkit-toolstack.XXXXXX)
+P() { "$PVKIT" --rundir "$D" "$@"; }
+cleanup() {
+	P host down >/dev/null 2>&1
+	rm -rf "$D"
+}
+trap cleanup EXIT
+export XENSTORED_PATH=$D/xenstored.sock
+unset PVKIT_RUNDIR PVKIT_DOMID
+
+# run CMD...: exit status on stdout; its output in $D/out and $D/err.
+run() { "$@" >"$D/out" 2>"$D/err"; echo $?; }
+
+# --- the host ------------------------------------------------------------------
+pv_check_eq "list before host up: exit 1" 1 "$(run P list)"
+pv_check_eq "list before host up: says how to start it" \
+	"pvkit: the host is not up under $D (start it with: pvkit host up --rundir $D)" \
+	"$(cat "$D/err")"
+pv_check_eq "host up: exit 0" 0 "$(run P host up)"
+pv_check "host up says where the logs are" grep -q "logs: *$D/log/" "$D/out"
+pv_check "pvkitd's socket is there" test -S "$D/pvkitd.sock"
+pv_check "xenstored's socket is there" test -S "$D/xenstored.sock"
+pv_check "consoled's log is there" test -s "$D/log/pvkit-consoled.log"
+pv_check_eq "host status: exit 0" 0 "$(run P host status)"
+pv_check "host status: pvkitd up with its pid" \
+	grep -Eq "^pvkitd +$(cat "$D/pvkitd.pid") +up$" "$D/out"
+pv_check_eq "host up again: exit 0" 0 "$(run P host up)"
+pv_check "host up again: already up" grep -q "already up" "$D/out"
+
+# --- a guest with no devices ----------------------------------------------------
+if [ ! -x "$PV_BIN/pvkit-guest" ]; then
+	pv_skip "guests: pvkit-guest is not built"
+else
+	cat >"$D/g1.cfg" <<-EOF
+	name = "g1"
+	memory = 64
+	init = "trap 'echo term >$D/g1.term; exit 0' TERM; echo hello-from-g1; while :; do sleep 0.1; done"
+	EOF
+	pv_check_eq "create g1: exit 0" 0 "$(run P create -q "$D/g1.cfg")"
+	ID=$(cat "$D/out")
+	pv_check "create -q prints the domid" test "$ID" -gt 0
+	pv_check_eq "list: exit 0" 0 "$(run P list)"
+	pv_check "list: domain 0 first" sh -c "sed -n 2p '$D/out' | grep -q '^Domain-0 '"
+	pv_check "list: g1 with its id and memory" grep -Eq "^g1 +$ID +64 +1 +r-----" "$D/out"
+	run P list -l >/dev/null
+	pv_check "list -l: the console connected" \
+		grep -Eq "console +frontend Connected +backend Connected +/dev/pts/" "$D/out"
+	pv_check_eq "xenstore has the guest's name" g1 \
+		"$(xenstore-read "/local/domain/$ID/name" 2>&1)"
+	pv_check_eq "xenstore: control/ is the guest's" "n$ID" \
+		"$(xenstore-ls -p "/local/domain/$ID" | sed -n 's/^control = "" *(\(n[0-9]*\).*/\1/p')"
+	pv_check_eq "exec hostname: the guest's name" g1 "$(P exec g1 -- hostname 2>&1)"
+	pv_check_eq "exec ip link: only lo in the guest's namespace" "lo" \
+		"$(P exec g1 -- ip -o link show 2>&1 | awk -F': ' '{print $2}' | tr '\n' ' ' | sed 's/ $//')"
+	pv_check "exec: another network namespace than the host's" test \
+		"$(P exec g1 -- readlink /proc/self/ns/net)" != "$(readlink /proc/self/ns/net)"
+	pv_check_eq "exec: the command's exit status" 7 "$(run P exec "$ID" -- sh -c 'exit 7')"
+	pv_check_eq "exec: unknown guest: exit 1" 1 "$(run P exec nosuch -- true)"
+	pv_check_eq "exec: unknown guest: the message" \
+		"pvkit exec: no guest called nosuch (see 'pvkit list')" "$(cat "$D/err")"
+	pv_check "console --log: what init printed" \
+		pv_wait_for 5 sh -c "'$PVKIT' --rundir '$D' console --log g1 | grep -q hello-from-g1"
+	pv_check_eq "create g1 again: exit 1" 1 "$(run P create "$D/g1.cfg")"
+	pv_check_eq "create g1 again: one clear line" \
+		"pvkit create: a guest called 'g1' is already running (domid $ID); choose another name= or destroy it first" \
+		"$(cat "$D/err")"
+	pv_check_eq "shutdown g1: exit 0" 0 "$(run P shutdown g1)"
+	pv_check "shutdown: init got SIGTERM" test -f "$D/g1.term"
+	run P list >/dev/null
+	pv_check "shutdown: g1 is not listed" sh -c "! grep -q '^g1 ' '$D/out'"
+	pv_check_eq "shutdown: no /local/domain/$ID" "" "$(xenstore-ls -f /local/domain 2>&1 |
+		grep "^/local/domain/$ID\b")"
+	pv_check_eq "shutdown: no /libxl/$ID" "" "$(xenstore-ls -f / 2>&1 | grep "^/libxl/$ID\b")"
+
+	# destroy, by domid, on a guest whose init ignores SIGTERM.
+	pv_check_eq "create g2 (config override name=g2)" 0 \
+		"$(run P create -q "$D/g1.cfg" name=g2 "init='sleep 600'")"
+	ID2=$(cat "$D/out")
+	pv_check "g2 runs" sh -c "'$PVKIT' --rundir '$D' list | grep -q '^g2 '"
+	RT=$(cat "$D/dom/$ID2/runtime.pid")
+	pv_check_eq "destroy g2 by domid: exit 0" 0 "$(run P destroy "$ID2")"
+	pv_check "destroy: the runtime is gone" sh -c "! kill -0 $RT 2>/dev/null"
+	run P list >/dev/null
+	pv_check "destroy: g2 is not listed" sh -c "! grep -q '^g2 ' '$D/out'"
+	pv_check_eq "destroy: no xenstore node of domain $ID2 left" "" \
+		"$(xenstore-ls -f / 2>&1 | grep -E "^/(local/domain|libxl)/$ID2\b|/backend/[a-z]+/$ID2\b")"
+	pv_check_eq "destroy: unknown guest: exit 1" 1 "$(run P destroy g2)"
+
+	# A disk whose target is missing: one line, nothing created.
+	pv_check_eq "create with a missing disk target: exit 1" 1 \
+		"$(run P create "$D/g1.cfg" name=g3 "disk=['vdev=xvda, target=$D/none.img']")"
+	pv_check "missing disk target: one line naming the file" \
+		sh -c "[ \$(wc -l <'$D/err') = 1 ] && grep -q '$D/none.img: No such file' '$D/err'"
+
+	# A guest left running is destroyed by host down.
+	run P create -q "$D/g1.cfg" name=g4 >/dev/null
+	RT=$(cat "$D/dom/$(cat "$D/out")/runtime.pid" 2>/dev/null)
+	pv_check "g4 runs" test -n "$RT"
+fi
+
+# --- host down ----------------------------------------------------------------
+PIDS=$(cat "$D"/*.pid 2>/dev/null)
+pv_check_eq "host down: exit 0" 0 "$(run P host down)"
+pv_check "host down: stopped pvkitd" grep -q "^stopped pvkitd " "$D/out"
+for p in $PIDS $RT; do
+	pv_check "host down: pid $p is gone" sh -c "! kill -0 $p 2>/dev/null"
+done
+pv_check_eq "host status after down: exit 1" 1 "$(run P host status)"
+pv_check_eq "host down again: exit 0" 0 "$(run P host down)"
+pv_done

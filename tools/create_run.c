@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pvkit create on the running host: allocate the domain, introduce it to
+ * xenstore, write its nodes in one transaction, start pvkit-guest in new
+ * namespaces, and wait until every device is Connected.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/close_range.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <xenstore.h>
+
+#include "create.h"
+#include "domcfg_print.h"
+#include "pvkit_cmd.h"
+#include "toolstack.h"
+
+/* What the guest runtime's environment and arguments need. */
+struct guest_start {
+	const struct domcfg *dc;
+	pv_domid_t domid;
+	char prog[TS_PATH_MAX];
+	char log[TS_PATH_MAX];
+};
+
+int create_console_nodes(unsigned domid, struct xsnodes *out)
+{
+	static const char *const kv[][2] = {
+		{"", ""}, {"backend-id", "0"}, {"limit", "1048576"},
+		{"type", "xenconsoled"}, {"output", "pty"},
+	};
+	char home[64];
+
+	snprintf(home, sizeof(home), "/local/domain/%u/console", domid);
+	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++) {
+		struct xsnode *v = realloc(out->v, (out->n + 1) * sizeof(*v));
+		char *path = NULL, *value = strdup(kv[i][1]);
+
+		if (v)
+			out->v = v;
+		if (asprintf(&path, "%s%s%s", home, *kv[i][0] ? "/" : "", kv[i][0]) < 0)
+			path = NULL;
+		if (!v || !path || !value) {
+			free(path);
+			free(value);
+			return -ENOMEM;
+		}
+		/* The guest's frontend writes ring-ref and port here. */
+		out->v[out->n++] = (struct xsnode){path, value, (int)domid, 0};
+	}
+	return 0;
+}
+
+static int write_nodes_txn(struct pv_xs *xs, pv_xs_txn_t t, void *opaque)
+{
+	const struct xsnodes *nodes = opaque;
+	int rc;
+
+	for (size_t i = 0; i < nodes->n; i++) {
+		const struct xsnode *n = &nodes->v[i];
+		pv_domid_t reader = (pv_domid_t)n->reader;
+
+		rc = pv_xs_write(xs, t, n->path, NULL, n->value);
+		if (!rc)
+			rc = pv_xs_set_perms(xs, t, n->path, (pv_domid_t)n->owner, 'n',
+					     n->reader >= 0 ? 1 : 0, &reader, "r");
+		if (rc) {
+			fprintf(stderr, "pvkit create: cannot write %s: %s\n", n->path, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* Every node of the guest, with the guest's control/ writable by it. */
+static int build_nodes(const struct domcfg *dc, pv_domid_t domid, struct xsnodes *nodes)
+{
+	struct xsnode *v;
+	int rc = domcfg_xenstore_nodes(dc, domid, nodes);
+
+	if (!rc)
+		rc = create_console_nodes(domid, nodes);
+	if (rc)
+		return rc;
+	v = realloc(nodes->v, (nodes->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	nodes->v = v;
+	v = &nodes->v[nodes->n];
+	if (asprintf(&v->path, "/local/domain/%u/control", domid) < 0)
+		return -ENOMEM;
+	v->value = strdup("");
+	if (!v->value) {
+		free(v->path);
+		return -ENOMEM;
+	}
+	v->owner = domid;
+	v->reader = 0;
+	nodes->n++;
+	return 0;
+}
+
+static int write_nodes(struct pv_xs *xs, const struct domcfg *dc, pv_domid_t domid)
+{
+	struct xsnodes nodes = {0};
+	int rc = build_nodes(dc, domid, &nodes);
+
+	if (rc)
+		fprintf(stderr, "pvkit create: out of memory\n");
+	else
+		rc = pv_xs_transaction(xs, write_nodes_txn, &nodes, 0);
+	xsnodes_free(&nodes);
+	return rc;
+}
+
+/* Remember the runtime's pid and the configuration under <rundir>/dom/<N>/. */
+static void remember_guest(const struct domcfg *dc, pv_domid_t domid, pid_t pid)
+{
+	char path[TS_PATH_MAX], text[32];
+	FILE *f;
+
+	snprintf(text, sizeof(text), "%d\n", (int)pid);
+	if (ts_path(path, sizeof(path), "dom/%u/" TS_RUNTIME_PID, domid) ||
+	    ts_write_file(path, text))
+		fprintf(stderr, "pvkit create: cannot write %s: %s\n", path, strerror(errno));
+	if (ts_path(path, sizeof(path), "dom/%u/" TS_CONFIG_COPY, domid))
+		return;
+	f = fopen(path, "we");
+	if (!f)
+		return;
+	domcfg_print(f, dc);
+	fclose(f);
+}
+
+/* Bring the new network namespace's lo up, so the guest has a loopback. */
+static void loopback_up(void)
+{
+	struct ifreq ifr = {0};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return;
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	close(fd);
+}
+
+/* In the child: own namespaces, hostname, detached stdio, then the runtime. */
+static void exec_runtime(const struct guest_start *g)
+{
+	char *argv[16 + 3];
+	char domid[16], xspath[TS_PATH_MAX];
+	int fd, i = 0;
+
+	setsid();
+	if (unshare(CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWUTS) < 0) {
+		fprintf(stderr, "pvkit create: cannot make the guest's namespaces: %s\n",
+			strerror(errno));
+		_exit(126);
+	}
+	/* The guest's mounts stay its own; the host's (the rundir) stay visible. */
+	mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+	sethostname(g->dc->name, strlen(g->dc->name));
+	loopback_up();
+	fd = open(g->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	dup2(open("/dev/null", O_RDONLY), 0);
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	/* Nothing of pvkit's (its pvkitd and xenstore connections) leaks into the guest. */
+	close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
+	snprintf(domid, sizeof(domid), "%u", g->domid);
+	ts_path(xspath, sizeof(xspath), "dom/%u/xenstored.sock", g->domid);
+	setenv("PVKIT_RUNDIR", ts_rundir(), 1);
+	setenv("PVKIT_DOMID", domid, 1);
+	setenv("XENSTORED_PATH", xspath, 1);
+	argv[i++] = (char *)g->prog;
+	argv[i++] = "--domid";
+	argv[i++] = domid;
+	argv[i++] = "--rundir";
+	argv[i++] = (char *)ts_rundir();
+	argv[i++] = "--";
+	/* init: one program, or a command line for the shell. */
+	if (strpbrk(g->dc->init, " \t\n;&|<>()$`'\"*?")) {
+		argv[i++] = "/bin/sh";
+		argv[i++] = "-c";
+	}
+	argv[i++] = (char *)g->dc->init;
+	argv[i] = NULL;
+	execv(g->prog, argv);
+	fprintf(stderr, "pvkit create: cannot run %s: %s\n", g->prog, strerror(errno));
+	_exit(127);
+}
+
+static pid_t start_runtime(const struct guest_start *g)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		fprintf(stderr, "pvkit create: cannot start %s: %s\n", g->prog, strerror(errno));
+	if (pid == 0)
+		exec_runtime(g);
+	return pid < 0 ? -errno : pid;
+}
+
+/* --- waiting for the devices -------------------------------------------------- */
+
+/* One device to wait for: where its two state nodes are, what we last saw. */
+struct dev_wait {
+	char label[48];      /* "vbd 51712 (xvda)" */
+	char front[96];      /* frontend directory */
+	char back[96];       /* backend directory ("" for the console) */
+	int fe, be;          /* last states seen (-1: not yet) */
+};
+
+static int read_state(struct pv_xs *xs, const char *dir)
+{
+	return dir[0] ? (int)pv_xenbus_read_state(xs, dir) : 0;
+}
+
+/* The console: frontend Connected once ring-ref and port are there, backend once tty is. */
+static void console_states(struct pv_xs *xs, struct dev_wait *w, int consoled)
+{
+	int ref = pv_xs_exists(xs, PV_XS_NO_TXN, w->front, "ring-ref") == 1;
+	int port = pv_xs_exists(xs, PV_XS_NO_TXN, w->front, "port") == 1;
+	char *tty = NULL;
+
+	w->fe = ref && port ? PV_XENBUS_STATE_CONNECTED : PV_XENBUS_STATE_INITIALISING;
+	if (!consoled) {
+		w->be = PV_XENBUS_STATE_CONNECTED; /* nobody will serve it: don't wait */
+		return;
+	}
+	w->be = pv_xs_read(xs, PV_XS_NO_TXN, w->front, "tty", &tty) == 0 && tty[0]
+			? PV_XENBUS_STATE_CONNECTED
+			: PV_XENBUS_STATE_INITIALISING;
+	free(tty);
+}
+
+static size_t list_devices(const struct domcfg *dc, pv_domid_t domid, struct dev_wait *w)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < dc->ndisks; i++, n++) {
+		unsigned vd = dc->disks[i].virtual_device;
+
+		snprintf(w[n].label, sizeof(w[n].label), "vbd %u (%s)", vd, dc->disks[i].vdev);
+		snprintf(w[n].front, sizeof(w[n].front), "/local/domain/%u/device/vbd/%u", domid, vd);
+		snprintf(w[n].back, sizeof(w[n].back), "/local/domain/0/backend/vbd/%u/%u", domid, vd);
+	}
+	for (size_t i = 0; i < dc->nvifs; i++, n++) {
+		int id = dc->vifs[i].devid;
+
+		snprintf(w[n].label, sizeof(w[n].label), "vif %d", id);
+		snprintf(w[n].front, sizeof(w[n].front), "/local/domain/%u/device/vif/%d", domid, id);
+		snprintf(w[n].back, sizeof(w[n].back), "/local/domain/0/backend/vif/%u/%d", domid, id);
+	}
+	snprintf(w[n].label, sizeof(w[n].label), "console");
+	snprintf(w[n].front, sizeof(w[n].front), "/local/domain/%u/console", domid);
+	w[n].back[0] = 0;
+	return n + 1;
+}
+
+/* Poll every device once; print what changed. Returns how many are not Connected yet. */
+static size_t poll_devices(struct pv_xs *xs, struct dev_wait *w, size_t n, int consoled, int quiet)
+{
+	size_t pending = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int fe = w[i].fe, be = w[i].be;
+
+		if (w[i].back[0]) {
+			w[i].fe = read_state(xs, w[i].front);
+			w[i].be = read_state(xs, w[i].back);
+		} else {
+			console_states(xs, &w[i], consoled);
+		}
+		if (!quiet && (fe != w[i].fe || be != w[i].be))
+			printf("  %-20s frontend %-12s backend %s\n", w[i].label,
+			       pv_xenbus_state_name(w[i].fe), pv_xenbus_state_name(w[i].be));
+		pending += w[i].fe != PV_XENBUS_STATE_CONNECTED || w[i].be != PV_XENBUS_STATE_CONNECTED;
+	}
+	if (!quiet)
+		fflush(stdout);
+	return pending;
+}
+
+/* Say which device is stuck, with its error nodes. */
+static void report_stuck(struct pv_xs *xs, const struct dev_wait *w, size_t n, unsigned secs)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *dirs[2] = {w[i].front, w[i].back};
+		char *err;
+
+		if (w[i].fe == PV_XENBUS_STATE_CONNECTED && w[i].be == PV_XENBUS_STATE_CONNECTED)
+			continue;
+		fprintf(stderr, "pvkit create: %s did not connect in %u s: frontend %s, backend %s\n",
+			w[i].label, secs, pv_xenbus_state_name(w[i].fe), pv_xenbus_state_name(w[i].be));
+		for (int k = 0; k < 2; k++) {
+			if (!dirs[k][0] || pv_xs_read(xs, PV_XS_NO_TXN, dirs[k], "error", &err))
+				continue;
+			fprintf(stderr, "pvkit create:   %s/error: %s\n", dirs[k], err);
+			free(err);
+		}
+	}
+}
+
+static int consoled_running(void)
+{
+	char path[TS_PATH_MAX];
+	pid_t pid;
+
+	if (ts_path(path, sizeof(path), "pvkit-consoled.pid"))
+		return 0;
+	pid = ts_read_pid(path);
+	return pid > 0 && ts_pid_is(pid, "pvkit-consoled");
+}
+
+/* 0 once every device is Connected; -errno (printed) when the runtime dies or time runs out. */
+static int wait_devices(struct pv_xs *xs, const struct domcfg *dc, const struct guest_start *g,
+			pid_t pid, const struct create_opts *o)
+{
+	size_t n = dc->ndisks + dc->nvifs + 1;
+	struct dev_wait *w = calloc(n, sizeof(*w));
+	unsigned secs = o->timeout ? o->timeout : CREATE_DEFAULT_TIMEOUT;
+	int consoled = consoled_running(), status, rc = -ETIMEDOUT;
+
+	if (!w)
+		return -ENOMEM;
+	list_devices(dc, g->domid, w);
+	for (size_t i = 0; i < n; i++)
+		w[i].fe = w[i].be = -1;
+	for (unsigned waited = 0; waited < secs * 50; waited++) {
+		if (!poll_devices(xs, w, n, consoled, o->quiet)) {
+			rc = 0;
+			break;
+		}
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			fprintf(stderr, "pvkit create: the guest runtime exited (%s %d) before its "
+				"devices connected; see %s\n",
+				WIFEXITED(status) ? "status" : "signal",
+				WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), g->log);
+			rc = -ECHILD;
+			break;
+		}
+		nanosleep(&(struct timespec){.tv_nsec = 20000000}, NULL);
+	}
+	if (rc == -ETIMEDOUT)
+		report_stuck(xs, w, n, secs);
+	free(w);
+	return rc;
+}
+
+/* --- the whole create ------------------------------------------------------------- */
+
+static int name_in_use(struct pv_local *l, const char *name)
+{
+	struct pv_local_domain_info *v = NULL;
+	int n = pv_local_domain_list(l, &v), found = -1;
+
+	for (int i = 0; i < n; i++)
+		if (v[i].state == PV_LOCAL_RUNNING && !strcmp(v[i].name, name))
+			found = v[i].domid;
+	free(v);
+	if (found >= 0)
+		fprintf(stderr, "pvkit create: a guest called '%s' is already running (domid %d); "
+			"choose another name= or destroy it first\n", name, found);
+	return found >= 0;
+}
+
+static int make_domain(struct pv_local *l, struct pv_xs *xs, const struct domcfg *dc,
+		       pv_domid_t *domid)
+{
+	int rc = pv_local_domain_create(l, dc->name, (uint64_t)dc->memory_mib << 20, domid);
+
+	if (rc == -EEXIST) {
+		name_in_use(l, dc->name);
+		return rc;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "pvkit create: cannot create domain '%s': %s\n", dc->name,
+			strerror(-rc));
+		return rc;
+	}
+	if (!xs_introduce_domain(pv_xs_handle(xs), *domid, 0, 0)) {
+		rc = -errno;
+		fprintf(stderr, "pvkit create: cannot introduce domain %u to xenstore: %s\n",
+			*domid, strerror(errno));
+		return rc;
+	}
+	return write_nodes(xs, dc, *domid);
+}
+
+static int run_guest(struct pv_local *l, struct pv_xs *xs, struct guest_start *g,
+		     const struct create_opts *o)
+{
+	pid_t pid;
+	int rc = ts_path(g->log, sizeof(g->log), "log/guest-%s.log", g->dc->name);
+
+	if (rc || (rc = make_domain(l, xs, g->dc, &g->domid)) < 0)
+		return rc;
+	pid = start_runtime(g);
+	if (pid < 0)
+		return (int)pid;
+	remember_guest(g->dc, g->domid, pid);
+	if (!o->quiet)
+		printf("guest %s: domid %u, runtime pid %d, log %s\n", g->dc->name, g->domid,
+		       (int)pid, g->log);
+	return wait_devices(xs, g->dc, g, pid, o);
+}
+
+int create_guest(const struct domcfg *dc, const struct create_opts *o)
+{
+	struct guest_start g = {.dc = dc};
+	struct pv_local *l;
+	struct pv_xs *xs;
+	int rc;
+
+	if (ts_admin_open(&l) < 0)
+		return PVKIT_EXIT_FAILURE;
+	if (ts_xs_open(&xs) < 0)
+		goto out_admin;
+	if (ts_find_program(TS_GUEST_PROGRAM, g.prog, sizeof(g.prog))) {
+		fprintf(stderr, "pvkit create: cannot find %s (build it, or set PVKIT_SBINDIR)\n",
+			TS_GUEST_PROGRAM);
+		goto out_xs;
+	}
+	if (name_in_use(l, dc->name))
+		goto out_xs;
+	rc = run_guest(l, xs, &g, o);
+	if (rc < 0) {
+		if (g.domid)
+			ts_domain_teardown(l, xs, g.domid);
+		goto out_xs;
+	}
+	if (o->quiet)
+		printf("%u\n", g.domid);
+	else
+		printf("guest %s is up: domid %u\n", dc->name, g.domid);
+	fflush(stdout);
+	pv_xs_close(xs);
+	pv_local_close(l);
+	return o->console ? console_attach_domid(g.domid, "create") : 0;
+
+out_xs:
+	pv_xs_close(xs);
+out_admin:
+	pv_local_close(l);
+	return PVKIT_EXIT_FAILURE;
+}
