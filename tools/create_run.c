@@ -396,13 +396,16 @@ static int make_domain(struct pv_local *l, struct pv_xs *xs, const struct domcfg
 			strerror(-rc));
 		return rc;
 	}
+	/* Nodes first, then @introduceDomain, as libxl: watchers find them all there. */
+	rc = write_nodes(xs, dc, *domid);
+	if (rc < 0)
+		return rc;
 	if (!xs_introduce_domain(pv_xs_handle(xs), *domid, 0, 0)) {
 		rc = -errno;
 		fprintf(stderr, "pvkit create: cannot introduce domain %u to xenstore: %s\n",
 			*domid, strerror(errno));
-		return rc;
 	}
-	return write_nodes(xs, dc, *domid);
+	return rc;
 }
 
 static int run_guest(struct pv_local *l, struct pv_xs *xs, struct guest_start *g,

@@ -25,3 +25,6 @@ $(foreach t,$(TOOLS_UNIT_TESTS),$(eval $(t)_LIBS := -lcunit))
 
 # The command itself, run as a program: help, dispatch, create --dry-run.
 INTEGRATION_TESTS += tests/integration/pvkit-cli.sh
+# The toolstack against the real daemons: host up/status/down and a guest's
+# life (create, list, exec, console --log, shutdown, destroy), xenstore left clean.
+INTEGRATION_TESTS += tests/integration/toolstack.sh
