@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "pvkit/arch.h"
+#include "pvkit/gntpool.h"
 #include "common.h"
 
 /* io_uring user_data tags of the queue's own polls; requests use their pointer. */
@@ -42,48 +43,15 @@ static struct io_uring *uring(struct blk_queue *q)
 
 /* ---- persistent grants ---------------------------------------------------- */
 
-static unsigned int pgrant_hash(const struct blk_queue *q, pv_grant_ref_t ref)
-{
-	return (ref * 2654435761u) & (q->pgrant_slots - 1);
-}
-
 /*
- * The page of persistent grant @ref, mapped on first use while the cache
- * has room; NULL means "map it for this request only".
+ * The page of persistent grant @ref: mapped writable on first use (it
+ * serves reads and writes alike) and kept while the cache has room. NULL
+ * means "map it with this request only" (cache full, or the grant does
+ * not map writable: the batch map decides).
  */
 static void *pgrant_get(struct blk_queue *q, pv_grant_ref_t ref)
 {
-	struct blk_vbd *v = q->vbd;
-	unsigned int i = pgrant_hash(q, ref);
-	void *page;
-
-	while (q->pgrants[i].page) {
-		if (q->pgrants[i].ref == ref)
-			return q->pgrants[i].page;
-		i = (i + 1) & (q->pgrant_slots - 1);
-	}
-	if (q->nr_pgrants >= BLK_MAX_PGRANTS)
-		return NULL;
-	/* Persistent grants are used for reads and writes alike: map writable. */
-	page = pv_gnt_map(v->d->plat, v->fe_domid, 1, &ref, 1);
-	if (!page)
-		return NULL;
-	q->pgrants[i].ref = ref;
-	q->pgrants[i].page = page;
-	q->nr_pgrants++;
-	return page;
-}
-
-static void pgrants_release(struct blk_queue *q)
-{
-	if (!q->pgrants)
-		return;
-	for (unsigned int i = 0; i < q->pgrant_slots; i++)
-		if (q->pgrants[i].page)
-			pv_gnt_unmap(q->vbd->d->plat, q->pgrants[i].page, 1);
-	free(q->pgrants);
-	q->pgrants = NULL;
-	q->nr_pgrants = 0;
+	return pv_gnt_cache_map(q->pgrants, ref);
 }
 
 /* ---- responses ---------------------------------------------------------- */
@@ -446,12 +414,9 @@ static int queue_alloc(struct blk_queue *q)
 		q->free_ios = &q->ios[i];
 	}
 	q->inflight = 0;
-	if (q->vbd->persistent) {
-		q->pgrant_slots = 2048; /* power of two, >= 2 * BLK_MAX_PGRANTS */
-		q->pgrants = calloc(q->pgrant_slots, sizeof(*q->pgrants));
-		if (!q->pgrants)
-			return -ENOMEM;
-	}
+	if (q->vbd->persistent)
+		return pv_gnt_cache_create(q->vbd->d->plat, q->vbd->fe_domid, BLK_MAX_PGRANTS, 1,
+					   &q->pgrants);
 	return 0;
 }
 
@@ -502,7 +467,9 @@ static void queue_release(struct blk_queue *q)
 		free(q->uring);
 		q->uring = NULL;
 	}
-	pgrants_release(q);
+	if (q->pgrants)
+		pv_gnt_cache_destroy(q->pgrants); /* every persistent grant unmapped (XSA-371) */
+	q->pgrants = NULL;
 	free(q->ios);
 	q->ios = NULL;
 	if (q->evtchn) {
@@ -575,6 +542,6 @@ void blk_queue_stop(struct blk_queue *q)
 	q->started = false;
 	pv_dev_debug(q->prefix, "stopped after %llu requests (%llu errors, %u persistent grants)",
 		     (unsigned long long)q->nr_requests, (unsigned long long)q->nr_errors,
-		     q->nr_pgrants);
+		     q->pgrants ? pv_gnt_cache_count(q->pgrants) : 0);
 	queue_release(q);
 }

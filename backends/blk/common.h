@@ -171,11 +171,7 @@ struct blk_inflight;
 struct blk_vbd;
 struct blkback;
 
-/* A persistent grant: mapped once on first use, unmapped at teardown. */
-struct blk_pgrant {
-	pv_grant_ref_t ref;
-	void *page; /* NULL: empty hash slot */
-};
+struct pv_gnt_cache;
 
 /* What a queue thread reports back to the xenbus side (atomic bits). */
 #define BLK_LOST_FLUSH   1u /* fdatasync unsupported: feature-flush-cache=0 */
@@ -202,9 +198,7 @@ struct blk_queue {
 	unsigned int nr_ios;
 	struct blk_inflight *free_ios;
 	unsigned int inflight;
-	struct blk_pgrant *pgrants; /* NULL unless feature-persistent was negotiated */
-	unsigned int pgrant_slots;  /* hash size, a power of two */
-	unsigned int nr_pgrants;
+	struct pv_gnt_cache *pgrants; /* NULL unless feature-persistent was negotiated */
 	struct pv_ratelimit rl;
 	uint64_t nr_requests, nr_errors;
 

@@ -10,7 +10,8 @@ test-blk-request_LIBS := -lcunit
 # The datapath (queue thread, io_uring, grants) over a mock platform and a temp file.
 UNIT_TESTS += test-blkback
 test-blkback_SRCS := tests/unit/backends/blk/test_blkback.c tests/unit/backends/blk/mock_platform.c \
-	backends/blk/blkback.c backends/blk/target.c backends/blk/request.c tests/harness/cunit.c
+	backends/blk/blkback.c backends/blk/target.c backends/blk/request.c ring/gntpool.c \
+	tests/harness/cunit.c
 test-blkback_PKGS := liburing
 test-blkback_LIBS := -lcunit
 

@@ -88,6 +88,27 @@ int pv_gnt_unmap(struct pv_platform *p, void *addr, unsigned int count)
 	return munmap(addr, (size_t)count * PV_PAGE_SIZE) ? -errno : 0;
 }
 
+/* The backend never grants; ring/gntpool.c links these in. */
+void *pv_gnt_share_pages(struct pv_platform *p, pv_domid_t peer, unsigned int count,
+			 pv_grant_ref_t *refs, int writable)
+{
+	(void)p;
+	(void)peer;
+	(void)count;
+	(void)refs;
+	(void)writable;
+	errno = ENOSYS;
+	return NULL;
+}
+
+int pv_gnt_unshare(struct pv_platform *p, void *addr, unsigned int count)
+{
+	(void)p;
+	(void)addr;
+	(void)count;
+	return -ENOSYS;
+}
+
 int pv_evtchn_open(struct pv_platform *p, struct pv_evtchn **out)
 {
 	struct pv_evtchn *e = calloc(1, sizeof(*e));
