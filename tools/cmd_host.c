@@ -274,8 +274,9 @@ static int host_status(void)
 			printf("%-16s %8s  %s\n", d->name, "-", health);
 	}
 	if (down)
-		fprintf(stderr, "pvkit host status: %d daemon%s down under %s (start: pvkit host up)\n",
-			down, down == 1 ? "" : "s", ts_rundir());
+		fprintf(stderr, "pvkit host status: %d daemon%s down under %s (start: pvkit host up%s%s)\n",
+			down, down == 1 ? "" : "s", ts_rundir(), pvkit_rundir ? " --rundir " : "",
+			pvkit_rundir ? pvkit_rundir : "");
 	return down ? PVKIT_EXIT_FAILURE : 0;
 }
 

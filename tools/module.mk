@@ -28,3 +28,5 @@ INTEGRATION_TESTS += tests/integration/pvkit-cli.sh
 # The toolstack against the real daemons: host up/status/down and a guest's
 # life (create, list, exec, console --log, shutdown, destroy), xenstore left clean.
 INTEGRATION_TESTS += tests/integration/toolstack.sh
+# pvkit console attached from a terminal (tmux): typing, Ctrl-], --log.
+INTEGRATION_TESTS += tests/integration/toolstack-console.sh

@@ -39,7 +39,7 @@ pv_check_eq "list: the message says how to start it" "$NOT_UP" "$(cat "$T/err")"
 pv_check_eq "host status: host not up, exit 1" 1 "$(run host status)"
 "$PVKIT" host status --rundir "$T/other" >"$T/out" 2>"$T/err"
 pv_check "host status --rundir: the message" \
-	grep -Eq "^pvkit host status: [0-9]+ daemons down under $T/other \(start: pvkit host up\)$" "$T/err"
+	grep -Eq "^pvkit host status: [0-9]+ daemons down under $T/other \(start: pvkit host up --rundir $T/other\)$" "$T/err"
 pv_check "host status: pvkitd down" grep -Eq '^pvkitd +- +down$' "$T/out"
 pv_check_eq "exec without the host: exit 1" 1 "$(run exec g1 -- true)"
 pv_check_eq "exec: the message" "$NOT_UP" "$(cat "$T/err")"

@@ -105,6 +105,28 @@ else
 	run P create -q "$D/g1.cfg" name=g4 >/dev/null
 	RT=$(cat "$D/dom/$(cat "$D/out")/runtime.pid" 2>/dev/null)
 	pv_check "g4 runs" test -n "$RT"
+
+	# A disk nobody serves (blkback stopped): create names it, then leaves nothing.
+	BB=$(cat "$D/pvkit-blkback.pid" 2>/dev/null)
+	if [ -n "$BB" ]; then
+		kill "$BB"
+		pv_wait_for 5 gone "$BB"
+		pv_check_eq "host status with blkback down: exit 1" 1 "$(run P host status)"
+		pv_check "host status: blkback down" grep -Eq '^pvkit-blkback +- +down$' "$D/out"
+		truncate -s 1M "$D/d.img"
+		pv_check_eq "create with a disk nobody serves: exit 1" 1 "$(run P create --timeout 2 \
+			"$D/g1.cfg" name=g5 "disk=['vdev=xvda, target=$D/d.img']")"
+		pv_check "the stuck device is named, with both states" grep -q \
+			"vbd 51712 (xvda) did not connect in 2 s: frontend [A-Za-z]*, backend Initialising" \
+			"$D/err"
+		run P list >/dev/null
+		pv_check "stuck create: g5 is not left running" sh -c "! grep -q '^g5 ' '$D/out'"
+		pv_check_eq "stuck create: no vbd node left" "" \
+			"$(xenstore-ls -f / 2>&1 | grep -E '/vbd/[0-9]|"g5"')"
+		pv_check_eq "host up restarts what is down: exit 0" 0 "$(run P host up)"
+		pv_check_eq "host up restarts only blkback" "started pvkit-blkback" \
+			"$(grep '^started' "$D/out" | awk '{print $1, $2}')"
+	fi
 fi
 
 # --- host down ----------------------------------------------------------------
