@@ -18,6 +18,7 @@ pv_check_eq "an unknown option is refused" 2 $?
 PID=$!
 pv_check "socket appears when ready" pv_wait_for 5 test -S "$D/xenstored.sock"
 export XENSTORED_PATH=$D/xenstored.sock
+pv_check_eq "domain 0's socket is private to its owner" 600 "$(stat -c %a "$D/xenstored.sock")"
 
 pv_check_eq "initial tree" "local" "$(xenstore-list /)"
 pv_check_eq "/local/domain/0 exists" "0" "$(xenstore-list /local/domain)"
@@ -66,6 +67,8 @@ for i in $(seq 1 300); do names+=("/big/child-with-a-long-name-$i" x); done
 xenstore-write "${names[@]}"
 pv_check_eq "directory of 300 long names (DIRECTORY_PART)" 300 "$(xenstore-list /big | wc -l)"
 pv_check_eq "last name intact" "child-with-a-long-name-300" "$(xenstore-list /big | tail -n 1)"
+
+pv_check "domain 0 grants a guest the @releaseDomain watch" xenstore-chmod @releaseDomain n0 r5
 
 kill -TERM $PID
 wait $PID

@@ -45,8 +45,10 @@ static int make_parents(const char *path)
 /*
  * Bind under a temporary name, listen, then rename into place: the socket
  * path appears only once connecting to it works (the readiness signal).
+ * Domain 0's socket is privileged: its owner only. A guest's is open to
+ * any user; pvkitd's dom/<N> directory decides who reaches it.
  */
-static int bind_listen(const char *path)
+static int bind_listen(const char *path, mode_t mode)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd, rc;
@@ -57,8 +59,8 @@ static int bind_listen(const char *path)
 	if (fd < 0)
 		return -errno;
 	unlink(sa.sun_path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0 ||
-	    rename(sa.sun_path, path) < 0) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(sa.sun_path, mode) < 0 ||
+	    listen(fd, 64) < 0 || rename(sa.sun_path, path) < 0) {
 		rc = -errno;
 		unlink(sa.sun_path);
 		close(fd);
@@ -80,7 +82,7 @@ int xsd_listen(struct xsd *x, unsigned int dom)
 	if (rc == 0)
 		rc = make_parents(path);
 	if (rc == 0)
-		rc = bind_listen(path);
+		rc = bind_listen(path, dom == 0 ? 0600 : 0666);
 	if (rc < 0) {
 		pv_err_errno(rc, "cannot listen on %s", path);
 		return rc;

@@ -409,11 +409,33 @@ static int do_directory_part(struct xsd_req *q)
 	return reply_str(q, "");
 }
 
+/* A node for GET/SET_PERMS: a path, or a special watch node ("@releaseDomain"). */
+static int perms_lookup(struct xsd_req *q, const char *arg, char *path, unsigned int what,
+			const struct xsd_node **out)
+{
+	const struct xsd_node *n;
+	int rc;
+
+	if (arg[0] != '@') {
+		rc = canon_arg(q, arg, path);
+		return rc < 0 ? rc : lookup(q, path, what, out);
+	}
+	n = xsd_special(q->x, arg);
+	if (!n)
+		return -ENOENT;
+	if (!may(q, n, what))
+		return -EACCES;
+	strcpy(path, arg);
+	*out = n;
+	return 0;
+}
+
 static int do_get_perms(struct xsd_req *q)
 {
+	const char *arg = xsd_onearg(q);
 	char path[CANON_MAX], one[16];
 	const struct xsd_node *n;
-	int rc = path_lookup(q, path, XSD_PERM_READ, &n);
+	int rc = arg ? perms_lookup(q, arg, path, XSD_PERM_READ, &n) : -EINVAL;
 
 	for (uint32_t i = 0; rc == 0 && i < n->nperms; i++) {
 		xsd_perm_format(&n->perms[i], one);
@@ -438,9 +460,7 @@ static int do_set_perms(struct xsd_req *q)
 	for (int i = 1; i < argc; i++)
 		if (xsd_perm_parse(argv[i], &perms[i - 1]) < 0)
 			return -EINVAL;
-	rc = canon_arg(q, argv[0], path);
-	if (rc == 0)
-		rc = lookup(q, path, 0, &n);
+	rc = perms_lookup(q, argv[0], path, 0, &n);
 	if (rc < 0)
 		return rc;
 	old_owner = n->nperms ? n->perms[0].dom : 0;
@@ -448,6 +468,9 @@ static int do_set_perms(struct xsd_req *q)
 		return -EACCES;
 	if (q->c->dom != 0 && perms[0].dom != old_owner)
 		return -EPERM;
+	if (path[0] == '@') /* no transaction, no event: it only gates the special watch */
+		return xsd_node_set_perms(xsd_special(q->x, path), perms, (uint32_t)argc - 1) < 0
+			       ? -ENOMEM : xsd_reply_ok(q);
 	e = xsd_view_edit(&q->v, path);
 	if (!e)
 		return q->v.err ? q->v.err : -ENOMEM;

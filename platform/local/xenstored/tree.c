@@ -73,6 +73,30 @@ static int add_initial(struct xsd *x, const char *path)
 	return rc;
 }
 
+static const char *const special_names[2] = {"@introduceDomain", "@releaseDomain"};
+
+struct xsd_node *xsd_special(struct xsd *x, const char *name)
+{
+	for (int i = 0; i < 2; i++)
+		if (x->special[i] && strcmp(name, special_names[i]) == 0)
+			return x->special[i];
+	return NULL;
+}
+
+/* Special watches have permissions too: domain 0's, readable by nobody else. */
+static int add_specials(struct xsd *x)
+{
+	static const struct xsd_perm dom0_only = {.dom = 0, .mode = XSD_PERM_NONE};
+
+	for (int i = 0; i < 2; i++) {
+		x->special[i] = xsd_node_new(special_names[i]);
+		if (!x->special[i] || xsd_node_set_value(x->special[i], "", 0) < 0 ||
+		    xsd_node_set_perms(x->special[i], &dom0_only, 1) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int xsd_init(struct xsd *x)
 {
 	static const char *const initial[] = {"/", "/local", "/local/domain", "/local/domain/0"};
@@ -88,6 +112,9 @@ int xsd_init(struct xsd *x)
 	if (!d0)
 		return -ENOMEM;
 	d0->introduced = true;
+	rc = add_specials(x);
+	if (rc < 0)
+		return rc;
 	for (size_t i = 0; i < sizeof(initial) / sizeof(initial[0]); i++) {
 		rc = add_initial(x, initial[i]);
 		if (rc < 0)
@@ -103,6 +130,10 @@ void xsd_fini(struct xsd *x)
 		xsd_conn_reap(x);
 	}
 	xsd_store_free(&x->store);
+	for (int i = 0; i < 2; i++) {
+		xsd_node_free(x->special[i]);
+		x->special[i] = NULL;
+	}
 	for (unsigned int i = 0; i < XSD_DOMID_LIMIT; i++) {
 		if (!x->doms[i])
 			continue;
@@ -155,6 +186,9 @@ void xsd_forget_domain_perms(struct xsd *x, unsigned int dom)
 	if (dom == 0)
 		return;
 	xsd_store_each(&x->store, forget_in_node, &fc);
+	for (int i = 0; i < 2; i++)
+		if (x->special[i])
+			forget_in_node(x->special[i], &fc);
 	if (d)
 		d->nnodes = 0;
 }

@@ -127,10 +127,15 @@ void xsd_watch_fire(struct xsd *x, const struct xsd_event *e)
 	}
 }
 
-/* @introduceDomain / @releaseDomain: heard by privileged watchers only. */
+/* @introduceDomain / @releaseDomain: heard by domains that may read the special node. */
 void xsd_watch_fire_special(struct xsd *x, const char *name)
 {
-	for (struct xsd_watch *w = x->watches; w; w = w->next)
-		if (!w->conn->dead && w->conn->dom == 0 && strcmp(w->path, name) == 0)
+	const struct xsd_node *sp = xsd_special(x, name);
+
+	for (struct xsd_watch *w = x->watches; w; w = w->next) {
+		if (w->conn->dead || strcmp(w->path, name) != 0)
+			continue;
+		if (sp && (xsd_access(x, sp->perms, sp->nperms, w->conn->dom) & XSD_PERM_READ))
 			xsd_watch_send(x, w, name);
+	}
 }

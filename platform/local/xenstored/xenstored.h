@@ -213,6 +213,7 @@ struct xsd {
 	struct xsd_domain *doms[XSD_DOMID_LIMIT];
 	struct xsd_conn *conns;
 	struct xsd_watch *watches, *watches_tail; /* in registration order */
+	struct xsd_node *special[2]; /* @introduceDomain, @releaseDomain: permissions only */
 	struct pv_ratelimit rl; /* peer-triggered log lines */
 	const char *rundir;
 	int epfd; /* -1 without an event loop (unit tests, fuzzing) */
@@ -227,6 +228,8 @@ struct xsd_domain *xsd_domain_get(struct xsd *x, unsigned int dom);
 unsigned int xsd_access(struct xsd *x, const struct xsd_perm *p, uint32_t np, unsigned int dom);
 /* 1 if @dom owns (or targets the owner of) a node whose owner is @owner. */
 int xsd_owns(struct xsd *x, unsigned int owner, unsigned int dom);
+/* The special watch node @name ("@releaseDomain"), or NULL. */
+struct xsd_node *xsd_special(struct xsd *x, const char *name);
 /* Rewrite permissions naming released domain @dom (XSA-322). */
 void xsd_forget_domain_perms(struct xsd *x, unsigned int dom);
 

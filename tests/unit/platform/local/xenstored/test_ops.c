@@ -171,7 +171,41 @@ static void test_set_target(void)
 	xt_daemon_free(x);
 }
 
+/* @releaseDomain reaches a guest only once domain 0 grants it read access. */
+static void test_special_watch_perms(void)
+{
+	struct xsd *x = xt_daemon();
+	struct xsd_conn *c0 = xsd_conn_new(x, -1, 0), *c4;
+	size_t len;
+
+	xt_req(x, c0, PV_XS_INTRODUCE, 0, "4\0" "0\0" "0", 6, buf);
+	xt_req(x, c0, PV_XS_INTRODUCE, 0, "3\0" "0\0" "0", 6, buf);
+	c4 = xsd_conn_new(x, -1, 4);
+	CU_ASSERT_EQUAL(xt_req(x, c4, PV_XS_WATCH, 0, "@releaseDomain\0r", 17, buf), PV_XS_WATCH);
+	CU_ASSERT_EQUAL(xt_recv(c4, buf, &len), PV_XS_WATCH_EVENT); /* registration */
+	CU_ASSERT_EQUAL(xt_req(x, c4, PV_XS_GET_PERMS, 0, XT_S("@releaseDomain"), buf), PV_XS_ERROR);
+	CU_ASSERT_STRING_EQUAL(buf, "EACCES");
+	xt_req(x, c0, PV_XS_RELEASE, 0, XT_S("3"), buf);
+	CU_ASSERT_EQUAL(xt_recv(c4, buf, &len), -1);
+	CU_ASSERT_EQUAL(xt_req(x, c0, PV_XS_SET_PERMS, 0, XT_S("@releaseDomain\0n0\0r4"), buf),
+			PV_XS_SET_PERMS);
+	CU_ASSERT_EQUAL(xt_req(x, c4, PV_XS_GET_PERMS, 0, XT_S("@releaseDomain"), buf),
+			PV_XS_GET_PERMS);
+	CU_ASSERT_STRING_EQUAL(buf, "n0");
+	CU_ASSERT_EQUAL(xt_req(x, c0, PV_XS_INTRODUCE, 0, "3\0" "0\0" "0", 6, buf), PV_XS_INTRODUCE);
+	xt_req(x, c0, PV_XS_RELEASE, 0, XT_S("3"), buf);
+	CU_ASSERT_EQUAL(xt_recv(c4, buf, &len), PV_XS_WATCH_EVENT);
+	CU_ASSERT_STRING_EQUAL(buf, "@releaseDomain");
+	CU_ASSERT_EQUAL(xt_req(x, c4, PV_XS_SET_PERMS, 0, XT_S("@releaseDomain\0b4"), buf),
+			PV_XS_ERROR);
+	CU_ASSERT_STRING_EQUAL(buf, "EACCES");
+	CU_ASSERT_EQUAL(xt_req(x, c0, PV_XS_GET_PERMS, 0, XT_S("@nope"), buf), PV_XS_ERROR);
+	CU_ASSERT_STRING_EQUAL(buf, "ENOENT");
+	xt_daemon_free(x);
+}
+
 static CU_TestInfo ops_tests[] = {
+	{"special watch permissions", test_special_watch_perms},
 	{"SET_TARGET and RESUME", test_set_target},
 	{"path rules and XSA-323 lengths", test_canon},
 	{"DIRECTORY E2BIG, DIRECTORY_PART pages", test_directory_part_paging},
