@@ -10,7 +10,7 @@ pvkit_SRCS := tools/pvkit.c tools/cmd_create.c tools/cmd_host.c tools/cmd_device
 	$(TOOLS_PARSER_SRCS)
 pvkit_PKGS := xenstore
 # Where an installed pvkit looks for the daemons and pvkit-guest.
-EXTRA_CFLAGS_tools/toolstack.c := -DPVKIT_PREFIX='"$(PREFIX)"'
+EXTRA_CFLAGS_tools/toolstack.c := -DPVKIT_PREFIX='"$(PREFIX)"' -DPVKIT_SBINDIR='"$(SBINDIR)"'
 pvkit_DIR := bin
 
 MAN_PAGES += tools/man/pvkit.1 tools/man/pvkit.cfg.5
@@ -30,3 +30,22 @@ INTEGRATION_TESTS += tests/integration/pvkit-cli.sh
 INTEGRATION_TESTS += tests/integration/toolstack.sh
 # pvkit console attached from a terminal (tmux): typing, Ctrl-], --log.
 INTEGRATION_TESTS += tests/integration/toolstack-console.sh
+
+# systemd units for the daemons (make install), ExecStart under the install prefix.
+TOOLS_UNITS := $(patsubst tools/systemd/%.in,$(B)/systemd/%,$(wildcard tools/systemd/*.in))
+SYSTEMD_UNITS += $(TOOLS_UNITS)
+all: $(TOOLS_UNITS)
+# Rewritten only when PREFIX or SBINDIR change: then the units and the
+# paths compiled into pvkit are made again.
+TOOLS_PREFIX_STAMP := $(B)/systemd/prefix
+$(TOOLS_PREFIX_STAMP): tools-prefix-check
+	@mkdir -p $(dir $@)
+	@echo '$(PREFIX) $(SBINDIR)' | cmp -s - $@ || echo '$(PREFIX) $(SBINDIR)' > $@
+.PHONY: tools-prefix-check
+$(B)/obj/tools/toolstack.o: $(TOOLS_PREFIX_STAMP)
+$(B)/systemd/%: tools/systemd/%.in $(TOOLS_PREFIX_STAMP)
+	$(call msg,GEN,$@)
+	@mkdir -p $(dir $@)
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' $< > $@
+# The units name programs that are built, and say where they run.
+INTEGRATION_TESTS += tests/integration/toolstack-units.sh

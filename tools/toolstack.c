@@ -22,6 +22,9 @@
 #ifndef PVKIT_PREFIX
 #define PVKIT_PREFIX "/usr/local"
 #endif
+#ifndef PVKIT_SBINDIR
+#define PVKIT_SBINDIR PVKIT_PREFIX "/sbin"
+#endif
 
 const char *ts_rundir(void)
 {
@@ -190,7 +193,7 @@ static int try_program(char *buf, size_t len, const char *dir, const char *name)
 
 int ts_find_program(const char *name, char *buf, size_t len)
 {
-	static const char *const dirs[] = {PVKIT_PREFIX "/sbin", PVKIT_PREFIX "/libexec/pvkit",
+	static const char *const dirs[] = {PVKIT_SBINDIR, PVKIT_PREFIX "/libexec/pvkit",
 					   PVKIT_PREFIX "/bin", NULL};
 	const char *env = getenv("PVKIT_SBINDIR");
 	char self[TS_PATH_MAX];
