@@ -4,7 +4,7 @@
  * tests. As the toolstack (domain 0) it creates a domain, introduces it to
  * xenstore and creates its console/ directory; then, as the guest, it runs
  * the console frontend with a command, or (--hostile) plays a frontend that
- * publishes a garbage out_prod. Prints "domid N" once the guest is set up.
+ * publishes a garbage out_prod, or (--storm) one that notifies in a loop. Prints "domid N" once the guest is set up.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -76,8 +76,12 @@ static void unmake_domain(void)
 		pv_local_close(admin);
 }
 
-/* A frontend whose out_prod is 5000 bytes ahead: the backend must close it. */
-static int run_hostile(struct pv_platform *p)
+/*
+ * A frontend whose out_prod is 5000 bytes ahead (the backend must close it),
+ * or with @storm a valid, empty ring and notifications in a tight loop
+ * (XSA-332: the backend must stay responsive to everyone else).
+ */
+static int run_hostile(struct pv_platform *p, int storm)
 {
 	struct pv_evtchn *e;
 	struct pv_xencons_interface *page;
@@ -92,14 +96,16 @@ static int run_hostile(struct pv_platform *p)
 	if (port < 0)
 		return port;
 	memcpy(page->out, "hostile", 7);
-	__atomic_store_n(&page->out_prod, 5000u, __ATOMIC_RELEASE);
+	if (!storm)
+		__atomic_store_n(&page->out_prod, 5000u, __ATOMIC_RELEASE);
 	snprintf(dir, sizeof(dir), "/local/domain/%u/console", domid);
 	pv_xs_printf(xs0, PV_XS_NO_TXN, dir, "ring-ref", "%u", ref);
 	pv_xs_printf(xs0, PV_XS_NO_TXN, dir, "port", "%d", port);
-	/* Keep poking until killed: the daemon must stay closed and alive. */
+	/* Keep poking until killed. */
 	for (;;) {
 		pv_evtchn_notify(e, (pv_evtchn_port_t)port);
-		usleep(50000);
+		if (!storm)
+			usleep(50000);
 	}
 }
 
@@ -116,6 +122,7 @@ int main(int argc, char **argv)
 		{"rundir", required_argument, NULL, 'r'},
 		{"name", required_argument, NULL, 'n'},
 		{"hostile", no_argument, NULL, 'H'},
+		{"storm", no_argument, NULL, 'S'},
 		{NULL, 0, NULL, 0},
 	};
 	struct pv_platform_opts po = {0};
@@ -125,7 +132,7 @@ int main(int argc, char **argv)
 	const char *name = "guest";
 	char xspath[4200];
 	struct pv_xs *xsg;
-	int hostile = 0, opt, rc;
+	int hostile = 0, storm = 0, opt, rc;
 
 	while ((opt = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
 		if (opt == 'r')
@@ -134,6 +141,8 @@ int main(int argc, char **argv)
 			name = optarg;
 		else if (opt == 'H')
 			hostile = 1;
+		else if (opt == 'S')
+			hostile = storm = 1;
 		else
 			return 2;
 	}
@@ -160,7 +169,7 @@ int main(int argc, char **argv)
 	printf("domid %u\n", domid);
 	fflush(stdout);
 	if (hostile)
-		return run_hostile(p) < 0;
+		return run_hostile(p, storm) < 0;
 	/* The guest's own xenstore connection, as its runtime would pass it. */
 	if (pv_xs_local_path(xspath, sizeof(xspath), rundir, domid) < 0 ||
 	    pv_xs_open(&xsg, xspath) < 0) {

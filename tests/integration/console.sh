@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # The console end to end: a shell in a guest through pvkit-consoled, attached
 # in tmux (42, Ctrl-C, Ctrl-] and a sane terminal), a second attach refused,
-# a hostile guest closed while the other console works, and a consoled
+# a hostile guest closed and an event storm while the other console works, a consoled
 # restart that loses no output.
 . "$(dirname "$0")/console-env.sh"
 
@@ -70,6 +70,16 @@ pv_check "the hostile guest's log says the console closed" \
 	pv_wait_for 10 grep -q "console closed: protocol error" "$D/log/console/dom$DOMID.log"
 echo 'echo $((5*5))y' >&3
 pv_check "the other guest's console still works" pv_wait_for 10 grep -q '^25y' "$D/attach2.out"
+
+# An event storm (XSA-332): a guest notifies in a tight loop with an empty ring.
+pv_check "storming guest set up" start_guest storm --storm
+STORM=$GUEST
+pv_wait_for 10 test -L "$D/console/$DOMID.pty"
+echo 'echo $((4*4))s' >&3
+pv_check "the other console answers during the storm" pv_wait_for 10 grep -q '^16s' "$D/attach2.out"
+pv_check "the storming guest's console is not closed" \
+	bash -c "! grep -q 'console-$DOMID: protocol error' '$D/consoled.out'"
+kill $STORM
 
 # Restart: output the guest writes while consoled is down is in the log afterwards.
 # The guest's shell waits for a file we create once the daemon is gone.
