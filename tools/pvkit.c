@@ -80,8 +80,10 @@ static const struct pvkit_command commands[] = {
 	{"block-detach", pvkit_cmd_unimplemented, "block-detach " NAME_OR_ID " VDEV",
 	 "hot-unplug a disk from a running guest",
 	 "Remove the disk VDEV (xvdb, or its number 51728) from a running guest.\n"},
-	{"block-list", pvkit_cmd_unimplemented, "block-list " NAME_OR_ID, "list a guest's disks",
-	 "List the guest's disks: Vdev, BE, handle, state, evt-ch, ring-ref, BE-path.\n"},
+	{"block-list", pvkit_cmd_block_list, "block-list " NAME_OR_ID, "list a guest's disks",
+	 "List the guest's disks as xenstore has them: Vdev (the Xen number), Dev (its\n"
+	 "name), BE (backend domain), handle, state (the frontend's xenbus state), evt-ch,\n"
+	 "ring-ref, BE-path.\n"},
 	{"network-attach", pvkit_cmd_attach, "network-attach " NAME_OR_ID " VIFSPEC",
 	 "hot-plug a network interface into a running guest",
 	 "Add a vif to a running guest. VIFSPEC is a vif spec as in the config's vif=\n"
@@ -89,10 +91,10 @@ static const struct pvkit_command commands[] = {
 	{"network-detach", pvkit_cmd_unimplemented, "network-detach " NAME_OR_ID " DEVID|MAC",
 	 "hot-unplug a network interface from a running guest",
 	 "Remove the vif with this devid or MAC from a running guest.\n"},
-	{"network-list", pvkit_cmd_unimplemented, "network-list " NAME_OR_ID,
+	{"network-list", pvkit_cmd_network_list, "network-list " NAME_OR_ID,
 	 "list a guest's network interfaces",
-	 "List the guest's vifs: Idx, BE, Mac Addr., handle, state, evt-ch, tx/rx-ring-ref,\n"
-	 "BE-path.\n"},
+	 "List the guest's vifs as xenstore has them: Idx, BE, Mac Addr., handle, state\n"
+	 "(the frontend's xenbus state), evt-ch, tx/rx-ring-ref, BE-path.\n"},
 	{"top", pvkit_cmd_unimplemented, "top [-b] [-n ITERATIONS] [-d SECONDS]",
 	 "live per-domain and per-device counters, like xentop",
 	 "Show the counters the backends publish, per domain and per device: requests,\n"

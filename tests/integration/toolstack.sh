@@ -69,6 +69,20 @@ else
 		"pvkit exec: no guest called nosuch (see 'pvkit list')" "$(cat "$D/err")"
 	pv_check "console --log: what init printed" \
 		pv_wait_for 5 sh -c "'$PVKIT' --rundir '$D' console --log g1 | grep -q hello-from-g1"
+	# block-list and network-list read xenstore: give g1 a disk and a vif there by hand.
+	F=/local/domain/$ID/device B=/local/domain/0/backend
+	xenstore-write $F/vbd/51712/state 4 $F/vbd/51712/backend-id 0 \
+		$F/vbd/51712/event-channel 5 $F/vbd/51712/ring-ref 9 \
+		$F/vbd/51712/backend $B/vbd/$ID/51712 $B/vbd/$ID/51712/dev xvda \
+		$F/vif/0/state 3 $F/vif/0/backend-id 0 $F/vif/0/mac 00:16:3e:00:00:01 \
+		$F/vif/0/tx-ring-ref 10 $F/vif/0/rx-ring-ref 11 $F/vif/0/backend $B/vif/$ID/0
+	pv_check_eq "block-list: exit 0" 0 "$(run P block-list g1)"
+	pv_check_eq "block-list: the disk" "51712 xvda 0 51712 4 5 9 $B/vbd/$ID/51712" \
+		"$(sed -n 2p "$D/out" | tr -s ' ')"
+	pv_check_eq "network-list: exit 0" 0 "$(run P network-list "$ID")"
+	pv_check_eq "network-list: the vif" "0 0 00:16:3e:00:00:01 0 3 - 10/11 $B/vif/$ID/0" \
+		"$(sed -n 2p "$D/out" | tr -s ' ')"
+	pv_check_eq "block-list of an unknown guest: exit 1" 1 "$(run P block-list nosuch)"
 	pv_check_eq "create g1 again: exit 1" 1 "$(run P create "$D/g1.cfg")"
 	pv_check_eq "create g1 again: one clear line" \
 		"pvkit create: a guest called 'g1' is already running (domid $ID); choose another name= or destroy it first" \
@@ -80,6 +94,8 @@ else
 	pv_check_eq "shutdown: no /local/domain/$ID" "" "$(xenstore-ls -f /local/domain 2>&1 |
 		grep "^/local/domain/$ID\b")"
 	pv_check_eq "shutdown: no /libxl/$ID" "" "$(xenstore-ls -f / 2>&1 | grep "^/libxl/$ID\b")"
+	pv_check_eq "shutdown: no backend directory of domain $ID" "" \
+		"$(xenstore-ls -f / 2>&1 | grep -E "/backend/[a-z]+/$ID\b")"
 
 	# destroy, by domid, on a guest whose init ignores SIGTERM.
 	pv_check_eq "create g2 (config override name=g2)" 0 \

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pvkit block-list and network-list: a guest's disks and vifs as xenstore
+ * has them (the frontend's directory, then its backend's), like xl.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pvkit_cmd.h"
+#include "toolstack.h"
+
+/* @dir/@node, or "-" when absent; at most @len - 1 bytes (guest-written, so bounded). */
+static void read_or_dash(struct pv_xs *xs, const char *dir, const char *node, char *buf,
+			 size_t len)
+{
+	char *v = NULL;
+
+	if (pv_xs_read(xs, PV_XS_NO_TXN, dir, node, &v) || !v[0])
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%s", v);
+	/* What a guest wrote may hold anything: print it on one line. */
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	free(v);
+}
+
+/* One disk: Vdev BE handle state evt-ch ring-ref BE-path. */
+static void print_vbd(struct pv_xs *xs, const char *front, const char *id)
+{
+	char be[16], state[8], evt[16], ref[16], bepath[128], dev[24];
+	int st = pv_xenbus_read_state(xs, front);
+
+	read_or_dash(xs, front, "backend-id", be, sizeof(be));
+	read_or_dash(xs, front, "event-channel", evt, sizeof(evt));
+	read_or_dash(xs, front, "ring-ref", ref, sizeof(ref));
+	if (!strcmp(ref, "-"))
+		read_or_dash(xs, front, "ring-ref0", ref, sizeof(ref)); /* a multi-page ring */
+	read_or_dash(xs, front, "backend", bepath, sizeof(bepath));
+	read_or_dash(xs, bepath, "dev", dev, sizeof(dev));
+	snprintf(state, sizeof(state), "%d", st);
+	printf("%-8s %-6s %-4s %-6s %-6s %-6s %-9s %s\n", id, dev, be, id, state, evt, ref, bepath);
+}
+
+/* One vif: Idx BE Mac handle state evt-ch tx-/rx-ring-ref BE-path. */
+static void print_vif(struct pv_xs *xs, const char *front, const char *id)
+{
+	char be[16], mac[24], state[8], evt[16], tx[16], rx[16], refs[40], bepath[128];
+
+	read_or_dash(xs, front, "backend-id", be, sizeof(be));
+	read_or_dash(xs, front, "mac", mac, sizeof(mac));
+	read_or_dash(xs, front, "event-channel", evt, sizeof(evt));
+	read_or_dash(xs, front, "tx-ring-ref", tx, sizeof(tx));
+	read_or_dash(xs, front, "rx-ring-ref", rx, sizeof(rx));
+	read_or_dash(xs, front, "backend", bepath, sizeof(bepath));
+	snprintf(state, sizeof(state), "%d", pv_xenbus_read_state(xs, front));
+	snprintf(refs, sizeof(refs), "%s/%s", tx, rx);
+	printf("%-4s %-4s %-18s %-6s %-6s %-6s %-15s %s\n", id, be, mac, id, state, evt, refs,
+	       bepath);
+}
+
+static int list_kind(struct pv_xs *xs, pv_domid_t domid, const char *kind)
+{
+	char dir[96], front[160], **ids = NULL;
+	int n;
+
+	snprintf(dir, sizeof(dir), "/local/domain/%u/device/%s", domid, kind);
+	n = pv_xs_directory(xs, PV_XS_NO_TXN, dir, NULL, &ids);
+	if (!strcmp(kind, "vbd"))
+		printf("%-8s %-6s %-4s %-6s %-6s %-6s %-9s %s\n", "Vdev", "Dev", "BE", "handle",
+		       "state", "evt-ch", "ring-ref", "BE-path");
+	else
+		printf("%-4s %-4s %-18s %-6s %-6s %-6s %-15s %s\n", "Idx", "BE", "Mac Addr.",
+		       "handle", "state", "evt-ch", "tx-/rx-ring-ref", "BE-path");
+	for (int i = 0; i < n; i++) {
+		snprintf(front, sizeof(front), "%s/%s", dir, ids[i]);
+		if (!strcmp(kind, "vbd"))
+			print_vbd(xs, front, ids[i]);
+		else
+			print_vif(xs, front, ids[i]);
+	}
+	free(ids);
+	return 0;
+}
+
+static int devlist(int argc, char **argv, const char *kind)
+{
+	struct pv_local_domain_info d;
+	const char *what = NULL;
+	struct pv_local *l;
+	struct pv_xs *xs;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--rundir") && i + 1 < argc)
+			pvkit_rundir = argv[++i];
+		else if (argv[i][0] == '-' || what)
+			return pvkit_usage_error(argv[0], "unexpected argument '%s'", argv[i]);
+		else
+			what = argv[i];
+	}
+	if (!what)
+		return pvkit_usage_error(argv[0], "which guest? give its name or domid");
+	if (ts_admin_open(&l) < 0)
+		return PVKIT_EXIT_FAILURE;
+	rc = ts_find_domain(l, argv[0], what, &d);
+	pv_local_close(l);
+	if (rc < 0 || ts_xs_open(&xs) < 0)
+		return PVKIT_EXIT_FAILURE;
+	rc = list_kind(xs, d.domid, kind);
+	pv_xs_close(xs);
+	return rc ? PVKIT_EXIT_FAILURE : 0;
+}
+
+int pvkit_cmd_block_list(int argc, char **argv)
+{
+	return devlist(argc, argv, "vbd");
+}
+
+int pvkit_cmd_network_list(int argc, char **argv)
+{
+	return devlist(argc, argv, "vif");
+}
