@@ -203,8 +203,11 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &o))
 		return 2;
 	rundir = o.rundir ? o.rundir : getenv("PVKIT_RUNDIR") ? getenv("PVKIT_RUNDIR") : "/run/pvkit";
-	snprintf(xspath, sizeof(xspath), "%s/xenstored.sock", rundir);
-	setenv("XENSTORED_PATH", xspath, o.rundir != NULL);
+	if (!o.domid_set && getenv("PVKIT_DOMID"))
+		o.domid = atoi(getenv("PVKIT_DOMID"));
+	/* A backend in domain N (a driver domain) talks to xenstore as N. */
+	if (pv_xs_local_path(xspath, sizeof(xspath), rundir, (pv_domid_t)o.domid) == 0)
+		setenv("XENSTORED_PATH", xspath, o.rundir != NULL || o.domid_set);
 	if (o.log && (rc = pv_log_open_file(o.log)))
 		pv_warn_errno(rc, "cannot open log %s", o.log);
 	sigfd = signals_fd();

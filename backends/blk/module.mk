@@ -32,3 +32,4 @@ blkback-test_SRCS := tests/integration/blkback_test.c tests/integration/blkback_
 blkback-test_PKGS := xenstore
 INTEGRATION_TESTS += tests/integration/blkback.sh
 endif
+MAN_PAGES += backends/blk/man/pvkit-blkback.8
