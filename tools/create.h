@@ -30,6 +30,13 @@ int create_console_nodes(unsigned domid, struct xsnodes *out);
  */
 int create_guest(const struct domcfg *dc, const struct create_opts *o);
 
+/*
+ * Fork the guest's monitor (monitor.c), detached, logging to @log: when
+ * domain @domid dies on its own it removes the guest's xenstore nodes and
+ * what create remembered, like `pvkit destroy`. Returns 0 or -errno.
+ */
+int create_monitor(const struct domcfg *dc, pv_domid_t domid, const char *log);
+
 /* Attach to domain @domid's console (pvkit console, create -c). Returns the exit status. */
 int console_attach_domid(pv_domid_t domid, const char *cmd);
 

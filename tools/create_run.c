@@ -450,13 +450,17 @@ int create_guest(const struct domcfg *dc, const struct create_opts *o)
 			ts_domain_teardown(l, xs, g.domid);
 		goto out_xs;
 	}
+	pv_xs_close(xs);
+	pv_local_close(l);
 	if (o->quiet)
 		printf("%u\n", g.domid);
 	else
 		printf("guest %s is up: domid %u\n", dc->name, g.domid);
 	fflush(stdout);
-	pv_xs_close(xs);
-	pv_local_close(l);
+	/* After our connections are closed: the monitor must not hold them. */
+	if ((rc = create_monitor(dc, g.domid, g.log)) < 0)
+		fprintf(stderr, "pvkit create: cannot start the guest's monitor: %s (its nodes "
+			"stay after it ends: pvkit destroy %s)\n", strerror(-rc), dc->name);
 	return o->console ? console_attach_domid(g.domid, "create") : 0;
 
 out_xs:

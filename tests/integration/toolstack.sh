@@ -19,6 +19,14 @@ unset PVKIT_RUNDIR PVKIT_DOMID
 run() { "$@" >"$D/out" 2>"$D/err"; echo $?; }
 # gone PID: the process has exited (a zombie not yet reaped by init counts).
 gone() { ! [ -e "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+# leftovers: live processes whose command line names our run directory.
+leftovers() {
+	local f p
+	for f in /proc/[0-9]*/cmdline; do
+		p=${f#/proc/}; p=${p%/cmdline}
+		tr '\0' ' ' 2>/dev/null <"$f" | grep -q -- "$D" && ! gone "$p" && echo "$p"
+	done
+}
 
 # --- the host ------------------------------------------------------------------
 pv_check_eq "list before host up: exit 1" 1 "$(run P list)"
@@ -117,6 +125,18 @@ else
 	pv_check "missing disk target: one line naming the file" \
 		sh -c "[ \$(wc -l <'$D/err') = 1 ] && grep -q '$D/none.img: No such file' '$D/err'"
 
+	# A guest whose init ends: its monitor removes what create made.
+	pv_check_eq "create g6 (init ends after a second)" 0 \
+		"$(run P create -q "$D/g1.cfg" name=g6 "init='sleep 1'")"
+	ID6=$(cat "$D/out")
+	pv_check "g6 ended: its /local/domain/$ID6 is removed" \
+		pv_wait_for 10 sh -c "! xenstore-read /local/domain/$ID6/name >/dev/null 2>&1"
+	pv_check "g6 ended: its dom/$ID6/ files are removed" pv_wait_for 5 test ! -e "$D/dom/$ID6/runtime.pid"
+	pv_check "g6 ended: the monitor said so" grep -q "guest g6 (domid $ID6) ended; its nodes are removed" \
+		"$D/log/guest-g6.log"
+	run P list >/dev/null
+	pv_check "g6 ended: not listed" sh -c "! grep -q '^g6 ' '$D/out'"
+
 	# A guest left running is destroyed by host down.
 	run P create -q "$D/g1.cfg" name=g4 >/dev/null
 	RT=$(cat "$D/dom/$(cat "$D/out")/runtime.pid" 2>/dev/null)
@@ -152,6 +172,8 @@ pv_check "host down: stopped pvkitd" grep -q "^stopped pvkitd " "$D/out"
 for p in $PIDS $RT; do
 	pv_check "host down: pid $p is gone" gone "$p"
 done
+pv_check_eq "host down: no process of this host is left (runtimes, monitors)" "" \
+	"$(pv_wait_for 5 sh -c "[ -z \"\$(echo $(leftovers))\" ]"; leftovers | tr '\n' ' ')"
 pv_check_eq "host status after down: exit 1" 1 "$(run P host status)"
 pv_check_eq "host down again: exit 0" 0 "$(run P host down)"
 pv_done
