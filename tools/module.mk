@@ -49,3 +49,8 @@ $(B)/systemd/%: tools/systemd/%.in $(TOOLS_PREFIX_STAMP)
 	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' $< > $@
 # The units name programs that are built, and say where they run.
 INTEGRATION_TESTS += tests/integration/toolstack-units.sh
+
+# The helpers the subcommands share (needs libpvkit's pvkitd and xenstore clients).
+UNIT_TESTS += test-toolstack
+test-toolstack_SRCS := tests/unit/tools/test_toolstack.c tools/toolstack.c tests/harness/cunit.c
+test-toolstack_LIBS := -lcunit
