@@ -205,10 +205,9 @@ static void to_x86_32(const struct pv_blkif_x86_64_request *q, unsigned char *ra
 	memcpy(raw + 20, q->seg, sizeof(q->seg));
 }
 
-int tf_send_on(struct tfront *f, unsigned int qi, const struct pv_blkif_x86_64_request *req)
+int tf_post(struct tfront *f, unsigned int qi, const struct pv_blkif_x86_64_request *req)
 {
 	struct tqueue *q = &f->q[qi];
-	struct pv_blkif_x86_64_response rsp;
 	unsigned char raw[112];
 	int rc;
 
@@ -217,13 +216,22 @@ int tf_send_on(struct tfront *f, unsigned int qi, const struct pv_blkif_x86_64_r
 	else
 		memcpy(raw, req, sizeof(*req));
 	if (pv_ring_front_put(&q->front, raw))
-		return -100;
+		return -ENOSPC;
 	rc = pv_ring_front_push(&q->front);
 	if (rc < 0)
-		return -100;
+		return rc;
 	if (rc > 0)
 		pv_evtchn_notify(q->ev, (pv_evtchn_port_t)q->port);
-	if (!wait_response(q, &rsp) || rsp.id != req->id)
+	return 0;
+}
+
+int tf_send_on(struct tfront *f, unsigned int qi, const struct pv_blkif_x86_64_request *req)
+{
+	struct pv_blkif_x86_64_response rsp;
+
+	if (tf_post(f, qi, req))
+		return -100;
+	if (!wait_response(&f->q[qi], &rsp) || rsp.id != req->id)
 		return -100;
 	return rsp.status;
 }
@@ -233,7 +241,8 @@ int tf_send(struct tfront *f, const struct pv_blkif_x86_64_request *req)
 	return tf_send_on(f, 0, req);
 }
 
-int tf_rw(struct tfront *f, uint8_t op, uint64_t sector, unsigned int nsegs, unsigned int page)
+struct pv_blkif_x86_64_request tf_req(struct tfront *f, uint8_t op, uint64_t sector,
+				      unsigned int nsegs, unsigned int page)
 {
 	struct pv_blkif_x86_64_request q;
 
@@ -246,5 +255,12 @@ int tf_rw(struct tfront *f, uint8_t op, uint64_t sector, unsigned int nsegs, uns
 		q.seg[i].gref = f->data_refs[page + i];
 		q.seg[i].last_sect = 7;
 	}
+	return q;
+}
+
+int tf_rw(struct tfront *f, uint8_t op, uint64_t sector, unsigned int nsegs, unsigned int page)
+{
+	struct pv_blkif_x86_64_request q = tf_req(f, op, sector, nsegs, page);
+
 	return tf_send(f, &q);
 }

@@ -60,6 +60,11 @@ char *tf_be_read(struct tfront *f, const char *key);
 int tf_rw(struct tfront *f, uint8_t op, uint64_t sector, unsigned int nsegs, unsigned int page);
 /* A request laid out by the caller (native x86_64 view; converted for x86_32). */
 int tf_send(struct tfront *f, const struct pv_blkif_x86_64_request *req);
+/* Publish @req on queue @qi and notify, without waiting. 0 or -errno. */
+int tf_post(struct tfront *f, unsigned int qi, const struct pv_blkif_x86_64_request *req);
+/* The request tf_rw() sends. */
+struct pv_blkif_x86_64_request tf_req(struct tfront *f, uint8_t op, uint64_t sector,
+				      unsigned int nsegs, unsigned int page);
 /* The same on queue @qi. */
 int tf_send_on(struct tfront *f, unsigned int qi, const struct pv_blkif_x86_64_request *req);
 /* The address of data page @i. */

@@ -265,6 +265,20 @@ static void case_overflow(struct tfront *a, struct tfront *b)
 	check(tf_rw(a, PV_BLKIF_OP_READ, 0, 1, 0) == PV_BLKIF_RSP_OKAY, "after reconnecting, I/O works");
 }
 
+/* Re-issue the 16 writes that were in flight at the kill; they read back right. */
+static void reissue(struct tfront *a)
+{
+	int ok = 0;
+
+	for (unsigned int j = 0; j < 16; j++)
+		ok += tf_rw(a, PV_BLKIF_OP_WRITE, 3000 + j * 8, 1, 30 + j) == 0;
+	memset(tf_page(a, 60), 0, 16 * 4096);
+	for (unsigned int j = 0; j < 16; j++)
+		ok += tf_rw(a, PV_BLKIF_OP_READ, 3000 + j * 8, 1, 60 + j) == 0;
+	check(ok == 32 && !memcmp(tf_page(a, 60), tf_page(a, 30), 16 * 4096),
+	      "restart: writes in flight at the kill, re-issued, read back right");
+}
+
 /* kill -9, restart: the frontends reconnect; the flushed write is there. */
 static void case_restart(struct tfront *a, struct tfront *b, const char *image)
 {
@@ -272,6 +286,13 @@ static void case_restart(struct tfront *a, struct tfront *b, const char *image)
 	check(tf_rw(a, PV_BLKIF_OP_WRITE, 1000, 4, 0) == 0 &&
 		      tf_rw(a, PV_BLKIF_OP_FLUSH_DISKCACHE, 0, 0, 0) == 0,
 	      "restart: write and flush acknowledged");
+	/* Writes in flight when the daemon dies: re-issued after the reconnect. */
+	fill(a, 30, 16, 0x9d);
+	for (unsigned int j = 0; j < 16; j++) {
+		struct pv_blkif_x86_64_request q = tf_req(a, PV_BLKIF_OP_WRITE, 3000 + j * 8, 1, 30 + j);
+
+		tf_post(a, 0, &q);
+	}
 	kill(blkback_pid, SIGKILL);
 	waitpid(blkback_pid, NULL, 0);
 	check(image_has(image, 1000 * 512, tf_page(a, 0), 4 * 4096), "restart: the image holds the flushed write");
@@ -287,6 +308,7 @@ static void case_restart(struct tfront *a, struct tfront *b, const char *image)
 		      !memcmp(tf_page(a, 10), tf_page(a, 0), 4 * 4096),
 	      "restart: the flushed write reads back");
 	check(tf_rw(b, PV_BLKIF_OP_READ, 0, 1, 0) == 0, "restart: the other disk works");
+	reissue(a);
 }
 
 /* Two queues of 16-page rings: each queue its own ring, thread and channel. */
@@ -332,15 +354,22 @@ static void case_4k_sectors(struct tfront *f)
 	check(tf_send(f, &q) == PV_BLKIF_RSP_ERROR, "4 KiB disk: half a page -> error");
 }
 
-/* Connect/disconnect cycles with I/O each time (XSA-350). */
+/* Connect/disconnect cycles, each with 16 requests still in flight (XSA-350). */
 static void case_reconnect_loop(struct tfront *f)
 {
+	struct pv_blkif_x86_64_request q;
 	int ok = 0;
 
-	for (int i = 0; i < 30; i++)
+	for (int i = 0; i < 30; i++) {
+		for (unsigned int j = 0; j < 16; j++) {
+			q = tf_req(f, j % 2 ? PV_BLKIF_OP_READ : PV_BLKIF_OP_WRITE, 2048 + j * 8, 1, 200 + j);
+			tf_post(f, 0, &q);
+		}
 		ok += tf_reconnect_prepare(f) == 0 && tf_connect(f) == 0 &&
 		      tf_rw(f, PV_BLKIF_OP_READ, (uint64_t)i * 8, 1, 0) == 0;
-	check(ok == 30, "30 disconnect/reconnect cycles with I/O (%d good)", ok);
+	}
+	check(ok == 30, "30 disconnects with I/O in flight, each reconnecting (%d good)", ok);
+	check(blkback_alive(), "the daemon survives them");
 }
 
 /* The toolstack removes a disk: the daemon drops it and serves the rest. */
