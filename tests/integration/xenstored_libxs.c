@@ -61,7 +61,8 @@ static int rd_errno(struct xs_handle *h, const char *path)
 	return errno;
 }
 
-static bool set_perms(struct xs_handle *h, const char *path, const char *spec)
+static bool set_perms_t(struct xs_handle *h, xs_transaction_t t, const char *path,
+			const char *spec)
 {
 	struct xs_permissions p[8];
 	unsigned int n = 0;
@@ -75,7 +76,12 @@ static bool set_perms(struct xs_handle *h, const char *path, const char *spec)
 		if (*s == ',')
 			s++;
 	}
-	return xs_set_permissions(h, XBT_NULL, path, p, n);
+	return xs_set_permissions(h, t, path, p, n);
+}
+
+static bool set_perms(struct xs_handle *h, const char *path, const char *spec)
+{
+	return set_perms_t(h, XBT_NULL, path, spec);
 }
 
 /* The next watch event within @ms, as "path|token" in @buf; 0 or -ETIMEDOUT. */
@@ -367,6 +373,40 @@ static void test_txn_conflict(void)
 	xs_close(hb);
 }
 
+/* Every node request inside a transaction sees the transaction's own view. */
+static void test_txn_all_ops(void)
+{
+	struct xs_permissions *p;
+	xs_transaction_t t;
+	unsigned int n;
+	char **dir;
+	int tries = 0;
+
+	CU_ASSERT_TRUE(wr(h0, "/txo/old/a", "1"));
+	do {
+		t = xs_transaction_start(h0);
+		CU_ASSERT_TRUE(xs_mkdir(h0, t, "/txo/new"));
+		CU_ASSERT_TRUE(xs_write(h0, t, "/txo/new/x", "2", 1));
+		CU_ASSERT_TRUE(xs_rm(h0, t, "/txo/old"));
+		dir = xs_directory(h0, t, "/txo", &n);
+		CU_ASSERT(dir && n == 1 && strcmp(dir[0], "new") == 0);
+		free(dir);
+		CU_ASSERT_TRUE(set_perms_t(h0, t, "/txo/new/x", "n0,r1"));
+		p = xs_get_permissions(h0, t, "/txo/new/x", &n);
+		CU_ASSERT(p && n == 2 && p[1].id == 1);
+		free(p);
+		/* Outside, nothing moved yet. */
+		CU_ASSERT_EQUAL(rd_errno(h0, "/txo/old/a"), 0);
+		CU_ASSERT_EQUAL(rd_errno(h0, "/txo/new"), ENOENT);
+		if (tries++ == 0) /* a conflicting change: the retry must succeed */
+			CU_ASSERT_TRUE(wr(h0, "/txo/old/a", "changed"));
+	} while (!xs_transaction_end(h0, t, false) && errno == EAGAIN && tries < 5);
+	CU_ASSERT_EQUAL(tries, 2);
+	CU_ASSERT_EQUAL(rd_errno(h0, "/txo/old/a"), ENOENT);
+	CU_ASSERT_EQUAL(rd_errno(h1, "/txo/new/x"), 0);
+	CU_ASSERT_TRUE(xs_rm(h0, XBT_NULL, "/txo"));
+}
+
 static void test_quota_txns(void)
 {
 	xs_transaction_t t[Q_TXNS + 1];
@@ -513,6 +553,7 @@ static CU_TestInfo ops_tests[] = {
 	{"relative watch, relative events", test_relative_watch},
 	{"transaction isolation, commit events, abort", test_txn_isolation_and_commit},
 	{"conflicting transactions get EAGAIN", test_txn_conflict},
+	{"every request inside a transaction, retried on EAGAIN", test_txn_all_ops},
 	{"transaction quota", test_quota_txns},
 	{"node count and node size quotas", test_quota_nodes_and_size},
 	{"watch quota", test_quota_watches},
