@@ -38,7 +38,7 @@ copy_elf "$root/usr/bin/xenstore" "$stage/usr/bin/xenstore"
 for t in ls read write list rm exists watch chmod; do
 	ln -s xenstore "$stage/usr/bin/xenstore-$t"
 done
-for m in xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc xen-blkfront xen-blkback; do
+for m in xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc xen-blkfront xen-blkback loop; do
 	f=$(find "$root/lib/modules/$kver" -name "$m.ko" | head -n 1)
 	[ -n "$f" ] && cp "$f" "$stage/lib/modules/"
 done
@@ -46,7 +46,7 @@ for f in "$build"/bin/*; do
 	[ -f "$f" ] && [ -x "$f" ] && copy_elf "$f" "$stage/pvkit/bin/$(basename "$f")"
 done
 install -m 755 "$here/xen-init" "$stage/init"
-install -m 644 "$here/xen-vmlib.sh" "$stage/pvkit/xen-vmlib.sh"
+install -m 644 "$here/xen-vmlib.sh" "$here/xen-vbd.sh" "$stage/pvkit/"
 install -m 644 "$here"/xen.d/*.sh "$stage/pvkit/xen.d/"
 echo "root:x:0:0:root:/:/bin/sh" > "$stage/etc/passwd"
 (cd "$stage" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out"

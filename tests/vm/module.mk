@@ -10,8 +10,6 @@ check-xen: all
 	-$(Q)$(RUNNER) --verbose --results $(B)/results --label vm tests/vm/xen.sh
 	$(Q)$(RUNNER) --results $(B)/results --summary
 
-# Run inside the VM by xen.d/20-platform.sh. Until platform/platform.c (the
-# dispatcher) exists, xen_shim.c stands in for it.
+# Run inside the VM by xen.d/20-platform.sh.
 TEST_PROGRAMS += pv-xen-platform-test
-pv-xen-platform-test_SRCS := tests/vm/xen_platform_test.c \
-	$(if $(wildcard platform/platform.c),,tests/vm/xen_shim.c)
+pv-xen-platform-test_SRCS := tests/vm/xen_platform_test.c

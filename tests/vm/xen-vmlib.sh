@@ -19,11 +19,10 @@ vm_check_eq() {
 
 # vm_wait_for SECONDS command...: polls until the command succeeds.
 vm_wait_for() {
-	local limit=$(($1 * 10)) i=0
+	local end=$(($(date +%s) + $1))
 	shift
 	while ! "$@" > /dev/null 2>&1; do
-		i=$((i + 1))
-		[ $i -ge $limit ] && return 1
+		[ "$(date +%s)" -ge $end ] && return 1
 		sleep 0.1
 	done
 }

@@ -5,12 +5,12 @@
 #
 # Environment: PVKIT_VM_CACHE (downloaded packages, default ~/.cache/pvkit/vm),
 # PVKIT_BUILD (pvkit's build folder), PVKIT_VM_TIMEOUT (seconds for the whole
-# boot, default 300), PVKIT_VM_KEEP=1 keeps the console log and initramfs.
+# boot, default 420), PVKIT_VM_KEEP=1 keeps the console log and initramfs.
 # The run is judged by "PVVM ..." markers on the console, not QEMU's exit status.
 . "$(dirname "$0")/../lib.sh"
 here=$PV_TOP/tests/vm
 cache=${PVKIT_VM_CACHE:-$HOME/.cache/pvkit/vm}
-limit=${PVKIT_VM_TIMEOUT:-300}
+limit=${PVKIT_VM_TIMEOUT:-420}
 
 if ! command -v qemu-system-x86_64 > /dev/null; then
 	pv_skip "Xen VM: qemu-system-x86_64 is not installed (make deps installs qemu-system-x86)"
