@@ -92,3 +92,39 @@ int pv_xen_copy_chunk(xengnttab_handle *gt, struct pv_gnt_copy_seg *segs, unsign
 		segs[idx[i]].status = (int16_t)pv_xen_gntst_errno(xsegs[i].status);
 	return 0;
 }
+
+/* Xen reports a grant that is not ours to use as a general error. */
+static int probe_errno(int16_t status)
+{
+	switch (status) {
+	case GNTST_bad_gntref:
+	case GNTST_bad_domain:
+		return -EINVAL;
+	case GNTST_general_error:
+	case GNTST_permission_denied:
+		return -EPERM;
+	default:
+		return pv_xen_gntst_errno(status);
+	}
+}
+
+int pv_xen_map_failure_errno(xengnttab_handle *gt, pv_domid_t domid, unsigned int count,
+			     const pv_grant_ref_t *refs, int writable)
+{
+	xengnttab_grant_copy_segment_t seg;
+	unsigned char byte;
+
+	for (unsigned int i = 0; i < count; i++) {
+		memset(&seg, 0, sizeof(seg));
+		seg.source.foreign.ref = refs[i];
+		seg.source.foreign.domid = domid;
+		seg.dest.virt = &byte;
+		seg.len = 1;
+		seg.flags = GNTCOPY_source_gref;
+		if (xengnttab_grant_copy(gt, 1, &seg) < 0)
+			return -EINVAL;
+		if (seg.status != GNTST_okay)
+			return probe_errno(seg.status);
+	}
+	return writable ? -EACCES : -EINVAL;
+}

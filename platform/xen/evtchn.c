@@ -80,11 +80,15 @@ int pv_xen_bind_interdomain(struct pv_evtchn *e, pv_domid_t remote, pv_evtchn_po
 /*
  * Xen drops an event sent on a channel whose peer has closed it, so unlike
  * the local platform this cannot report -ENOTCONN; nor does a peer's close
- * raise an event. Callers learn of a departed peer through xenstore.
+ * raise an event. Callers learn of a departed peer through xenstore. A port
+ * this handle does not have is -EINVAL, as on the local platform.
  */
 int pv_xen_notify(struct pv_evtchn *e, pv_evtchn_port_t port)
 {
-	return result(xenevtchn_notify(xce_of(e), port));
+	int ret = result(xenevtchn_notify(xce_of(e), port));
+
+	/* The driver says ENOTCONN for a port this handle has not bound. */
+	return ret == -ENOTCONN ? -EINVAL : ret;
 }
 
 /* The driver masks a port when it reports it; -EAGAIN when none is pending. */

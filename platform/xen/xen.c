@@ -169,12 +169,17 @@ static int xen_unshare(struct pv_platform *p, void *addr, unsigned int count)
 static void *xen_map(struct pv_platform *p, pv_domid_t domid, unsigned int count,
 		     const pv_grant_ref_t *refs, int writable)
 {
+	void *addr;
+
 	if (count == 0 || count > PV_GNT_MAX_BATCH || !refs) {
 		errno = EINVAL;
 		return NULL;
 	}
-	return xengnttab_map_domain_grant_refs(priv_of(p)->gt, count, domid, (uint32_t *)refs,
+	addr = xengnttab_map_domain_grant_refs(priv_of(p)->gt, count, domid, (uint32_t *)refs,
 					       writable ? PROT_READ | PROT_WRITE : PROT_READ);
+	if (!addr && errno == EINVAL)
+		errno = -pv_xen_map_failure_errno(priv_of(p)->gt, domid, count, refs, writable);
+	return addr;
 }
 
 static int xen_unmap(struct pv_platform *p, void *addr, unsigned int count)

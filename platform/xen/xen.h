@@ -24,6 +24,15 @@ int pv_xen_copy_seg_to_xen(const struct pv_gnt_copy_seg *seg, xengnttab_grant_co
 /* Copy @n <= PV_XEN_COPY_CHUNK segments, setting each status. 0 or -errno. */
 int pv_xen_copy_chunk(xengnttab_handle *gt, struct pv_gnt_copy_seg *segs, unsigned int n);
 
+/*
+ * After a failed map (gntdev says only EINVAL), find out why with a one-byte
+ * read copy of each grant, which writes nothing: -EINVAL (reference out of
+ * range or unknown domain), -EPERM (not granted to us), -EACCES (every grant
+ * is readable, so a writable map met a read-only grant).
+ */
+int pv_xen_map_failure_errno(xengnttab_handle *gt, pv_domid_t domid, unsigned int count,
+			     const pv_grant_ref_t *refs, int writable);
+
 /* evtchn.c: the event-channel ops over libxenevtchn. */
 int pv_xen_evtchn_open(struct pv_platform *p, struct pv_evtchn *e);
 void pv_xen_evtchn_close(struct pv_evtchn *e);

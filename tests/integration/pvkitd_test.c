@@ -85,7 +85,9 @@ static void grant_map_write_read(struct tctx *t)
 		CHECK(same(g, m, 4), "what the peer writes, the granter reads");
 		fill(g, 4, 9);
 		CHECK(same(g, m, 4), "what the granter writes, the peer reads");
-		CHECK(pv_gnt_unshare(t->g, g, 4) == -EBUSY, "ending access while mapped: -EBUSY");
+		/* platform.h: on xen the kernel defers the release, so 0 there. */
+		CHECK(pv_gnt_unshare(t->g, g, 4) == (t->local ? -EBUSY : 0),
+		      "ending access while mapped: %s", t->local ? "-EBUSY" : "deferred (xen)");
 		CHECK(pv_gnt_unmap(t->m, m, 4) == 0, "unmap");
 	}
 	CHECK(pv_gnt_unshare(t->g, g, 4) == 0, "ending access after the unmap works");
@@ -181,7 +183,8 @@ static void grant_concurrent_maps(struct tctx *t)
 	CHECK(m1 && m2 && m1 != m2, "one grant mapped twice (writable and read-only)");
 	if (m1)
 		pv_gnt_unmap(t->m, m1, 1);
-	CHECK(pv_gnt_unshare(t->g, g, 1) == -EBUSY, "still in use after the first unmap");
+	CHECK(pv_gnt_unshare(t->g, g, 1) == (t->local ? -EBUSY : 0),
+	      "still in use after the first unmap: %s", t->local ? "-EBUSY" : "deferred (xen)");
 	if (m2)
 		pv_gnt_unmap(t->m, m2, 1);
 	CHECK(pv_gnt_unshare(t->g, g, 1) == 0, "free after the last unmap");

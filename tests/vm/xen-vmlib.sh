@@ -27,8 +27,8 @@ vm_wait_for() {
 	done
 }
 
-# vm_run NAME command...: runs a test program that prints "ok - X" and
-# "not ok - X" lines (tests/lib.sh, CUnit via PVTEST) and forwards each as a
+# vm_run NAME command...: runs a test program that prints "ok - X",
+# "not ok - X" and "skip - X" lines (tests/lib.sh, CUnit via PVTEST) and forwards each as a
 # marker; other output is shown indented. A non-zero exit with no failure
 # reported counts as one failure.
 vm_run() {
@@ -37,7 +37,8 @@ vm_run() {
 	"$@" > "$out" 2>&1
 	rc=$?
 	sed -n -e "/^ok - /{s//PVVM ok - $name: /;p;b" -e "}" \
-		-e "/^not ok - /{s//PVVM not ok - $name: /;p;b" -e "}" -e 's/^/  | /p' "$out"
+		-e "/^not ok - /{s//PVVM not ok - $name: /;p;b" -e "}" \
+		-e "/^skip - /{s//PVVM skip - $name: /;p;b" -e "}" -e 's/^/  | /p' "$out"
 	failed=$(grep -c '^not ok - ' "$out")
 	if [ $rc != 0 ] && [ "$failed" = 0 ]; then
 		vm_fail "$name (exit $rc)"
