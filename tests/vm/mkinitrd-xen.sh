@@ -16,7 +16,7 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 libdir=$stage/lib/x86_64-linux-gnu
 mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,var/run,var/lib/xenstored,etc} \
-	"$stage/lib/modules" "$stage/lib64" "$libdir" "$stage/pvkit/bin" "$stage/pvkit/xen.d"
+	"$stage/lib/modules" "$stage/lib64" "$libdir" "$stage/pvkit/bin" "$stage/pvkit/xen-tests"
 
 # copy_elf FILE DEST: the file and every shared library ldd finds for it.
 copy_elf() {
@@ -47,6 +47,6 @@ for f in "$build"/bin/*; do
 done
 install -m 755 "$here/xen-init" "$stage/init"
 install -m 644 "$here/xen-vmlib.sh" "$here/xen-vbd.sh" "$stage/pvkit/"
-install -m 644 "$here"/xen.d/*.sh "$stage/pvkit/xen.d/"
+install -m 644 "$here"/xen-tests/*.sh "$stage/pvkit/xen-tests/"
 echo "root:x:0:0:root:/:/bin/sh" > "$stage/etc/passwd"
 (cd "$stage" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out"

@@ -10,6 +10,6 @@ check-xen: all
 	-$(Q)$(RUNNER) --verbose --results $(B)/results --label vm tests/vm/xen.sh
 	$(Q)$(RUNNER) --results $(B)/results --summary
 
-# Run inside the VM by xen.d/20-platform.sh.
+# Run inside the VM by xen-tests/20-platform.sh.
 TEST_PROGRAMS += pv-xen-platform-test
 pv-xen-platform-test_SRCS := tests/vm/xen_platform_test.c

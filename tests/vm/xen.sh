@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # make check-xen: boots Xen 4.17 with a Linux PV dom0 under qemu-system-x86_64
-# (TCG), runs tests/vm/xen.d/*.sh inside dom0 and reports each result here.
+# (TCG), runs tests/vm/xen-tests/*.sh inside dom0 and reports each result here.
 #
 # Environment: PVKIT_VM_CACHE (downloaded packages, default ~/.cache/pvkit/vm),
 # PVKIT_BUILD (pvkit's build folder), PVKIT_VM_TIMEOUT (seconds for the whole

@@ -3,7 +3,7 @@
  * pv-xen-platform-test: the platform interface on real Xen, in dom0, through
  * include/pvkit/platform.h only: self-grants, read-only, grant copy, events.
  *
- * Runs inside the Xen test VM (tests/vm/xen.d/20-platform.sh) with
+ * Runs inside the Xen test VM (tests/vm/xen-tests/20-platform.sh) with
  * PVKIT_PLATFORM=xen (default xen here). Prints "ok - X" / "not ok - X"
  * lines and a closing "PVTEST passed=N failed=M" line.
  */
