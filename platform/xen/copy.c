@@ -39,8 +39,8 @@ int pv_xen_gntst_errno(int16_t status)
 }
 
 /* One side; sets @flag in *@flags when it is a grant. */
-static int ptr_to_xen(const struct pv_gnt_copy_ptr *ptr, uint16_t len, uint16_t flag,
-		      union xengnttab_copy_ptr *out, uint16_t *flags)
+static int ptr_to_xen(const struct pv_gnt_copy_ptr *ptr, pv_domid_t self, uint16_t len,
+		      uint16_t flag, union xengnttab_copy_ptr *out, uint16_t *flags)
 {
 	if (!ptr->is_gref) {
 		out->virt = ptr->virt;
@@ -50,19 +50,21 @@ static int ptr_to_xen(const struct pv_gnt_copy_ptr *ptr, uint16_t len, uint16_t 
 		return -EINVAL;
 	out->foreign.ref = ptr->ref;
 	out->foreign.offset = ptr->offset;
-	out->foreign.domid = ptr->domid;
+	out->foreign.domid = ptr->domid == PV_DOMID_SELF ? self : ptr->domid;
 	*flags |= flag;
 	return 0;
 }
 
-int pv_xen_copy_seg_to_xen(const struct pv_gnt_copy_seg *seg, xengnttab_grant_copy_segment_t *out)
+int pv_xen_copy_seg_to_xen(const struct pv_gnt_copy_seg *seg, pv_domid_t self,
+			   xengnttab_grant_copy_segment_t *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (!seg->source.is_gref && !seg->dest.is_gref)
 		return -EINVAL;
 	out->len = seg->len;
-	if (ptr_to_xen(&seg->source, seg->len, GNTCOPY_source_gref, &out->source, &out->flags) < 0 ||
-	    ptr_to_xen(&seg->dest, seg->len, GNTCOPY_dest_gref, &out->dest, &out->flags) < 0)
+	if (ptr_to_xen(&seg->source, self, seg->len, GNTCOPY_source_gref, &out->source,
+		       &out->flags) < 0 ||
+	    ptr_to_xen(&seg->dest, self, seg->len, GNTCOPY_dest_gref, &out->dest, &out->flags) < 0)
 		return -EINVAL;
 	return 0;
 }
@@ -71,7 +73,8 @@ int pv_xen_copy_seg_to_xen(const struct pv_gnt_copy_seg *seg, xengnttab_grant_co
  * Invalid segments get -EINVAL and are left out of the batch, so one bad
  * segment does not fail the others (GNTTABOP_copy reports per segment).
  */
-int pv_xen_copy_chunk(xengnttab_handle *gt, struct pv_gnt_copy_seg *segs, unsigned int n)
+int pv_xen_copy_chunk(xengnttab_handle *gt, pv_domid_t self, struct pv_gnt_copy_seg *segs,
+		      unsigned int n)
 {
 	xengnttab_grant_copy_segment_t xsegs[PV_XEN_COPY_CHUNK];
 	unsigned int idx[PV_XEN_COPY_CHUNK];
@@ -80,7 +83,7 @@ int pv_xen_copy_chunk(xengnttab_handle *gt, struct pv_gnt_copy_seg *segs, unsign
 	if (n > PV_XEN_COPY_CHUNK)
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
-		segs[i].status = (int16_t)pv_xen_copy_seg_to_xen(&segs[i], &xsegs[m]);
+		segs[i].status = (int16_t)pv_xen_copy_seg_to_xen(&segs[i], self, &xsegs[m]);
 		if (segs[i].status == 0)
 			idx[m++] = i;
 	}

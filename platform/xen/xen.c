@@ -137,6 +137,15 @@ static void xen_close(struct pv_platform *p)
 	p->priv = NULL;
 }
 
+/*
+ * Xen takes DOMID_SELF for event channels but not for grant maps or copies
+ * (the domain is looked up by number there), so name ourselves by number.
+ */
+static pv_domid_t resolve(const struct pv_platform *p, pv_domid_t domid)
+{
+	return domid == PV_DOMID_SELF ? p->domid : domid;
+}
+
 /* gntalloc hands out zeroed pages; it reports exhaustion as ENOMEM or ENOSPC. */
 static void *xen_share_pages(struct pv_platform *p, pv_domid_t peer, unsigned int count,
 			     pv_grant_ref_t *refs, int writable)
@@ -147,7 +156,7 @@ static void *xen_share_pages(struct pv_platform *p, pv_domid_t peer, unsigned in
 		errno = EINVAL;
 		return NULL;
 	}
-	addr = xengntshr_share_pages(priv_of(p)->gs, peer, (int)count, refs, writable);
+	addr = xengntshr_share_pages(priv_of(p)->gs, resolve(p, peer), (int)count, refs, writable);
 	if (!addr && errno == ENOMEM)
 		errno = ENOSPC;
 	return addr;
@@ -175,6 +184,7 @@ static void *xen_map(struct pv_platform *p, pv_domid_t domid, unsigned int count
 		errno = EINVAL;
 		return NULL;
 	}
+	domid = resolve(p, domid);
 	addr = xengnttab_map_domain_grant_refs(priv_of(p)->gt, count, domid, (uint32_t *)refs,
 					       writable ? PROT_READ | PROT_WRITE : PROT_READ);
 	if (!addr && errno == EINVAL)
@@ -196,7 +206,7 @@ static int xen_copy(struct pv_platform *p, struct pv_gnt_copy_seg *segs, unsigne
 
 	for (done = 0; done < count; done += n) {
 		n = count - done < PV_XEN_COPY_CHUNK ? count - done : PV_XEN_COPY_CHUNK;
-		ret = pv_xen_copy_chunk(priv_of(p)->gt, segs + done, n);
+		ret = pv_xen_copy_chunk(priv_of(p)->gt, p->domid, segs + done, n);
 		if (ret < 0)
 			return ret;
 	}

@@ -17,12 +17,15 @@
 /* A GNTST_* status as 0 or -errno. */
 int pv_xen_gntst_errno(int16_t status);
 /*
- * Translate one segment into Xen's layout. Returns 0, or -EINVAL when it is
- * not a grant copy (neither side a grant) or a grant side leaves its page.
+ * Translate one segment into Xen's layout (PV_DOMID_SELF becomes @self).
+ * Returns 0, or -EINVAL when it is not a grant copy (neither side a grant)
+ * or a grant side leaves its page.
  */
-int pv_xen_copy_seg_to_xen(const struct pv_gnt_copy_seg *seg, xengnttab_grant_copy_segment_t *out);
+int pv_xen_copy_seg_to_xen(const struct pv_gnt_copy_seg *seg, pv_domid_t self,
+			   xengnttab_grant_copy_segment_t *out);
 /* Copy @n <= PV_XEN_COPY_CHUNK segments, setting each status. 0 or -errno. */
-int pv_xen_copy_chunk(xengnttab_handle *gt, struct pv_gnt_copy_seg *segs, unsigned int n);
+int pv_xen_copy_chunk(xengnttab_handle *gt, pv_domid_t self, struct pv_gnt_copy_seg *segs,
+		      unsigned int n);
 
 /*
  * After a failed map (gntdev says only EINVAL), find out why with a one-byte

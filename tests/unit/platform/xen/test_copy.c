@@ -40,7 +40,7 @@ static void test_seg_to_xen(void)
 	seg.source.virt = buf;
 	gref(&seg.dest, 42, 4096 - 16);
 	seg.len = 16;
-	CU_ASSERT_EQUAL(pv_xen_copy_seg_to_xen(&seg, &x), 0);
+	CU_ASSERT_EQUAL(pv_xen_copy_seg_to_xen(&seg, 0, &x), 0);
 	CU_ASSERT_EQUAL(x.flags, GNTCOPY_dest_gref);
 	CU_ASSERT_PTR_EQUAL(x.source.virt, buf);
 	CU_ASSERT_EQUAL(x.dest.foreign.ref, 42);
@@ -49,8 +49,11 @@ static void test_seg_to_xen(void)
 	CU_ASSERT_EQUAL(x.len, 16);
 
 	gref(&seg.source, 7, 0);
-	CU_ASSERT_EQUAL(pv_xen_copy_seg_to_xen(&seg, &x), 0);
+	seg.source.domid = PV_DOMID_SELF;
+	CU_ASSERT_EQUAL(pv_xen_copy_seg_to_xen(&seg, 5, &x), 0);
 	CU_ASSERT_EQUAL(x.flags, GNTCOPY_source_gref | GNTCOPY_dest_gref);
+	CU_ASSERT_EQUAL(x.source.foreign.domid, 5); /* DOMID_SELF named by number */
+	CU_ASSERT_EQUAL(x.dest.foreign.domid, 3);
 }
 
 static void test_seg_rejected(void)
@@ -62,12 +65,12 @@ static void test_seg_rejected(void)
 	seg.source.virt = a; /* neither side a grant */
 	seg.dest.virt = b;
 	seg.len = 8;
-	CU_ASSERT_EQUAL(pv_xen_copy_seg_to_xen(&seg, &x), -EINVAL);
+	CU_ASSERT_EQUAL(pv_xen_copy_seg_to_xen(&seg, 0, &x), -EINVAL);
 	gref(&seg.dest, 1, 4096 - 7); /* one byte past the page */
-	CU_ASSERT_EQUAL(pv_xen_copy_seg_to_xen(&seg, &x), -EINVAL);
+	CU_ASSERT_EQUAL(pv_xen_copy_seg_to_xen(&seg, 0, &x), -EINVAL);
 	gref(&seg.source, 1, 65535);
 	seg.dest.is_gref = 0;
-	CU_ASSERT_EQUAL(pv_xen_copy_seg_to_xen(&seg, &x), -EINVAL);
+	CU_ASSERT_EQUAL(pv_xen_copy_seg_to_xen(&seg, 0, &x), -EINVAL);
 }
 
 /* Only bad segments: each gets -EINVAL and Xen is never called (NULL handle). */
@@ -83,10 +86,10 @@ static void test_chunk_all_bad(void)
 		segs[i].len = 8;
 		segs[i].status = 99;
 	}
-	CU_ASSERT_EQUAL(pv_xen_copy_chunk(NULL, segs, 3), 0);
+	CU_ASSERT_EQUAL(pv_xen_copy_chunk(NULL, 0, segs, 3), 0);
 	for (int i = 0; i < 3; i++)
 		CU_ASSERT_EQUAL(segs[i].status, -EINVAL);
-	CU_ASSERT_EQUAL(pv_xen_copy_chunk(NULL, segs, PV_XEN_COPY_CHUNK + 1), -EINVAL);
+	CU_ASSERT_EQUAL(pv_xen_copy_chunk(NULL, 0, segs, PV_XEN_COPY_CHUNK + 1), -EINVAL);
 }
 
 static CU_TestInfo tests[] = {
