@@ -65,6 +65,7 @@ struct xsd_conn *xsd_conn_new(struct xsd *x, int fd, unsigned int dom)
 		return NULL;
 	}
 	c->armed = EPOLLIN;
+	pv_dev_debug(c->name, "connected");
 	c->next = x->conns;
 	if (x->conns)
 		x->conns->prev = c;
@@ -98,6 +99,8 @@ void xsd_conn_close(struct xsd *x, struct xsd_conn *c, const char *why)
 		return;
 	if (why)
 		pv_dev_warn_rl(&x->rl, c->name, "connection closed: %s", why);
+	else
+		pv_dev_debug(c->name, "disconnected");
 	c->dead = true;
 	xsd_watch_drop_conn(x, c);
 	xsd_conn_txn_drop_all(c);

@@ -487,28 +487,38 @@ typedef int (*handler_fn)(struct xsd_req *q);
 static const struct {
 	handler_fn fn;
 	bool in_txn; /* honours tx_id (others ignore it) */
+	const char *name;
 } handlers[PV_XS_TYPE_COUNT] = {
-	[PV_XS_READ] = {do_read, true},
-	[PV_XS_WRITE] = {do_write, true},
-	[PV_XS_MKDIR] = {do_mkdir, true},
-	[PV_XS_RM] = {do_rm, true},
-	[PV_XS_DIRECTORY] = {do_directory, true},
-	[PV_XS_DIRECTORY_PART] = {do_directory_part, true},
-	[PV_XS_GET_PERMS] = {do_get_perms, true},
-	[PV_XS_SET_PERMS] = {do_set_perms, true},
-	[PV_XS_WATCH] = {xsd_do_watch, false},
-	[PV_XS_UNWATCH] = {xsd_do_unwatch, false},
-	[PV_XS_TRANSACTION_START] = {xsd_do_txn_start, false},
-	[PV_XS_TRANSACTION_END] = {xsd_do_txn_end, true},
-	[PV_XS_INTRODUCE] = {xsd_do_introduce, false},
-	[PV_XS_RELEASE] = {xsd_do_release, false},
-	[PV_XS_GET_DOMAIN_PATH] = {xsd_do_get_domain_path, false},
-	[PV_XS_IS_DOMAIN_INTRODUCED] = {xsd_do_is_introduced, false},
-	[PV_XS_RESET_WATCHES] = {xsd_do_reset_watches, false},
-	[PV_XS_SET_TARGET] = {xsd_do_set_target, false},
-	[PV_XS_RESUME] = {xsd_do_resume, false},
-	[PV_XS_CONTROL] = {xsd_do_unsupported, false},
+	[PV_XS_READ] = {do_read, true, "READ"},
+	[PV_XS_WRITE] = {do_write, true, "WRITE"},
+	[PV_XS_MKDIR] = {do_mkdir, true, "MKDIR"},
+	[PV_XS_RM] = {do_rm, true, "RM"},
+	[PV_XS_DIRECTORY] = {do_directory, true, "DIRECTORY"},
+	[PV_XS_DIRECTORY_PART] = {do_directory_part, true, "DIRECTORY_PART"},
+	[PV_XS_GET_PERMS] = {do_get_perms, true, "GET_PERMS"},
+	[PV_XS_SET_PERMS] = {do_set_perms, true, "SET_PERMS"},
+	[PV_XS_WATCH] = {xsd_do_watch, false, "WATCH"},
+	[PV_XS_UNWATCH] = {xsd_do_unwatch, false, "UNWATCH"},
+	[PV_XS_TRANSACTION_START] = {xsd_do_txn_start, false, "TRANSACTION_START"},
+	[PV_XS_TRANSACTION_END] = {xsd_do_txn_end, true, "TRANSACTION_END"},
+	[PV_XS_INTRODUCE] = {xsd_do_introduce, false, "INTRODUCE"},
+	[PV_XS_RELEASE] = {xsd_do_release, false, "RELEASE"},
+	[PV_XS_GET_DOMAIN_PATH] = {xsd_do_get_domain_path, false, "GET_DOMAIN_PATH"},
+	[PV_XS_IS_DOMAIN_INTRODUCED] = {xsd_do_is_introduced, false, "IS_DOMAIN_INTRODUCED"},
+	[PV_XS_RESET_WATCHES] = {xsd_do_reset_watches, false, "RESET_WATCHES"},
+	[PV_XS_SET_TARGET] = {xsd_do_set_target, false, "SET_TARGET"},
+	[PV_XS_RESUME] = {xsd_do_resume, false, "RESUME"},
+	[PV_XS_CONTROL] = {xsd_do_unsupported, false, "CONTROL"},
 };
+
+/* --debug: one line per request, its first argument and the outcome. */
+static void trace(const struct xsd_conn *c, const struct pv_xs_msg_hdr *h, const char *arg, int rc)
+{
+	if (pv_log_get_level() < PV_LOG_DEBUG)
+		return;
+	pv_dev_debug(c->name, "%s tx %u '%.64s': %s", handlers[h->type].name, h->tx_id, arg,
+		     rc < 0 ? xsd_errname(rc) : "ok");
+}
 
 void xsd_handle(struct xsd *x, struct xsd_conn *c, const struct pv_xs_msg_hdr *h,
 		const char *payload, size_t len)
@@ -534,6 +544,7 @@ void xsd_handle(struct xsd *x, struct xsd_conn *c, const struct pv_xs_msg_hdr *h
 	rc = handlers[h->type].fn(&q);
 	if (rc == 0 && q.v.err)
 		rc = q.v.err;
+	trace(c, h, payload, rc);
 	if (rc < 0)
 		xsd_conn_error(c, h, rc);
 	else
