@@ -20,7 +20,8 @@
 #include "pvkit/proto/xs_wire.h"
 
 #define VALUE_LEN 64
-#define RUN_NS    1000000000ull /* each figure runs about a second */
+#define RUN_NS    400000000ull /* each measurement runs about 0.4 s */
+#define REPEATS   3            /* best of three: the machine is shared and noisy */
 
 static uint64_t now_ns(void)
 {
@@ -74,6 +75,11 @@ static double echo_rate(size_t req, size_t rsp)
 	return (double)n * 1e9 / (double)(now_ns() - start);
 }
 
+static double max(double a, double b)
+{
+	return a > b ? a : b;
+}
+
 static void line(const char *name, double v, const char *unit, const char *base, double bv,
 		 double ratio)
 {
@@ -100,15 +106,17 @@ static double rate_of(struct xs_handle *h, const char *path, const char *val, in
 }
 
 /* Mean time from a write until another handle holds the watch event, in us. */
-static double watch_latency(struct xs_handle *w, struct xs_handle *h, const char *val)
+static double watch_latency(struct xs_handle *w, struct xs_handle *h, const char *val, bool first)
 {
 	struct pollfd pfd = {.fd = xs_fileno(w), .events = POLLIN};
 	uint64_t start = now_ns(), total = 0, n = 0;
 	unsigned int num;
 
-	if (!xs_watch(w, "/bench/w", "t"))
-		return 0;
-	free(xs_read_watch(w, &num)); /* the registration event */
+	if (first) {
+		if (!xs_watch(w, "/bench/w", "t"))
+			return 0;
+		free(xs_read_watch(w, &num)); /* the registration event */
+	}
 	while (now_ns() - start < RUN_NS) {
 		uint64_t t0 = now_ns();
 
@@ -128,7 +136,7 @@ int main(void)
 	size_t rd_req = 16 + sizeof("/bench/v"), rd_rsp = 16 + VALUE_LEN;
 	size_t wr_req = 16 + sizeof("/bench/v") + VALUE_LEN, wr_rsp = 16 + 3;
 	size_t ev_len = 16 + sizeof("/bench/w") + 2;
-	double r, e;
+	double r, e, lat, best[3] = {0}, base[3] = {0};
 
 	if (!h || !w) {
 		fprintf(stderr, "xenstored-bench: cannot connect (XENSTORED_PATH?): %s\n", strerror(errno));
@@ -137,18 +145,23 @@ int main(void)
 	memset(val, 'v', sizeof(val));
 	if (!xs_write(h, XBT_NULL, "/bench/v", val, VALUE_LEN))
 		return 1;
-	printf("# pvkit-xenstored via libxenstore, one client, %d-byte values; baseline: UNIX stream echo of the same sizes\n",
-	       VALUE_LEN);
-	r = rate_of(h, "/bench/v", val, 0);
-	e = echo_rate(rd_req, rd_rsp);
+	printf("# pvkit-xenstored via libxenstore, one client, %d-byte values; baseline: UNIX stream echo of the same sizes; best of %d\n",
+	       VALUE_LEN, REPEATS);
+	for (int i = 0; i < REPEATS; i++) { /* interleaved, so both sides see the same load */
+		best[0] = max(best[0], rate_of(h, "/bench/v", val, 0));
+		base[0] = max(base[0], echo_rate(rd_req, rd_rsp));
+		best[1] = max(best[1], rate_of(h, "/bench/v", val, 1));
+		base[1] = max(base[1], echo_rate(wr_req, wr_rsp));
+		lat = watch_latency(w, h, val, i == 0);
+		best[2] = best[2] == 0 || (lat > 0 && lat < best[2]) ? lat : best[2];
+		/* Floor: one round trip carrying the write out, its reply and the event back. */
+		base[2] = max(base[2], echo_rate(wr_req, wr_rsp + ev_len));
+	}
+	r = best[0], e = base[0];
 	line("xenstore_read", r, "ops/s", "unix_echo_25B_80B", e, e ? r / e : 0);
-	r = rate_of(h, "/bench/v", val, 1);
-	e = echo_rate(wr_req, wr_rsp);
+	r = best[1], e = base[1];
 	line("xenstore_write", r, "ops/s", "unix_echo_89B_19B", e, e ? r / e : 0);
-	/* Floor: one round trip carrying the write out, its reply and the event back. */
-	r = watch_latency(w, h, val);
-	e = echo_rate(wr_req, wr_rsp + ev_len);
-	e = e ? 1e6 / e : 0;
+	r = best[2], e = base[2] ? 1e6 / base[2] : 0;
 	line("xenstore_watch_latency", r, "us", "unix_echo_rtt_89B_46B", e, r ? e / r : 0);
 	xs_close(w);
 	xs_close(h);

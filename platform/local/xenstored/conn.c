@@ -32,10 +32,14 @@ const char *xsd_errname(int err)
 	}
 }
 
-/* Request epoll events matching the connection's state. */
+/*
+ * Request epoll events matching the connection's state. Queued output is
+ * written at the end of each loop iteration; EPOLLOUT is asked for only
+ * once the socket refused some, so a plain request costs no epoll_ctl.
+ */
 static void conn_arm(struct xsd_conn *c)
 {
-	uint32_t want = (c->rd_blocked ? 0 : EPOLLIN) | (xsd_conn_queued(c) ? EPOLLOUT : 0);
+	uint32_t want = (c->rd_blocked ? 0 : EPOLLIN) | (c->wr_blocked ? EPOLLOUT : 0);
 	struct epoll_event ev = {.events = want, .data.ptr = &c->pe};
 
 	if (c->dead || c->x->epfd < 0 || want == c->armed)
@@ -289,6 +293,7 @@ void xsd_conn_on_output(struct xsd *x, struct xsd_conn *c)
 	}
 	if (c->dead)
 		return;
+	c->wr_blocked = xsd_conn_queued(c) != 0;
 	if (c->rd_blocked && xsd_conn_queued(c) <= x->quota.output / 2) {
 		c->rd_blocked = false;
 		if (xsd_conn_process(x, c) < 0)

@@ -160,7 +160,7 @@ static void run(struct xsd *x)
 			dispatch(x, &evs[i]);
 		/* Replies and events queued this round go out in one write each. */
 		for (struct xsd_conn *c = x->conns; c; c = c->next)
-			if (!c->dead && xsd_conn_queued(c))
+			if (!c->dead && xsd_conn_queued(c) && !c->wr_blocked)
 				xsd_conn_on_output(x, c);
 		xsd_conn_reap(x);
 	}

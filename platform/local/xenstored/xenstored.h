@@ -180,6 +180,7 @@ struct xsd_conn {
 	unsigned int dom;
 	bool dead;       /* closed: freed at the end of the loop iteration */
 	bool rd_blocked; /* input paused: too much output queued */
+	bool wr_blocked; /* the socket is full: wait for EPOLLOUT */
 	char name[40];
 	uint8_t in[sizeof(struct pv_xs_msg_hdr) + PV_XS_PAYLOAD_MAX];
 	size_t in_len;
