@@ -27,3 +27,15 @@ test-nbd-file_SRCS := tests/unit/frontends/blk/test_nbd_file.c tests/harness/cun
 	frontends/blk/nbd-file.c frontends/blk/nbd-file-uring.c
 test-nbd-file_PKGS := libnbd liburing
 test-nbd-file_LIBS := -lcunit
+
+# blkfront: the library (handshake, datapath, NBD export of a vbd).
+LIB_SRCS += frontends/blk/blkfront.c frontends/blk/blkfront-io.c frontends/blk/blkfront-nbd.c
+PUBLIC_HEADERS += include/pvkit/blkfront.h
+
+# The toolstack's and guest's part of the blkfront tests and benchmark.
+ifneq ($(wildcard platform/platform.c),)
+TEST_PROGRAMS += blkfront-test
+blkfront-test_SRCS := tests/integration/blkfront_test.c
+blkfront-test_PKGS := xenstore
+INTEGRATION_TESTS += tests/integration/blkfront.sh
+endif

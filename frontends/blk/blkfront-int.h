@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to blkfront (frontends/blk/blkfront*.c): the device, its queues,
+ * the shadow table of ring requests and the caller's requests split over it.
+ */
+#ifndef PVKIT_FRONTENDS_BLK_BLKFRONT_INT_H
+#define PVKIT_FRONTENDS_BLK_BLKFRONT_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pvkit/blkfront.h"
+#include "pvkit/gntpool.h"
+#include "pvkit/log.h"
+#include "pvkit/proto/blkif.h"
+#include "pvkit/ring.h"
+
+#define BF_MAX_RING_ORDER 4
+#define BF_MAX_RING_PAGES (1u << BF_MAX_RING_ORDER)
+/* Shadow slots: ring requests in flight (or waiting to be re-issued), all queues. */
+#define BF_SHADOWS 1024u
+/* Segments we use in one INDIRECT request (1 MiB of 4 KiB pages). */
+#define BF_MAX_INDIRECT_SEGS 256u
+#define BF_MAX_SEGS BF_MAX_INDIRECT_SEGS
+#define BF_MAX_IND_PAGES PV_BLKIF_INDIRECT_PAGES(BF_MAX_INDIRECT_SEGS)
+#define BF_PAGE 4096u
+
+/* The caller's request, split into one or more ring requests. */
+struct bf_io {
+	struct bf_io *next;        /* wait queue, then the done list */
+	enum pv_blkfront_op op;
+	uint64_t offset;           /* bytes */
+	uint32_t len;
+	uint32_t issued;           /* bytes handed to ring requests so far */
+	unsigned int parts;        /* ring requests not completed */
+	unsigned char *buf;
+	int status;
+	pv_blkfront_done_fn done;
+	void *opaque;
+};
+
+/* One ring request in flight; its index in the table is the request id. */
+struct bf_shadow {
+	bool used;
+	bool resend;               /* waiting for a ring slot (after a reconnect) */
+	uint8_t ring_op;           /* PV_BLKIF_OP_* (READ/WRITE also when indirect) */
+	struct bf_shadow *next_resend;
+	struct bf_io *io;
+	uint64_t io_off;           /* byte offset of this part inside io */
+	uint64_t sector;           /* 512-byte units */
+	uint64_t nr_sectors;       /* discard */
+	uint32_t len;              /* data bytes */
+	unsigned int queue;        /* the ring it is on */
+	unsigned int nseg;
+	unsigned int nind;
+	struct pv_gnt_page pages[BF_MAX_SEGS];
+	struct pv_gnt_page ind[BF_MAX_IND_PAGES];
+};
+
+struct bf_queue {
+	void *ring;                /* ring_pages granted pages */
+	pv_grant_ref_t refs[BF_MAX_RING_PAGES];
+	struct pv_ring_front front;
+	int port;                  /* our event channel port, -1 when none */
+	bool notify;               /* produced since the last push */
+};
+
+enum bf_conn {
+	BF_CLOSED,        /* no rings */
+	BF_INITIALISED,   /* rings written, waiting for the backend's Connected */
+	BF_CONNECTED,
+	BF_RECONNECT,     /* wrote Closed, waiting for the backend to follow */
+	BF_BROKEN,        /* gave up: every request fails with -EIO */
+};
+
+struct pv_blkfront {
+	struct pv_platform *plat;
+	struct pv_xs *xs;
+	struct pv_blkfront_opts opts;
+	struct pv_blkfront_info info;
+	char fe[128], be[128];
+	char prefix[48];
+	pv_domid_t be_id;
+	enum bf_conn conn;
+	int watch_id;
+	unsigned int reconnects;
+	/* features the backend offered */
+	unsigned int be_max_queues, be_ring_order, be_max_indirect;
+	unsigned int nq, ring_pages;
+	struct bf_queue q[PV_BLKFRONT_MAX_QUEUES];
+	unsigned int next_q;
+	struct pv_evtchn *ev;
+	int epfd, efd;             /* epoll of {event channel, eventfd for local completions} */
+	struct pv_gnt_pool *pool;
+	unsigned int pool_pages;
+	struct bf_shadow *shadow;  /* BF_SHADOWS */
+	unsigned int free_shadow[BF_SHADOWS];
+	unsigned int nfree_shadow;
+	struct bf_shadow *resend_head, *resend_tail;
+	struct bf_io *wait_head, *wait_tail;   /* not fully issued yet */
+	struct bf_io *done_head, *done_tail;   /* completed, callbacks owed */
+	unsigned int pending;
+	struct pv_ratelimit rl;
+};
+
+/* blkfront.c: handshake */
+int bf_be_state(struct pv_blkfront *bf);
+void bf_backend_changed(struct pv_xs *xs, const char *path, void *opaque);
+
+/* blkfront-io.c: datapath */
+int bf_shadow_init(struct pv_blkfront *bf);
+void bf_pump(struct pv_blkfront *bf);
+void bf_push_all(struct pv_blkfront *bf);
+void bf_reap(struct pv_blkfront *bf);
+void bf_requeue_inflight(struct pv_blkfront *bf);
+void bf_fail_all(struct pv_blkfront *bf, int status);
+void bf_run_done(struct pv_blkfront *bf);
+void bf_io_finish(struct pv_blkfront *bf, struct bf_io *io);
+
+#endif

@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * blkfront datapath: callers' requests split into ring requests over the
+ * bounce pool, responses checked against the private shadow table,
+ * completions, and re-issue of unanswered requests after a reconnect.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "blkfront-int.h"
+
+/* ---- shadow table ----------------------------------------------------------------- */
+
+int bf_shadow_init(struct pv_blkfront *bf)
+{
+	bf->shadow = calloc(BF_SHADOWS, sizeof(*bf->shadow));
+	if (!bf->shadow)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < BF_SHADOWS; i++)
+		bf->free_shadow[i] = BF_SHADOWS - 1 - i;
+	bf->nfree_shadow = BF_SHADOWS;
+	return 0;
+}
+
+static void shadow_release(struct pv_blkfront *bf, struct bf_shadow *s)
+{
+	for (unsigned int i = 0; i < s->nseg; i++)
+		pv_gnt_pool_put(bf->pool, s->pages[i].index);
+	for (unsigned int i = 0; i < s->nind; i++)
+		pv_gnt_pool_put(bf->pool, s->ind[i].index);
+	s->used = false;
+	s->resend = false;
+	s->nseg = s->nind = 0;
+	bf->free_shadow[bf->nfree_shadow++] = (unsigned int)(s - bf->shadow);
+}
+
+static void wake(struct pv_blkfront *bf)
+{
+	uint64_t one = 1;
+
+	if (write(bf->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		pv_dev_warn(bf->prefix, "cannot signal local completions");
+}
+
+void bf_io_finish(struct pv_blkfront *bf, struct bf_io *io)
+{
+	io->next = NULL;
+	if (bf->done_tail)
+		bf->done_tail->next = io;
+	else
+		bf->done_head = io;
+	bf->done_tail = io;
+}
+
+void bf_run_done(struct pv_blkfront *bf)
+{
+	struct bf_io *io;
+
+	while ((io = bf->done_head)) {
+		bf->done_head = io->next;
+		if (!bf->done_head)
+			bf->done_tail = NULL;
+		bf->pending--;
+		io->done(io->opaque, io->status);
+		free(io);
+	}
+}
+
+/* A ring request of @io ended with @status: account it, finish @io when it was the last. */
+static void part_done(struct pv_blkfront *bf, struct bf_shadow *s, int status)
+{
+	struct bf_io *io = s->io;
+
+	if (!status && io->op == PV_BLKFRONT_READ) {
+		for (unsigned int i = 0; i < s->nseg; i++) {
+			uint32_t n = s->len - i * BF_PAGE < BF_PAGE ? s->len - i * BF_PAGE : BF_PAGE;
+
+			memcpy(io->buf + s->io_off + (size_t)i * BF_PAGE, s->pages[i].addr, n);
+		}
+	}
+	if (status && !io->status)
+		io->status = status;
+	shadow_release(bf, s);
+	if (--io->parts == 0 && io->issued >= io->len && io != bf->wait_head)
+		bf_io_finish(bf, io);
+}
+
+/* ---- ring requests -------------------------------------------------------------------- */
+
+/* Segments @first.. of @s (at most @max of them) into @seg. */
+static void fill_segments(const struct bf_shadow *s, unsigned int first,
+			  struct pv_blkif_request_segment *seg, unsigned int max)
+{
+	for (unsigned int i = first; i < s->nseg && i - first < max; i++) {
+		uint32_t n = s->len - i * BF_PAGE < BF_PAGE ? s->len - i * BF_PAGE : BF_PAGE;
+
+		seg[i - first] = (struct pv_blkif_request_segment){
+			.gref = s->pages[i].ref,
+			.first_sect = 0,
+			.last_sect = (uint8_t)(n / PV_BLKIF_SECTOR_SIZE - 1),
+		};
+	}
+}
+
+/* Lay out the ring request of shadow @s (its id is its index). */
+static void build_request(struct pv_blkfront *bf, struct bf_shadow *s,
+			  union pv_blkif_request_any *r)
+{
+	uint64_t id = (uint64_t)(s - bf->shadow);
+
+	memset(r, 0, sizeof(*r));
+	if (s->ring_op == PV_BLKIF_OP_DISCARD) {
+		r->discard = (struct pv_blkif_request_discard){
+			.operation = PV_BLKIF_OP_DISCARD, .id = id,
+			.sector_number = s->sector, .nr_sectors = s->nr_sectors};
+	} else if (s->nind) {
+		r->indirect.operation = PV_BLKIF_OP_INDIRECT;
+		r->indirect.indirect_op = s->ring_op;
+		r->indirect.nr_segments = (uint16_t)s->nseg;
+		r->indirect.id = id;
+		r->indirect.sector_number = s->sector;
+		for (unsigned int i = 0; i < s->nind; i++) {
+			unsigned int first = i * PV_BLKIF_SEGS_PER_INDIRECT_FRAME;
+
+			memset(s->ind[i].addr, 0, BF_PAGE);
+			fill_segments(s, first, ((struct pv_blkif_indirect_page *)s->ind[i].addr)->seg,
+				      PV_BLKIF_SEGS_PER_INDIRECT_FRAME);
+			r->indirect.indirect_grefs[i] = s->ind[i].ref;
+		}
+	} else {
+		r->rw.operation = s->ring_op;
+		r->rw.nr_segments = (uint8_t)s->nseg;
+		r->rw.id = id;
+		r->rw.sector_number = s->sector;
+		fill_segments(s, 0, r->rw.seg, PV_BLKIF_MAX_SEGMENTS_PER_REQUEST);
+	}
+}
+
+/* A queue with a free slot, round robin; NULL when every ring is full. */
+static struct bf_queue *free_queue(struct pv_blkfront *bf, unsigned int *qi)
+{
+	for (unsigned int n = 0; n < bf->nq; n++) {
+		unsigned int i = (bf->next_q + n) % bf->nq;
+
+		if (pv_ring_front_free(&bf->q[i].front)) {
+			bf->next_q = i + 1;
+			*qi = i;
+			return &bf->q[i];
+		}
+	}
+	return NULL;
+}
+
+/* Put shadow @s on a ring. Returns 0, or -ENOSPC when every ring is full. */
+static int send_shadow(struct pv_blkfront *bf, struct bf_shadow *s)
+{
+	union pv_blkif_request_any r;
+	unsigned int qi;
+	struct bf_queue *q = free_queue(bf, &qi);
+
+	if (!q)
+		return -ENOSPC;
+	build_request(bf, s, &r);
+	if (pv_ring_front_put(&q->front, &r))
+		return -ENOSPC;
+	s->queue = qi;
+	s->resend = false;
+	q->notify = true;
+	return 0;
+}
+
+static uint8_t ring_op(enum pv_blkfront_op op)
+{
+	switch (op) {
+	case PV_BLKFRONT_READ:
+		return PV_BLKIF_OP_READ;
+	case PV_BLKFRONT_WRITE:
+		return PV_BLKIF_OP_WRITE;
+	case PV_BLKFRONT_FLUSH:
+		return PV_BLKIF_OP_FLUSH_DISKCACHE;
+	default:
+		return PV_BLKIF_OP_DISCARD;
+	}
+}
+
+/* Take pool pages for a part of @len bytes. Returns false (nothing taken) when short. */
+static bool take_pages(struct pv_blkfront *bf, struct bf_shadow *s, uint32_t len)
+{
+	unsigned int nseg = (len + BF_PAGE - 1) / BF_PAGE;
+	unsigned int nind = nseg > PV_BLKIF_MAX_SEGMENTS_PER_REQUEST ? PV_BLKIF_INDIRECT_PAGES(nseg) : 0;
+
+	if (pv_gnt_pool_avail(bf->pool) < nseg + nind)
+		return false;
+	for (unsigned int i = 0; i < nseg; i++)
+		pv_gnt_pool_get(bf->pool, &s->pages[i]);
+	for (unsigned int i = 0; i < nind; i++)
+		pv_gnt_pool_get(bf->pool, &s->ind[i]);
+	s->nseg = nseg;
+	s->nind = nind;
+	return true;
+}
+
+/* Issue the next part of @io. Returns 0, or -ENOSPC when out of slots, pages or shadows. */
+static int issue_part(struct pv_blkfront *bf, struct bf_io *io)
+{
+	uint32_t len = io->len - io->issued;
+	struct bf_shadow *s;
+
+	if (!bf->nfree_shadow || !free_queue(bf, &(unsigned int){0}))
+		return -ENOSPC;
+	s = &bf->shadow[bf->free_shadow[bf->nfree_shadow - 1]];
+	memset(s, 0, offsetof(struct bf_shadow, pages));
+	if (io->op == PV_BLKFRONT_READ || io->op == PV_BLKFRONT_WRITE) {
+		if (len > bf->info.max_request)
+			len = bf->info.max_request;
+		if (!take_pages(bf, s, len))
+			return -ENOSPC;
+		if (io->op == PV_BLKFRONT_WRITE)
+			for (unsigned int i = 0; i < s->nseg; i++)
+				memcpy(s->pages[i].addr, io->buf + io->issued + (size_t)i * BF_PAGE,
+				       len - i * BF_PAGE < BF_PAGE ? len - i * BF_PAGE : BF_PAGE);
+	}
+	bf->nfree_shadow--;
+	s->used = true;
+	s->io = io;
+	s->ring_op = ring_op(io->op);
+	s->io_off = io->issued;
+	s->len = io->op == PV_BLKFRONT_DISCARD ? 0 : len;
+	s->sector = (io->offset + io->issued) >> PV_BLKIF_SECTOR_SHIFT;
+	s->nr_sectors = io->op == PV_BLKFRONT_DISCARD ? len >> PV_BLKIF_SECTOR_SHIFT : 0;
+	send_shadow(bf, s); /* cannot fail: free_queue() found room above */
+	io->issued += len;
+	io->parts++;
+	return 0;
+}
+
+/* Fill the rings: re-issued requests first, then waiting ones, in order. */
+void bf_pump(struct pv_blkfront *bf)
+{
+	if (bf->conn != BF_CONNECTED)
+		return;
+	while (bf->resend_head) {
+		struct bf_shadow *s = bf->resend_head;
+
+		if (send_shadow(bf, s))
+			return;
+		bf->resend_head = s->next_resend;
+		if (!bf->resend_head)
+			bf->resend_tail = NULL;
+	}
+	while (bf->wait_head) {
+		struct bf_io *io = bf->wait_head;
+
+		if (issue_part(bf, io))
+			return;
+		if (io->issued >= io->len) {
+			bf->wait_head = io->next;
+			if (!bf->wait_head)
+				bf->wait_tail = NULL;
+			io->next = NULL;
+		}
+	}
+}
+
+void bf_push_all(struct pv_blkfront *bf)
+{
+	if (bf->conn != BF_CONNECTED)
+		return;
+	for (unsigned int i = 0; i < bf->nq; i++) {
+		struct bf_queue *q = &bf->q[i];
+
+		if (!q->notify)
+			continue;
+		q->notify = false;
+		/* -ENOTCONN: the backend died; its successor will ask us to reconnect. */
+		if (pv_ring_front_push(&q->front) > 0)
+			pv_evtchn_notify(bf->ev, (pv_evtchn_port_t)q->port);
+	}
+}
+
+/* ---- responses ------------------------------------------------------------------------ */
+
+static void backend_broken(struct pv_blkfront *bf, const char *why, uint64_t id)
+{
+	pv_dev_warn_rl(&bf->rl, bf->prefix, "backend broke the protocol (%s, id %llu): failing I/O",
+		       why, (unsigned long long)id);
+	bf->conn = BF_BROKEN;
+	bf_fail_all(bf, -EIO);
+}
+
+static int rsp_status(struct pv_blkfront *bf, int16_t st)
+{
+	switch (st) {
+	case PV_BLKIF_RSP_OKAY:
+		return 0;
+	case PV_BLKIF_RSP_EOPNOTSUPP:
+		return -EOPNOTSUPP;
+	case PV_BLKIF_RSP_ERROR:
+		return -EIO;
+	default:
+		pv_dev_warn_rl(&bf->rl, bf->prefix, "unknown response status %d", st);
+		return -EIO;
+	}
+}
+
+/* Consume the responses of queue @qi; false once the backend broke the protocol. */
+static bool reap_queue(struct pv_blkfront *bf, unsigned int qi)
+{
+	struct bf_queue *q = &bf->q[qi];
+	struct pv_blkif_response rsp;
+	int rc;
+
+	do {
+		while ((rc = pv_ring_front_get_response(&q->front, &rsp)) == 1) {
+			struct bf_shadow *s = rsp.id < BF_SHADOWS ? &bf->shadow[rsp.id] : NULL;
+
+			if (!s || !s->used || s->resend || s->queue != qi) {
+				backend_broken(bf, "response to no request of this ring", rsp.id);
+				return false;
+			}
+			part_done(bf, s, rsp_status(bf, rsp.status));
+		}
+		if (rc == 0)
+			rc = pv_ring_front_final_check(&q->front);
+	} while (rc > 0);
+	if (rc < 0) {
+		backend_broken(bf, "ring indices out of range", 0);
+		return false;
+	}
+	return true;
+}
+
+void bf_reap(struct pv_blkfront *bf)
+{
+	for (unsigned int i = 0; bf->conn == BF_CONNECTED && i < bf->nq; i++)
+		if (!reap_queue(bf, i))
+			return;
+}
+
+/* ---- reconnect and failure -------------------------------------------------------------- */
+
+void bf_requeue_inflight(struct pv_blkfront *bf)
+{
+	bf->resend_head = bf->resend_tail = NULL;
+	for (unsigned int i = 0; i < BF_SHADOWS; i++) {
+		struct bf_shadow *s = &bf->shadow[i];
+
+		if (!s->used)
+			continue;
+		s->resend = true;
+		s->next_resend = NULL;
+		if (bf->resend_tail)
+			bf->resend_tail->next_resend = s;
+		else
+			bf->resend_head = s;
+		bf->resend_tail = s;
+	}
+}
+
+void bf_fail_all(struct pv_blkfront *bf, int status)
+{
+	struct bf_io *io;
+
+	bf->resend_head = bf->resend_tail = NULL;
+	/* Detach the wait queue first so part_done() finishes nothing twice. */
+	io = bf->wait_head;
+	bf->wait_head = bf->wait_tail = NULL;
+	for (unsigned int i = 0; bf->shadow && i < BF_SHADOWS; i++)
+		if (bf->shadow[i].used)
+			part_done(bf, &bf->shadow[i], status);
+	while (io) {
+		struct bf_io *next = io->next;
+
+		io->status = status;
+		io->issued = io->len;
+		if (io->parts == 0)
+			bf_io_finish(bf, io);
+		io = next;
+	}
+	if (bf->done_head)
+		wake(bf);
+}
+
+/* ---- public --------------------------------------------------------------------------- */
+
+static int check_request(struct pv_blkfront *bf, enum pv_blkfront_op op, uint64_t offset,
+			 uint32_t len, const void *buf)
+{
+	uint64_t size = bf->info.sectors * bf->info.sector_size;
+
+	if (op == PV_BLKFRONT_FLUSH)
+		return bf->info.flush ? 0 : -EOPNOTSUPP;
+	if (op > PV_BLKFRONT_DISCARD || !len || offset % bf->info.sector_size ||
+	    len % bf->info.sector_size || offset > size || len > size - offset)
+		return -EINVAL;
+	if (op != PV_BLKFRONT_READ && bf->info.read_only)
+		return -EROFS;
+	if (op == PV_BLKFRONT_DISCARD)
+		return bf->info.discard ? 0 : -EOPNOTSUPP;
+	return buf ? 0 : -EINVAL;
+}
+
+int pv_blkfront_submit(struct pv_blkfront *bf, enum pv_blkfront_op op, uint64_t offset,
+		       uint32_t len, void *buf, pv_blkfront_done_fn done, void *opaque)
+{
+	int rc = done ? check_request(bf, op, offset, len, buf) : -EINVAL;
+	struct bf_io *io;
+
+	if (rc)
+		return rc;
+	io = calloc(1, sizeof(*io));
+	if (!io)
+		return -ENOMEM;
+	*io = (struct bf_io){.op = op, .offset = offset, .len = op == PV_BLKFRONT_FLUSH ? 0 : len,
+			     .buf = buf, .done = done, .opaque = opaque};
+	bf->pending++;
+	if (bf->conn == BF_BROKEN) {
+		io->status = -EIO;
+		bf_io_finish(bf, io);
+		wake(bf);
+		return 0;
+	}
+	if (bf->wait_tail)
+		bf->wait_tail->next = io;
+	else
+		bf->wait_head = io;
+	bf->wait_tail = io;
+	return 0;
+}
+
+void pv_blkfront_kick(struct pv_blkfront *bf)
+{
+	bf_pump(bf);
+	bf_push_all(bf);
+}
+
+void pv_blkfront_poll(struct pv_blkfront *bf)
+{
+	uint64_t v;
+	int port;
+
+	if (read(bf->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		pv_dev_warn(bf->prefix, "reading the completion eventfd failed");
+	while ((port = pv_evtchn_pending(bf->ev)) >= 0)
+		pv_evtchn_unmask(bf->ev, (pv_evtchn_port_t)port);
+	bf_reap(bf);
+	bf_pump(bf);
+	bf_push_all(bf);
+	bf_run_done(bf);
+}
