@@ -6,7 +6,7 @@
 #   bench/nbd-file.sh [--runtime SECONDS] [--size MiB] [--rounds N]
 # Each figure is the best of N interleaved rounds (the machine is shared).
 set -u
-runtime=4 size=256 rounds=2
+runtime=4 size=256 rounds=3
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--runtime) runtime=$2; shift 2 ;;
@@ -66,10 +66,39 @@ figure() {
 			n, p, u, k, (k > 0) ? p / k : 0 }'
 }
 
+# CPU time (user + system, every thread) a server process has used, in ms.
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) * 1000 / hz}' "/proc/$1/stat"; }
+
+# cpu_figure NAME RW BS DEPTH OPS: server CPU per request (us) over a fixed
+# number of requests; less sensitive to a loaded machine than throughput.
+cpu_figure() {
+	local p=1e9 k=1e9 i s c0 v
+	for i in $(seq "$rounds"); do
+		for s in pvkit nbdkit; do
+			local pid=${PIDS[0]}
+			[ $s = nbdkit ] && pid=${PIDS[1]}
+			c0=$(cpu_ms "$pid")
+			fio --name=c --ioengine=nbd --uri="nbd+unix:///?socket=$T/$s.sock" --rw="$2" \
+				--bs="$3" --iodepth="$4" --size="${size}M" --number_ios="$5" \
+				--minimal >/dev/null 2>&1
+			v=$(awk -v a="$(cpu_ms "$pid")" -v b="$c0" -v n="$5" 'BEGIN {print (a - b) * 1000 / n}')
+			if [ $s = pvkit ]; then p=$(awk -v a="$p" -v b="$v" 'BEGIN {print (b < a) ? b : a}')
+			else k=$(awk -v a="$k" -v b="$v" 'BEGIN {print (b < a) ? b : a}'); fi
+		done
+	done
+	awk -v n="$1" -v p="$p" -v k="$k" 'BEGIN {
+		printf "BENCH name=%s value=%.2f unit=us baseline=nbdkit-file baseline_value=%.2f ratio=%.2f\n",
+			n, p, k, (p > 0) ? k / p : 0 }'
+}
+
 echo "# nbd-file: fio nbd engine, ${size} MiB file on $(df --output=fstype "$T" | tail -1)," \
-	"pvkit-nbd-file (4 workers) vs nbdkit $(nbdkit --version | awk '{print $2}') file plugin," \
+	"pvkit-nbd-file (io_uring) vs nbdkit $(nbdkit --version | awk '{print $2}') file plugin," \
 	"best of $rounds x ${runtime}s"
 figure nbd_file_randread_4k_qd32 randread 4k 32 iops
 figure nbd_file_randwrite_4k_qd32 randwrite 4k 32 iops
 figure nbd_file_read_1m_qd8 read 1m 8 MiB/s
 figure nbd_file_write_1m_qd8 write 1m 8 MiB/s
+echo "# server CPU per request (ratio: nbdkit / pvkit, > 1: pvkit costs less)"
+figure_ops=$((size * 256 / 2))
+cpu_figure nbd_file_randread_4k_qd32_cpu randread 4k 32 "$figure_ops"
+cpu_figure nbd_file_randwrite_4k_qd32_cpu randwrite 4k 32 "$figure_ops"

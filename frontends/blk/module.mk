@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # frontends/blk/: blkfront and its guest-facing NBD export.
-LIB_SRCS += frontends/blk/nbd-server.c frontends/blk/nbd-handshake.c
+LIB_SRCS += frontends/blk/nbd-server.c frontends/blk/nbd-handshake.c frontends/blk/nbd-transmit.c
 PUBLIC_HEADERS += include/pvkit/nbd.h
 
 # A file served through the NBD export: the test seam and the --file benchmark.

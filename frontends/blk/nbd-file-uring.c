@@ -17,6 +17,7 @@
 #include "nbd-file.h"
 
 #define URING_ENTRIES 256
+/* Large copies to or from the page cache go to io-wq workers, off the loop thread. */
 #define URING_ASYNC_BYTES (128u << 10)
 
 struct uring_job {
@@ -55,12 +56,13 @@ static int prep(struct nbd_uring *u, int fd, struct uring_job *j)
 	switch (j->op) {
 	case PV_NBD_OP_READ:
 		io_uring_prep_read(sqe, fd, j->buf + j->done, j->len - j->done, j->off + j->done);
+		if (j->len - j->done >= URING_ASYNC_BYTES)
+			sqe->flags |= IOSQE_ASYNC;
 		break;
 	case PV_NBD_OP_WRITE:
 		io_uring_prep_write(sqe, fd, j->buf + j->done, j->len - j->done, j->off + j->done);
 		if (j->flags & PV_NBD_F_FUA)
 			sqe->rw_flags = RWF_DSYNC;
-		/* A large copy into the page cache goes to an io-wq worker, off the loop thread. */
 		if (j->len - j->done >= URING_ASYNC_BYTES)
 			sqe->flags |= IOSQE_ASYNC;
 		break;

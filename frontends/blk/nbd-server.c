@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * NBD export: the event loop (listener, connections, the device completion
- * queue) and the transmission phase (request validation, replies).
+ * NBD export: the event loop (listener, connection input and output, the
+ * device completion queues), and creating and freeing the server.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -55,33 +55,6 @@ static int epoll_add(int epfd, int fd, uint32_t events, void *tag)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
-/* Device status (0 or -errno) to an NBD error value. */
-static uint32_t nbd_errno(int status)
-{
-	switch (-status) {
-	case 0:
-		return 0;
-	case EPERM:
-	case EROFS:
-		return NBD_EPERM;
-	case ENOMEM:
-		return NBD_ENOMEM;
-	case EINVAL:
-		return NBD_EINVAL;
-	case ENOSPC:
-	case EDQUOT:
-	case EFBIG:
-		return NBD_ENOSPC;
-	case EOVERFLOW:
-		return NBD_EOVERFLOW;
-	case ENOTSUP:
-		return NBD_ENOTSUP;
-	case ESHUTDOWN:
-		return NBD_ESHUTDOWN;
-	default:
-		return NBD_EIO;
-	}
-}
 
 /* ---- output ------------------------------------------------------------------- */
 
@@ -106,7 +79,7 @@ int nbd_out_append(struct nbd_conn *c, const void *data, size_t len)
 	return 0;
 }
 
-static void io_free(struct pv_nbd_io *io)
+void nbd_io_free(struct pv_nbd_io *io)
 {
 	if (io->buf)
 		io->conn->held -= io->len;
@@ -115,7 +88,7 @@ static void io_free(struct pv_nbd_io *io)
 	free(io);
 }
 
-static void mark_dirty(struct nbd_conn *c)
+void nbd_mark_dirty(struct nbd_conn *c)
 {
 	if (c->dirty)
 		return;
@@ -124,50 +97,7 @@ static void mark_dirty(struct nbd_conn *c)
 	c->srv->dirty = c;
 }
 
-static void reply_queue(struct nbd_conn *c, struct pv_nbd_io *io)
-{
-	io->next = NULL;
-	if (c->rq_tail)
-		c->rq_tail->next = io;
-	else
-		c->rq_head = io;
-	c->rq_tail = io;
-	mark_dirty(c);
-}
 
-/* Build the reply for @io (NBD error @err) and queue it. */
-static void reply(struct nbd_conn *c, struct pv_nbd_io *io, uint32_t err)
-{
-	memset(io->hdr, 0, sizeof(io->hdr));
-	io->data_len = 0;
-	if (io->cmd == NBD_CMD_READ && c->structured) {
-		nbd_put32(io->hdr, NBD_MAGIC_STRUCT_REPLY);
-		nbd_put16(io->hdr + 4, NBD_REPLY_FLAG_DONE);
-		nbd_put64(io->hdr + 8, io->cookie);
-		if (err) {
-			/* NBD_REPLY_TYPE_ERROR: error, empty message. */
-			nbd_put16(io->hdr + 6, NBD_REPLY_TYPE_ERROR);
-			nbd_put32(io->hdr + 16, 6);
-			nbd_put32(io->hdr + 20, err);
-			io->hdr_len = 26;
-		} else {
-			nbd_put16(io->hdr + 6, NBD_REPLY_TYPE_OFFSET_DATA);
-			nbd_put32(io->hdr + 16, 8 + io->len);
-			nbd_put64(io->hdr + 20, io->offset);
-			io->hdr_len = 28;
-			io->data_len = io->len;
-		}
-	} else {
-		nbd_put32(io->hdr, NBD_MAGIC_SIMPLE_REPLY);
-		nbd_put32(io->hdr + 4, err);
-		nbd_put64(io->hdr + 8, io->cookie);
-		io->hdr_len = 16;
-		if (io->cmd == NBD_CMD_READ && !err)
-			io->data_len = io->len;
-	}
-	io->sent = 0;
-	reply_queue(c, io);
-}
 
 /* Handshake bytes first, then replies; returns 0 (sent or would block) or -errno. */
 static int send_handshake(struct nbd_conn *c)
@@ -220,7 +150,7 @@ static void consume(struct nbd_conn *c, size_t n)
 		c->rq_head = io->next;
 		if (!c->rq_head)
 			c->rq_tail = NULL;
-		io_free(io);
+		nbd_io_free(io);
 	}
 }
 
@@ -245,7 +175,7 @@ static bool over_budget(const struct nbd_conn *c)
 	return c->held >= NBD_CONN_BUDGET || c->nios >= NBD_CONN_MAX_IOS;
 }
 
-static bool input_wanted(const struct nbd_conn *c)
+bool nbd_input_wanted(const struct nbd_conn *c)
 {
 	return c->state != NBD_ST_CLOSING && !over_budget(c) && !c->srv->stopping;
 }
@@ -255,7 +185,7 @@ static void update_events(struct nbd_conn *c)
 {
 	uint32_t want = 0;
 
-	if (input_wanted(c))
+	if (nbd_input_wanted(c))
 		want |= EPOLLIN;
 	if (c->out_len || c->rq_head)
 		want |= EPOLLOUT;
@@ -292,198 +222,13 @@ static int conn_flush(struct nbd_conn *c)
 	return 0;
 }
 
-/* ---- transmission: requests --------------------------------------------------- */
 
-static void submit(struct nbd_conn *c, struct pv_nbd_io *io)
-{
-	static const enum pv_nbd_op ops[] = {
-		[NBD_CMD_READ] = PV_NBD_OP_READ,
-		[NBD_CMD_WRITE] = PV_NBD_OP_WRITE,
-		[NBD_CMD_FLUSH] = PV_NBD_OP_FLUSH,
-		[NBD_CMD_TRIM] = PV_NBD_OP_TRIM,
-		[NBD_CMD_WRITE_ZEROES] = PV_NBD_OP_WRITE_ZEROES,
-	};
-	struct pv_nbd_server *srv = c->srv;
-	uint32_t flags = 0;
 
-	if (io->flags & NBD_CMD_FLAG_FUA) {
-		if (srv->info.flags & PV_NBD_DEV_FUA)
-			flags |= PV_NBD_F_FUA;
-		else
-			io->flush_after = true;
-	}
-	if (io->flags & NBD_CMD_FLAG_NO_HOLE)
-		flags |= PV_NBD_F_NO_HOLE;
-	c->inflight++;
-	srv->inflight++;
-	srv->submitted = true;
-	srv->ops->submit(srv->opaque, io, ops[io->cmd], io->offset, io->len, io->buf, flags);
-}
 
-/* Command flags each command accepts. */
-static uint16_t allowed_flags(const struct nbd_conn *c, uint16_t cmd)
-{
-	switch (cmd) {
-	case NBD_CMD_READ:
-		return c->structured ? NBD_CMD_FLAG_DF : 0;
-	case NBD_CMD_WRITE:
-	case NBD_CMD_TRIM:
-		return NBD_CMD_FLAG_FUA;
-	case NBD_CMD_WRITE_ZEROES:
-		return NBD_CMD_FLAG_FUA | NBD_CMD_FLAG_NO_HOLE;
-	default:
-		return 0;
-	}
-}
 
-static uint32_t dev_flag_for(uint16_t cmd)
-{
-	switch (cmd) {
-	case NBD_CMD_FLUSH:
-		return PV_NBD_DEV_FLUSH;
-	case NBD_CMD_TRIM:
-		return PV_NBD_DEV_TRIM;
-	case NBD_CMD_WRITE_ZEROES:
-		return PV_NBD_DEV_WRITE_ZEROES;
-	default:
-		return 0;
-	}
-}
 
-/* The NBD error for a request header, or 0 when the device may see it. */
-static uint32_t validate(const struct nbd_conn *c, const struct pv_nbd_io *io)
-{
-	const struct pv_nbd_dev_info *info = &c->srv->info;
-	bool writes = io->cmd == NBD_CMD_WRITE || io->cmd == NBD_CMD_TRIM ||
-		      io->cmd == NBD_CMD_WRITE_ZEROES;
 
-	if (io->cmd > NBD_CMD_WRITE_ZEROES || io->cmd == NBD_CMD_DISC || io->cmd == 5)
-		return NBD_EINVAL; /* unknown, CACHE, BLOCK_STATUS (not negotiated) */
-	if (io->flags & ~allowed_flags(c, io->cmd))
-		return NBD_EINVAL;
-	if (writes && (info->flags & PV_NBD_DEV_READ_ONLY))
-		return NBD_EPERM;
-	if ((dev_flag_for(io->cmd) & info->flags) != dev_flag_for(io->cmd))
-		return NBD_EINVAL;
-	if (io->cmd == NBD_CMD_FLUSH)
-		return io->offset || io->len ? NBD_EINVAL : 0;
-	if (io->len == 0 || io->len > info->max_request)
-		return NBD_EINVAL;
-	if ((io->offset | io->len) & (info->sector_size - 1))
-		return NBD_EINVAL;
-	if (io->offset > info->size || io->len > info->size - io->offset)
-		return io->cmd == NBD_CMD_READ || io->cmd == NBD_CMD_TRIM ? NBD_EINVAL
-									    : NBD_ENOSPC;
-	return 0;
-}
 
-/* A write whose header arrived: read its payload, or drop it after an error. */
-static void start_write(struct nbd_conn *c, struct pv_nbd_io *io, uint32_t err)
-{
-	if (!err) {
-		io->buf = malloc(io->len);
-		if (io->buf)
-			c->held += io->len;
-		else
-			err = NBD_ENOMEM;
-	}
-	if (err) {
-		c->discard = io->len;
-		c->state = c->discard ? NBD_ST_DISCARD : NBD_ST_REQUEST;
-		reply(c, io, err);
-		return;
-	}
-	c->cur = io;
-	c->cur_got = 0;
-	c->state = NBD_ST_PAYLOAD;
-}
-
-static void request(struct nbd_conn *c, const uint8_t *p)
-{
-	struct pv_nbd_io *io = calloc(1, sizeof(*io));
-	uint32_t err;
-
-	if (!io) {
-		pv_dev_err(c->name, "out of memory for a request: closing");
-		nbd_conn_close(c);
-		return;
-	}
-	io->conn = c;
-	c->nios++;
-	io->flags = nbd_get16(p + 4);
-	io->cmd = nbd_get16(p + 6);
-	io->cookie = nbd_get64(p + 8);
-	io->offset = nbd_get64(p + 16);
-	io->len = nbd_get32(p + 24);
-	if (io->cmd == NBD_CMD_DISC) {
-		io_free(io);
-		c->state = NBD_ST_CLOSING;
-		return;
-	}
-	err = validate(c, io);
-	if (err)
-		pv_dev_warn_rl(&c->srv->rl, c->name, "command %u offset %llu length %u: error %u",
-			       io->cmd, (unsigned long long)io->offset, io->len, err);
-	if (io->cmd == NBD_CMD_WRITE) {
-		start_write(c, io, err);
-		return;
-	}
-	if (!err && io->cmd == NBD_CMD_READ) {
-		io->buf = calloc(1, io->len); /* zeroed: no stale byte can leave */
-		if (io->buf)
-			c->held += io->len;
-		else
-			err = NBD_ENOMEM;
-	}
-	if (err)
-		reply(c, io, err);
-	else
-		submit(c, io);
-}
-
-/* Consume buffered transmission input; stops when more input is needed. */
-static void transmission_input(struct nbd_conn *c)
-{
-	while (!c->dead && input_wanted(c)) {
-		uint32_t avail = c->in_end - c->in_start;
-		const uint8_t *p = c->in + c->in_start;
-
-		if (c->state == NBD_ST_REQUEST) {
-			if (avail < NBD_REQUEST_SIZE)
-				return;
-			if (nbd_get32(p) != NBD_MAGIC_REQUEST) {
-				pv_dev_warn_rl(&c->srv->rl, c->name, "bad request magic: closing");
-				nbd_conn_close(c);
-				return;
-			}
-			c->in_start += NBD_REQUEST_SIZE;
-			request(c, p);
-		} else if (c->state == NBD_ST_PAYLOAD) {
-			uint32_t n = c->cur->len - c->cur_got;
-
-			if (n > avail)
-				n = avail;
-			memcpy((uint8_t *)c->cur->buf + c->cur_got, p, n);
-			c->in_start += n;
-			c->cur_got += n;
-			if (c->cur_got < c->cur->len)
-				return;
-			c->state = NBD_ST_REQUEST;
-			submit(c, c->cur);
-			c->cur = NULL;
-		} else if (c->state == NBD_ST_DISCARD) {
-			uint64_t n = c->discard < avail ? c->discard : avail;
-
-			c->in_start += n;
-			c->discard -= n;
-			if (c->discard)
-				return;
-			c->state = NBD_ST_REQUEST;
-		} else {
-			return;
-		}
-	}
-}
 
 /* Read from the socket: large payloads straight into their buffer. */
 static ssize_t conn_recv(struct nbd_conn *c)
@@ -498,7 +243,7 @@ static ssize_t conn_recv(struct nbd_conn *c)
 			c->cur_got += n;
 			if (c->cur_got == c->cur->len) {
 				c->state = NBD_ST_REQUEST;
-				submit(c, c->cur);
+				nbd_submit(c, c->cur);
 				c->cur = NULL;
 			}
 		}
@@ -525,7 +270,7 @@ static int process_buffered(struct nbd_conn *c)
 		if (rc < 0)
 			return rc;
 	}
-	transmission_input(c);
+	nbd_transmission_input(c);
 	return 0;
 }
 
@@ -557,7 +302,7 @@ static void conn_process(struct nbd_conn *c)
 			nbd_conn_close(c);
 			return;
 		}
-		if (c->dead || !input_wanted(c) || i == NBD_READS_PER_EVENT)
+		if (c->dead || !nbd_input_wanted(c) || i == NBD_READS_PER_EVENT)
 			break;
 		n = conn_recv(c);
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
@@ -568,7 +313,7 @@ static void conn_process(struct nbd_conn *c)
 			break;
 	}
 	if (!c->dead)
-		mark_dirty(c);
+		nbd_mark_dirty(c);
 }
 
 /* ---- completions ------------------------------------------------------------------ */
@@ -614,7 +359,7 @@ static void completed(struct pv_nbd_server *srv, struct pv_nbd_io *io)
 	c->inflight--;
 	srv->inflight--;
 	if (c->dead) {
-		io_free(io);
+		nbd_io_free(io);
 		return;
 	}
 	if (io->status == 0 && io->flush_after) {
@@ -626,7 +371,7 @@ static void completed(struct pv_nbd_server *srv, struct pv_nbd_io *io)
 		srv->submitted = true;
 		return;
 	}
-	reply(c, io, nbd_errno(io->status));
+	nbd_reply(c, io, nbd_errno(io->status));
 }
 
 static void complete_list(struct pv_nbd_server *srv, struct pv_nbd_io *io)
@@ -675,11 +420,11 @@ void nbd_conn_close(struct nbd_conn *c)
 	c->srv->nclients--;
 	while ((io = c->rq_head)) {
 		c->rq_head = io->next;
-		io_free(io);
+		nbd_io_free(io);
 	}
 	c->rq_tail = NULL;
 	if (c->cur) {
-		io_free(c->cur);
+		nbd_io_free(c->cur);
 		c->cur = NULL;
 	}
 	pv_dev_debug(c->name, "closed (%u requests still at the device)", c->inflight);
@@ -714,7 +459,7 @@ static void conn_new(struct pv_nbd_server *srv, int fd)
 	c->next_conn = srv->conns;
 	srv->conns = c;
 	srv->nclients++;
-	mark_dirty(c);
+	nbd_mark_dirty(c);
 	return;
 out_free:
 	close(fd);
@@ -788,12 +533,12 @@ static void handle_event(struct pv_nbd_server *srv, const struct epoll_event *ev
 		return;
 	else if (ev->events & EPOLLERR)
 		nbd_conn_close(c);
-	else if ((ev->events & EPOLLHUP) && !input_wanted(c))
+	else if ((ev->events & EPOLLHUP) && !nbd_input_wanted(c))
 		conn_eof(c);
 	else if (ev->events & (EPOLLIN | EPOLLHUP))
 		conn_process(c);
 	else if (ev->events & EPOLLOUT)
-		mark_dirty(c);
+		nbd_mark_dirty(c);
 }
 
 /*

@@ -196,6 +196,21 @@ int nbd_out_append(struct nbd_conn *c, const void *data, size_t len);
 void nbd_conn_close(struct nbd_conn *c);
 uint16_t nbd_transmission_flags(const struct nbd_conn *c);
 
+void nbd_io_free(struct pv_nbd_io *io);
+void nbd_mark_dirty(struct nbd_conn *c);
+/* The connection reads input: not closing, not stopping, not over its budget. */
+bool nbd_input_wanted(const struct nbd_conn *c);
+
+/* nbd-transmit.c */
+/* Device status (0 or -errno) to an NBD error value. */
+uint32_t nbd_errno(int status);
+/* Build the reply to @io with NBD error @err and queue it. */
+void nbd_reply(struct nbd_conn *c, struct pv_nbd_io *io, uint32_t err);
+/* Hand a validated request to the device. */
+void nbd_submit(struct nbd_conn *c, struct pv_nbd_io *io);
+/* Consume buffered transmission input; stops when more input is needed. */
+void nbd_transmission_input(struct nbd_conn *c);
+
 /* nbd-handshake.c */
 int nbd_handshake_start(struct nbd_conn *c);
 /* Consume handshake input; returns 0 (continue), or -errno (close the connection). */
