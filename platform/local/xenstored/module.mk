@@ -21,15 +21,10 @@ xenstored-test-raw_LIBS := -lcunit
 INTEGRATION_TESTS += tests/integration/xenstored-libxs.sh
 
 XSD_UNIT_DIR := tests/unit/platform/local/xenstored
-UNIT_TESTS += test-xsd-store test-xsd-txn test-xsd-ops test-xsd-conn
-test-xsd-store_SRCS := $(XSD_UNIT_DIR)/test_store.c $(XENSTORED_CORE) tests/harness/cunit.c
-test-xsd-store_LIBS := -lcunit
-test-xsd-txn_SRCS := $(XSD_UNIT_DIR)/test_txn.c $(XENSTORED_CORE) tests/harness/cunit.c
-test-xsd-txn_LIBS := -lcunit
-test-xsd-ops_SRCS := $(XSD_UNIT_DIR)/test_ops.c $(XENSTORED_CORE) tests/harness/cunit.c
-test-xsd-ops_LIBS := -lcunit
-test-xsd-conn_SRCS := $(XSD_UNIT_DIR)/test_conn.c $(XENSTORED_CORE) tests/harness/cunit.c
-test-xsd-conn_LIBS := -lcunit
+XSD_UNITS := store txn tree watch conn ops ops_admin domain
+UNIT_TESTS += $(foreach u,$(XSD_UNITS),test-xsd-$(subst _,-,$(u)))
+$(foreach u,$(XSD_UNITS),$(eval test-xsd-$(subst _,-,$(u))_SRCS := $(XSD_UNIT_DIR)/test_$(u).c $(XENSTORED_CORE) tests/harness/cunit.c))
+$(foreach u,$(XSD_UNITS),$(eval test-xsd-$(subst _,-,$(u))_LIBS := -lcunit))
 
 # libFuzzer harness of the message handling (clang only; not part of CROSS or SAN builds).
 FUZZ_CC ?= clang

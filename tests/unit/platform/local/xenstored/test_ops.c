@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for platform/local/xenstored/ops.c and ops_admin.c: path
+ * Unit tests for platform/local/xenstored/ops.c: path
  * rules, DIRECTORY_PART paging, permissions, quotas and domain requests,
  * driven through in-memory connections.
  */
@@ -113,104 +113,10 @@ static void test_guest_rules(void)
 	xt_daemon_free(x);
 }
 
-static void test_txn_requests(void)
-{
-	struct xsd *x = xt_daemon();
-	struct xsd_conn *c = xsd_conn_new(x, -1, 2);
-	unsigned long id[3];
-
-	for (int i = 0; i < 2; i++) {
-		CU_ASSERT_EQUAL(xt_req(x, c, PV_XS_TRANSACTION_START, 0, XT_S(""), buf),
-				PV_XS_TRANSACTION_START);
-		id[i] = strtoul(buf, NULL, 10);
-		CU_ASSERT(id[i] > 0);
-	}
-	CU_ASSERT_NOT_EQUAL(id[0], id[1]);
-	CU_ASSERT_EQUAL(xt_req(x, c, PV_XS_TRANSACTION_START, 0, XT_S(""), buf), PV_XS_ERROR);
-	CU_ASSERT_STRING_EQUAL(buf, "ENOSPC"); /* quota 2 */
-	CU_ASSERT_EQUAL(xt_req(x, c, PV_XS_TRANSACTION_END, (uint32_t)id[0], XT_S("X"), buf),
-			PV_XS_ERROR);
-	CU_ASSERT_STRING_EQUAL(buf, "EINVAL");
-	CU_ASSERT_EQUAL(xt_req(x, c, PV_XS_TRANSACTION_END, (uint32_t)id[0], XT_S("F"), buf),
-			PV_XS_TRANSACTION_END);
-	CU_ASSERT_EQUAL(xt_req(x, c, PV_XS_TRANSACTION_END, (uint32_t)id[0], XT_S("F"), buf),
-			PV_XS_ERROR);
-	CU_ASSERT_STRING_EQUAL(buf, "ENOENT");
-	CU_ASSERT_EQUAL(xt_req(x, c, PV_XS_RESET_WATCHES, 0, XT_S(""), buf), PV_XS_RESET_WATCHES);
-	CU_ASSERT_EQUAL(c->ntxns, 0);
-	xt_daemon_free(x);
-}
-
-/* A stub domain (5) targeting its guest (6) acts for it. */
-static void test_set_target(void)
-{
-	struct xsd *x = xt_daemon();
-	struct xsd_conn *c0 = xsd_conn_new(x, -1, 0), *c5;
-
-	xt_req(x, c0, PV_XS_INTRODUCE, 0, "5\0" "0\0" "0", 6, buf);
-	CU_ASSERT_EQUAL(xt_req(x, c0, PV_XS_SET_TARGET, 0, "9\0" "6", 4, buf), PV_XS_ERROR);
-	CU_ASSERT_STRING_EQUAL(buf, "ENOENT"); /* 9 was never introduced */
-	CU_ASSERT_EQUAL(xt_req(x, c0, PV_XS_SET_TARGET, 0, "5\0" "6", 4, buf), PV_XS_SET_TARGET);
-	xt_req(x, c0, PV_XS_WRITE, 0, "/g/own\0v", 9, buf);
-	xt_req(x, c0, PV_XS_SET_PERMS, 0, XT_S("/g/own\0n6"), buf);
-	xt_req(x, c0, PV_XS_WRITE, 0, "/g/granted\0v", 13, buf);
-	xt_req(x, c0, PV_XS_SET_PERMS, 0, XT_S("/g/granted\0n0\0r6"), buf);
-	xt_req(x, c0, PV_XS_WRITE, 0, "/g/other\0v", 11, buf);
-	c5 = xsd_conn_new(x, -1, 5);
-	CU_ASSERT_EQUAL(xt_req(x, c5, PV_XS_WRITE, 0, "/g/own\0w", 9, buf), PV_XS_WRITE);
-	CU_ASSERT_EQUAL(xt_req(x, c5, PV_XS_SET_PERMS, 0, XT_S("/g/own\0n6\0r5"), buf),
-			PV_XS_SET_PERMS);
-	CU_ASSERT_EQUAL(xt_req(x, c5, PV_XS_READ, 0, XT_S("/g/granted"), buf), PV_XS_READ);
-	CU_ASSERT_EQUAL(xt_req(x, c5, PV_XS_WRITE, 0, "/g/granted\0w", 13, buf), PV_XS_ERROR);
-	CU_ASSERT_EQUAL(xt_req(x, c5, PV_XS_READ, 0, XT_S("/g/other"), buf), PV_XS_ERROR);
-	CU_ASSERT_STRING_EQUAL(buf, "EACCES");
-	CU_ASSERT_EQUAL(xt_req(x, c5, PV_XS_SET_TARGET, 0, "5\0" "7", 4, buf), PV_XS_ERROR);
-	CU_ASSERT_STRING_EQUAL(buf, "EACCES");
-	CU_ASSERT_EQUAL(xt_req(x, c0, PV_XS_RESUME, 0, XT_S("5"), buf), PV_XS_RESUME);
-	CU_ASSERT_EQUAL(xt_req(x, c0, PV_XS_RESUME, 0, XT_S("8"), buf), PV_XS_ERROR);
-	xt_daemon_free(x);
-}
-
-/* @releaseDomain reaches a guest only once domain 0 grants it read access. */
-static void test_special_watch_perms(void)
-{
-	struct xsd *x = xt_daemon();
-	struct xsd_conn *c0 = xsd_conn_new(x, -1, 0), *c4;
-	size_t len;
-
-	xt_req(x, c0, PV_XS_INTRODUCE, 0, "4\0" "0\0" "0", 6, buf);
-	xt_req(x, c0, PV_XS_INTRODUCE, 0, "3\0" "0\0" "0", 6, buf);
-	c4 = xsd_conn_new(x, -1, 4);
-	CU_ASSERT_EQUAL(xt_req(x, c4, PV_XS_WATCH, 0, "@releaseDomain\0r", 17, buf), PV_XS_WATCH);
-	CU_ASSERT_EQUAL(xt_recv(c4, buf, &len), PV_XS_WATCH_EVENT); /* registration */
-	CU_ASSERT_EQUAL(xt_req(x, c4, PV_XS_GET_PERMS, 0, XT_S("@releaseDomain"), buf), PV_XS_ERROR);
-	CU_ASSERT_STRING_EQUAL(buf, "EACCES");
-	xt_req(x, c0, PV_XS_RELEASE, 0, XT_S("3"), buf);
-	CU_ASSERT_EQUAL(xt_recv(c4, buf, &len), -1);
-	CU_ASSERT_EQUAL(xt_req(x, c0, PV_XS_SET_PERMS, 0, XT_S("@releaseDomain\0n0\0r4"), buf),
-			PV_XS_SET_PERMS);
-	CU_ASSERT_EQUAL(xt_req(x, c4, PV_XS_GET_PERMS, 0, XT_S("@releaseDomain"), buf),
-			PV_XS_GET_PERMS);
-	CU_ASSERT_STRING_EQUAL(buf, "n0");
-	CU_ASSERT_EQUAL(xt_req(x, c0, PV_XS_INTRODUCE, 0, "3\0" "0\0" "0", 6, buf), PV_XS_INTRODUCE);
-	xt_req(x, c0, PV_XS_RELEASE, 0, XT_S("3"), buf);
-	CU_ASSERT_EQUAL(xt_recv(c4, buf, &len), PV_XS_WATCH_EVENT);
-	CU_ASSERT_STRING_EQUAL(buf, "@releaseDomain");
-	CU_ASSERT_EQUAL(xt_req(x, c4, PV_XS_SET_PERMS, 0, XT_S("@releaseDomain\0b4"), buf),
-			PV_XS_ERROR);
-	CU_ASSERT_STRING_EQUAL(buf, "EACCES");
-	CU_ASSERT_EQUAL(xt_req(x, c0, PV_XS_GET_PERMS, 0, XT_S("@nope"), buf), PV_XS_ERROR);
-	CU_ASSERT_STRING_EQUAL(buf, "ENOENT");
-	xt_daemon_free(x);
-}
-
 static CU_TestInfo ops_tests[] = {
-	{"special watch permissions", test_special_watch_perms},
-	{"SET_TARGET and RESUME", test_set_target},
 	{"path rules and XSA-323 lengths", test_canon},
 	{"DIRECTORY E2BIG, DIRECTORY_PART pages", test_directory_part_paging},
 	{"guest permissions, quota, introduce, release", test_guest_rules},
-	{"transaction requests", test_txn_requests},
 	CU_TEST_INFO_NULL,
 };
 

@@ -8,23 +8,13 @@
 #include "xsd_test.h"
 #include "../../../../harness/cunit.h"
 
-static struct xsd_node *mk(const char *path, unsigned int owner)
-{
-	struct xsd_perm p = {.dom = (uint16_t)owner, .mode = XSD_PERM_NONE};
-	struct xsd_node *n = xsd_node_new(path);
-
-	xsd_node_set_value(n, "", 0);
-	xsd_node_set_perms(n, &p, 1);
-	return n;
-}
-
 static void test_direct_view(void)
 {
 	struct xsd *x = xt_daemon();
 	struct xsd_view v = {.x = x, .dom = 1};
 	uint64_t gen;
 
-	CU_ASSERT_EQUAL(xsd_view_create(&v, mk("/a", 1)), 0);
+	CU_ASSERT_EQUAL(xsd_view_create(&v, xt_node("/a", 1)), 0);
 	CU_ASSERT_EQUAL(x->doms[1]->nnodes, 1);
 	CU_ASSERT_EQUAL(xsd_view_owned(&v), 1);
 	gen = xsd_view_get(&v, "/a")->gen;
@@ -45,7 +35,7 @@ static void test_txn_isolated_then_committed(void)
 	struct xsd_txn *t = xsd_txn_new(1);
 	struct xsd_view tv = {.x = x, .tx = t, .dom = 1}, dv = {.x = x, .dom = 1};
 
-	CU_ASSERT_EQUAL(xsd_view_create(&tv, mk("/t", 1)), 0);
+	CU_ASSERT_EQUAL(xsd_view_create(&tv, xt_node("/t", 1)), 0);
 	CU_ASSERT_PTR_NOT_NULL(xsd_view_get(&tv, "/t"));
 	CU_ASSERT_PTR_NULL(xsd_view_get(&dv, "/t"));
 	CU_ASSERT_EQUAL(xsd_view_owned(&tv), 1);
@@ -64,8 +54,8 @@ static void test_txn_conflicts(void)
 	struct xsd_txn *t = xsd_txn_new(1);
 	struct xsd_view tv = {.x = x, .tx = t, .dom = 0};
 
-	xsd_view_create(&dv, mk("/k", 0));
-	xsd_view_create(&dv, mk("/other", 0));
+	xsd_view_create(&dv, xt_node("/k", 0));
+	xsd_view_create(&dv, xt_node("/other", 0));
 	CU_ASSERT_PTR_NOT_NULL(xsd_view_get(&tv, "/k")); /* read: recorded */
 	xsd_view_edit(&dv, "/other");                   /* not seen by t: no conflict */
 	CU_ASSERT_EQUAL(xsd_txn_commit(x, t, 0), 0);
@@ -82,7 +72,7 @@ static void test_txn_conflicts(void)
 	t = xsd_txn_new(3);
 	tv.tx = t;
 	CU_ASSERT_PTR_NULL(xsd_view_get(&tv, "/late"));
-	xsd_view_create(&dv, mk("/late", 0));
+	xsd_view_create(&dv, xt_node("/late", 0));
 	CU_ASSERT_EQUAL(xsd_txn_commit(x, t, 0), -EAGAIN);
 	xsd_txn_free(t);
 
@@ -109,9 +99,9 @@ static void test_txn_quota_at_commit(void)
 	x->quota.nodes = 10;
 	for (int i = 0; i < 6; i++) {
 		snprintf(path, sizeof(path), "/a%d", i);
-		xsd_view_create(&va, mk(path, 3));
+		xsd_view_create(&va, xt_node(path, 3));
 		snprintf(path, sizeof(path), "/b%d", i);
-		xsd_view_create(&vb, mk(path, 3));
+		xsd_view_create(&vb, xt_node(path, 3));
 	}
 	CU_ASSERT_EQUAL(xsd_txn_commit(x, a, 3), 0);
 	CU_ASSERT_EQUAL(xsd_txn_commit(x, b, 3), -XSD_EQUOTA); /* 12 > 10 */
@@ -138,34 +128,12 @@ static void test_txn_overlay_bound(void)
 	xt_daemon_free(x);
 }
 
-static void test_forget_domain(void)
-{
-	struct xsd *x = xt_daemon();
-	struct xsd_view v = {.x = x, .dom = 0};
-	struct xsd_perm p[3] = {{5, XSD_PERM_READ}, {6, XSD_PERM_BOTH}, {5, XSD_PERM_WRITE}};
-	struct xsd_node *n = mk("/f", 5);
-	const struct xsd_node *after;
-
-	xsd_node_set_perms(n, p, 3);
-	xsd_view_create(&v, n);
-	CU_ASSERT_EQUAL(x->doms[5]->nnodes, 1);
-	xsd_forget_domain_perms(x, 5);
-	after = xsd_view_get(&v, "/f");
-	CU_ASSERT_EQUAL(after->nperms, 2);
-	CU_ASSERT_EQUAL(after->perms[0].dom, 0);
-	CU_ASSERT_EQUAL(after->perms[0].mode, XSD_PERM_READ);
-	CU_ASSERT_EQUAL(after->perms[1].dom, 6);
-	CU_ASSERT_EQUAL(x->doms[5]->nnodes, 0);
-	xt_daemon_free(x);
-}
-
 static CU_TestInfo txn_tests[] = {
 	{"direct view and node counts", test_direct_view},
 	{"transaction isolated, then committed", test_txn_isolated_then_committed},
 	{"conflicts per node", test_txn_conflicts},
 	{"node quota checked at commit", test_txn_quota_at_commit},
 	{"overlay bounded for guests", test_txn_overlay_bound},
-	{"released domain forgotten (XSA-322)", test_forget_domain},
 	CU_TEST_INFO_NULL,
 };
 

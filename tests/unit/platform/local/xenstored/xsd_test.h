@@ -28,6 +28,17 @@ static inline void xt_daemon_free(struct xsd *x)
 	free(x);
 }
 
+/* A detached node at @path owned by @owner (no access for others). */
+static inline struct xsd_node *xt_node(const char *path, unsigned int owner)
+{
+	struct xsd_perm p = {.dom = (uint16_t)owner, .mode = XSD_PERM_NONE};
+	struct xsd_node *n = xsd_node_new(path);
+
+	if (!n || xsd_node_set_value(n, "", 0) < 0 || xsd_node_set_perms(n, &p, 1) < 0)
+		abort();
+	return n;
+}
+
 /* Feed one request into @c and run the framer. */
 static inline int xt_send(struct xsd *x, struct xsd_conn *c, uint32_t type, uint32_t tx,
 			  const void *p, size_t len)
