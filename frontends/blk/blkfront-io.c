@@ -436,6 +436,12 @@ void pv_blkfront_kick(struct pv_blkfront *bf)
 	bf_push_all(bf);
 }
 
+void pv_blkfront_fail_pending(struct pv_blkfront *bf, int status)
+{
+	bf_fail_all(bf, status);
+	bf_run_done(bf);
+}
+
 void pv_blkfront_poll(struct pv_blkfront *bf)
 {
 	uint64_t v;

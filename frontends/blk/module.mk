@@ -37,5 +37,5 @@ ifneq ($(wildcard platform/platform.c),)
 TEST_PROGRAMS += blkfront-test
 blkfront-test_SRCS := tests/integration/blkfront_test.c
 blkfront-test_PKGS := xenstore
-INTEGRATION_TESTS += tests/integration/blkfront.sh
+INTEGRATION_TESTS += tests/integration/blkfront.sh tests/integration/blkfront-guest.sh
 endif

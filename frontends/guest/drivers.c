@@ -7,9 +7,11 @@
 #include <stddef.h>
 
 #include "runtime.h"
+#include "../blk/blkfront-vbd.h"
 #include "../echo/echofront.h"
 
 const struct pv_guest_driver *const pv_guest_drivers[] = {
 	&pv_echofront_driver,
+	&pv_blkfront_vbd_driver,
 	NULL,
 };

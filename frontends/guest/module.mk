@@ -3,5 +3,6 @@
 # frontend drivers it binds (frontends/echo/ is the template class).
 PROGRAMS += pvkit-guest
 pvkit-guest_DIR := sbin
-pvkit-guest_SRCS := frontends/guest/guest.c frontends/guest/drivers.c frontends/echo/echofront.c
+pvkit-guest_SRCS := frontends/guest/guest.c frontends/guest/drivers.c frontends/echo/echofront.c \
+	frontends/blk/blkfront-vbd.c
 PUBLIC_HEADERS += include/pvkit/guest.h include/pvkit/proto/echoif.h

@@ -121,6 +121,13 @@ int pv_blkfront_fd(const struct pv_blkfront *bf);
 /* Reap responses, run completions, refill the rings. Never blocks. */
 void pv_blkfront_poll(struct pv_blkfront *bf);
 
+/*
+ * Complete every pending request now with @status (their callbacks run
+ * before this returns); new requests are still accepted. For a caller
+ * that must stop waiting for a backend that does not answer.
+ */
+void pv_blkfront_fail_pending(struct pv_blkfront *bf, int status);
+
 /* Requests submitted and not completed yet. */
 unsigned int pv_blkfront_pending(const struct pv_blkfront *bf);
 
