@@ -54,12 +54,13 @@ pv_check "xvdb reads back its image" bash -c "timeout 30 nbdcopy '$UB' - | cmp -
 fio_verify() {
 	timeout 120 fio --name=guest --ioengine=nbd --uri="$UA" --rw=randwrite --bsrange=512-1M \
 		--iodepth=16 --size=${MB}M --io_size="$1" --verify=crc32c --do_verify=1 \
-		--verify_fatal=1 --verify_state_save=0 --randrepeat=0 --output="$D/fio.log" >/dev/null
+		--verify_fatal=1 --verify_state_save=0 --randrepeat=0 "${@:2}" --output="$D/fio.log" >/dev/null
 }
 pv_check "fio verify bs 512..1M iodepth 16" fio_verify 16M
-fio_verify 32M &
+fio_verify 32M --rate=16m &
 fiopid=$!
 sleep 1
+pv_check "fio is still writing when blkback is killed" kill -0 $fiopid
 kill -9 $bbpid; wait $bbpid 2>/dev/null
 start_bb
 wait $fiopid

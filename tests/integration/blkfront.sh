@@ -91,9 +91,10 @@ pv_check "nbdcopy (ends with a flush) before the kill" timeout 60 nbdcopy "$D/sr
 kill -9 $bbpid; wait $bbpid 2>/dev/null
 pv_check "the flushed data is in the backing file after kill -9" cmp -s "$D/src" "$D/disk.img"
 start_bb
-fio_verify restart --io_size=32M &
+fio_verify restart --io_size=32M --rate=16m &
 fiopid=$!
 sleep 1
+pv_check "fio is still writing when blkback is killed" kill -0 $fiopid
 kill -9 $bbpid; wait $bbpid 2>/dev/null
 sleep 0.5
 start_bb
