@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (xsd_init(&x) < 0)
 		abort();
 	x.quota = (struct xsd_quota){.nodes = 50, .watches = 8, .transactions = 4,
-				     .node_size = 256, .output = 8192};
+				     .node_size = 256, .output = 8192, .connections = 4};
 	setup_domains(&x);
 	c = xsd_conn_new(&x, -1, data[0] % 3u);
 	while (c && !c->dead && off < size) {

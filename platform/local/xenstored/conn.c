@@ -50,7 +50,8 @@ static void conn_arm(struct xsd_conn *c)
 
 struct xsd_conn *xsd_conn_new(struct xsd *x, int fd, unsigned int dom)
 {
-	struct xsd_conn *c = calloc(1, sizeof(*c));
+	struct xsd_domain *d = xsd_domain_get(x, dom);
+	struct xsd_conn *c = d ? calloc(1, sizeof(*c)) : NULL;
 	struct epoll_event ev = {.events = EPOLLIN};
 
 	if (!c)
@@ -69,6 +70,7 @@ struct xsd_conn *xsd_conn_new(struct xsd *x, int fd, unsigned int dom)
 		return NULL;
 	}
 	c->armed = EPOLLIN;
+	d->nconns++;
 	pv_dev_debug(c->name, "connected");
 	c->next = x->conns;
 	if (x->conns)
@@ -87,6 +89,10 @@ struct xsd_txn *xsd_conn_txn(struct xsd_conn *c, uint32_t id)
 
 void xsd_conn_txn_drop_all(struct xsd_conn *c)
 {
+	struct xsd_domain *d = xsd_domain_get(c->x, c->dom);
+
+	if (d)
+		d->ntxns -= c->ntxns;
 	while (c->txns) {
 		struct xsd_txn *t = c->txns;
 
@@ -106,6 +112,8 @@ void xsd_conn_close(struct xsd *x, struct xsd_conn *c, const char *why)
 	else
 		pv_dev_debug(c->name, "disconnected");
 	c->dead = true;
+	if (x->doms[c->dom] && x->doms[c->dom]->nconns)
+		x->doms[c->dom]->nconns--;
 	xsd_watch_drop_conn(x, c);
 	xsd_conn_txn_drop_all(c);
 	if (x->epfd >= 0)

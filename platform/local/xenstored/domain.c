@@ -167,6 +167,12 @@ int xsd_accept(struct xsd *x, unsigned int dom)
 			pv_warn_errno(errno, "accept on domain %u's socket", dom);
 			return -errno;
 		}
+		if (dom != 0 && d->nconns >= x->quota.connections) {
+			pv_dev_warn_rl(&x->rl, "xenstored", "domain %u is over its %u connections: refused",
+				       dom, x->quota.connections);
+			close(fd);
+			continue;
+		}
 		if (!xsd_conn_new(x, fd, dom)) {
 			pv_warn("no memory for a connection of domain %u", dom);
 			close(fd);

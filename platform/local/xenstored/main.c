@@ -33,7 +33,8 @@ static void usage(FILE *f)
 		"  --pid-file FILE          write the process id to FILE\n"
 		"  --quota-nodes N          nodes an unprivileged domain may own (1000)\n"
 		"  --quota-watches N        watches per unprivileged domain (128)\n"
-		"  --quota-transactions N   open transactions per connection (10)\n"
+		"  --quota-transactions N   open transactions per domain (10)\n"
+		"  --quota-connections N    connections per domain (64)\n"
 		"  --quota-node-size N      bytes per node value (2048)\n"
 		"  --quota-output N         queued output per connection before watch events drop (262144)\n"
 		"  --debug                  log debug lines\n"
@@ -63,6 +64,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"pid-file", required_argument, NULL, 'p'},    {"quota-nodes", required_argument, NULL, 'N'},
 		{"quota-watches", required_argument, NULL, 'W'}, {"quota-transactions", required_argument, NULL, 'T'},
 		{"quota-node-size", required_argument, NULL, 'S'}, {"quota-output", required_argument, NULL, 'O'},
+		{"quota-connections", required_argument, NULL, 'C'},
 		{"debug", no_argument, NULL, 'd'},             {"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -78,6 +80,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'T': rc = parse_u32(optarg, &o->quota.transactions); break;
 		case 'S': rc = parse_u32(optarg, &o->quota.node_size); break;
 		case 'O': rc = parse_u32(optarg, &o->quota.output); break;
+		case 'C': rc = parse_u32(optarg, &o->quota.connections); break;
 		case 'd': pv_log_set_level(PV_LOG_DEBUG); break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -EINVAL;
@@ -176,7 +179,8 @@ static void shutdown_all(struct xsd *x)
 int main(int argc, char **argv)
 {
 	static struct xsd x;
-	struct options o = {.quota = {1000, 128, 10, 2048, 256 * 1024}};
+	struct options o = {.quota = {.nodes = 1000, .watches = 128, .transactions = 10,
+				      .node_size = 2048, .output = 256 * 1024, .connections = 64}};
 	struct xsd_pollent sig_pe = {.kind = XSD_POLL_SIGNAL};
 	int rc, sigfd = -1;
 

@@ -75,7 +75,11 @@ int xsd_do_txn_start(struct xsd_req *q)
 
 	if (q->h->tx_id)
 		return -EBUSY; /* no nesting */
-	if (c->dom != 0 && c->ntxns >= q->x->quota.transactions)
+	struct xsd_domain *d = xsd_domain_get(q->x, c->dom);
+
+	if (!d)
+		return -ENOMEM;
+	if (c->dom != 0 && d->ntxns >= q->x->quota.transactions)
 		return -XSD_EQUOTA;
 	while (c->next_txid == 0 || xsd_conn_txn(c, c->next_txid))
 		c->next_txid++;
@@ -85,6 +89,7 @@ int xsd_do_txn_start(struct xsd_req *q)
 	t->next = c->txns;
 	c->txns = t;
 	c->ntxns++;
+	d->ntxns++;
 	snprintf(id, sizeof(id), "%u", t->id);
 	memcpy(q->rbuf, id, strlen(id) + 1);
 	q->rlen = strlen(id) + 1;
@@ -105,6 +110,7 @@ int xsd_do_txn_end(struct xsd_req *q)
 		;
 	*pp = t->next;
 	q->c->ntxns--;
+	xsd_domain_get(q->x, q->c->dom)->ntxns--; /* exists: it counted this one */
 	q->v.tx = NULL;
 	if (arg[0] == 'T')
 		rc = xsd_txn_commit(q->x, t, q->c->dom);

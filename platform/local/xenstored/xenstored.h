@@ -98,7 +98,8 @@ struct xsd_conn;
 struct xsd_quota {
 	uint32_t nodes;        /* nodes a domain may own */
 	uint32_t watches;      /* watches per domain */
-	uint32_t transactions; /* open transactions per connection */
+	uint32_t transactions; /* open transactions per domain */
+	uint32_t connections;  /* connections per domain */
 	uint32_t node_size;    /* bytes of value per node */
 	uint32_t output;       /* queued output bytes per connection before events drop */
 };
@@ -201,6 +202,8 @@ struct xsd_domain {
 	struct xsd_pollent pe;
 	uint32_t nnodes;   /* nodes owned in the committed store */
 	uint32_t nwatches; /* watches of all its connections */
+	uint32_t ntxns;    /* open transactions of all its connections */
+	uint32_t nconns;   /* open connections */
 	bool has_target;   /* SET_TARGET: acts for @target too (a stub domain's device model) */
 	uint16_t target;
 };

@@ -44,12 +44,26 @@ static int connect_to(unsigned int dom)
 	return fd;
 }
 
+/* Remove the scratch run directory; fails the test if a socket was left behind. */
+static void cleanup_rundir(void)
+{
+	char dir[128];
+
+	for (unsigned int d = 1; d < 10; d++) { /* made by xsd_listen, like pvkitd would */
+		snprintf(dir, sizeof(dir), "%s/dom/%u", rundir, d);
+		rmdir(dir);
+	}
+	snprintf(dir, sizeof(dir), "%s/dom", rundir);
+	rmdir(dir);
+	CU_ASSERT_EQUAL(rmdir(rundir), 0);
+}
+
 static void test_sockets(void)
 {
 	struct xsd *x = xt_daemon();
-	char dir[128];
 	int fd;
 
+	strcpy(rundir, "/tmp/pvkit-xsd-test-XXXXXX");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(rundir));
 	x->rundir = rundir;
 	x->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -74,14 +88,43 @@ static void test_sockets(void)
 	close(x->epfd);
 	x->epfd = -1;
 	xt_daemon_free(x);
-	snprintf(dir, sizeof(dir), "%s/dom/7", rundir); /* made by xsd_listen, like pvkitd would */
-	rmdir(dir);
-	snprintf(dir, sizeof(dir), "%s/dom", rundir);
-	rmdir(dir);
-	CU_ASSERT_EQUAL(rmdir(rundir), 0); /* no socket left behind */
+	cleanup_rundir();
+}
+
+/* A guest cannot open more connections than its quota (3 in these tests). */
+static void test_connection_quota(void)
+{
+	struct xsd *x = xt_daemon();
+	int fds[4], n = 0;
+	char c;
+
+	strcpy(rundir, "/tmp/pvkit-xsd-test-XXXXXX");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(rundir));
+	x->rundir = rundir;
+	x->epfd = epoll_create1(EPOLL_CLOEXEC);
+	CU_ASSERT_EQUAL_FATAL(xsd_introduce(x, 8), 0);
+	for (int i = 0; i < 4; i++) {
+		fds[i] = connect_to(8);
+		CU_ASSERT_FATAL(fds[i] >= 0);
+	}
+	CU_ASSERT_EQUAL(xsd_accept(x, 8), 0);
+	for (struct xsd_conn *cn = x->conns; cn; cn = cn->next)
+		n++;
+	CU_ASSERT_EQUAL(n, 3);
+	CU_ASSERT_EQUAL(x->doms[8]->nconns, 3);
+	CU_ASSERT_EQUAL(read(fds[3], &c, 1), 0); /* the fourth was closed */
+	CU_ASSERT_EQUAL(xsd_release(x, 8), 0);
+	CU_ASSERT_EQUAL(x->doms[8]->nconns, 0);
+	for (int i = 0; i < 4; i++)
+		close(fds[i]);
+	close(x->epfd);
+	x->epfd = -1;
+	xt_daemon_free(x);
+	cleanup_rundir();
 }
 
 static CU_TestInfo tests[] = {
+	{"connection quota", test_connection_quota},
 	{"sockets: modes, introduce, release", test_sockets},
 	CU_TEST_INFO_NULL,
 };

@@ -39,7 +39,27 @@ static void test_txn_requests(void)
 	xt_daemon_free(x);
 }
 
+/* The transaction quota is the domain's, whichever connection asks. */
+static void test_txn_quota_per_domain(void)
+{
+	struct xsd *x = xt_daemon();
+	struct xsd_conn *a = xsd_conn_new(x, -1, 3), *b = xsd_conn_new(x, -1, 3);
+
+	CU_ASSERT_EQUAL(xt_req(x, a, PV_XS_TRANSACTION_START, 0, XT_S(""), buf),
+			PV_XS_TRANSACTION_START);
+	CU_ASSERT_EQUAL(xt_req(x, b, PV_XS_TRANSACTION_START, 0, XT_S(""), buf),
+			PV_XS_TRANSACTION_START);
+	CU_ASSERT_EQUAL(xt_req(x, b, PV_XS_TRANSACTION_START, 0, XT_S(""), buf), PV_XS_ERROR);
+	CU_ASSERT_STRING_EQUAL(buf, "ENOSPC");
+	xsd_conn_close(x, a, NULL); /* its transaction goes with it */
+	CU_ASSERT_EQUAL(x->doms[3]->ntxns, 1);
+	CU_ASSERT_EQUAL(xt_req(x, b, PV_XS_TRANSACTION_START, 0, XT_S(""), buf),
+			PV_XS_TRANSACTION_START);
+	xt_daemon_free(x);
+}
+
 static CU_TestInfo tests[] = {
+	{"transaction quota per domain", test_txn_quota_per_domain},
 	{"transaction requests", test_txn_requests},
 	CU_TEST_INFO_NULL,
 };

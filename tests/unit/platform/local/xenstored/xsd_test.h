@@ -18,7 +18,7 @@ static inline struct xsd *xt_daemon(void)
 	if (!x || xsd_init(x) < 0)
 		abort();
 	x->quota = (struct xsd_quota){.nodes = 20, .watches = 4, .transactions = 2,
-				      .node_size = 64, .output = 4096};
+				      .node_size = 64, .output = 4096, .connections = 3};
 	return x;
 }
 
