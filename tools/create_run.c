@@ -17,11 +17,11 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <xenstore.h>
 
 #include "create.h"
+#include "devwait.h"
 #include "domcfg_print.h"
 #include "pvkit_cmd.h"
 #include "toolstack.h"
@@ -62,27 +62,6 @@ int create_console_nodes(unsigned domid, struct xsnodes *out)
 	return 0;
 }
 
-static int write_nodes_txn(struct pv_xs *xs, pv_xs_txn_t t, void *opaque)
-{
-	const struct xsnodes *nodes = opaque;
-	int rc;
-
-	for (size_t i = 0; i < nodes->n; i++) {
-		const struct xsnode *n = &nodes->v[i];
-		pv_domid_t reader = (pv_domid_t)n->reader;
-
-		rc = pv_xs_write(xs, t, n->path, NULL, n->value);
-		if (!rc)
-			rc = pv_xs_set_perms(xs, t, n->path, (pv_domid_t)n->owner, 'n',
-					     n->reader >= 0 ? 1 : 0, &reader, "r");
-		if (rc) {
-			fprintf(stderr, "pvkit create: cannot write %s: %s\n", n->path, strerror(-rc));
-			return rc;
-		}
-	}
-	return 0;
-}
-
 /* Every node of the guest, with the guest's control/ writable by it. */
 static int build_nodes(const struct domcfg *dc, pv_domid_t domid, struct xsnodes *nodes)
 {
@@ -119,7 +98,7 @@ static int write_nodes(struct pv_xs *xs, const struct domcfg *dc, pv_domid_t dom
 	if (rc)
 		fprintf(stderr, "pvkit create: out of memory\n");
 	else
-		rc = pv_xs_transaction(xs, write_nodes_txn, &nodes, 0);
+		rc = ts_write_nodes(xs, &nodes, "create");
 	xsnodes_free(&nodes);
 	return rc;
 }
@@ -220,147 +199,44 @@ static pid_t start_runtime(const struct guest_start *g)
 
 /* --- waiting for the devices -------------------------------------------------- */
 
-/* One device to wait for: where its two state nodes are, what we last saw. */
-struct dev_wait {
-	char label[48];      /* "vbd 51712 (xvda)" */
-	char front[96];      /* frontend directory */
-	char back[96];       /* backend directory ("" for the console) */
-	int fe, be;          /* last states seen (-1: not yet) */
+struct runtime_check {
+	pid_t pid;
+	const char *log;
 };
 
-static int read_state(struct pv_xs *xs, const char *dir)
+/* devwait_run's check: the runtime (our child) must still run. */
+static int runtime_alive(void *opaque)
 {
-	return dir[0] ? (int)pv_xenbus_read_state(xs, dir) : 0;
-}
+	const struct runtime_check *c = opaque;
+	int status;
 
-/* The console: frontend Connected once ring-ref and port are there, backend once tty is. */
-static void console_states(struct pv_xs *xs, struct dev_wait *w, int consoled)
-{
-	int ref = pv_xs_exists(xs, PV_XS_NO_TXN, w->front, "ring-ref") == 1;
-	int port = pv_xs_exists(xs, PV_XS_NO_TXN, w->front, "port") == 1;
-	char *tty = NULL;
-
-	w->fe = ref && port ? PV_XENBUS_STATE_CONNECTED : PV_XENBUS_STATE_INITIALISING;
-	if (!consoled) {
-		w->be = PV_XENBUS_STATE_CONNECTED; /* nobody will serve it: don't wait */
-		return;
-	}
-	w->be = pv_xs_read(xs, PV_XS_NO_TXN, w->front, "tty", &tty) == 0 && tty[0]
-			? PV_XENBUS_STATE_CONNECTED
-			: PV_XENBUS_STATE_INITIALISING;
-	free(tty);
-}
-
-static size_t list_devices(const struct domcfg *dc, pv_domid_t domid, struct dev_wait *w)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < dc->ndisks; i++, n++) {
-		unsigned vd = dc->disks[i].virtual_device;
-
-		snprintf(w[n].label, sizeof(w[n].label), "vbd %u (%s)", vd, dc->disks[i].vdev);
-		snprintf(w[n].front, sizeof(w[n].front), "/local/domain/%u/device/vbd/%u", domid, vd);
-		snprintf(w[n].back, sizeof(w[n].back), "/local/domain/0/backend/vbd/%u/%u", domid, vd);
-	}
-	for (size_t i = 0; i < dc->nvifs; i++, n++) {
-		int id = dc->vifs[i].devid;
-
-		snprintf(w[n].label, sizeof(w[n].label), "vif %d", id);
-		snprintf(w[n].front, sizeof(w[n].front), "/local/domain/%u/device/vif/%d", domid, id);
-		snprintf(w[n].back, sizeof(w[n].back), "/local/domain/0/backend/vif/%u/%d", domid, id);
-	}
-	snprintf(w[n].label, sizeof(w[n].label), "console");
-	snprintf(w[n].front, sizeof(w[n].front), "/local/domain/%u/console", domid);
-	w[n].back[0] = 0;
-	return n + 1;
-}
-
-/* Poll every device once; print what changed. Returns how many are not Connected yet. */
-static size_t poll_devices(struct pv_xs *xs, struct dev_wait *w, size_t n, int consoled, int quiet)
-{
-	size_t pending = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		int fe = w[i].fe, be = w[i].be;
-
-		if (w[i].back[0]) {
-			w[i].fe = read_state(xs, w[i].front);
-			w[i].be = read_state(xs, w[i].back);
-		} else {
-			console_states(xs, &w[i], consoled);
-		}
-		if (!quiet && (fe != w[i].fe || be != w[i].be))
-			printf("  %-20s frontend %-12s backend %s\n", w[i].label,
-			       pv_xenbus_state_name(w[i].fe), pv_xenbus_state_name(w[i].be));
-		pending += w[i].fe != PV_XENBUS_STATE_CONNECTED || w[i].be != PV_XENBUS_STATE_CONNECTED;
-	}
-	if (!quiet)
-		fflush(stdout);
-	return pending;
-}
-
-/* Say which device is stuck, with its error nodes. */
-static void report_stuck(struct pv_xs *xs, const struct dev_wait *w, size_t n, unsigned secs)
-{
-	for (size_t i = 0; i < n; i++) {
-		const char *dirs[2] = {w[i].front, w[i].back};
-		char *err;
-
-		if (w[i].fe == PV_XENBUS_STATE_CONNECTED && w[i].be == PV_XENBUS_STATE_CONNECTED)
-			continue;
-		fprintf(stderr, "pvkit create: %s did not connect in %u s: frontend %s, backend %s\n",
-			w[i].label, secs, pv_xenbus_state_name(w[i].fe), pv_xenbus_state_name(w[i].be));
-		for (int k = 0; k < 2; k++) {
-			if (!dirs[k][0] || pv_xs_read(xs, PV_XS_NO_TXN, dirs[k], "error", &err))
-				continue;
-			fprintf(stderr, "pvkit create:   %s/error: %s\n", dirs[k], err);
-			free(err);
-		}
-	}
-}
-
-static int consoled_running(void)
-{
-	char path[TS_PATH_MAX];
-	pid_t pid;
-
-	if (ts_path(path, sizeof(path), "pvkit-consoled.pid"))
+	if (waitpid(c->pid, &status, WNOHANG) != c->pid)
 		return 0;
-	pid = ts_read_pid(path);
-	return pid > 0 && ts_pid_is(pid, "pvkit-consoled");
+	fprintf(stderr, "pvkit create: the guest runtime exited (%s %d) before its devices "
+		"connected; see %s\n", WIFEXITED(status) ? "status" : "signal",
+		WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), c->log);
+	return -ECHILD;
 }
 
 /* 0 once every device is Connected; -errno (printed) when the runtime dies or time runs out. */
-static int wait_devices(struct pv_xs *xs, const struct domcfg *dc, const struct guest_start *g,
-			pid_t pid, const struct create_opts *o)
+static int wait_devices(struct pv_xs *xs, const struct guest_start *g, pid_t pid,
+			const struct create_opts *o)
 {
-	size_t n = dc->ndisks + dc->nvifs + 1;
-	struct dev_wait *w = calloc(n, sizeof(*w));
-	unsigned secs = o->timeout ? o->timeout : CREATE_DEFAULT_TIMEOUT;
-	int consoled = consoled_running(), status, rc = -ETIMEDOUT;
+	const struct domcfg *dc = g->dc;
+	struct runtime_check chk = {pid, g->log};
+	struct dev_wait *w = calloc(dc->ndisks + dc->nvifs + 1, sizeof(*w));
+	size_t n = 0;
+	int rc;
 
 	if (!w)
 		return -ENOMEM;
-	list_devices(dc, g->domid, w);
-	for (size_t i = 0; i < n; i++)
-		w[i].fe = w[i].be = -1;
-	for (unsigned waited = 0; waited < secs * 50; waited++) {
-		if (!poll_devices(xs, w, n, consoled, o->quiet)) {
-			rc = 0;
-			break;
-		}
-		if (waitpid(pid, &status, WNOHANG) == pid) {
-			fprintf(stderr, "pvkit create: the guest runtime exited (%s %d) before its "
-				"devices connected; see %s\n",
-				WIFEXITED(status) ? "status" : "signal",
-				WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), g->log);
-			rc = -ECHILD;
-			break;
-		}
-		nanosleep(&(struct timespec){.tv_nsec = 20000000}, NULL);
-	}
-	if (rc == -ETIMEDOUT)
-		report_stuck(xs, w, n, secs);
+	for (size_t i = 0; i < dc->ndisks; i++)
+		devwait_disk(&w[n++], &dc->disks[i], g->domid);
+	for (size_t i = 0; i < dc->nvifs; i++)
+		devwait_vif(&w[n++], &dc->vifs[i], g->domid);
+	devwait_console(&w[n++], g->domid);
+	rc = devwait_run(xs, w, n, o->timeout ? o->timeout : CREATE_DEFAULT_TIMEOUT, o->quiet,
+			 "create", runtime_alive, &chk);
 	free(w);
 	return rc;
 }
@@ -423,7 +299,7 @@ static int run_guest(struct pv_local *l, struct pv_xs *xs, struct guest_start *g
 	if (!o->quiet)
 		printf("guest %s: domid %u, runtime pid %d, log %s\n", g->dc->name, g->domid,
 		       (int)pid, g->log);
-	return wait_devices(xs, g->dc, g, pid, o);
+	return wait_devices(xs, g, pid, o);
 }
 
 int create_guest(const struct domcfg *dc, const struct create_opts *o)

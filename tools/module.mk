@@ -6,7 +6,7 @@ TOOLS_PARSER_SRCS := tools/xlcfg.c tools/diskspec.c tools/vifspec.c tools/pcispe
 
 PROGRAMS += pvkit
 pvkit_SRCS := tools/pvkit.c tools/cmd_create.c tools/cmd_host.c tools/cmd_device.c \
-	tools/toolstack.c tools/create_run.c tools/cmd_guest.c tools/cmd_exec.c tools/cmd_devlist.c tools/monitor.c \
+	tools/toolstack.c tools/create_run.c tools/cmd_guest.c tools/cmd_exec.c tools/cmd_devlist.c tools/monitor.c tools/devwait.c \
 	$(TOOLS_PARSER_SRCS)
 pvkit_PKGS := xenstore
 # Where an installed pvkit looks for the daemons and pvkit-guest.
@@ -52,5 +52,6 @@ INTEGRATION_TESTS += tests/integration/toolstack-units.sh
 
 # The helpers the subcommands share (needs libpvkit's pvkitd and xenstore clients).
 UNIT_TESTS += test-toolstack
-test-toolstack_SRCS := tests/unit/tools/test_toolstack.c tools/toolstack.c tests/harness/cunit.c
+test-toolstack_SRCS := tests/unit/tools/test_toolstack.c tools/toolstack.c tests/harness/cunit.c \
+	$(TOOLS_PARSER_SRCS)
 test-toolstack_LIBS := -lcunit

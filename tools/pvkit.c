@@ -73,24 +73,33 @@ static const struct pvkit_command commands[] = {
 	 "Attach the terminal to the guest's console. Ctrl-] detaches.\n\n"
 	 "Options:\n"
 	 "  -l, --log   print the console's log (what the guest wrote) instead\n"},
-	{"block-attach", pvkit_cmd_attach, "block-attach " NAME_OR_ID " DISKSPEC",
+	{"block-attach", pvkit_cmd_hotplug, "block-attach [--timeout SECS] " NAME_OR_ID " DISKSPEC",
 	 "hot-plug a disk into a running guest",
 	 "Add a disk to a running guest. DISKSPEC is a disk spec as in the config's\n"
-	 "disk= list (see pvkit.cfg(5)), e.g. 'vdev=xvdb, access=ro, target=/srv/d.img'.\n"},
-	{"block-detach", pvkit_cmd_unimplemented, "block-detach " NAME_OR_ID " VDEV",
+	 "disk= list (see pvkit.cfg(5)), e.g. 'vdev=xvdb, access=ro, target=/srv/d.img'.\n"
+	 "The target is checked first, as create does; then the disk's nodes are written\n"
+	 "and pvkit waits until it is Connected (--timeout, default 30 s; then its nodes\n"
+	 "are removed and the command fails).\n"},
+	{"block-detach", pvkit_cmd_hotplug, "block-detach [--timeout SECS] " NAME_OR_ID " VDEV",
 	 "hot-unplug a disk from a running guest",
-	 "Remove the disk VDEV (xvdb, or its number 51728) from a running guest.\n"},
+	 "Remove the disk VDEV (xvdb, or its number 51728) from a running guest: its\n"
+	 "backend is asked to close (state Closing), pvkit waits until it is Closed\n"
+	 "(--timeout, default 10 s), then removes the disk's nodes. A backend that did\n"
+	 "not close is reported (exit 1), and the nodes are removed anyway.\n"},
 	{"block-list", pvkit_cmd_block_list, "block-list " NAME_OR_ID, "list a guest's disks",
 	 "List the guest's disks as xenstore has them: Vdev (the Xen number), Dev (its\n"
 	 "name), BE (backend domain), handle, state (the frontend's xenbus state), evt-ch,\n"
 	 "ring-ref, BE-path.\n"},
-	{"network-attach", pvkit_cmd_attach, "network-attach " NAME_OR_ID " VIFSPEC",
+	{"network-attach", pvkit_cmd_hotplug, "network-attach [--timeout SECS] " NAME_OR_ID " VIFSPEC",
 	 "hot-plug a network interface into a running guest",
 	 "Add a vif to a running guest. VIFSPEC is a vif spec as in the config's vif=\n"
-	 "list (see pvkit.cfg(5)), e.g. 'mac=00:16:3e:00:00:01, bridge=pvbr0'.\n"},
-	{"network-detach", pvkit_cmd_unimplemented, "network-detach " NAME_OR_ID " DEVID|MAC",
+	 "list (see pvkit.cfg(5)), e.g. 'mac=00:16:3e:00:00:01, bridge=pvbr0'. Without\n"
+	 "devid= it takes the next free one; without mac= the one create would give.\n"
+	 "pvkit waits until it is Connected, as block-attach does.\n"},
+	{"network-detach", pvkit_cmd_hotplug, "network-detach [--timeout SECS] " NAME_OR_ID " DEVID|MAC",
 	 "hot-unplug a network interface from a running guest",
-	 "Remove the vif with this devid or MAC from a running guest.\n"},
+	 "Remove the vif with this devid or MAC from a running guest, as block-detach\n"
+	 "does.\n"},
 	{"network-list", pvkit_cmd_network_list, "network-list " NAME_OR_ID,
 	 "list a guest's network interfaces",
 	 "List the guest's vifs as xenstore has them: Idx, BE, Mac Addr., handle, state\n"

@@ -48,7 +48,9 @@ int pvkit_cmd_exec(int argc, char **argv);
 int pvkit_cmd_console(int argc, char **argv);
 int pvkit_cmd_block_list(int argc, char **argv);
 int pvkit_cmd_network_list(int argc, char **argv);
-/* block-attach, network-attach, pci-attach: checks the spec, then unimplemented. */
+/* block-attach, block-detach, network-attach, network-detach. */
+int pvkit_cmd_hotplug(int argc, char **argv);
+/* pci-attach: checks the spec, then unimplemented. */
 int pvkit_cmd_attach(int argc, char **argv);
 /* Prints "pvkit NAME: not implemented yet" and returns 1. */
 int pvkit_cmd_unimplemented(int argc, char **argv);

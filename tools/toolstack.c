@@ -365,3 +365,40 @@ int ts_domain_teardown(struct pv_local *l, struct pv_xs *xs, pv_domid_t domid)
 	forget_guest(domid);
 	return ret;
 }
+
+struct nodes_txn {
+	const struct xsnodes *nodes;
+	const char *cmd;
+};
+
+static int write_nodes_txn(struct pv_xs *xs, pv_xs_txn_t t, void *opaque)
+{
+	const struct nodes_txn *w = opaque;
+	int rc;
+
+	for (size_t i = 0; i < w->nodes->n; i++) {
+		const struct xsnode *n = &w->nodes->v[i];
+		pv_domid_t reader = (pv_domid_t)n->reader;
+
+		rc = pv_xs_write(xs, t, n->path, NULL, n->value);
+		if (!rc)
+			rc = pv_xs_set_perms(xs, t, n->path, (pv_domid_t)n->owner, 'n',
+					     n->reader >= 0 ? 1 : 0, &reader, "r");
+		if (rc) {
+			fprintf(stderr, "pvkit %s: cannot write %s: %s\n", w->cmd, n->path,
+				strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int ts_write_nodes(struct pv_xs *xs, const struct xsnodes *nodes, const char *cmd)
+{
+	struct nodes_txn w = {nodes, cmd};
+	int rc = pv_xs_transaction(xs, write_nodes_txn, &w, 0);
+
+	if (rc == -EAGAIN)
+		fprintf(stderr, "pvkit %s: xenstore kept conflicting; nothing written\n", cmd);
+	return rc;
+}

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "domcfg.h"
 #include "pvkit/local.h"
 #include "pvkit/xenbus.h"
 
@@ -73,5 +74,12 @@ pid_t ts_runtime_pid(pv_domid_t domid);
  * (each failure printed, the rest still done).
  */
 int ts_domain_teardown(struct pv_local *l, struct pv_xs *xs, pv_domid_t domid);
+
+/*
+ * Write every node of @nodes with its permissions (owner, reader) in one
+ * transaction, retried on conflicts. Returns 0 or -errno (printed as
+ * "pvkit @cmd: ...").
+ */
+int ts_write_nodes(struct pv_xs *xs, const struct xsnodes *nodes, const char *cmd);
 
 #endif

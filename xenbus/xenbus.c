@@ -28,13 +28,35 @@ enum pv_xenbus_state pv_xenbus_read_state(struct pv_xs *xs, const char *dir)
 	return (enum pv_xenbus_state)v;
 }
 
+struct switch_state {
+	const char *dir;
+	int state;
+};
+
+/* Write the state only while our directory exists: a removed device stays removed. */
+static int switch_state_txn(struct pv_xs *xs, pv_xs_txn_t t, void *opaque)
+{
+	const struct switch_state *s = opaque;
+	int rc = pv_xs_exists(xs, t, s->dir, NULL);
+
+	if (rc <= 0)
+		return rc ? rc : -ENOENT;
+	return pv_xs_printf(xs, t, s->dir, "state", "%d", s->state);
+}
+
 int pv_xenbus_switch_state(struct pv_xenbus_dev *dev, enum pv_xenbus_state state)
 {
+	struct switch_state s = {dev->nodename, (int)state};
 	int rc;
 
 	if (dev->state == state)
 		return 0;
-	rc = pv_xs_printf(dev->xs, PV_XS_NO_TXN, dev->nodename, "state", "%d", (int)state);
+	rc = pv_xs_transaction(dev->xs, switch_state_txn, &s, 0);
+	if (rc == -ENOENT) {
+		pv_dev_debug(dev->prefix, "%s is gone: state %s not written", dev->nodename,
+			     pv_xenbus_state_name(state));
+		return rc;
+	}
 	if (rc < 0) {
 		pv_log(PV_LOG_ERR, dev->prefix, -rc, "cannot write %s/state", dev->nodename);
 		return rc;

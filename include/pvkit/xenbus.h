@@ -160,7 +160,11 @@ struct pv_xenbus_dev {
  * when absent or malformed (a peer's garbage is Unknown, never an error).
  */
 enum pv_xenbus_state pv_xenbus_read_state(struct pv_xs *xs, const char *dir);
-/* Write our state (skipped when unchanged unless @force). */
+/*
+ * Write our state (skipped when unchanged). Done in a transaction that
+ * first checks our directory still exists: once the toolstack removed the
+ * device, nothing is recreated (-ENOENT), as Linux's xenbus does.
+ */
 int pv_xenbus_switch_state(struct pv_xenbus_dev *dev, enum pv_xenbus_state state);
 /*
  * Report an error: log it, and write "<errnum> <message>" to our "error"

@@ -48,9 +48,16 @@ pv_check_eq "host frob: usage error" 2 "$(run host frob)"
 pv_check_eq "block-attach checks the spec" 1 "$(run block-attach g1 'format=qcow2, vdev=xvdb, target=/x')"
 pv_check_eq "block-attach: the message" \
 	"pvkit block-attach: format=qcow2: not supported by pvkit (only raw)" "$(cat "$T/err")"
-pv_check_eq "block-attach with a good spec: not implemented yet" 1 \
-	"$(run block-attach g1 'vdev=xvdb, target=/x')"
-pv_check_eq "block-attach: the message" "pvkit block-attach: not implemented yet" "$(cat "$T/err")"
+pv_check_eq "block-attach with a missing target: exit 1" 1 \
+	"$(run block-attach g1 'vdev=xvdb, target=/nonexistent/x.img')"
+pv_check_eq "block-attach: the target is checked first, one line" \
+	"pvkit block-attach: disk 0: target /nonexistent/x.img: No such file or directory" "$(cat "$T/err")"
+: >"$T/x.img"
+pv_check_eq "block-attach with a good spec and no host: exit 1" 1 \
+	"$(run block-attach g1 "vdev=xvdb, target=$T/x.img")"
+pv_check_eq "block-attach: the host is not up" "$NOT_UP" "$(cat "$T/err")"
+pv_check_eq "block-detach of a name that is no disk: exit 1" 1 "$(run block-detach g1 eth0)"
+pv_check_eq "network-detach of neither devid nor MAC: usage error" 2 "$(run network-detach g1 xx)"
 pv_check_eq "block-attach without a spec: usage error" 2 "$(run block-attach g1)"
 pv_check_eq "network-attach checks the spec" 1 "$(run network-attach g1 'model=e1000')"
 pv_check_eq "network-attach: the message" \

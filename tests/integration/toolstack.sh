@@ -91,6 +91,39 @@ else
 	pv_check_eq "network-list: the vif" "0 0 00:16:3e:00:00:01 0 3 - 10/11 $B/vif/$ID/0" \
 		"$(sed -n 2p "$D/out" | tr -s ' ')"
 	pv_check_eq "block-list of an unknown guest: exit 1" 1 "$(run P block-list nosuch)"
+
+	# Hotplug. A disk attached at run time: Connected if the runtime has a
+	# block frontend, else named as stuck; either way nothing half-made stays.
+	truncate -s 1M "$D/h.img"
+	rc=$(run P block-attach --timeout 3 g1 "vdev=xvdb, target=$D/h.img")
+	if [ "$rc" = 0 ]; then
+		pv_check "block-attach: the disk is Connected" \
+			sh -c "'$PVKIT' --rundir '$D' block-list g1 | grep -Eq '^51728 +xvdb +0 +51728 +4 '"
+		pv_check_eq "block-detach xvdb: exit 0" 0 "$(run P block-detach g1 xvdb)"
+	else
+		pv_check "block-attach that does not connect: names the disk and its states" grep -q \
+			"^pvkit block-attach: vbd 51728 (xvdb) did not connect in 3 s: frontend" "$D/err"
+	fi
+	pv_check_eq "after block-attach/-detach: no node of xvdb left" "" \
+		"$(xenstore-ls -f / 2>&1 | grep -E "/vbd/($ID/)?51728\b")"
+	pv_check_eq "block-attach of a missing target: exit 1" 1 \
+		"$(run P block-attach g1 "vdev=xvdc, target=$D/none.img")"
+	pv_check_eq "block-attach of a missing target: one line" \
+		"pvkit block-attach: disk 0: target $D/none.img: No such file or directory" "$(cat "$D/err")"
+	# Detach the disk and the vif written by hand (no backend serves them).
+	rc=$(run P block-detach --timeout 1 g1 xvda)
+	pv_check "block-detach xvda: done, or the backend named as not closing" \
+		sh -c "[ $rc = 0 ] || grep -q 'the backend of vbd 51712 did not close in 1 s' '$D/err'"
+	pv_check_eq "block-detach: xvda's nodes are gone" "" \
+		"$(xenstore-ls -f / 2>&1 | grep -E "/vbd/($ID/)?51712\b")"
+	pv_check_eq "block-detach of a disk it does not have: exit 1" 1 "$(run P block-detach g1 xvda)"
+	pv_check_eq "block-detach of a disk it does not have: the message" \
+		"pvkit block-detach: guest g1 has no vbd 51712 (xvda)" "$(cat "$D/err")"
+	run P network-detach --timeout 1 g1 00:16:3e:00:00:01 >/dev/null
+	pv_check_eq "network-detach by MAC: vif 0's nodes are gone" "" \
+		"$(xenstore-ls -f / 2>&1 | grep -E "/vif/($ID/)?0\b")"
+	pv_check_eq "network-detach of an unknown MAC: exit 1" 1 \
+		"$(run P network-detach g1 00:16:3e:00:00:99)"
 	pv_check_eq "create g1 again: exit 1" 1 "$(run P create "$D/g1.cfg")"
 	pv_check_eq "create g1 again: one clear line" \
 		"pvkit create: a guest called 'g1' is already running (domid $ID); choose another name= or destroy it first" \
