@@ -15,7 +15,6 @@
 #include "toolstack.h"
 
 #define ATTACH_DEFAULT_TIMEOUT 30 /* seconds for the device to connect */
-#define DETACH_DEFAULT_TIMEOUT 10 /* seconds for the backend to close */
 
 /* The guest and the connections one hotplug command works on. */
 struct hotplug {
@@ -109,7 +108,7 @@ static int rm_device(struct hotplug *h, const char *kind, unsigned devid)
 	return rc;
 }
 
-static int close_and_rm(struct hotplug *h, const char *kind, unsigned devid, unsigned secs);
+static int close_and_rm(struct hotplug *h, const char *kind, unsigned devid);
 
 /* Write @nodes and wait for @w to connect; on failure its nodes go again. */
 static int plug(struct hotplug *h, const struct xsnodes *nodes, struct dev_wait *w,
@@ -126,8 +125,7 @@ static int plug(struct hotplug *h, const struct xsnodes *nodes, struct dev_wait 
 	rc = devwait_run(h->xs, w, 1, h->timeout ? h->timeout : ATTACH_DEFAULT_TIMEOUT, 0, h->cmd,
 			 NULL, NULL);
 	if (rc < 0) {
-		/* As a detach, so the backend is done with it before the nodes go. */
-		close_and_rm(h, kind, devid, DETACH_DEFAULT_TIMEOUT);
+		close_and_rm(h, kind, devid);
 		return PVKIT_EXIT_FAILURE;
 	}
 	printf("%s attached to guest %s\n", w->label, h->dom.name);
@@ -233,26 +231,21 @@ static int network_attach(struct hotplug *h)
 }
 
 /*
- * Ask the backend to close (as libxl: online=0, state Closing), wait up to
- * @secs for Closed, then remove the device's nodes either way. Returns 0, or
- * -ETIMEDOUT when the backend did not close, or the removal's -errno.
+ * Unplug as this project's drivers expect: online=0 for the backend (what
+ * libxl writes first), then both halves' directories removed in one
+ * transaction; the guest runtime unbinds its frontend and the backend
+ * tears the device down when their directories go. (Writing the backend's
+ * state to Closing, as libxl does next, makes pvkit's blkfront and blkback
+ * reconnect instead.) Returns 0 or -errno.
  */
-static int close_and_rm(struct hotplug *h, const char *kind, unsigned devid, unsigned secs)
+static int close_and_rm(struct hotplug *h, const char *kind, unsigned devid)
 {
 	char back[96];
-	int rc, rm;
 
 	snprintf(back, sizeof(back), "/local/domain/0/backend/%s/%u/%u", kind, h->dom.domid, devid);
-	if ((rc = pv_xs_write(h->xs, PV_XS_NO_TXN, back, "online", "0")) == 0)
-		rc = pv_xs_printf(h->xs, PV_XS_NO_TXN, back, "state", "%d", PV_XENBUS_STATE_CLOSING);
-	if (rc == 0)
-		rc = devwait_state(h->xs, back, PV_XENBUS_STATE_CLOSED, (int)secs * 1000);
-	if (rc < 0)
-		fprintf(stderr, "pvkit %s: the backend of %s %u did not close in %u s (state %s); "
-			"its nodes are removed anyway\n", h->cmd, kind, devid, secs,
-			pv_xenbus_state_name(pv_xenbus_read_state(h->xs, back)));
-	rm = rm_device(h, kind, devid);
-	return rm < 0 ? rm : rc;
+	if (pv_xs_exists(h->xs, PV_XS_NO_TXN, back, NULL) == 1)
+		pv_xs_write(h->xs, PV_XS_NO_TXN, back, "online", "0");
+	return rm_device(h, kind, devid);
 }
 
 static int unplug(struct hotplug *h, const char *kind, unsigned devid, const char *label)
@@ -265,7 +258,7 @@ static int unplug(struct hotplug *h, const char *kind, unsigned devid, const cha
 		fprintf(stderr, "pvkit %s: guest %s has no %s\n", h->cmd, h->dom.name, label);
 		return PVKIT_EXIT_FAILURE;
 	}
-	rc = close_and_rm(h, kind, devid, h->timeout ? h->timeout : DETACH_DEFAULT_TIMEOUT);
+	rc = close_and_rm(h, kind, devid);
 	if (rc == 0)
 		printf("%s detached from guest %s\n", label, h->dom.name);
 	return rc < 0 ? PVKIT_EXIT_FAILURE : 0;

@@ -35,9 +35,15 @@ static void print_vbd(struct pv_xs *xs, const char *front, const char *id)
 
 	read_or_dash(xs, front, "backend-id", be, sizeof(be));
 	read_or_dash(xs, front, "event-channel", evt, sizeof(evt));
+	if (!strcmp(evt, "-")) /* multi-queue: the first queue's */
+		read_or_dash(xs, front, "queue-0/event-channel", evt, sizeof(evt));
 	read_or_dash(xs, front, "ring-ref", ref, sizeof(ref));
+	if (!strcmp(ref, "-")) /* a multi-page ring */
+		read_or_dash(xs, front, "ring-ref0", ref, sizeof(ref));
 	if (!strcmp(ref, "-"))
-		read_or_dash(xs, front, "ring-ref0", ref, sizeof(ref)); /* a multi-page ring */
+		read_or_dash(xs, front, "queue-0/ring-ref", ref, sizeof(ref));
+	if (!strcmp(ref, "-"))
+		read_or_dash(xs, front, "queue-0/ring-ref0", ref, sizeof(ref));
 	read_or_dash(xs, front, "backend", bepath, sizeof(bepath));
 	read_or_dash(xs, bepath, "dev", dev, sizeof(dev));
 	snprintf(state, sizeof(state), "%d", st);
