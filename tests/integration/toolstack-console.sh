@@ -38,4 +38,15 @@ pv_check "console --log: what the guest printed" \
 pv_check_eq "console of an unknown guest: exit 1" 1 \
 	"$(P console nosuch >/dev/null 2>&1; echo $?)"
 pv_check "destroy c1" P destroy c1 >/dev/null
+
+# create -c: straight onto the new guest's console.
+$TM send-keys -t t "$PVKIT --rundir $D create -q -c $D/c1.cfg name=c2" Enter
+sleep 0.5
+# $(hostname): the line could only come from the guest (the host's shell says its own name).
+$TM send-keys -t t 'echo $(hostname)-says-$((6*9))' Enter
+pv_check "create -c: attached to the new guest's console" pv_wait_for 10 screen_has c2-says-54
+$TM send-keys -t t 'C-]'
+$TM send-keys -t t 'echo "create rc=$?"' Enter
+pv_check "create -c: Ctrl-] detaches, exit 0" pv_wait_for 10 screen_has "create rc=0"
+pv_check "destroy c2" P destroy c2 >/dev/null
 pv_done
