@@ -210,19 +210,29 @@ static int open_guest(const char *cmd, const char *what, struct pv_local **l, st
 	return 0;
 }
 
-static int one_guest_arg(int argc, char **argv, const char **what)
+/* argv = {CMD, [-w] [--timeout S] [--rundir DIR], NAME|ID}. 0 or an exit status. */
+static int one_guest_arg(int argc, char **argv, const char **what, unsigned *timeout)
 {
+	char *end;
+
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--rundir") && i + 1 < argc)
+		if (!strcmp(argv[i], "--rundir") && i + 1 < argc) {
 			pvkit_rundir = argv[++i];
-		else if (!strcmp(argv[i], "-w") || !strcmp(argv[i], "--wait"))
+		} else if (timeout && (!strcmp(argv[i], "-t") || !strcmp(argv[i], "--timeout")) &&
+			   i + 1 < argc) {
+			*timeout = (unsigned)strtoul(argv[++i], &end, 10);
+			if (*end || *timeout < 2 || *timeout > 3600)
+				return pvkit_usage_error(argv[0], "--timeout %s: use 2 to 3600 seconds",
+							 argv[i]);
+		} else if (timeout && (!strcmp(argv[i], "-w") || !strcmp(argv[i], "--wait"))) {
 			continue; /* shutdown always waits; kept for xl's users */
-		else if (argv[i][0] == '-')
+		} else if (argv[i][0] == '-') {
 			return pvkit_usage_error(argv[0], "unknown option '%s'", argv[i]);
-		else if (*what)
+		} else if (*what) {
 			return pvkit_usage_error(argv[0], "one guest at a time ('%s' is extra)", argv[i]);
-		else
+		} else {
 			*what = argv[i];
+		}
 	}
 	if (!*what)
 		return pvkit_usage_error(argv[0], "which guest? give its name or domid");
@@ -235,7 +245,7 @@ int pvkit_cmd_destroy(int argc, char **argv)
 	const char *what = NULL;
 	struct pv_local *l;
 	struct pv_xs *xs;
-	int rc = one_guest_arg(argc, argv, &what);
+	int rc = one_guest_arg(argc, argv, &what, NULL);
 
 	if (rc || (rc = open_guest("destroy", what, &l, &xs, &d)))
 		return rc;
@@ -247,32 +257,50 @@ int pvkit_cmd_destroy(int argc, char **argv)
 	return rc ? PVKIT_EXIT_FAILURE : 0;
 }
 
+/*
+ * The runtime's orderly shutdown: the first SIGTERM goes to init, and once
+ * init has exited the devices close; a second one closes the devices even
+ * though init still runs (an interactive shell ignores SIGTERM). Half of
+ * @secs for each. 0 once the runtime is gone, -ETIMEDOUT.
+ */
+static int stop_runtime(const char *name, pid_t pid, unsigned secs)
+{
+	int half = (int)secs * 500;
+
+	for (int round = 0; round < 2; round++) {
+		if (kill(pid, SIGTERM) < 0 && errno != ESRCH)
+			fprintf(stderr, "pvkit shutdown: cannot signal the runtime of %s (pid %d): %s\n",
+				name, (int)pid, strerror(errno));
+		if (ts_wait_gone(pid, half) == 0)
+			return 0;
+		if (round == 0)
+			printf("guest %s: init did not stop in %d s; closing its devices\n", name,
+			       half / 1000);
+	}
+	return -ETIMEDOUT;
+}
+
 int pvkit_cmd_shutdown(int argc, char **argv)
 {
 	struct pv_local_domain_info d;
+	unsigned timeout = SHUTDOWN_DEFAULT_TIMEOUT;
 	const char *what = NULL;
 	struct pv_local *l;
 	struct pv_xs *xs;
 	pid_t pid;
-	int rc = one_guest_arg(argc, argv, &what);
+	int rc = one_guest_arg(argc, argv, &what, &timeout);
 
 	if (rc || (rc = open_guest("shutdown", what, &l, &xs, &d)))
 		return rc;
 	pid = ts_runtime_pid(d.domid);
-	if (pid <= 0) {
+	if (pid <= 0)
 		fprintf(stderr, "pvkit shutdown: guest %s has no runtime running; destroying it\n",
 			d.name);
-	} else {
-		/* The runtime forwards SIGTERM to init, then closes the devices in order. */
-		if (kill(pid, SIGTERM) < 0 && errno != ESRCH)
-			fprintf(stderr, "pvkit shutdown: cannot signal the runtime of %s (pid %d): %s\n",
-				d.name, (int)pid, strerror(errno));
-		if (ts_wait_gone(pid, SHUTDOWN_DEFAULT_TIMEOUT * 1000) == 0)
-			printf("guest %s shut down\n", d.name);
-		else
-			fprintf(stderr, "pvkit shutdown: guest %s still runs after %d s; destroying it\n",
-				d.name, SHUTDOWN_DEFAULT_TIMEOUT);
-	}
+	else if (stop_runtime(d.name, pid, timeout) == 0)
+		printf("guest %s shut down\n", d.name);
+	else
+		fprintf(stderr, "pvkit shutdown: guest %s still runs after %u s; destroying it\n",
+			d.name, timeout);
 	rc = ts_domain_teardown(l, xs, d.domid);
 	pv_xs_close(xs);
 	pv_local_close(l);

@@ -59,12 +59,15 @@ static const struct pvkit_command commands[] = {
 	 "stop a guest at once and release its devices",
 	 "Stop the guest at once: its processes are killed, its devices torn down and\n"
 	 "its xenstore nodes removed.\n"},
-	{"shutdown", pvkit_cmd_shutdown, "shutdown [-w] " NAME_OR_ID,
+	{"shutdown", pvkit_cmd_shutdown, "shutdown [-w] [-t SECS] " NAME_OR_ID,
 	 "ask a guest to shut down cleanly",
 	 "Ask the guest to shut down: its init gets SIGTERM, then its devices close in\n"
-	 "order. pvkit waits until it is gone (at most 20 s, then destroys it).\n\n"
+	 "order. If init is still there after half the timeout (an interactive shell\n"
+	 "ignores SIGTERM), the devices are closed anyway; a guest still there at the\n"
+	 "end is destroyed. Either way its xenstore nodes are removed.\n\n"
 	 "Options:\n"
-	 "  -w, --wait   accepted for xl's users: shutdown always waits\n"},
+	 "  -t, --timeout SECS  the bound (default 20)\n"
+	 "  -w, --wait          accepted for xl's users: shutdown always waits\n"},
 	{"exec", pvkit_cmd_exec, "exec " NAME_OR_ID " -- COMMAND [ARG...]",
 	 "run a command inside a guest's namespaces",
 	 "Run COMMAND inside the guest's network, mount and UTS namespaces, with the\n"

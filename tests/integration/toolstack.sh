@@ -152,6 +152,16 @@ else
 		"$(xenstore-ls -f / 2>&1 | grep -E "^/(local/domain|libxl)/$ID2\b|/backend/[a-z]+/$ID2\b")"
 	pv_check_eq "destroy: unknown guest: exit 1" 1 "$(run P destroy g2)"
 
+	# shutdown of a guest whose init ignores SIGTERM: its devices close anyway.
+	run P create -q "$D/g1.cfg" name=g7 "init=\"trap '' TERM; while :; do sleep 0.1; done\"" >/dev/null
+	ID7=$(cat "$D/out")
+	pv_check_eq "shutdown -t 2 of a guest ignoring SIGTERM: exit 0" 0 "$(run P shutdown -t 2 g7)"
+	pv_check "shutdown: said init did not stop, closed the devices" \
+		grep -q "guest g7: init did not stop in 1 s; closing its devices" "$D/out"
+	pv_check "shutdown: g7 shut down without being destroyed" grep -q "guest g7 shut down" "$D/out"
+	pv_check_eq "shutdown: no node of g7 left" "" \
+		"$(xenstore-ls -f / 2>&1 | grep -E "^/(local/domain|libxl)/$ID7\b")"
+
 	# A disk whose target is missing: one line, nothing created.
 	pv_check_eq "create with a missing disk target: exit 1" 1 \
 		"$(run P create "$D/g1.cfg" name=g3 "disk=['vdev=xvda, target=$D/none.img']")"
