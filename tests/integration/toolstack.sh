@@ -162,6 +162,25 @@ else
 	pv_check_eq "shutdown: no node of g7 left" "" \
 		"$(xenstore-ls -f / 2>&1 | grep -E "^/(local/domain|libxl)/$ID7\b")"
 
+	# A guest created with a disk: Connected before create returns.
+	truncate -s 4M "$D/g8.img"
+	pv_check_eq "create g8 with a disk: exit 0" 0 \
+		"$(run P create -q "$D/g1.cfg" name=g8 "disk=['vdev=xvda, target=$D/g8.img']")"
+	ID8=$(cat "$D/out")
+	run P list -l g8 >/dev/null
+	pv_check "list -l: the disk, Connected on both sides" grep -Eq \
+		"^ +vbd +51712 +frontend Connected +backend Connected +/local/domain/0/backend/vbd/$ID8/51712$" \
+		"$D/out"
+	if [ -x "$(command -v nbdinfo)" ] && [ -S "$D/dom/$ID8/xvda.sock" ]; then
+		pv_check "the guest's disk answers over its NBD export" \
+			sh -c "nbdinfo --size 'nbd+unix:///?socket=$D/dom/$ID8/xvda.sock' | grep -qx 4194304"
+	fi
+	pv_check_eq "destroy g8: exit 0" 0 "$(run P destroy g8)"
+	pv_check_eq "destroy g8: no node of its disk left" "" \
+		"$(xenstore-ls -f / 2>&1 | grep -E "/vbd/$ID8\b|^/(local/domain|libxl)/$ID8\b")"
+	pv_check "blkback still serves after the destroy" \
+		sh -c "'$PVKIT' --rundir '$D' host status | grep -Eq '^pvkit-blkback +[0-9]+ +up$'"
+
 	# A disk whose target is missing: one line, nothing created.
 	pv_check_eq "create with a missing disk target: exit 1" 1 \
 		"$(run P create "$D/g1.cfg" name=g3 "disk=['vdev=xvda, target=$D/none.img']")"
