@@ -159,32 +159,36 @@ static int connect_console(struct consoled *d, struct console *c, uint32_t ref, 
 	return 0;
 }
 
+/* The console nodes are gone: disconnect, and forget a domain the toolstack removed. */
+static void console_vanished(struct consoled *d, struct console *c, int domid)
+{
+	char dom[32];
+
+	if (c && c->page)
+		xb_disconnect(d, c);
+	/* Without waiting for @releaseDomain. */
+	snprintf(dom, sizeof(dom), "/local/domain/%d", domid);
+	if (pv_xs_exists(d->xs, PV_XS_NO_TXN, dom, NULL) == 0)
+		xb_scan(d);
+}
+
 /* The console nodes of @domid changed (or we just started watching them). */
 static void console_changed(struct consoled *d, int domid)
 {
 	struct console *c = find_domain(d, domid);
+	struct cons_binding *b;
 	uint32_t ref, port;
-	int have = read_u32(d, domid, "ring-ref", UINT32_MAX - 1, &ref) == 0 &&
-		   read_u32(d, domid, "port", 0xffffff, &port) == 0;
 
-	if (!have) {
-		char dom[32];
-
-		if (c && c->page)
-			xb_disconnect(d, c);
-		/* The toolstack removed the domain: forget it without waiting for @releaseDomain. */
-		snprintf(dom, sizeof(dom), "/local/domain/%d", domid);
-		if (pv_xs_exists(d->xs, PV_XS_NO_TXN, dom, NULL) == 0)
-			xb_scan(d);
+	if (read_u32(d, domid, "ring-ref", UINT32_MAX - 1, &ref) < 0 ||
+	    read_u32(d, domid, "port", 0xffffff, &port) < 0) {
+		console_vanished(d, c, domid);
 		return;
 	}
 	if (!c && new_console(d, domid, &c) < 0)
 		return;
-	struct cons_binding *b = c->binding;
-	int same = b->ref == ref && b->remote_port == port;
-
+	b = c->binding;
 	/* Connected, or closed for a protocol error: only new values reconnect. */
-	if (same && (c->page || c->broken))
+	if (b->ref == ref && b->remote_port == port && (c->page || c->broken))
 		return;
 	if (c->page)
 		xb_disconnect(d, c);
