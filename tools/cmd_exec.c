@@ -60,6 +60,20 @@ static int enter_namespaces(pid_t pid)
 	return rc;
 }
 
+/* What a process of the guest sees: its domid, and xenstore as the guest. */
+static int guest_env(pv_domid_t domid)
+{
+	char id[16], xs[TS_PATH_MAX];
+
+	snprintf(id, sizeof(id), "%u", domid);
+	if (ts_path(xs, sizeof(xs), "dom/%u/xenstored.sock", domid))
+		return -ENAMETOOLONG;
+	if (setenv("PVKIT_DOMID", id, 1) || setenv("PVKIT_RUNDIR", ts_rundir(), 1) ||
+	    setenv("XENSTORED_PATH", xs, 1))
+		return -errno;
+	return 0;
+}
+
 int pvkit_cmd_exec(int argc, char **argv)
 {
 	struct pv_local_domain_info d;
@@ -88,7 +102,7 @@ int pvkit_cmd_exec(int argc, char **argv)
 			d.domid);
 		return PVKIT_EXIT_FAILURE;
 	}
-	if (enter_namespaces(pid) < 0)
+	if (guest_env(d.domid) < 0 || enter_namespaces(pid) < 0)
 		return PVKIT_EXIT_FAILURE;
 	if (chdir("/") < 0)
 		fprintf(stderr, "pvkit exec: cannot chdir to /: %s\n", strerror(errno));

@@ -160,13 +160,16 @@ int pvkit_cmd_list(int argc, char **argv)
 	struct pv_local_domain_info *v = NULL;
 	struct pv_local *l;
 	struct pv_xs *xs = NULL;
+	char path[TS_PATH_MAX];
 	int longfmt = 0, n, shown = 0, rc = list_parse(argc, argv, &longfmt);
 
 	if (rc)
 		return rc;
 	if (ts_admin_open(&l) < 0)
 		return PVKIT_EXIT_FAILURE;
-	ts_xs_open(&xs); /* without xenstore, list what pvkitd knows */
+	if (!ts_path(path, sizeof(path), "xenstored.sock") && ts_socket_answers(path) &&
+	    pv_xs_open(&xs, path) < 0)
+		xs = NULL; /* without xenstore, list what pvkitd knows */
 	n = pv_local_domain_list(l, &v);
 	if (n < 0)
 		fprintf(stderr, "pvkit list: cannot list domains: %s\n", strerror(-n));

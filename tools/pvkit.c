@@ -71,7 +71,8 @@ static const struct pvkit_command commands[] = {
 	{"exec", pvkit_cmd_exec, "exec " NAME_OR_ID " -- COMMAND [ARG...]",
 	 "run a command inside a guest's namespaces",
 	 "Run COMMAND inside the guest's network, mount and UTS namespaces, with the\n"
-	 "caller's terminal; the exit status is COMMAND's.\n"},
+	 "caller's terminal; the exit status is COMMAND's. Its environment names the\n"
+	 "guest (PVKIT_DOMID, and XENSTORED_PATH: xenstore as the guest sees it).\n"},
 	{"console", pvkit_cmd_console, "console [--log] " NAME_OR_ID, "attach to a guest's console",
 	 "Attach the terminal to the guest's console. Ctrl-] detaches.\n\n"
 	 "Options:\n"

@@ -204,7 +204,8 @@ int ts_find_program(const char *name, char *buf, size_t len)
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n > 0) {
 		self[n] = 0;
-		*strrchr(self, '/') = 0;
+		if (strrchr(self, '/'))
+			*strrchr(self, '/') = 0;
 		if (try_program(buf, len, self, name))
 			return 0;
 	}

@@ -71,6 +71,11 @@ else
 		"$(P exec g1 -- ip -o link show 2>&1 | awk -F': ' '{print $2}' | tr '\n' ' ' | sed 's/ $//')"
 	pv_check "exec: another network namespace than the host's" test \
 		"$(P exec g1 -- readlink /proc/self/ns/net)" != "$(readlink /proc/self/ns/net)"
+	pv_check_eq "exec: xenstore as the guest (its own name, relative path)" g1 \
+		"$(P exec g1 -- xenstore-read name 2>&1)"
+	pv_check "domain 0 reads /local/domain/0" sh -c "xenstore-read /local/domain/0 >/dev/null"
+	pv_check "exec: as the guest, /local/domain/0 is not readable" \
+		sh -c "'$PVKIT' --rundir '$D' exec g1 -- xenstore-ls /local/domain/0 2>&1 | grep -q 'Permission denied'"
 	pv_check_eq "exec: the command's exit status" 7 "$(run P exec "$ID" -- sh -c 'exit 7')"
 	pv_check_eq "exec: unknown guest: exit 1" 1 "$(run P exec nosuch -- true)"
 	pv_check_eq "exec: unknown guest: the message" \
