@@ -28,8 +28,18 @@ endif
 # End to end: a test frontend against the real daemon under pvkitd and pvkit-xenstored.
 ifneq ($(wildcard platform/platform.c),)
 TEST_PROGRAMS += blkback-test
-blkback-test_SRCS := tests/integration/blkback_test.c tests/integration/blkback_front.c
+blkback-test_SRCS := tests/integration/blkback_test.c tests/integration/blkback_front.c \
+	tests/integration/blkback_env.c
 blkback-test_PKGS := xenstore
 INTEGRATION_TESTS += tests/integration/blkback.sh
 endif
 MAN_PAGES += backends/blk/man/pvkit-blkback.8
+
+# make bench: the datapath from a wire-protocol frontend vs fio io_uring on the same file.
+ifneq ($(wildcard platform/platform.c),)
+TEST_PROGRAMS += blkback-bench
+blkback-bench_SRCS := tests/integration/blkback_bench.c tests/integration/blkback_front.c \
+	tests/integration/blkback_env.c
+blkback-bench_PKGS := xenstore
+BENCHES += bench/blkback-bench.sh
+endif

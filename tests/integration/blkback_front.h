@@ -9,8 +9,10 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <xenstore.h>
 
+#include "pvkit/local.h"
 #include "pvkit/platform.h"
 #include "pvkit/proto/blkif.h"
 #include "pvkit/ring.h"
@@ -72,5 +74,27 @@ static inline unsigned char *tf_page(struct tfront *f, unsigned int i)
 {
 	return f->data + (size_t)i * 4096;
 }
+
+/* ---- blkback_env.c: the stage (pvkitd and pvkit-xenstored already running) ---- */
+
+struct tenv {
+	const char *rundir, *blkback_bin;
+	pid_t blkback_pid;
+	struct xs_handle *xs0;    /* the toolstack's (domain 0) */
+	struct xs_handle *xsg;    /* the guest's */
+	struct pv_platform *guest;
+	struct pv_local *admin;
+	pv_domid_t dom;
+};
+
+/* Create the guest domain, introduce it, open its platform and xenstore. 0 or -errno. */
+int tenv_setup(struct tenv *e, const char *rundir, const char *blkback_bin);
+/* Fork and exec pvkit-blkback (with --direct if @direct). */
+void tenv_start_blkback(struct tenv *e, bool direct);
+/* The toolstack's nodes of vbd f->devid (sets f->fe and f->be). */
+void tenv_add_vbd(struct tenv *e, struct tfront *f, const char *image, bool rw,
+		  const char *sector_size);
+/* Stop the daemon, destroy the domain, close everything. */
+void tenv_teardown(struct tenv *e);
 
 #endif

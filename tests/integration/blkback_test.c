@@ -24,8 +24,8 @@
 #define DISK_BYTES (4u << 20)
 
 static int failed;
-static const char *rundir, *blkback_bin;
-static pid_t blkback_pid = -1;
+static const char *rundir;
+static struct tenv env;
 
 static void check(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void check(int ok, const char *fmt, ...)
@@ -41,35 +41,9 @@ static void check(int ok, const char *fmt, ...)
 	failed += !ok;
 }
 
-static void start_blkback(bool direct)
-{
-	char log[4200];
-
-	snprintf(log, sizeof(log), "%s/log/pvkit-blkback.log", rundir);
-	blkback_pid = fork();
-	if (blkback_pid == 0) {
-		execl(blkback_bin, blkback_bin, "--rundir", rundir, "--log", log,
-		      direct ? "--direct" : "--max-queues=4", (char *)NULL);
-		_exit(127);
-	}
-}
-
 static bool blkback_alive(void)
 {
-	return blkback_pid > 0 && waitpid(blkback_pid, NULL, WNOHANG) == 0;
-}
-
-/* A toolstack write with the owner/reader permissions libxl gives device nodes. */
-static void mk(struct xs_handle *xs, xs_transaction_t t, const char *dir, const char *key,
-	       const char *val, unsigned int owner, unsigned int reader)
-{
-	struct xs_permissions perms[2] = {{.id = owner, .perms = XS_PERM_NONE},
-					  {.id = reader, .perms = XS_PERM_READ}};
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s%s%s", dir, key ? "/" : "", key ? key : "");
-	xs_write(xs, t, path, val, (unsigned int)strlen(val));
-	xs_set_permissions(xs, t, path, perms, 2);
+	return env.blkback_pid > 0 && waitpid(env.blkback_pid, NULL, WNOHANG) == 0;
 }
 
 /* Create @path of @bytes filled with a byte pattern. */
@@ -88,32 +62,6 @@ static int make_image(const char *path)
 	}
 	close(fd);
 	return 0;
-}
-
-/* The toolstack's part: nodes of vbd @devid for domain @dom backed by @image. */
-static void add_vbd(struct xs_handle *xs, struct tfront *f, const char *image, bool rw,
-		    const char *sector_size)
-{
-	xs_transaction_t t;
-
-	snprintf(f->fe, sizeof(f->fe), "/local/domain/%u/device/vbd/%u", f->domid, f->devid);
-	snprintf(f->be, sizeof(f->be), "/local/domain/0/backend/vbd/%u/%u", f->domid, f->devid);
-	do {
-		t = xs_transaction_start(xs);
-		mk(xs, t, f->fe, NULL, "", f->domid, 0);
-		mk(xs, t, f->fe, "backend", f->be, f->domid, 0);
-		mk(xs, t, f->fe, "backend-id", "0", f->domid, 0);
-		mk(xs, t, f->fe, "state", "1", f->domid, 0);
-		mk(xs, t, f->be, NULL, "", 0, f->domid);
-		mk(xs, t, f->be, "frontend", f->fe, 0, f->domid);
-		mk(xs, t, f->be, "frontend-id", "1", 0, f->domid);
-		mk(xs, t, f->be, "params", image, 0, f->domid);
-		mk(xs, t, f->be, "type", "file", 0, f->domid);
-		mk(xs, t, f->be, "mode", rw ? "w" : "r", 0, f->domid);
-		mk(xs, t, f->be, "state", "1", 0, f->domid);
-		if (sector_size)
-			mk(xs, t, f->be, "sector-size", sector_size, 0, f->domid);
-	} while (!xs_transaction_end(xs, t, false) && errno == EAGAIN);
 }
 
 static void fill(struct tfront *f, unsigned int page, unsigned int n, unsigned char seed)
@@ -293,10 +241,10 @@ static void case_restart(struct tfront *a, struct tfront *b, const char *image)
 
 		tf_post(a, 0, &q);
 	}
-	kill(blkback_pid, SIGKILL);
-	waitpid(blkback_pid, NULL, 0);
+	kill(env.blkback_pid, SIGKILL);
+	waitpid(env.blkback_pid, NULL, 0);
 	check(image_has(image, 1000 * 512, tf_page(a, 0), 4 * 4096), "restart: the image holds the flushed write");
-	start_blkback(true); /* now with O_DIRECT (the images are not on tmpfs) */
+	tenv_start_blkback(&env, true); /* now with O_DIRECT (the images are not on tmpfs) */
 	check(tf_wait_be_state(a, PV_XENBUS_STATE_CLOSING, 10000) &&
 		      tf_wait_be_state(b, PV_XENBUS_STATE_CLOSING, 10000),
 	      "restart: the new daemon asks both frontends to reconnect");
@@ -405,7 +353,7 @@ static void run_cases(struct xs_handle *xs0, struct xs_handle *xsg, struct pv_pl
 			check(0, "grant the data pages of disk %d", i);
 			return;
 		}
-		add_vbd(xs0, fs[i], img[i], i != 2, i == 4 ? "4096" : NULL);
+		tenv_add_vbd(&env, fs[i], img[i], i != 2, i == 4 ? "4096" : NULL);
 	}
 	for (int i = 0; i < 5; i++)
 		check(tf_connect(fs[i]) == 0, "disk %d connects", i);
@@ -428,47 +376,17 @@ static void run_cases(struct xs_handle *xs0, struct xs_handle *xsg, struct pv_pl
 
 int main(int argc, char **argv)
 {
-	struct pv_platform_opts po = {0};
-	struct pv_platform *guest = NULL;
-	struct pv_local *admin = NULL;
-	struct xs_handle *xs0, *xsg;
-	char path[4200];
-	pv_domid_t dom;
-
 	if (argc != 3) {
 		fprintf(stderr, "usage: blkback-test RUNDIR BLKBACK\n");
 		return 2;
 	}
 	rundir = argv[1];
-	blkback_bin = argv[2];
-	signal(SIGPIPE, SIG_IGN);
-	snprintf(path, sizeof(path), "%s/xenstored.sock", rundir);
-	setenv("XENSTORED_PATH", path, 1);
-	xs0 = xs_open(XS_OPEN_SOCKETONLY);
-	if (!xs0 || pv_local_open(&admin, rundir) ||
-	    pv_local_domain_create(admin, "blktest", 16u << 20, &dom) ||
-	    !xs_introduce_domain(xs0, dom, 0, 0)) {
-		check(0, "set up pvkitd, xenstored and a guest domain");
+	if (tenv_setup(&env, rundir, argv[2])) {
+		check(0, "set up pvkitd, xenstored, a guest domain and its platform");
 		return 1;
 	}
-	po.rundir = rundir;
-	po.domid = dom;
-	po.domid_set = 1;
-	snprintf(path, sizeof(path), "%s/dom/%u/xenstored.sock", rundir, dom);
-	setenv("XENSTORED_PATH", path, 1);
-	xsg = xs_open(XS_OPEN_SOCKETONLY);
-	if (!xsg || pv_platform_open(&guest, &po)) {
-		check(0, "the guest reaches its platform and xenstore");
-		return 1;
-	}
-	start_blkback(false);
-	run_cases(xs0, xsg, guest, dom);
-	if (blkback_pid > 0) {
-		kill(blkback_pid, SIGTERM);
-		waitpid(blkback_pid, NULL, 0);
-	}
-	pv_platform_close(guest);
-	pv_local_domain_destroy(admin, dom);
-	pv_local_close(admin);
+	tenv_start_blkback(&env, false);
+	run_cases(env.xs0, env.xsg, env.guest, env.dom);
+	tenv_teardown(&env);
 	return failed ? 1 : 0;
 }
