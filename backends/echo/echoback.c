@@ -100,6 +100,8 @@ void echoback_event(struct echoback_dev *d)
 {
 	int port;
 
+	if (!d->evt)
+		return; /* disconnected earlier in this batch */
 	while ((port = pv_evtchn_pending(d->evt)) >= 0)
 		pv_evtchn_unmask(d->evt, (pv_evtchn_port_t)port);
 	echoback_process(d);

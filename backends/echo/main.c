@@ -102,17 +102,23 @@ static void loop(struct echoback *eb, int sigfd)
 		n = epoll_wait(eb->epfd, evs, 16, -1);
 		if (n < 0 && errno != EINTR)
 			return;
+		int xs_ready = 0;
+
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.ptr == &sigfd)
 				return;
-			if (!evs[i].data.ptr) {
-				if (pv_xs_dispatch(eb->xs, 64) == -ECONNRESET) {
-					pv_err("xenstore went away: exiting");
-					return;
-				}
-				continue;
-			}
-			echoback_event(evs[i].data.ptr);
+			if (!evs[i].data.ptr)
+				xs_ready = 1;
+			else
+				echoback_event(evs[i].data.ptr);
+		}
+		/*
+		 * Xenstore last: its callbacks may disconnect or free a device
+		 * whose event-channel event is still in this batch.
+		 */
+		if (xs_ready && pv_xs_dispatch(eb->xs, 64) == -ECONNRESET) {
+			pv_err("xenstore went away: exiting");
+			return;
 		}
 	}
 }
