@@ -55,3 +55,5 @@ UNIT_TESTS += test-toolstack
 test-toolstack_SRCS := tests/unit/tools/test_toolstack.c tools/toolstack.c tests/harness/cunit.c \
 	$(TOOLS_PARSER_SRCS)
 test-toolstack_LIBS := -lcunit
+# make demo itself (tools/demo.sh): every step, and nothing left behind.
+INTEGRATION_TESTS += tests/integration/demo.sh
