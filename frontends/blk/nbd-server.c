@@ -79,10 +79,26 @@ int nbd_out_append(struct nbd_conn *c, const void *data, size_t len)
 	return 0;
 }
 
+void nbd_hold(struct nbd_conn *c, uint32_t len)
+{
+	c->held += len;
+	c->srv->held += len;
+}
+
+static void release(struct nbd_conn *c, uint32_t len)
+{
+	struct pv_nbd_server *srv = c->srv;
+
+	c->held -= len;
+	if (srv->held >= NBD_SERVER_BUDGET && srv->held - len < NBD_SERVER_BUDGET)
+		srv->unpause = true; /* connections paused for the server's sake may read again */
+	srv->held -= len;
+}
+
 void nbd_io_free(struct pv_nbd_io *io)
 {
 	if (io->buf)
-		io->conn->held -= io->len;
+		release(io->conn, io->len);
 	io->conn->nios--;
 	free(io->buf);
 	free(io);
@@ -169,10 +185,16 @@ static int send_replies(struct nbd_conn *c)
 	return 0;
 }
 
-/* Input pauses while the client has too much outstanding (it may not be reading replies). */
+/*
+ * Input pauses while the client has too much outstanding (it may not be
+ * reading replies), or while all clients together hold too much and this one
+ * holds some: a client holding nothing may always take one request, so
+ * clients that stop reading cannot starve the others.
+ */
 static bool over_budget(const struct nbd_conn *c)
 {
-	return c->held >= NBD_CONN_BUDGET || c->nios >= NBD_CONN_MAX_IOS;
+	return c->held >= NBD_CONN_BUDGET || c->nios >= NBD_CONN_MAX_IOS ||
+	       (c->srv->held >= NBD_SERVER_BUDGET && c->held > 0);
 }
 
 bool nbd_input_wanted(const struct nbd_conn *c)
@@ -541,6 +563,14 @@ static void handle_event(struct pv_nbd_server *srv, const struct epoll_event *ev
 		nbd_mark_dirty(c);
 }
 
+/* Read from connections whose input stopped (they may have buffered requests). */
+static void resume_paused(struct pv_nbd_server *srv)
+{
+	for (struct nbd_conn *c = srv->conns; c; c = c->next_conn)
+		if (!c->dead && !(c->epoll_events & EPOLLIN) && nbd_input_wanted(c))
+			conn_process(c);
+}
+
 /*
  * After the events: start what was submitted, reap what the device finished
  * on this thread, send replies. Each step can feed another (a reply frees
@@ -560,6 +590,9 @@ static void settle(struct pv_nbd_server *srv)
 				srv->ops->poll(srv->opaque);
 		} else if (srv->lq_head) {
 			drain_local(srv);
+		} else if (srv->unpause) {
+			srv->unpause = false;
+			resume_paused(srv);
 		} else if (c) {
 			srv->dirty = c->next_dirty;
 			c->dirty = false;

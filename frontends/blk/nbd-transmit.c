@@ -172,7 +172,7 @@ static void start_write(struct nbd_conn *c, struct pv_nbd_io *io, uint32_t err)
 	if (!err) {
 		io->buf = malloc(io->len);
 		if (io->buf)
-			c->held += io->len;
+			nbd_hold(c, io->len);
 		else
 			err = NBD_ENOMEM;
 	}
@@ -220,7 +220,7 @@ static void request(struct nbd_conn *c, const uint8_t *p)
 	if (!err && io->cmd == NBD_CMD_READ) {
 		io->buf = calloc(1, io->len); /* zeroed: no stale byte can leave */
 		if (io->buf)
-			c->held += io->len;
+			nbd_hold(c, io->len);
 		else
 			err = NBD_ENOMEM;
 	}

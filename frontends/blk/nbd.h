@@ -99,6 +99,8 @@
 #define NBD_OPT_MAX_COUNT 256
 /* Bytes a connection may hold in request buffers (in flight plus unsent replies). */
 #define NBD_CONN_BUDGET (64u << 20)
+/* Bytes all connections together may hold: past it, every connection pauses. */
+#define NBD_SERVER_BUDGET (256u << 20)
 /* Requests a connection may have outstanding, replied or not (zero-payload ones included). */
 #define NBD_CONN_MAX_IOS 1024
 /* Receive buffer: request headers, option data and small write payloads. */
@@ -182,6 +184,8 @@ struct pv_nbd_server {
 	bool stopping;
 	bool submitted;                 /* kick() owed after this round */
 	unsigned int inflight;          /* requests at the device, all connections */
+	uint64_t held;                  /* request buffer bytes, all connections (NBD_SERVER_BUDGET) */
+	bool unpause;                   /* held fell below the budget: resume paused connections */
 	pthread_mutex_t cq_lock;
 	struct pv_nbd_io *cq_head, *cq_tail;
 	struct pv_nbd_io *lq_head, *lq_tail; /* completed on the loop thread (no lock) */
@@ -197,6 +201,8 @@ void nbd_conn_close(struct nbd_conn *c);
 uint16_t nbd_transmission_flags(const struct nbd_conn *c);
 
 void nbd_io_free(struct pv_nbd_io *io);
+/* Account @len bytes of request buffer to @c (released by nbd_io_free()). */
+void nbd_hold(struct nbd_conn *c, uint32_t len);
 void nbd_mark_dirty(struct nbd_conn *c);
 /* The connection reads input: not closing, not stopping, not over its budget. */
 bool nbd_input_wanted(const struct nbd_conn *c);

@@ -401,6 +401,43 @@ static void test_disconnect_inflight(void)
 	stop();
 }
 
+/* Five clients asking 80 MiB each: the server holds about 256 MiB of buffers at most. */
+static void test_server_budget(void)
+{
+	enum { CLIENTS = 5, EACH = 80, LEN = 1u << 20 };
+	static uint8_t buf[1u << 20];
+	struct nbd_handle *h[CLIENTS];
+	int64_t cookies[CLIENTS][EACH];
+	int last = -1;
+
+	mock_set_mode(MOCK_HOLD);
+	start(ALL_FEATURES);
+	for (int c = 0; c < CLIENTS; c++) {
+		h[c] = client(true);
+		for (int i = 0; i < EACH; i++)
+			cookies[c][i] = nbd_aio_pread(h[c], buf, LEN, 3u << 20, NBD_NULL_COMPLETION, 0);
+	}
+	/* Wait until the server stops taking requests. */
+	for (int i = 0; i < 400 && mock_pending() != last; i++) {
+		last = mock_pending();
+		usleep(50000);
+	}
+	/* 256 MiB / 1 MiB, plus at most one for each client that held nothing. */
+	CU_ASSERT(mock_pending() >= 256 && mock_pending() <= 256 + CLIENTS);
+	mock_set_mode(MOCK_ASYNC);
+	for (int c = 0; c < CLIENTS; c++) {
+		for (int i = 0; i < EACH; i++) {
+			int rc;
+
+			while ((rc = nbd_aio_command_completed(h[c], cookies[c][i])) == 0)
+				nbd_poll(h[c], -1);
+			CU_ASSERT_EQUAL(rc, 1);
+		}
+		nbd_close(h[c]);
+	}
+	stop();
+}
+
 /* Stopping waits for requests still at the device. */
 static void test_stop_waits(void)
 {
@@ -472,6 +509,7 @@ static CU_TestInfo tests[] = {
 	{"trim and write-zeroes reach the device", test_trim_zero},
 	{"read-only export refuses writes", test_read_only},
 	{"disconnect with requests in flight", test_disconnect_inflight},
+	{"server-wide buffer budget", test_server_budget},
 	{"stop waits for in-flight requests", test_stop_waits},
 	{"invalid settings refused", test_bad_config},
 	CU_TEST_INFO_NULL,
