@@ -24,6 +24,8 @@
 #define BF_MAX_SEGS BF_MAX_INDIRECT_SEGS
 #define BF_MAX_IND_PAGES PV_BLKIF_INDIRECT_PAGES(BF_MAX_INDIRECT_SEGS)
 #define BF_PAGE 4096u
+/* Bounce pages per queue: what Linux's blkback keeps mapped per ring (max_persistent_grants). */
+#define BF_POOL_PAGES 1056u
 
 /* The caller's request, split into one or more ring requests. */
 struct bf_io {
@@ -51,6 +53,7 @@ struct bf_shadow {
 	uint64_t nr_sectors;       /* discard */
 	uint32_t len;              /* data bytes */
 	unsigned int queue;        /* the ring it is on */
+	unsigned int pool_q;       /* the pool its pages came from */
 	unsigned int nseg;
 	unsigned int nind;
 	struct pv_gnt_page pages[BF_MAX_SEGS];
@@ -91,8 +94,7 @@ struct pv_blkfront {
 	unsigned int next_q;
 	struct pv_evtchn *ev;
 	int epfd, efd;             /* epoll of {event channel, eventfd for local completions} */
-	struct pv_gnt_pool *pool;
-	unsigned int pool_pages;
+	struct pv_gnt_pool *pool[PV_BLKFRONT_MAX_QUEUES]; /* one per queue (the backend caches per ring) */
 	struct bf_shadow *shadow;  /* BF_SHADOWS */
 	unsigned int free_shadow[BF_SHADOWS];
 	unsigned int nfree_shadow;

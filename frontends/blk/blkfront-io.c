@@ -27,9 +27,9 @@ int bf_shadow_init(struct pv_blkfront *bf)
 static void shadow_release(struct pv_blkfront *bf, struct bf_shadow *s)
 {
 	for (unsigned int i = 0; i < s->nseg; i++)
-		pv_gnt_pool_put(bf->pool, s->pages[i].index);
+		pv_gnt_pool_put(bf->pool[s->pool_q], s->pages[i].index);
 	for (unsigned int i = 0; i < s->nind; i++)
-		pv_gnt_pool_put(bf->pool, s->ind[i].index);
+		pv_gnt_pool_put(bf->pool[s->pool_q], s->ind[i].index);
 	s->used = false;
 	s->resend = false;
 	s->nseg = s->nind = 0;
@@ -138,37 +138,46 @@ static void build_request(struct pv_blkfront *bf, struct bf_shadow *s,
 	}
 }
 
-/* A queue with a free slot, round robin; NULL when every ring is full. */
-static struct bf_queue *free_queue(struct pv_blkfront *bf, unsigned int *qi)
+/* Pool pages a part of @len data bytes takes (data and indirect pages). */
+static unsigned int pages_for(uint32_t len)
 {
+	unsigned int nseg = (len + BF_PAGE - 1) / BF_PAGE;
+
+	return nseg + (nseg > PV_BLKIF_MAX_SEGMENTS_PER_REQUEST ? PV_BLKIF_INDIRECT_PAGES(nseg) : 0);
+}
+
+/*
+ * A queue with a free slot and @need free pool pages, round robin; -1 when none.
+ * @prefer (a re-issued request's old queue) is taken when it has room.
+ */
+static int pick_queue(struct pv_blkfront *bf, unsigned int need, unsigned int prefer)
+{
+	if (prefer < bf->nq && pv_ring_front_free(&bf->q[prefer].front))
+		return (int)prefer;
 	for (unsigned int n = 0; n < bf->nq; n++) {
 		unsigned int i = (bf->next_q + n) % bf->nq;
 
-		if (pv_ring_front_free(&bf->q[i].front)) {
+		if (pv_ring_front_free(&bf->q[i].front) &&
+		    (!need || pv_gnt_pool_avail(bf->pool[i]) >= need)) {
 			bf->next_q = i + 1;
-			*qi = i;
-			return &bf->q[i];
+			return (int)i;
 		}
 	}
-	return NULL;
+	return -1;
 }
 
-/* Put shadow @s on a ring. Returns 0, or -ENOSPC when every ring is full. */
-static int send_shadow(struct pv_blkfront *bf, struct bf_shadow *s)
+/* Put shadow @s on ring @qi (which has a free slot). */
+static void send_shadow(struct pv_blkfront *bf, struct bf_shadow *s, unsigned int qi)
 {
 	union pv_blkif_request_any r;
-	unsigned int qi;
-	struct bf_queue *q = free_queue(bf, &qi);
+	struct bf_queue *q = &bf->q[qi];
 
-	if (!q)
-		return -ENOSPC;
 	build_request(bf, s, &r);
 	if (pv_ring_front_put(&q->front, &r))
-		return -ENOSPC;
+		return; /* broken ring: the backend's next state change sorts it out */
 	s->queue = qi;
 	s->resend = false;
 	q->notify = true;
-	return 0;
 }
 
 static uint8_t ring_op(enum pv_blkfront_op op)
@@ -185,52 +194,51 @@ static uint8_t ring_op(enum pv_blkfront_op op)
 	}
 }
 
-/* Take pool pages for a part of @len bytes. Returns false (nothing taken) when short. */
-static bool take_pages(struct pv_blkfront *bf, struct bf_shadow *s, uint32_t len)
+/* Take the pages of a part of @len bytes from pool @qi (pick_queue() checked there are enough). */
+static void take_pages(struct pv_blkfront *bf, struct bf_shadow *s, uint32_t len, unsigned int qi)
 {
 	unsigned int nseg = (len + BF_PAGE - 1) / BF_PAGE;
-	unsigned int nind = nseg > PV_BLKIF_MAX_SEGMENTS_PER_REQUEST ? PV_BLKIF_INDIRECT_PAGES(nseg) : 0;
+	unsigned int nind = pages_for(len) - nseg;
 
-	if (pv_gnt_pool_avail(bf->pool) < nseg + nind)
-		return false;
 	for (unsigned int i = 0; i < nseg; i++)
-		pv_gnt_pool_get(bf->pool, &s->pages[i]);
+		pv_gnt_pool_get(bf->pool[qi], &s->pages[i]);
 	for (unsigned int i = 0; i < nind; i++)
-		pv_gnt_pool_get(bf->pool, &s->ind[i]);
+		pv_gnt_pool_get(bf->pool[qi], &s->ind[i]);
 	s->nseg = nseg;
 	s->nind = nind;
-	return true;
+	s->pool_q = qi;
 }
 
 /* Issue the next part of @io. Returns 0, or -ENOSPC when out of slots, pages or shadows. */
 static int issue_part(struct pv_blkfront *bf, struct bf_io *io)
 {
+	bool data = io->op == PV_BLKFRONT_READ || io->op == PV_BLKFRONT_WRITE;
 	uint32_t len = io->len - io->issued;
 	struct bf_shadow *s;
+	int qi;
 
-	if (!bf->nfree_shadow || !free_queue(bf, &(unsigned int){0}))
+	if (data && len > bf->info.max_request)
+		len = bf->info.max_request;
+	qi = bf->nfree_shadow ? pick_queue(bf, data ? pages_for(len) : 0, UINT32_MAX) : -1;
+	if (qi < 0)
 		return -ENOSPC;
-	s = &bf->shadow[bf->free_shadow[bf->nfree_shadow - 1]];
+	s = &bf->shadow[bf->free_shadow[--bf->nfree_shadow]];
 	memset(s, 0, offsetof(struct bf_shadow, pages));
-	if (io->op == PV_BLKFRONT_READ || io->op == PV_BLKFRONT_WRITE) {
-		if (len > bf->info.max_request)
-			len = bf->info.max_request;
-		if (!take_pages(bf, s, len))
-			return -ENOSPC;
+	if (data) {
+		take_pages(bf, s, len, (unsigned int)qi);
 		if (io->op == PV_BLKFRONT_WRITE)
 			for (unsigned int i = 0; i < s->nseg; i++)
 				memcpy(s->pages[i].addr, io->buf + io->issued + (size_t)i * BF_PAGE,
 				       len - i * BF_PAGE < BF_PAGE ? len - i * BF_PAGE : BF_PAGE);
 	}
-	bf->nfree_shadow--;
 	s->used = true;
 	s->io = io;
 	s->ring_op = ring_op(io->op);
 	s->io_off = io->issued;
-	s->len = io->op == PV_BLKFRONT_DISCARD ? 0 : len;
+	s->len = data ? len : 0;
 	s->sector = (io->offset + io->issued) >> PV_BLKIF_SECTOR_SHIFT;
 	s->nr_sectors = io->op == PV_BLKFRONT_DISCARD ? len >> PV_BLKIF_SECTOR_SHIFT : 0;
-	send_shadow(bf, s); /* cannot fail: free_queue() found room above */
+	send_shadow(bf, s, (unsigned int)qi);
 	io->issued += len;
 	io->parts++;
 	return 0;
@@ -243,9 +251,11 @@ void bf_pump(struct pv_blkfront *bf)
 		return;
 	while (bf->resend_head) {
 		struct bf_shadow *s = bf->resend_head;
+		int qi = pick_queue(bf, 0, s->queue);
 
-		if (send_shadow(bf, s))
+		if (qi < 0)
 			return;
+		send_shadow(bf, s, (unsigned int)qi);
 		bf->resend_head = s->next_resend;
 		if (!bf->resend_head)
 			bf->resend_tail = NULL;

@@ -208,14 +208,38 @@ static int write_nodes_txn(struct pv_xs *xs, pv_xs_txn_t t, void *opaque)
 	return rc;
 }
 
+/* The bounce pool of queue @qi, kept across reconnects (re-issued requests hold its pages). */
+static int pool_create(struct pv_blkfront *bf, unsigned int qi)
+{
+	unsigned int n = bf->opts.pool_pages ? bf->opts.pool_pages : BF_POOL_PAGES;
+	int rc;
+
+	if (bf->pool[qi])
+		return 0;
+	if (n > PV_GNT_POOL_MAX_PAGES)
+		n = PV_GNT_POOL_MAX_PAGES;
+	if (n < BF_MAX_SEGS + BF_MAX_IND_PAGES)
+		n = BF_MAX_SEGS + BF_MAX_IND_PAGES; /* one request of the largest size fits */
+	while ((rc = pv_gnt_pool_create(bf->plat, bf->be_id, n, 1, &bf->pool[qi])) == -ENOSPC &&
+	       n / 2 >= BF_MAX_SEGS + BF_MAX_IND_PAGES)
+		n /= 2;
+	if (rc)
+		pv_dev_err(bf->prefix, "granting %u bounce pages for queue %u: %s", n, qi,
+			   strerror(-rc));
+	return rc;
+}
+
 /* The backend is in InitWait: grant the rings, write our nodes, go Initialised. */
 static int talk_to_backend(struct pv_blkfront *bf)
 {
 	int rc = 0;
 
 	read_features(bf);
-	for (unsigned int i = 0; i < bf->nq && !rc; i++)
-		rc = queue_setup(bf, &bf->q[i]);
+	for (unsigned int i = 0; i < bf->nq && !rc; i++) {
+		rc = pool_create(bf, i);
+		if (!rc)
+			rc = queue_setup(bf, &bf->q[i]);
+	}
 	if (!rc)
 		rc = pv_xs_transaction(bf->xs, write_nodes_txn, bf, 0);
 	if (!rc)
@@ -380,21 +404,6 @@ static int connect_sync(struct pv_blkfront *bf)
 
 /* ---- open / close ------------------------------------------------------------------ */
 
-static int pool_create(struct pv_blkfront *bf)
-{
-	unsigned int n = bf->opts.pool_pages ? bf->opts.pool_pages : 2048;
-	int rc;
-
-	if (n > PV_GNT_POOL_MAX_PAGES)
-		n = PV_GNT_POOL_MAX_PAGES;
-	while ((rc = pv_gnt_pool_create(bf->plat, bf->be_id, n, 1, &bf->pool)) == -ENOSPC && n > 64)
-		n /= 2;
-	if (rc)
-		pv_dev_err(bf->prefix, "granting %u bounce pages: %s", n, strerror(-rc));
-	bf->pool_pages = n;
-	return rc;
-}
-
 static int events_open(struct pv_blkfront *bf)
 {
 	struct epoll_event e = {.events = EPOLLIN};
@@ -455,8 +464,6 @@ int pv_blkfront_open(struct pv_platform *p, struct pv_xs *xs, const char *fe_pat
 	if (!rc)
 		rc = events_open(bf);
 	if (!rc)
-		rc = pool_create(bf);
-	if (!rc)
 		rc = connect_sync(bf);
 	if (rc) {
 		pv_dev_err(bf->prefix, "connecting to backend %s: %s", bf->be, strerror(-rc));
@@ -495,9 +502,11 @@ void pv_blkfront_close(struct pv_blkfront *bf)
 	}
 	set_state(bf, PV_XENBUS_STATE_CLOSED);
 	rings_free(bf);
-	if (bf->pool && pv_gnt_pool_destroy(bf->pool)) {
-		pv_dev_warn(bf->prefix, "bounce pages still mapped by the backend: abandoned");
-		pv_gnt_pool_abandon(bf->pool);
+	for (unsigned int i = 0; i < PV_BLKFRONT_MAX_QUEUES; i++) {
+		if (bf->pool[i] && pv_gnt_pool_destroy(bf->pool[i])) {
+			pv_dev_warn(bf->prefix, "bounce pages still mapped by the backend: abandoned");
+			pv_gnt_pool_abandon(bf->pool[i]);
+		}
 	}
 	if (bf->ev)
 		pv_evtchn_close(bf->ev);

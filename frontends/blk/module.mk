@@ -39,3 +39,6 @@ blkfront-test_SRCS := tests/integration/blkfront_test.c
 blkfront-test_PKGS := xenstore
 INTEGRATION_TESTS += tests/integration/blkfront.sh tests/integration/blkfront-guest.sh
 endif
+ifneq ($(wildcard platform/platform.c),)
+BENCHES += bench/blkfront.sh
+endif

@@ -42,7 +42,8 @@ struct pv_blkfront;
 struct pv_blkfront_opts {
 	unsigned int max_queues;     /* queues wanted, 1..PV_BLKFRONT_MAX_QUEUES (0: 4) */
 	unsigned int max_ring_order; /* cap on ring-page-order (0: 4, i.e. 16 pages) */
-	unsigned int pool_pages;     /* granted bounce pages (0: 2048; halved while memory lacks) */
+	unsigned int pool_pages;     /* granted bounce pages per queue (0: 1056, the persistent
+				      * grants a backend keeps per ring; halved while memory lacks) */
 	int no_persistent;           /* do not ask for persistent grants */
 	int no_indirect;             /* never send INDIRECT requests */
 	int single_page_ring;        /* use a 1-page ring (ring-ref) whatever the backend offers */

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The whole block path: fio's nbd engine through blkfront's NBD export
+# (guest domain) -> ring -> pvkit-blkback (domain 0) -> the image, against
+# nbdkit's file plugin on the same image (the peer baseline) and fio
+# io_uring directly on the image (the limit). Then blkfront in-process
+# (blkfront-test bench, no NBD) against fio io_uring on the file.
+#
+#   bench/blkfront.sh [--runtime SECONDS] [--size MiB] [--rounds N] [--dir DIR]
+# DIR (default /dev/shm) holds the image; on a disk file system blkback
+# runs with --direct (O_DIRECT) and fio io_uring uses direct=1.
+set -u
+runtime=4 size=256 rounds=2 dir=/dev/shm
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--runtime) runtime=$2; shift 2 ;;
+	--size) size=$2; shift 2 ;;
+	--rounds) rounds=$2; shift 2 ;;
+	--dir) dir=$2; shift 2 ;;
+	*) echo "usage: $0 [--runtime S] [--size MiB] [--rounds N] [--dir DIR]" >&2; exit 2 ;;
+	esac
+done
+top=$(cd "$(dirname "$0")/.." && pwd)
+bin=${PVKIT_BUILD:-$top/build}/bin
+for tool in fio nbdkit; do
+	command -v $tool >/dev/null || { echo "# blkfront: $tool not installed, skipped"; exit 0; }
+done
+[ -x "$bin/pvkit-blkback" ] || { echo "# blkfront: pvkit-blkback not built, skipped"; exit 0; }
+
+D=$(mktemp -d)          # run directory (sockets)
+T=$(mktemp -d -p "$dir") # the image
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$D" "$T"
+}
+trap cleanup EXIT
+export PVKIT_RUNDIR=$D XENSTORED_PATH=$D/xenstored.sock
+fstype=$(df --output=fstype "$T" | tail -1)
+direct=0 bbopt=
+[ "$fstype" != tmpfs ] && direct=1 bbopt=--direct
+
+head -c "${size}M" /dev/urandom > "$T/img"
+"$bin/pvkitd" --rundir "$D" --log "$D/pvkitd.log" 2>/dev/null & PIDS+=($!)
+"$bin/pvkit-xenstored" --rundir "$D" --log "$D/xs.log" 2>/dev/null & PIDS+=($!)
+for _ in $(seq 50); do [ -S "$D/pvkitd.sock" ] && [ -S "$D/xenstored.sock" ] && break; sleep 0.1; done
+"$bin/pvkit-blkback" --rundir "$D" --log "$D/blkback.log" $bbopt 2>/dev/null & PIDS+=($!)
+dom=$("$bin/blkfront-test" mkdomain "$D" bench 64)
+"$bin/blkfront-test" addvbd "$D" "$dom" 51712 "$T/img" w
+"$bin/blkfront-test" serve "$D" "$dom" 51712 "$D/pvkit.sock" >"$D/serve.out" 2>"$D/serve.log" &
+PIDS+=($!)
+nbdkit -f -U "$D/nbdkit.sock" file "$T/img" 2>"$D/nbdkit.log" &
+PIDS+=($!)
+for s in pvkit nbdkit; do
+	for _ in $(seq 100); do [ -S "$D/$s.sock" ] && break; sleep 0.1; done
+done
+
+# fio_run TARGET RW BS DEPTH UNIT: IOPS (UNIT=iops) or MiB/s.
+fio_run() {
+	local target out
+	case "$1" in
+	file) target=(--ioengine=io_uring --filename="$T/img" --direct=$direct) ;;
+	*) target=(--ioengine=nbd --uri="nbd+unix:///?socket=$D/$1.sock") ;;
+	esac
+	out=$(fio --name=b "${target[@]}" --rw="$2" --bs="$3" --iodepth="$4" --size="${size}M" \
+		--time_based --runtime="$runtime" --ramp_time=1 --minimal 2>/dev/null | tail -1)
+	# Terse v3: fields 7/8 read KiB/s / IOPS, 48/49 the same for writes.
+	case "$2" in
+	*read) echo "$out" | awk -F';' -v u="$5" '{print (u == "iops") ? $8 : $7 / 1024}' ;;
+	*) echo "$out" | awk -F';' -v u="$5" '{print (u == "iops") ? $49 : $48 / 1024}' ;;
+	esac
+}
+
+best() { awk -v a="$1" -v b="$2" 'BEGIN {print (a + 0 > b + 0) ? a : b}'; }
+line() { # NAME VALUE UNIT BASELINE BASE_VALUE
+	awk -v n="$1" -v p="$2" -v u="$3" -v b="$4" -v k="$5" 'BEGIN {
+		printf "BENCH name=%s value=%.0f unit=%s baseline=%s baseline_value=%.0f ratio=%.2f\n",
+			n, p, u, b, k, (k > 0) ? p / k : 0 }'
+}
+
+# figure NAME RW BS DEPTH UNIT: pvkit vs nbdkit, and pvkit vs io_uring on the file.
+figure() {
+	local p=0 k=0 f=0 i
+	for i in $(seq "$rounds"); do
+		p=$(best "$p" "$(fio_run pvkit "$2" "$3" "$4" "$5")")
+		k=$(best "$k" "$(fio_run nbdkit "$2" "$3" "$4" "$5")")
+		f=$(best "$f" "$(fio_run file "$2" "$3" "$4" "$5")")
+	done
+	line "$1" "$p" "$5" nbdkit-file "$k"
+	line "$1_vs_file" "$p" "$5" fio-io_uring-file "$f"
+}
+
+echo "# blkfront: ${size} MiB image on $fstype (blkback ${bbopt:-buffered}), $(grep -o 'queues=.*' "$D/serve.out" | head -1);" \
+	"nbdkit $(nbdkit --version | awk '{print $2}') file plugin; best of $rounds x ${runtime}s"
+figure blkfront_nbd_randread_4k_qd32 randread 4k 32 iops
+figure blkfront_nbd_randwrite_4k_qd32 randwrite 4k 32 iops
+figure blkfront_nbd_read_1m_qd8 read 1m 8 MiB/s
+figure blkfront_nbd_write_1m_qd8 write 1m 8 MiB/s
+
+# In-process blkfront (no NBD): the export is stopped so the disk is free.
+kill "${PIDS[3]}" 2>/dev/null
+sleep 0.5
+p=0 f=0
+for i in $(seq "$rounds"); do
+	p=$(best "$p" "$("$bin/blkfront-test" bench "$D" "$dom" 51712 "$runtime" 2>/dev/null |
+		sed -n 's/^iops=\([0-9]*\).*/\1/p')")
+	f=$(best "$f" "$(fio_run file randread 4k 32 iops)")
+done
+line blkfront_inproc_randread_4k_qd32 "$p" iops fio-io_uring-file "$f"
