@@ -116,15 +116,27 @@ static const struct pvkit_command commands[] = {
 	 "  -b, --batch           plain lines, no screen handling\n"
 	 "  -n, --iterations N    stop after N samples\n"
 	 "  -d, --delay SECONDS   time between samples (default 3)\n"},
-	{"pci-assignable-list", pvkit_cmd_unimplemented, "pci-assignable-list",
+	{"pci-list-host", pvkit_cmd_pci_list_host, "pci-list-host",
+	 "list every host PCI device and whether it can be assigned",
+	 "List every PCI device of the host (names from pci.ids) with its driver and\n"
+	 "IOMMU group, and whether it can be given to a guest: VFIO assigns a whole\n"
+	 "IOMMU group, so every endpoint in the group must be free of host drivers\n"
+	 "(bridges are fine). When it cannot, the reason follows on its own line.\n"
+	 "Same as pci-assignable-list --all.\n"},
+	{"pci-assignable-list", pvkit_cmd_pci_assignable, "pci-assignable-list [-a|--all]",
 	 "list host PCI devices ready for passthrough",
-	 "List the host's PCI devices bound to vfio-pci, ready to give to a guest.\n"},
-	{"pci-assignable-add", pvkit_cmd_unimplemented, "pci-assignable-add BDF",
+	 "List the host's PCI devices bound to vfio-pci, ready to give to a guest.\n"
+	 "With --all, every device, as pci-list-host.\n"},
+	{"pci-assignable-add", pvkit_cmd_pci_assignable, "pci-assignable-add BDF",
 	 "make a host PCI device assignable",
-	 "Unbind the device at BDF from its host driver and bind it to vfio-pci.\n"},
-	{"pci-assignable-remove", pvkit_cmd_unimplemented, "pci-assignable-remove [-r] BDF",
+	 "Unbind the device at BDF from its host driver and bind it to vfio-pci\n"
+	 "(through driver_override), remembering the original driver. Refused, with\n"
+	 "the reason, when the host has no IOMMU, the device is a bridge, or another\n"
+	 "endpoint of its IOMMU group is still bound to a host driver.\n"},
+	{"pci-assignable-remove", pvkit_cmd_pci_assignable, "pci-assignable-remove [-r|--rebind] BDF",
 	 "give a PCI device back to the host",
-	 "Unbind the device at BDF from vfio-pci; with -r, rebind its original driver.\n"},
+	 "Unbind the device at BDF from vfio-pci and clear its driver_override; with\n"
+	 "--rebind, bind the driver it had before pci-assignable-add.\n"},
 	{"pci-attach", pvkit_cmd_attach, "pci-attach " NAME_OR_ID " PCISPEC",
 	 "pass a PCI device through to a running guest",
 	 "Pass a host PCI device to a running guest. PCISPEC is a pci spec as in the\n"

@@ -52,6 +52,9 @@ int pvkit_cmd_network_list(int argc, char **argv);
 int pvkit_cmd_hotplug(int argc, char **argv);
 /* pci-attach: checks the spec, then unimplemented. */
 int pvkit_cmd_attach(int argc, char **argv);
+/* pci-list-host; pci-assignable-list, -add and -remove (cmd_pci.c). */
+int pvkit_cmd_pci_list_host(int argc, char **argv);
+int pvkit_cmd_pci_assignable(int argc, char **argv);
 /* Prints "pvkit NAME: not implemented yet" and returns 1. */
 int pvkit_cmd_unimplemented(int argc, char **argv);
 

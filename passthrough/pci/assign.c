@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Binding a host PCI device to vfio-pci and back, through sysfs's
+ * driver_override (the mechanism libxl's pci-assignable-add uses with
+ * pciback), remembering the original driver so remove can restore it.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pvkit/pcihost.h"
+#include "sysfs.h"
+
+#define VFIO "vfio-pci"
+
+static int remember(const char *statedir, const char *bdf, const char *driver)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	if (mkdir(statedir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/%s.driver", statedir, bdf);
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, "%s\n", driver);
+	return fclose(f) ? -errno : 0;
+}
+
+static void recall(const char *statedir, const char *bdf, char *driver, size_t len)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	driver[0] = 0;
+	snprintf(path, sizeof(path), "%s/%s.driver", statedir, bdf);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (!fgets(driver, (int)len, f))
+		driver[0] = 0;
+	driver[strcspn(driver, "\n")] = 0;
+	fclose(f);
+	unlink(path);
+}
+
+/* On the real sysfs, check the kernel did what we asked. */
+static int bound_to(const char *sysfs, const char *bdf, const char *want)
+{
+	char drv[64];
+
+	if (strcmp(pci_sysfs_root(sysfs), "/sys"))
+		return 1; /* a test tree: no kernel behind it */
+	return pci_sysfs_driver(sysfs, bdf, drv, sizeof(drv)) == 0 && !strcmp(drv, want);
+}
+
+int pv_pci_assignable_add(const char *sysfs, const char *bdf, const char *statedir, char *err,
+			  size_t errlen)
+{
+	const char *root = pci_sysfs_root(sysfs);
+	struct pv_pci_host_dev d;
+	char path[PATH_MAX];
+	int rc;
+
+	rc = pv_pci_host_get(sysfs, bdf, &d, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (!d.assignable) {
+		pci_reason(err, errlen, "%s: %s", d.bdf, d.reason);
+		return -EPERM;
+	}
+	if (!strcmp(d.driver, VFIO))
+		return 0;
+	snprintf(path, sizeof(path), "%s/bus/pci/drivers/" VFIO, root);
+	if (access(path, F_OK) < 0) {
+		pci_reason(err, errlen, "the vfio-pci driver is not loaded (try: modprobe vfio-pci)");
+		return -ENODEV;
+	}
+	rc = remember(statedir, d.bdf, d.driver);
+	if (rc == 0)
+		rc = pci_sysfs_write(VFIO, "%s/bus/pci/devices/%s/driver_override", root, d.bdf);
+	if (rc == 0 && d.driver[0])
+		rc = pci_sysfs_write(d.bdf, "%s/bus/pci/devices/%s/driver/unbind", root, d.bdf);
+	if (rc == 0)
+		rc = pci_sysfs_write(d.bdf, "%s/bus/pci/drivers_probe", root);
+	if (rc < 0) {
+		pci_reason(err, errlen, "%s: cannot rebind it to vfio-pci: %s", d.bdf, strerror(-rc));
+		return rc;
+	}
+	if (!bound_to(sysfs, d.bdf, VFIO)) {
+		pci_reason(err, errlen, "%s: vfio-pci did not take the device", d.bdf);
+		return -EIO;
+	}
+	return 0;
+}
+
+int pv_pci_assignable_remove(const char *sysfs, const char *bdf, int rebind, const char *statedir,
+			     char *err, size_t errlen)
+{
+	const char *root = pci_sysfs_root(sysfs);
+	char norm[PV_PCI_BDF_LEN], drv[64], orig[64];
+	int rc;
+
+	if (pv_pci_bdf_normalise(bdf, norm) < 0) {
+		pci_reason(err, errlen, "%s: not a PCI address (use DDDD:BB:DD.F)", bdf);
+		return -EINVAL;
+	}
+	rc = pci_sysfs_driver(sysfs, norm, drv, sizeof(drv));
+	if (rc == 0 && strcmp(drv, VFIO)) {
+		pci_reason(err, errlen, "%s: not assignable-bound (its driver is %s)", norm,
+			   drv[0] ? drv : "none");
+		return -EINVAL;
+	}
+	if (rc == 0)
+		rc = pci_sysfs_write(norm, "%s/bus/pci/drivers/" VFIO "/unbind", root);
+	/* An empty line clears driver_override. */
+	if (rc == 0)
+		rc = pci_sysfs_write("\n", "%s/bus/pci/devices/%s/driver_override", root, norm);
+	recall(statedir, norm, orig, sizeof(orig));
+	if (rc == 0 && rebind && orig[0])
+		rc = pci_sysfs_write(norm, "%s/bus/pci/drivers/%s/bind", root, orig);
+	else if (rc == 0 && rebind)
+		rc = pci_sysfs_write(norm, "%s/bus/pci/drivers_probe", root);
+	if (rc < 0) {
+		pci_reason(err, errlen, "%s: cannot give it back: %s", norm, strerror(-rc));
+		return rc;
+	}
+	if (rebind && orig[0] && !bound_to(sysfs, norm, orig)) {
+		pci_reason(err, errlen, "%s: %s did not take the device back", norm, orig);
+		return -EIO;
+	}
+	return 0;
+}

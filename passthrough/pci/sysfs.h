@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to passthrough/pci/: small sysfs helpers shared by the lister
+ * and the binder.
+ */
+#ifndef PVKIT_PCI_SYSFS_H
+#define PVKIT_PCI_SYSFS_H
+
+#include <stddef.h>
+
+/* "/sys" unless @sysfs is given. */
+const char *pci_sysfs_root(const char *sysfs);
+/* The driver bound to @bdf into @buf ("" when none). Returns 0 or -errno. */
+int pci_sysfs_driver(const char *sysfs, const char *bdf, char *buf, size_t len);
+/* The IOMMU group number of @bdf, or -1 when it has none. */
+int pci_sysfs_group(const char *sysfs, const char *bdf);
+/* Write @val to the sysfs file @fmt... Returns 0 or -errno. */
+int pci_sysfs_write(const char *val, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Set a reason. */
+void pci_reason(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

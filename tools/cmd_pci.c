@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pvkit pci-list-host, pci-assignable-list, pci-assignable-add and
+ * pci-assignable-remove: the host's side of PCI passthrough, like xl's.
+ * $PVKIT_SYSFS points them at another sysfs tree (tests use a fake one).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pvkit/pcihost.h"
+#include "pvkit_cmd.h"
+#include "toolstack.h"
+
+static const char *sysfs(void)
+{
+	const char *s = getenv("PVKIT_SYSFS");
+
+	return s && *s ? s : NULL;
+}
+
+/* Where pci-assignable-add remembers each device's original driver. */
+static void statedir(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/pci", ts_rundir());
+}
+
+static void print_row(const struct pv_pci_host_dev *d, int show_reason)
+{
+	char group[16];
+
+	if (d->iommu_group >= 0)
+		snprintf(group, sizeof(group), "%d", d->iommu_group);
+	else
+		snprintf(group, sizeof(group), "-");
+	printf("%-12s %04x:%04x %06x %-5s %-10s %-3s %.60s\n", d->bdf, d->vendor, d->device,
+	       d->class_code, group, d->driver[0] ? d->driver : "-", d->assignable ? "yes" : "no",
+	       d->name);
+	if (show_reason && !d->assignable)
+		printf("%12s   (%s)\n", "", d->reason);
+}
+
+/* List every device (@all) or only those bound to vfio-pci. */
+static int list(const char *cmd, int all)
+{
+	struct pv_pci_host_dev *devs;
+	char err[256];
+	int n = pv_pci_host_list(sysfs(), &devs, err, sizeof(err));
+
+	if (n < 0) {
+		fprintf(stderr, "pvkit %s: %s\n", cmd, err);
+		return PVKIT_EXIT_FAILURE;
+	}
+	printf("%-12s %-9s %-6s %-5s %-10s %-3s %s\n", "BDF", "ID", "Class", "Group", "Driver",
+	       "Ok", "Name");
+	for (int i = 0; i < n; i++)
+		if (all || !strcmp(devs[i].driver, "vfio-pci"))
+			print_row(&devs[i], all);
+	free(devs);
+	return 0;
+}
+
+int pvkit_cmd_pci_list_host(int argc, char **argv)
+{
+	if (argc > 1)
+		return pvkit_usage_error(argv[0], "takes no arguments");
+	return list(argv[0], 1);
+}
+
+int pvkit_cmd_pci_assignable(int argc, char **argv)
+{
+	static const struct option longs[] = {
+		{"all", no_argument, NULL, 'a'}, {"rebind", no_argument, NULL, 'r'}, {NULL, 0, NULL, 0},
+	};
+	const char *cmd = argv[0];
+	int all = 0, rebind = 0, c, rc;
+	char dir[4096], err[256];
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "ar", longs, NULL)) != -1) {
+		if (c == 'a' && !strcmp(cmd, "pci-assignable-list"))
+			all = 1;
+		else if (c == 'r' && !strcmp(cmd, "pci-assignable-remove"))
+			rebind = 1;
+		else
+			return pvkit_usage_error(cmd, "unknown option");
+	}
+	if (!strcmp(cmd, "pci-assignable-list")) {
+		if (optind != argc)
+			return pvkit_usage_error(cmd, "takes no arguments");
+		return list(cmd, all);
+	}
+	if (optind + 1 != argc)
+		return pvkit_usage_error(cmd, "expects one BDF");
+	statedir(dir, sizeof(dir));
+	if (!strcmp(cmd, "pci-assignable-add"))
+		rc = pv_pci_assignable_add(sysfs(), argv[optind], dir, err, sizeof(err));
+	else
+		rc = pv_pci_assignable_remove(sysfs(), argv[optind], rebind, dir, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "pvkit %s: %s\n", cmd, err);
+		return PVKIT_EXIT_FAILURE;
+	}
+	return 0;
+}
