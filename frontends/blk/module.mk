@@ -38,6 +38,9 @@ TEST_PROGRAMS += blkfront-test
 blkfront-test_SRCS := tests/integration/blkfront_test.c
 blkfront-test_PKGS := xenstore
 INTEGRATION_TESTS += tests/integration/blkfront.sh tests/integration/blkfront-guest.sh
+TEST_PROGRAMS += blkfront-hostile
+blkfront-hostile_SRCS := tests/integration/blkfront_hostile.c
+INTEGRATION_TESTS += tests/integration/blkfront-hostile.sh
 endif
 ifneq ($(wildcard platform/platform.c),)
 BENCHES += bench/blkfront.sh
