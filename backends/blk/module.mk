@@ -31,7 +31,7 @@ TEST_PROGRAMS += blkback-test
 blkback-test_SRCS := tests/integration/blkback_test.c tests/integration/blkback_front.c \
 	tests/integration/blkback_env.c
 blkback-test_PKGS := xenstore
-INTEGRATION_TESTS += tests/integration/blkback.sh
+INTEGRATION_TESTS += tests/integration/blkback.sh tests/integration/blkback-blockdev.sh
 endif
 MAN_PAGES += backends/blk/man/pvkit-blkback.8
 

@@ -4,7 +4,7 @@
  * real pvkit-blkback under pvkitd and pvkit-xenstored. Normal I/O, every
  * hostile request, a ring protocol error that closes one disk while the
  * others work, reconnect, and kill -9 + restart keeping a flushed write.
- * Usage: blkback-test RUNDIR BLKBACK-BINARY
+ * Usage: blkback-test RUNDIR BLKBACK-BINARY [DEV512 DEV4096] (the latter: block devices)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -374,10 +374,42 @@ static void run_cases(struct xs_handle *xs0, struct xs_handle *xsg, struct pv_pl
 	case_unplug(xs0, &c, &a);
 }
 
+/* Block devices as targets (loop devices set up by blkback-blockdev.sh). */
+static void run_blockdev_cases(const char *dev512, const char *dev4k)
+{
+	static struct tfront a, b;
+	struct tfront *fs[2] = {&a, &b};
+	const char *devs[2] = {dev512, dev4k};
+
+	for (int i = 0; i < 2; i++) {
+		fs[i]->plat = env.guest;
+		fs[i]->xs = env.xsg;
+		fs[i]->domid = env.dom;
+		fs[i]->devid = 51712 + 16 * (unsigned int)i;
+		if (tf_init(fs[i])) {
+			check(0, "grant the data pages of device %d", i);
+			return;
+		}
+		tenv_add_vbd(&env, fs[i], devs[i], true, NULL);
+		check(tf_connect(fs[i]) == 0, "block device %s connects", devs[i]);
+	}
+	if (failed)
+		return;
+	check(be_node_is(&a, "sector-size", "512") && be_node_is(&b, "sector-size", "4096"),
+	      "sector-size from the devices: 512 and 4096");
+	check(be_node_is(&b, "physical-sector-size", "4096"), "physical-sector-size 4096");
+	check(a.sectors == b.sectors && a.sectors > 0, "sectors from the device size (%llu)",
+	      (unsigned long long)a.sectors);
+	case_normal_io(&a, dev512, "512-byte block device");
+	case_normal_io(&b, dev4k, "4096-byte block device");
+	check(tf_rw(&b, PV_BLKIF_OP_READ, 4, 1, 0) == PV_BLKIF_RSP_ERROR,
+	      "4096-byte block device: a misaligned sector -> error");
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: blkback-test RUNDIR BLKBACK\n");
+	if (argc != 3 && argc != 5) {
+		fprintf(stderr, "usage: blkback-test RUNDIR BLKBACK [DEV512 DEV4096]\n");
 		return 2;
 	}
 	rundir = argv[1];
@@ -386,7 +418,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	tenv_start_blkback(&env, false);
-	run_cases(env.xs0, env.xsg, env.guest, env.dom);
+	if (argc == 5)
+		run_blockdev_cases(argv[3], argv[4]);
+	else
+		run_cases(env.xs0, env.xsg, env.guest, env.dom);
 	tenv_teardown(&env);
 	return failed ? 1 : 0;
 }
