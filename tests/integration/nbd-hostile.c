@@ -422,3 +422,35 @@ int probe_hostile(const char *socket_path)
 	close(fd);
 	return 0;
 }
+
+int probe_max_clients(const char *socket_path, int max)
+{
+	int fds[64], extra, ok = 1;
+
+	sock_path = socket_path;
+	if (max < 1 || max > 63)
+		return 1;
+	for (int i = 0; i < max; i++) {
+		fds[i] = hconnect();
+		ok &= greet(fds[i], NBD_FLAG_C_FIXED_NEWSTYLE) == 0;
+	}
+	probe_result(ok, "clients up to the limit are served");
+	extra = hconnect();
+	probe_result(hung_up(extra), "one client over the limit: hang up");
+	close(extra);
+	close(fds[0]);
+	/* The server notices the departure in its own time: retry while refused. */
+	for (int i = 0; i < 100; i++) {
+		extra = hconnect();
+		ok = go(extra, 0) == 0;
+		if (ok)
+			break;
+		close(extra);
+		usleep(50000);
+	}
+	probe_result(ok && read_works(extra), "a freed slot serves a new client");
+	close(extra);
+	for (int i = 1; i < max; i++)
+		close(fds[i]);
+	return 0;
+}

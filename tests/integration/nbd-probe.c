@@ -134,7 +134,10 @@ int main(int argc, char **argv)
 		return probe_readonly(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "hostile") == 0)
 		return probe_hostile(argv[2]) || failures ? 1 : 0;
+	if (argc == 4 && strcmp(argv[1], "max-clients") == 0)
+		return probe_max_clients(argv[2], atoi(argv[3])) || failures ? 1 : 0;
 	fprintf(stderr, "usage: pvkit-nbd-probe zero|readonly URI\n"
-			"       pvkit-nbd-probe hostile SOCKET\n");
+			"       pvkit-nbd-probe hostile SOCKET\n"
+			"       pvkit-nbd-probe max-clients SOCKET N\n");
 	return 2;
 }

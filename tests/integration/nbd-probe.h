@@ -10,5 +10,7 @@
 void probe_result(int ok, const char *what);
 /* Hostile clients against the server listening on @socket_path; returns 0 or 1. */
 int probe_hostile(const char *socket_path);
+/* @max clients connect, one more is refused, a freed slot is reused; returns 0 or 1. */
+int probe_max_clients(const char *socket_path, int max);
 
 #endif
