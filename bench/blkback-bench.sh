@@ -30,6 +30,8 @@ for s in pvkitd xenstored; do
 	for _ in $(seq 50); do [ -S "$T/$s.sock" ] && break; sleep 0.1; done
 done
 
+cd "$T" # fio leaves state files in the working directory
+
 # fio_run RW BS DEPTH FIELD: terse v3 field 8 = read IOPS, 7 = read KiB/s.
 fio_run() {
 	fio --name=b --ioengine=io_uring --filename="$T/img" --rw="$1" --bs="$2" --iodepth="$3" \

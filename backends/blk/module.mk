@@ -43,3 +43,20 @@ blkback-bench_SRCS := tests/integration/blkback_bench.c tests/integration/blkbac
 blkback-bench_PKGS := xenstore
 BENCHES += bench/blkback-bench.sh
 endif
+
+# libFuzzer harness of the request intake (clang only; not part of CROSS or SAN builds).
+FUZZ_CC ?= clang
+ifeq ($(CROSS)$(SAN),)
+ifneq ($(shell command -v $(FUZZ_CC) 2>/dev/null),)
+BLKIF_FUZZ := $(B)/fuzz/blkif-request-fuzz
+all: $(BLKIF_FUZZ)
+.PHONY: fuzz-blkif-request
+fuzz-blkif-request: $(BLKIF_FUZZ)
+$(BLKIF_FUZZ): tests/fuzz/blkif_request_fuzz.c backends/blk/request.c backends/blk/common.h
+	$(call msg,FUZZ,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(BASE_CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+		-o $@ tests/fuzz/blkif_request_fuzz.c backends/blk/request.c
+INTEGRATION_TESTS += tests/fuzz/blkif_request_smoke.sh
+endif
+endif
