@@ -93,7 +93,8 @@ struct pv_blkfront {
 	struct bf_queue q[PV_BLKFRONT_MAX_QUEUES];
 	unsigned int next_q;
 	struct pv_evtchn *ev;
-	int epfd, efd;             /* epoll of {event channel, eventfd for local completions} */
+	int epfd, efd, tfd;        /* epoll of {event channel, eventfd for local completions, timer} */
+	int64_t last_progress_ms;  /* last completion, or when pending went from 0 to 1 */
 	struct pv_gnt_pool *pool[PV_BLKFRONT_MAX_QUEUES]; /* one per queue (the backend caches per ring) */
 	struct bf_shadow *shadow;  /* BF_SHADOWS */
 	unsigned int free_shadow[BF_SHADOWS];
@@ -106,6 +107,7 @@ struct pv_blkfront {
 };
 
 /* blkfront.c: handshake */
+int64_t bf_now_ms(void);
 int bf_be_state(struct pv_blkfront *bf);
 void bf_backend_changed(struct pv_xs *xs, const char *path, void *opaque);
 
@@ -118,5 +120,6 @@ void bf_requeue_inflight(struct pv_blkfront *bf);
 void bf_fail_all(struct pv_blkfront *bf, int status);
 void bf_run_done(struct pv_blkfront *bf);
 void bf_io_finish(struct pv_blkfront *bf, struct bf_io *io);
+void bf_check_timeout(struct pv_blkfront *bf);
 
 #endif

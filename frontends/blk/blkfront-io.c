@@ -63,6 +63,7 @@ void bf_run_done(struct pv_blkfront *bf)
 		if (!bf->done_head)
 			bf->done_tail = NULL;
 		bf->pending--;
+		bf->last_progress_ms = bf_now_ms();
 		io->done(io->opaque, io->status);
 		free(io);
 	}
@@ -425,7 +426,8 @@ int pv_blkfront_submit(struct pv_blkfront *bf, enum pv_blkfront_op op, uint64_t 
 		return -ENOMEM;
 	*io = (struct bf_io){.op = op, .offset = offset, .len = op == PV_BLKFRONT_FLUSH ? 0 : len,
 			     .buf = buf, .done = done, .opaque = opaque};
-	bf->pending++;
+	if (bf->pending++ == 0)
+		bf->last_progress_ms = bf_now_ms();
 	if (bf->conn == BF_BROKEN) {
 		io->status = -EIO;
 		bf_io_finish(bf, io);
@@ -452,6 +454,20 @@ void pv_blkfront_fail_pending(struct pv_blkfront *bf, int status)
 	bf_run_done(bf);
 }
 
+/* Nothing completed for io_timeout_ms while requests wait: the backend is dead. */
+void bf_check_timeout(struct pv_blkfront *bf)
+{
+	int64_t limit = bf->opts.io_timeout_ms > 0 ? bf->opts.io_timeout_ms : 30000;
+
+	if (!bf->pending || bf_now_ms() - bf->last_progress_ms < limit)
+		return;
+	pv_dev_warn(bf->prefix, "backend answered nothing for %lld ms: failing %u request(s)",
+		    (long long)limit, bf->pending);
+	if (bf->conn == BF_CONNECTED)
+		bf->conn = BF_BROKEN; /* until a restarted backend asks for a reconnect */
+	bf_fail_all(bf, -EIO);
+}
+
 void pv_blkfront_poll(struct pv_blkfront *bf)
 {
 	uint64_t v;
@@ -459,6 +475,8 @@ void pv_blkfront_poll(struct pv_blkfront *bf)
 
 	if (read(bf->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		pv_dev_warn(bf->prefix, "reading the completion eventfd failed");
+	if (read(bf->tfd, &v, sizeof(v)) == sizeof(v))
+		bf_check_timeout(bf);
 	while ((port = pv_evtchn_pending(bf->ev)) >= 0)
 		pv_evtchn_unmask(bf->ev, (pv_evtchn_port_t)port);
 	bf_reap(bf);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -375,7 +376,7 @@ void bf_backend_changed(struct pv_xs *xs, const char *path, void *opaque)
 	bf_run_done(bf);
 }
 
-static int64_t now_ms(void)
+int64_t bf_now_ms(void)
 {
 	struct timespec ts;
 
@@ -386,13 +387,13 @@ static int64_t now_ms(void)
 /* Run the handshake by polling the backend's state until Connected. */
 static int connect_sync(struct pv_blkfront *bf)
 {
-	int64_t deadline = now_ms() + (bf->opts.timeout_ms ? bf->opts.timeout_ms : 10000);
+	int64_t deadline = bf_now_ms() + (bf->opts.timeout_ms ? bf->opts.timeout_ms : 10000);
 	int rc = set_state(bf, PV_XENBUS_STATE_INITIALISING);
 
 	while (!rc && bf->conn != BF_CONNECTED) {
 		if (bf->conn == BF_BROKEN)
 			return -EIO;
-		if (now_ms() > deadline)
+		if (bf_now_ms() > deadline)
 			return -ETIMEDOUT;
 		step(bf, bf_be_state(bf));
 		if (bf->conn != BF_CONNECTED)
@@ -406,6 +407,7 @@ static int connect_sync(struct pv_blkfront *bf)
 
 static int events_open(struct pv_blkfront *bf)
 {
+	struct itimerspec tick = {.it_interval = {1, 0}, .it_value = {1, 0}};
 	struct epoll_event e = {.events = EPOLLIN};
 	int rc = pv_evtchn_open(bf->plat, &bf->ev);
 
@@ -416,6 +418,11 @@ static int events_open(struct pv_blkfront *bf)
 	if (bf->epfd < 0 || bf->efd < 0)
 		return -errno;
 	if (epoll_ctl(bf->epfd, EPOLL_CTL_ADD, bf->efd, &e))
+		return -errno;
+	/* A 1 s tick for the I/O timeout. */
+	bf->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (bf->tfd < 0 || timerfd_settime(bf->tfd, 0, &tick, NULL) ||
+	    epoll_ctl(bf->epfd, EPOLL_CTL_ADD, bf->tfd, &e))
 		return -errno;
 	e.data.fd = pv_evtchn_fd(bf->ev);
 	return epoll_ctl(bf->epfd, EPOLL_CTL_ADD, pv_evtchn_fd(bf->ev), &e) ? -errno : 0;
@@ -433,7 +440,7 @@ static struct pv_blkfront *bf_alloc(struct pv_platform *p, struct pv_xs *xs, con
 	bf->xs = xs;
 	if (opts)
 		bf->opts = *opts;
-	bf->epfd = bf->efd = -1;
+	bf->epfd = bf->efd = bf->tfd = -1;
 	bf->watch_id = -1;
 	bf->rl = (struct pv_ratelimit)PV_RATELIMIT_INIT;
 	for (unsigned int i = 0; i < PV_BLKFRONT_MAX_QUEUES; i++)
@@ -514,6 +521,8 @@ void pv_blkfront_close(struct pv_blkfront *bf)
 		close(bf->epfd);
 	if (bf->efd >= 0)
 		close(bf->efd);
+	if (bf->tfd >= 0)
+		close(bf->tfd);
 	free(bf->shadow);
 	free(bf);
 }

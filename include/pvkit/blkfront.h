@@ -15,7 +15,7 @@
  * neighbouring memory (XSA-403). The backend is not trusted: response ids
  * are bounds-checked indices into a private table, statuses are checked,
  * and a broken backend makes requests fail with -EIO, never a crash or a
- * hang. When the backend restarts (it asks for a reconnect with Closing,
+ * hang (a backend that answers nothing for io_timeout_ms fails them too). When the backend restarts (it asks for a reconnect with Closing,
  * then offers InitWait again), the frontend reconnects and re-issues every
  * request the old backend did not answer.
  *
@@ -48,6 +48,8 @@ struct pv_blkfront_opts {
 	int no_indirect;             /* never send INDIRECT requests */
 	int single_page_ring;        /* use a 1-page ring (ring-ref) whatever the backend offers */
 	int timeout_ms;              /* handshake wait (0: 10000) */
+	int io_timeout_ms;           /* fail pending I/O with -EIO after this long without any
+				      * completion (a dead backend never restarted; 0: 30000) */
 };
 
 #define PV_BLKFRONT_MAX_QUEUES 4

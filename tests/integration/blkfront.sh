@@ -114,6 +114,15 @@ after=$(du -k "$D/disk.img" | cut -f1)
 pv_check "discard freed space in the backing file ($before KiB -> $after KiB)" \
 	test $((before - after)) -ge 7000
 
+# blkback killed and not restarted: pending I/O fails after the I/O timeout
+# instead of hanging; once blkback is back, blkfront reconnects and works.
+serve --io-timeout 2000
+kill -9 $bbpid; wait $bbpid 2>/dev/null
+pv_check "blkback dead: a read fails with an I/O error after the timeout, no hang" \
+	bash -c "timeout 60 qemu-io -f raw -c 'read 0 4k' '$U' 2>&1 | grep -q 'read failed'"
+start_bb
+pv_check "blkback back: blkfront reconnects and reads again" pv_wait_for 20 qio -c "read 0 4k"
+
 # A read-only vbd is exported read-only.
 kill "$srvpid"; wait "$srvpid" 2>/dev/null; srvpid=
 pv_check "read-only vbd 51728 added" "$BT" addvbd "$D" "$dom" 51728 "$D/disk.img" r

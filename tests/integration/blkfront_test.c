@@ -7,6 +7,7 @@
  *   blkfront-test serve RUNDIR DOMID DEVID SOCKET [OPTS]
  *       blkfront in this process exported over NBD until SIGTERM; OPTS:
  *       --queues N --ring-order N --no-persistent --no-indirect --pool N
+ *       --single-page-ring --io-timeout MS
  *   blkfront-test bench RUNDIR DOMID DEVID SECONDS [OPTS]
  *       in-process 4 KiB random reads at queue depth 32; prints IOPS
  */
@@ -146,6 +147,8 @@ static int parse_opts(int argc, char **argv, struct pv_blkfront_opts *o)
 			o->max_ring_order = (unsigned int)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--single-page-ring"))
 			o->single_page_ring = 1;
+		else if (!strcmp(argv[i], "--io-timeout") && i + 1 < argc)
+			o->io_timeout_ms = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--pool") && i + 1 < argc)
 			o->pool_pages = (unsigned int)atoi(argv[++i]);
 		else
