@@ -205,11 +205,34 @@ struct runtime_check {
 };
 
 /* devwait_run's check: the runtime (our child) must still run. */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	interrupted = sig;
+}
+
+/* While create runs, Ctrl-C (or SIGTERM, SIGHUP) destroys the half-made guest. */
+static void catch_interrupts(int on)
+{
+	struct sigaction sa = {.sa_handler = on ? on_interrupt : SIG_DFL};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
 static int runtime_alive(void *opaque)
 {
 	const struct runtime_check *c = opaque;
 	int status;
 
+	if (interrupted) {
+		fprintf(stderr, "pvkit create: interrupted (signal %d); destroying the guest\n",
+			(int)interrupted);
+		return -EINTR;
+	}
 	if (waitpid(c->pid, &status, WNOHANG) != c->pid)
 		return 0;
 	fprintf(stderr, "pvkit create: the guest runtime exited (%s %d) before its devices "
@@ -320,12 +343,15 @@ int create_guest(const struct domcfg *dc, const struct create_opts *o)
 	}
 	if (name_in_use(l, dc->name))
 		goto out_xs;
+	catch_interrupts(1);
 	rc = run_guest(l, xs, &g, o);
 	if (rc < 0) {
-		if (g.domid)
+		if (g.domid) /* a second Ctrl-C does not cut this short */
 			ts_domain_teardown(l, xs, g.domid);
+		catch_interrupts(0);
 		goto out_xs;
 	}
+	catch_interrupts(0);
 	pv_xs_close(xs);
 	pv_local_close(l);
 	if (o->quiet)

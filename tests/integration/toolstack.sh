@@ -222,6 +222,20 @@ else
 		pv_check "the stuck device is named, with both states" grep -q \
 			"vbd 51712 (xvda) did not connect in 2 s: frontend [A-Za-z]*, backend Initialising" \
 			"$D/err"
+		# Ctrl-C while create waits: the half-made guest is destroyed.
+		"$PVKIT" --rundir "$D" create --timeout 60 "$D/g1.cfg" name=g9 "disk=['vdev=xvda, target=$D/d.img']" \
+			>"$D/g9.out" 2>&1 &
+		CP=$!
+		pv_wait_for 10 grep -q "vbd 51712 (xvda)" "$D/g9.out"
+		kill -INT $CP
+		wait $CP
+		pv_check_eq "create interrupted: exit 1" 1 "$?"
+		pv_check "create interrupted: says so" grep -q "interrupted (signal 2); destroying the guest" \
+			"$D/g9.out"
+		run P list >/dev/null
+		pv_check "create interrupted: g9 is not left running" sh -c "! grep -q '^g9 ' '$D/out'"
+		pv_check_eq "create interrupted: no node of g9 left" "" \
+			"$(xenstore-ls -f / 2>&1 | grep -E '/vbd/[0-9]|"g9"')"
 		run P list >/dev/null
 		pv_check "stuck create: g5 is not left running" sh -c "! grep -q '^g5 ' '$D/out'"
 		pv_check_eq "stuck create: no vbd node left" "" \
