@@ -33,7 +33,11 @@ INTEGRATION_TESTS += tests/integration/toolstack.sh
 INTEGRATION_TESTS += tests/integration/toolstack-console.sh
 
 # systemd units for the daemons (make install), ExecStart under the install prefix.
+# (pvkit-netback's only once it is built: backends/ is included before tools/.)
 TOOLS_UNITS := $(patsubst tools/systemd/%.in,$(B)/systemd/%,$(wildcard tools/systemd/*.in))
+ifeq ($(filter pvkit-netback,$(PROGRAMS)),)
+TOOLS_UNITS := $(filter-out $(B)/systemd/pvkit-netback.service,$(TOOLS_UNITS))
+endif
 SYSTEMD_UNITS += $(TOOLS_UNITS)
 all: $(TOOLS_UNITS)
 # Rewritten only when PREFIX or SBINDIR change: then the units and the
