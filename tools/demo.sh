@@ -1,134 +1,192 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # make demo: pvkit end to end for a newcomer, on the local platform, in a
-# private run directory and private network/mount namespaces. It starts the
-# host, makes a fresh ext4 image, creates a guest with that disk (and a vif
-# when pvkit-netback is built) and a console; inside the guest it mounts the
-# disk through the guest's NBD export, writes a file, pings domain 0 over the
-# vif, and runs a command over the console; then hot-detaches the disk,
-# destroys the guest, checks the file from domain 0, and prints a report.
-# Nothing is left running or mounted, even when a step fails.
+# private run directory and a network namespace of its own (pvkit-demo-PID):
+# host up, a fresh ext4 image, a guest with that disk, a vif on a bridge and a
+# console; inside the guest its disk is mounted through the guest's NBD
+# export and a file written, domain 0 is pinged over the vif, a command runs
+# over the console; then the disk is hot-detached, the guest destroyed and the
+# file read from the image in domain 0. It prints a report (PASS/FAIL and the
+# time of each step) and leaves nothing running or mounted, even on failure.
+# PVKIT_DEMO_FAIL_AT=N makes step N fail (the test of that cleanup).
 set -u
 BIN=${PVKIT_BUILD:-$(cd "$(dirname "$0")/.." && pwd)/build}/bin
 PVKIT=$BIN/pvkit
-
-# Everything runs in namespaces of its own: the bridge and the TAPs never
-# touch the machine's network, the guest's mounts never its file system.
-if [ -z "${PVKIT_DEMO_INNER:-}" ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "make demo: needs root (namespaces, a bridge, a loop mount): sudo make demo" >&2
-		exit 1
-	fi
-	exec env PVKIT_DEMO_INNER=1 unshare --net --mount --propagation private "$0" "$@"
+if [ "$(id -u)" != 0 ]; then
+	echo "make demo: needs root (a network namespace, a bridge, FUSE and a loop mount): sudo make demo" >&2
+	exit 1
 fi
-mount -t sysfs sysfs /sys 2>/dev/null # /sys/class/net of this network namespace
-ip link set lo up
+for t in ip mkfs.ext4 debugfs nbdfuse fusermount3; do
+	command -v $t >/dev/null || { echo "make demo: $t is missing (make deps installs it)" >&2; exit 1; }
+done
 
-D=$(mktemp -d /tmp/pvkit-demo.XXXXXX)
-P() { "$PVKIT" --rundir "$D" "$@"; }
-REPORT=() FAILED=0 GUEST=demo ID=
+NS=pvkit-demo-$$
+D=$(mktemp -d /tmp/pvkit-demo.XXXXXX) || exit 1
+GUEST=demo ID= FAILED=0 NSTEP=0 REPORT=()
+# Every domain-0 command that can touch a network runs in the demo's namespace.
+N() { ip netns exec "$NS" "$@"; }
+P() { N "$PVKIT" --rundir "$D" "$@"; }
+
 cleanup() {
+	trap '' INT TERM
+	[ -n "$ID" ] && P destroy "$GUEST" >/dev/null 2>&1
 	P host down >/dev/null 2>&1
-	for m in "$D/mnt" "$D/fuse"; do umount -l "$m" 2>/dev/null; done
-	for f in /proc/[0-9]*/cmdline; do # whatever still names the run directory
+	# Whatever is left: processes inside the namespace or naming the run directory.
+	for p in $(ip netns pids "$NS" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+	for f in $(grep -lFf <(echo "$D") /proc/[0-9]*/cmdline 2>/dev/null); do
 		p=${f#/proc/}; p=${p%/cmdline}
-		tr '\0' ' ' 2>/dev/null <"$f" | grep -q -- "$D" && kill -9 "$p" 2>/dev/null
+		[ "$p" != $$ ] && kill -9 "$p" 2>/dev/null
 	done
+	grep -F "$D" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m"; done
+	ip netns del "$NS" 2>/dev/null
 	rm -rf "$D"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 now_ms() { date +%s%3N; }
-# step "what" command...: run one step, time it, stop the demo if it fails.
+# step "what" command...: run one step (after a failure: none), show its
+# output indented, record PASS/FAIL and its time for the report.
 step() {
-	local what=$1 t0 rc; shift
+	local what=$1 t0 ms rc; shift
+	NSTEP=$((NSTEP + 1))
+	if [ $FAILED != 0 ]; then
+		REPORT+=("$(printf '%3d  %-56s %-5s %s' $NSTEP "$what" "-" "not run")")
+		return 1
+	fi
+	echo "demo: [$NSTEP] $what"
 	t0=$(now_ms)
-	"$@" >"$D/step.out" 2>&1
-	rc=$?
+	if [ "${PVKIT_DEMO_FAIL_AT:-}" = $NSTEP ]; then
+		echo "PVKIT_DEMO_FAIL_AT=$NSTEP: this step fails on purpose" >"$D/step.out"
+		rc=99
+	else
+		"$@" >"$D/step.out" 2>&1
+		rc=$?
+	fi
+	ms=$(($(now_ms) - t0))
+	tr -d '\r' <"$D/step.out" | tail -15 | sed 's/^/      | /'
 	if [ $rc = 0 ]; then
-		REPORT+=("$(printf '  ok    %-58s %6s ms' "$what" $(($(now_ms) - t0)))")
-		echo "demo: $what: ok"
+		REPORT+=("$(printf '%3d  %-56s %-5s %6d ms' $NSTEP "$what" PASS $ms)")
 		return 0
 	fi
-	REPORT+=("$(printf '  FAIL  %-58s (exit %d)' "$what" $rc)")
-	echo "demo: $what: FAILED (exit $rc)"
-	sed 's/^/    | /' "$D/step.out" | tail -20
+	echo "demo: [$NSTEP] FAILED (exit $rc)"
+	REPORT+=("$(printf '%3d  %-56s %-5s %6d ms (exit %d)' $NSTEP "$what" FAIL $ms $rc)")
 	FAILED=1
-	report
-}
-skip() { REPORT+=("$(printf '  skip  %-58s %s' "$1" "$2")"); echo "demo: $1: skipped ($2)"; }
-report() {
-	echo
-	echo "pvkit demo report (run directory $D)"
-	printf '%s\n' "${REPORT[@]}"
-	[ $FAILED = 0 ] && echo "demo: everything shown above worked" || echo "demo: FAILED"
-	exit $FAILED
+	return 1
 }
 
-NET=
-[ -x "$BIN/pvkit-netback" ] || [ -x "${PVKIT_SBINDIR:-/nonexistent}/pvkit-netback" ] && NET=1
-
-make_image() { truncate -s 64M "$D/disk.img" && mkfs.ext4 -q -F -L pvkit-demo "$D/disk.img"; }
+# --- the steps ----------------------------------------------------------------
+start_host() {
+	ip netns add "$NS" && N ip link set lo up && P host up
+}
+make_image() {
+	truncate -s 64M "$D/disk.img" && mkfs.ext4 -q -F -L pvkit-demo "$D/disk.img" &&
+		ls -l "$D/disk.img"
+}
 make_bridge() {
-	ip link add pvbr0 type bridge && ip addr add 198.18.0.1/24 dev pvbr0 && ip link set pvbr0 up
+	N ip link add pvbr0 type bridge && N ip addr add 198.18.0.1/24 dev pvbr0 &&
+		N ip link set pvbr0 up && N ip -br addr show pvbr0
 }
 write_config() {
-	{
-		echo "name = \"$GUEST\""
-		echo "memory = 64"
-		echo "init = \"/bin/sh\""
-		echo "disk = [ 'format=raw, vdev=xvda, access=rw, target=$D/disk.img' ]"
-		[ -n "$NET" ] && echo "vif = [ 'mac=00:16:3e:00:00:01, bridge=pvbr0' ]"
-	} >"$D/$GUEST.cfg"
+	cat >"$D/$GUEST.cfg" <<-EOF
+	# pvkit demo guest (xl.cfg syntax; see pvkit.cfg(5))
+	name = "$GUEST"
+	memory = 64
+	init = "/bin/sh"
+	disk = [ 'format=raw, vdev=xvda, access=rw, target=$D/disk.img' ]
+	EOF
+	[ -n "$NET" ] && echo "vif = [ 'bridge=pvbr0' ]" >>"$D/$GUEST.cfg"
+	cat "$D/$GUEST.cfg"
 }
-create_guest() { P create "$D/$GUEST.cfg" && ID=$(P list | awk -v g=$GUEST '$1 == g {print $2}') && [ -n "$ID" ]; }
-# Inside the guest: its NBD export -> a FUSE file -> a loop mount, private to the guest.
+create_guest() {
+	P create "$D/$GUEST.cfg" && ID=$(P list | awk -v g=$GUEST '$1 == g {print $2}') &&
+		[ -n "$ID" ] && P list -l && P network-list "$GUEST"
+}
+# Inside the guest: its NBD export -> a file (nbdfuse) -> a loop mount; the
+# mounts live in the guest's own mount namespace.
 guest_disk() {
 	P exec "$GUEST" -- sh -c "
 		set -e
 		mkdir -p '$D/fuse' '$D/mnt'
 		nbdfuse -P '$D/nbdfuse.pid' '$D/fuse' --unix '$D/dom/$ID/xvda.sock' &
 		for i in \$(seq 100); do [ -s '$D/nbdfuse.pid' ] && break; sleep 0.1; done
+		echo \"guest: export $D/dom/$ID/xvda.sock is \$(stat -c %s '$D/fuse/nbd') bytes at $D/fuse/nbd\"
 		mount -o loop '$D/fuse/nbd' '$D/mnt'
 		echo \"written by guest \$(hostname) through its NBD export\" >'$D/mnt/hello.txt'
+		sync
+		df -h '$D/mnt' | tail -1
+		echo \"guest: wrote /hello.txt: \$(cat '$D/mnt/hello.txt')\"
 		umount '$D/mnt'
 		fusermount3 -u '$D/fuse'
 		wait"
 }
+NET= # the vif and the ping need pvkit-netback
+[ -x "$BIN/pvkit-netback" ] && NET=1
 PING="ping"
 command -v ping >/dev/null || PING="busybox ping"
 guest_ping() {
 	P exec "$GUEST" -- sh -c "ip addr add 198.18.0.2/24 dev eth0 && ip link set eth0 up &&
-		$PING -c 3 -W 2 198.18.0.1"
+		ip -br addr show eth0 && $PING -c 3 -W 2 198.18.0.1"
 }
-# Type into the console (its pty's other end) and look for the answer in its log.
+# pvkit console with its input scripted: a command, then (once its answer
+# shows) Ctrl-] to detach. $(hostname) runs in the guest: the answer names it.
 guest_console() {
-	printf 'echo console-of-$(hostname)-says-$((6*7))\n' >"$D/console/$ID.pty" || return 1
-	for i in $(seq 50); do
-		P console --log "$GUEST" | tr -d '\r' | grep -qx "console-of-$GUEST-says-42" && return 0
-		sleep 0.1
-	done
-	return 1
+	local want="console-of-$GUEST-says-42"
+	{
+		printf 'echo console-of-$(hostname)-says-$((6*7))\n'
+		for _ in $(seq 100); do
+			tr -d '\r' <"$D/console.out" 2>/dev/null | grep -qx "$want" && break
+			sleep 0.1
+		done
+		printf '\035'
+	} | P console "$GUEST" >"$D/console.out" 2>&1
+	tr -d '\r' <"$D/console.out" | grep -v '^$'
+	tr -d '\r' <"$D/console.out" | grep -qx "$want"
 }
-no_guest_left() { ! P list | grep -q "^$GUEST "; }
-file_on_image() { debugfs -R "cat /hello.txt" "$D/disk.img" 2>/dev/null | grep -q "written by guest $GUEST"; }
+detach_disk() {
+	P block-detach "$GUEST" xvda && P block-list "$GUEST" &&
+		! P exec "$GUEST" -- test -e "$D/dom/$ID/xvda.sock" &&
+		echo "the guest's xvda and its NBD export are gone"
+}
+destroy_guest() {
+	P destroy "$GUEST" && ID= && ! P list | grep "^$GUEST " && P list
+}
+file_on_image() {
+	debugfs -R "cat /hello.txt" "$D/disk.img" 2>/dev/null | tee /dev/stderr |
+		grep -qx "written by guest $GUEST through its NBD export"
+}
+stop_host() {
+	P host down && ip netns del "$NS"
+}
 
-echo "demo: run directory $D (private network and mount namespaces)"
-step "start the host (pvkit host up)" P host up
+# --- the demo -----------------------------------------------------------------
+echo "demo: run directory $D, network namespace $NS"
+T0=$(now_ms)
+step "start the host in netns $NS (pvkit host up)" start_host
 step "make a fresh 64 MiB ext4 image" make_image
-if [ -n "$NET" ]; then step "make bridge pvbr0, 198.18.0.1/24 (demo's own netns)" make_bridge; fi
-write_config
-step "create guest $GUEST: disk${NET:+, vif} and console, all Connected" create_guest
-step "guest mounts its disk (NBD export) and writes a file" guest_disk
+step "make bridge pvbr0 198.18.0.1/24 in domain 0's netns" make_bridge
+step "write the guest's config ($GUEST.cfg)" write_config
+step "create guest $GUEST (disk,${NET:+ vif,} console: all Connected)" create_guest
+step "guest mounts its disk via NBD, writes a file, unmounts" guest_disk
 if [ -n "$NET" ]; then
-	step "guest pings domain 0 over its vif" guest_ping
+	step "guest: eth0 198.18.0.2/24, pings domain 0's bridge" guest_ping
 else
-	skip "guest pings domain 0 over its vif" "pvkit-netback is not built"
+	NSTEP=$((NSTEP + 1))
+	REPORT+=("$(printf '%3d  %-56s %-5s %s' $NSTEP "guest pings domain 0 over its vif" SKIP "pvkit-netback is not built")")
 fi
-step "run a command over the guest's console" guest_console
-step "hot-detach the disk (pvkit block-detach)" P block-detach "$GUEST" xvda
-step "destroy the guest" P destroy "$GUEST"
-step "no guest left" no_guest_left
+step "run a command over the guest's console (pvkit console)" guest_console
+step "hot-detach the disk (pvkit block-detach)" detach_disk
+step "destroy the guest" destroy_guest
 step "domain 0 reads the guest's file on the image (debugfs)" file_on_image
-step "stop the host (pvkit host down)" P host down
-report
+step "stop the host, delete the namespace" stop_host
+
+echo
+echo "pvkit demo report"
+printf '%s\n' "${REPORT[@]}"
+printf '     %-56s       %6d ms\n' "total" $(($(now_ms) - T0))
+if [ $FAILED = 0 ]; then
+	echo "demo: all $NSTEP steps passed"
+else
+	echo "demo: FAILED"
+fi
+exit $FAILED
