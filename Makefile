@@ -70,6 +70,7 @@ LIB_SRCS :=
 LIB_PKGS :=
 endif
 
+LIB_PKGS := $(sort $(LIB_PKGS))
 ALL_LIB_SRCS := $(CORE_SRCS) $(LIB_SRCS)
 LIB_CFLAGS := $(if $(strip $(LIB_PKGS)),$(shell $(PKG_CONFIG) --cflags $(LIB_PKGS)))
 LIB_LIBS := $(if $(strip $(LIB_PKGS)),$(shell $(PKG_CONFIG) --libs $(LIB_PKGS)))
