@@ -55,7 +55,6 @@ static int epoll_add(int epfd, int fd, uint32_t events, void *tag)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
-
 /* ---- output ------------------------------------------------------------------- */
 
 int nbd_out_append(struct nbd_conn *c, const void *data, size_t len)
@@ -112,8 +111,6 @@ void nbd_mark_dirty(struct nbd_conn *c)
 	c->next_dirty = c->srv->dirty;
 	c->srv->dirty = c;
 }
-
-
 
 /* Handshake bytes first, then replies; returns 0 (sent or would block) or -errno. */
 static int send_handshake(struct nbd_conn *c)
@@ -244,14 +241,6 @@ static int conn_flush(struct nbd_conn *c)
 	return 0;
 }
 
-
-
-
-
-
-
-
-
 /* Read from the socket: large payloads straight into their buffer. */
 static ssize_t conn_recv(struct nbd_conn *c)
 {
@@ -361,14 +350,9 @@ void pv_nbd_complete(struct pv_nbd_io *io, int status)
 		queue_append(&srv->lq_head, &srv->lq_tail, io);
 		return;
 	}
-	io->next = NULL;
 	pthread_mutex_lock(&srv->cq_lock);
 	was_empty = !srv->cq_head;
-	if (srv->cq_tail)
-		srv->cq_tail->next = io;
-	else
-		srv->cq_head = io;
-	srv->cq_tail = io;
+	queue_append(&srv->cq_head, &srv->cq_tail, io);
 	pthread_mutex_unlock(&srv->cq_lock);
 	if (was_empty)
 		eventfd_signal(srv->cq_fd);
@@ -563,11 +547,15 @@ static void handle_event(struct pv_nbd_server *srv, const struct epoll_event *ev
 		nbd_mark_dirty(c);
 }
 
-/* Read from connections whose input stopped (they may have buffered requests). */
+/*
+ * The server fell below its budget: read from connections whose input
+ * stopped, and parse what they had buffered (no event will say so).
+ */
 static void resume_paused(struct pv_nbd_server *srv)
 {
 	for (struct nbd_conn *c = srv->conns; c; c = c->next_conn)
-		if (!c->dead && !(c->epoll_events & EPOLLIN) && nbd_input_wanted(c))
+		if (!c->dead && nbd_input_wanted(c) &&
+		    (!(c->epoll_events & EPOLLIN) || c->in_end > c->in_start))
 			conn_process(c);
 }
 

@@ -150,6 +150,9 @@ static uint32_t validate(const struct nbd_conn *c, const struct pv_nbd_io *io)
 		return NBD_EINVAL; /* unknown, CACHE, BLOCK_STATUS (not negotiated) */
 	if (io->flags & ~allowed_flags(c, io->cmd))
 		return NBD_EINVAL;
+	/* FUA is offered only with flush (it is emulated by one). */
+	if ((io->flags & NBD_CMD_FLAG_FUA) && !(info->flags & PV_NBD_DEV_FLUSH))
+		return NBD_EINVAL;
 	if (writes && (info->flags & PV_NBD_DEV_READ_ONLY))
 		return NBD_EPERM;
 	if ((dev_flag_for(io->cmd) & info->flags) != dev_flag_for(io->cmd))

@@ -196,6 +196,7 @@ static struct nbd_handle *client(bool structured)
 
 static void test_info(void)
 {
+	static uint8_t buf[4096];
 	struct nbd_handle *h;
 
 	start(ALL_FEATURES);
@@ -223,6 +224,10 @@ static void test_info(void)
 	CU_ASSERT_EQUAL(nbd_can_multi_conn(h), 0);
 	CU_ASSERT_EQUAL(nbd_flush(h, 0), -1);
 	CU_ASSERT_EQUAL(nbd_get_errno(), EINVAL);
+	mock_set_mode(MOCK_ASYNC);
+	CU_ASSERT_EQUAL(nbd_pwrite(h, buf, sizeof(buf), 0, LIBNBD_CMD_FLAG_FUA), -1);
+	CU_ASSERT_EQUAL(nbd_get_errno(), EINVAL); /* FUA not offered: refused, never a device flush */
+	CU_ASSERT_EQUAL(m.nlog, 0);
 	nbd_close(h);
 	stop();
 }
