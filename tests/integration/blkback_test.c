@@ -330,6 +330,34 @@ static void case_unplug(struct xs_handle *xs0, struct tfront *gone, struct tfron
 	check(tf_rw(other, PV_BLKIF_OP_READ, 0, 1, 0) == 0, "unplug: the other disk works");
 }
 
+/* XSA-349: a frontend rewriting its nodes (state included, same value) in a loop. */
+static void case_watch_flood(struct tfront *f)
+{
+	char path[200];
+	bool ok = true;
+
+	for (int i = 0; i < 1000 && ok; i++) {
+		snprintf(path, sizeof(path), "%s/%s", f->fe, i % 2 ? "state" : "noise");
+		ok = xs_write(f->xs, XBT_NULL, path, i % 2 ? "4" : "x", 1);
+	}
+	check(ok, "watch flood: 1000 frontend writes");
+	check(tf_rw(f, PV_BLKIF_OP_READ, 0, 1, 0) == 0 && tf_be_state(f) == PV_XENBUS_STATE_CONNECTED,
+	      "watch flood: still Connected and serving");
+	check(blkback_alive(), "watch flood: the daemon keeps running");
+}
+
+/* XSA-332: event-channel notifications in a tight loop with an empty ring. */
+static void case_event_storm(struct tfront *f)
+{
+	int ok = 0;
+
+	for (int i = 0; i < 100000; i++)
+		ok += pv_evtchn_notify(f->q[0].ev, (pv_evtchn_port_t)f->q[0].port) == 0;
+	check(ok == 100000, "event storm: 100000 notifications sent");
+	check(tf_rw(f, PV_BLKIF_OP_READ, 0, 1, 0) == 0, "event storm: the disk still serves");
+	check(blkback_alive(), "event storm: the daemon keeps running");
+}
+
 static void run_cases(struct xs_handle *xs0, struct xs_handle *xsg, struct pv_platform *guest,
 		      pv_domid_t dom)
 {
@@ -368,6 +396,8 @@ static void run_cases(struct xs_handle *xs0, struct xs_handle *xsg, struct pv_pl
 	case_4k_sectors(&e);
 	case_indirect(&a);
 	case_hostile(&a);
+	case_watch_flood(&a);
+	case_event_storm(&a);
 	case_overflow(&a, &b);
 	case_reconnect_loop(&a);
 	case_restart(&a, &b, img[0]);
