@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Private to passthrough/pci/: small sysfs helpers shared by the lister
- * and the binder.
+ * Private to libpvkit's PCI code (passthrough/pci/, frontends/pci/): small
+ * sysfs helpers shared by the lister, the binder and the VFIO layer.
  */
 #ifndef PVKIT_PCI_SYSFS_H
 #define PVKIT_PCI_SYSFS_H

@@ -3,13 +3,14 @@
 # Builds the Xen test VM's initramfs: busybox, Xen's C xenstored and
 # xenstore-utils, the Xen kernel modules, pvkit's programs and the in-VM tests.
 #
-#   mkinitrd-xen.sh ROOT BUILD OUT.cpio.gz
+#   mkinitrd-xen.sh ROOT BUILD OUT.cpio.gz [INIT]
 #     ROOT   the unpacked Debian packages (fetch-debs.sh)
 #     BUILD  pvkit's build folder ($PVKIT_BUILD): bin/* go to /pvkit/bin
+#     INIT   the VM's /init (default xen-init; vfio.sh gives vfio-init)
 # Shared libraries come from ROOT when it has them, else from the host (libc,
 # libgcc_s: the binaries were built against the host's), as ldd resolves them.
 set -eu
-root=$1 build=$2 out=$3
+root=$1 build=$2 out=$3 init=${4:-$(dirname "$0")/xen-init}
 here=$(cd "$(dirname "$0")" && pwd)
 kver=$(ls "$root/lib/modules" | head -n 1)
 stage=$(mktemp -d)
@@ -38,14 +39,15 @@ copy_elf "$root/usr/bin/xenstore" "$stage/usr/bin/xenstore"
 for t in ls read write list rm exists watch chmod; do
 	ln -s xenstore "$stage/usr/bin/xenstore-$t"
 done
-for m in xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc xen-blkfront xen-blkback loop; do
+for m in xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc xen-blkfront xen-blkback loop \
+	irqbypass vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci; do
 	f=$(find "$root/lib/modules/$kver" -name "$m.ko" | head -n 1)
 	[ -n "$f" ] && cp "$f" "$stage/lib/modules/"
 done
 for f in "$build"/bin/*; do
 	[ -f "$f" ] && [ -x "$f" ] && copy_elf "$f" "$stage/pvkit/bin/$(basename "$f")"
 done
-install -m 755 "$here/xen-init" "$stage/init"
+install -m 755 "$init" "$stage/init"
 install -m 644 "$here/xen-vmlib.sh" "$here/xen-vbd.sh" "$stage/pvkit/"
 install -m 644 "$here"/xen-tests/*.sh "$stage/pvkit/xen-tests/"
 echo "root:x:0:0:root:/:/bin/sh" > "$stage/etc/passwd"

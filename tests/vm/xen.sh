@@ -9,30 +9,10 @@
 # The run is judged by "PVVM ..." markers on the console, not QEMU's exit status.
 . "$(dirname "$0")/../lib.sh"
 here=$PV_TOP/tests/vm
-cache=${PVKIT_VM_CACHE:-$HOME/.cache/pvkit/vm}
+. "$here/vm-report.sh"
 limit=${PVKIT_VM_TIMEOUT:-420}
 
-if ! command -v qemu-system-x86_64 > /dev/null; then
-	pv_skip "Xen VM: qemu-system-x86_64 is not installed (make deps installs qemu-system-x86)"
-	pv_done
-fi
-if ! root=$("$here/fetch-debs.sh" "$cache"); then
-	pv_skip "Xen VM: could not download the Debian packages (apt-get download failed; see above)"
-	pv_done
-fi
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/pvkit-xenvm.XXXXXX")
-qpid=
-cleanup() {
-	[ -n "$qpid" ] && kill -KILL "$qpid" 2> /dev/null
-	if [ "${PVKIT_VM_KEEP:-0}" = 1 ]; then echo "# kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-
-if ! "$here/mkinitrd-xen.sh" "$root" "$PVKIT_BUILD" "$work/initrd.cpio.gz"; then
-	pv_fail "Xen VM: building the initramfs"
-	pv_done
-fi
+vm_setup Xen "$here/xen-init"
 kernel=$(ls "$root"/boot/vmlinuz-6.1*-amd64 | head -n 1)
 ln -s "$kernel" "$work/vmlinuz"
 ln -s "$root/boot/xen-4.17-amd64" "$work/xen"
@@ -56,23 +36,5 @@ secs=$(($(date +%s) - start))
 echo "# QEMU exited with status $rc after ${secs}s"
 [ $rc = 124 ] && echo "# QEMU was killed after the ${limit}s timeout"
 
-tr -d '\r' < "$console" > "$work/console.txt"
-while IFS= read -r line; do
-	case "$line" in
-	"PVVM ok - "*) pv_ok "xen: ${line#PVVM ok - }" ;;
-	"PVVM not ok - "*) pv_fail "xen: ${line#PVVM not ok - }" ;;
-	"PVVM skip - "*) pv_skip "xen: ${line#PVVM skip - }" ;;
-	esac
-done < <(grep -a '^PVVM \(not \)\?\(ok\|skip\) - ' "$work/console.txt")
-if grep -aq '^PVVM done' "$work/console.txt"; then
-	pv_ok "Xen VM ran to the end (${secs}s)"
-else
-	pv_fail "Xen VM did not finish (QEMU status $rc after ${secs}s); console tail:"
-	tail -n 40 "$work/console.txt" | sed 's/^/#   /'
-	cat "$work/qemu.out"
-fi
-if [ "${PVKIT_VM_VERBOSE:-0}" = 1 ] || [ $PV_FAILED != 0 ]; then
-	echo "# console:"
-	grep -av '^PVVM \(not \)\?\(ok\|skip\) - ' "$work/console.txt" | tail -n 200 | sed 's/^/#   /'
-fi
+vm_report xen "$work" "$rc" "$secs"
 pv_done

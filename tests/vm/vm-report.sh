@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: MIT
+# Sourced by the host side of the VM tests (xen.sh, vfio.sh) after tests/lib.sh:
+# prepares a run (packages, work folder, initramfs) and turns the console's
+# "PVVM ..." markers into ok / not ok / skip lines.
+
+# vm_setup LABEL INIT: skips when QEMU or the packages are missing; else sets
+# $root (unpacked packages), $work (a temporary folder, removed on exit with
+# QEMU $qpid killed) and builds $work/initrd.cpio.gz with INIT as /init.
+vm_setup() {
+	local label=$1 init=$2 cache=${PVKIT_VM_CACHE:-$HOME/.cache/pvkit/vm}
+	if ! command -v qemu-system-x86_64 > /dev/null; then
+		pv_skip "$label VM: qemu-system-x86_64 is not installed (make deps installs qemu-system-x86)"
+		pv_done
+	fi
+	if ! root=$("$PV_TOP/tests/vm/fetch-debs.sh" "$cache"); then
+		pv_skip "$label VM: could not download the Debian packages (apt-get download failed; see above)"
+		pv_done
+	fi
+	work=$(mktemp -d "${TMPDIR:-/tmp}/pvkit-vm.XXXXXX")
+	qpid=
+	trap vm_cleanup EXIT
+	if ! "$PV_TOP/tests/vm/mkinitrd-xen.sh" "$root" "$PVKIT_BUILD" "$work/initrd.cpio.gz" "$init"; then
+		pv_fail "$label VM: building the initramfs"
+		pv_done
+	fi
+}
+
+vm_cleanup() {
+	[ -n "$qpid" ] && kill -KILL "$qpid" 2> /dev/null
+	if [ "${PVKIT_VM_KEEP:-0}" = 1 ]; then echo "# kept $work"; else rm -rf "$work"; fi
+}
+
+#
+#   vm_report LABEL WORK QEMU_STATUS SECONDS
+# reads WORK/console.log (and WORK/qemu.out when the run did not finish).
+vm_report() {
+	local label=$1 work=$2 rc=$3 secs=$4 line
+	tr -d '\r' < "$work/console.log" > "$work/console.txt"
+	while IFS= read -r line; do
+		case "$line" in
+		"PVVM ok - "*) pv_ok "$label: ${line#PVVM ok - }" ;;
+		"PVVM not ok - "*) pv_fail "$label: ${line#PVVM not ok - }" ;;
+		"PVVM skip - "*) pv_skip "$label: ${line#PVVM skip - }" ;;
+		esac
+	done < <(grep -a '^PVVM \(not \)\?\(ok\|skip\) - ' "$work/console.txt")
+	if grep -aq '^PVVM done' "$work/console.txt"; then
+		pv_ok "$label VM ran to the end (${secs}s)"
+	else
+		pv_fail "$label VM did not finish (QEMU status $rc after ${secs}s); console tail:"
+		tail -n 40 "$work/console.txt" | sed 's/^/#   /'
+		cat "$work/qemu.out"
+	fi
+	if [ "${PVKIT_VM_VERBOSE:-0}" = 1 ] || [ "$PV_FAILED" != 0 ]; then
+		echo "# console:"
+		grep -av '^PVVM \(not \)\?\(ok\|skip\) - ' "$work/console.txt" | tail -n 200 |
+			sed 's/^/#   /'
+	fi
+}
