@@ -264,10 +264,15 @@ static int read_geometry(struct pv_blkfront *bf)
 
 	if (pv_xs_read_uint(bf->xs, PV_XS_NO_TXN, bf->be, "sectors", UINT64_MAX >> 12, 0, &sectors))
 		return -EPROTO;
-	g.sectors = sectors;
 	g.sector_size = be_uint(bf, "sector-size", 4096, 512);
 	if (g.sector_size != 512 && g.sector_size != 4096)
 		return -EPROTO;
+	/*
+	 * Without feature-large-sector-size, "sectors" counts 512-byte units
+	 * whatever sector-size says (what Linux's blkback writes and its
+	 * blkfront reads); info.sectors is in sector_size units.
+	 */
+	g.sectors = (sectors << PV_BLKIF_SECTOR_SHIFT) / g.sector_size;
 	g.physical_sector_size = be_uint(bf, "physical-sector-size", 1u << 20, g.sector_size);
 	pv_xs_read(bf->xs, PV_XS_NO_TXN, bf->be, "mode", &mode);
 	g.read_only = (be_uint(bf, "info", UINT32_MAX, 0) & PV_VDISK_READONLY) ||

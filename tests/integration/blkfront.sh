@@ -11,7 +11,7 @@ pids=() bbpid= srvpid=
 cleanup() {
 	for p in $srvpid $bbpid "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
-	rm -rf "$D"
+	[ -n "${KEEP:-}" ] && echo "kept $D" || rm -rf "$D"
 }
 trap cleanup EXIT
 export PVKIT_RUNDIR=$D XENSTORED_PATH=$D/xenstored.sock
@@ -136,6 +136,22 @@ pv_check "a write to the read-only export is refused" \
 	bash -c "! timeout 10 qemu-io -f raw -c 'write 0 4k' 'nbd+unix:///?socket=$ROSOCK' 2>/dev/null | grep -q wrote"
 kill "$srvpid"; wait "$srvpid"
 pv_check_eq "blkfront-test exits 0 on SIGTERM" 0 $?
+
+# A disk of 4096-byte sectors: exported with a 4096-byte minimum block size.
+head -c 8M /dev/urandom > "$D/4k.img"
+pv_check "4 KiB-sector vbd 51744 added" "$BT" addvbd "$D" "$dom" 51744 "$D/4k.img" w 4096
+K=$D/4k.sock UK="nbd+unix:///?socket=$D/4k.sock"
+"$BT" serve "$D" "$dom" 51744 "$K" >"$D/4k.out" 2>>"$D/serve.err" &
+srvpid=$!
+pv_check "4 KiB-sector vbd exported" pv_wait_for 15 test -S "$K"
+pv_check_eq "nbdinfo: 4096-byte minimum block, 8 MiB" "4096 8388608" \
+	"$(timeout 10 nbdinfo "$UK" | awk '/block_size_minimum:/ {b = $2} /export-size:/ {s = $2} END {print b, s}')"
+head -c 8M /dev/urandom > "$D/4k.src"
+pv_check "nbdcopy in and out of the 4 KiB-sector disk" \
+	bash -c "timeout 30 nbdcopy '$D/4k.src' '$UK' && timeout 30 nbdcopy '$UK' - | cmp -s - '$D/4k.src'"
+pv_check "the 4 KiB-sector image holds the data" cmp -s "$D/4k.src" "$D/4k.img"
+kill "$srvpid"; wait "$srvpid"
 srvpid=
 pv_check "blkback survived" kill -0 $bbpid
+pv_check "blkback refused none of blkfront's requests" bash -c "! grep -q refused '$D/blkback.log'"
 pv_done

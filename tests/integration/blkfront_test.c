@@ -3,7 +3,8 @@
  * blkfront-test: the toolstack's and the guest's part for blkfront tests
  * and benchmarks on the local platform (pvkitd, pvkit-xenstored, blkback).
  *   blkfront-test mkdomain RUNDIR NAME MEM_MIB        prints the new domid
- *   blkfront-test addvbd RUNDIR DOMID DEVID IMAGE r|w  writes both halves' nodes
+ *   blkfront-test addvbd RUNDIR DOMID DEVID IMAGE r|w [SECTOR-SIZE]
+ *       writes both halves' nodes (SECTOR-SIZE: blkback's sector-size hint)
  *   blkfront-test serve RUNDIR DOMID DEVID SOCKET [OPTS]
  *       blkfront in this process exported over NBD until SIGTERM; OPTS:
  *       --queues N --ring-order N --no-persistent --no-indirect --pool N
@@ -79,6 +80,7 @@ struct vbd_nodes {
 	char fe[96], be[96];
 	unsigned int dom, devid;
 	const char *image, *mode;
+	const char *sector_size; /* toolstack hint for blkback, or NULL */
 };
 
 /* Write @dir/@key = @val owned by @owner, readable by @reader (as libxl does). */
@@ -115,6 +117,8 @@ static int addvbd_txn(struct pv_xs *xs, pv_xs_txn_t t, void *opaque)
 	rc |= mk(xs, t, n->be, "type", "file", 0, n->dom);
 	rc |= mk(xs, t, n->be, "mode", n->mode, 0, n->dom);
 	rc |= mk(xs, t, n->be, "state", "1", 0, n->dom);
+	if (n->sector_size)
+		rc |= mk(xs, t, n->be, "sector-size", n->sector_size, 0, n->dom);
 	return rc ? -EIO : 0;
 }
 
@@ -299,10 +303,11 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_term);
 	if (argc == 5 && !strcmp(argv[1], "mkdomain"))
 		return mkdomain(argv[2], argv[3], (unsigned int)atoi(argv[4]));
-	if (argc == 7 && !strcmp(argv[1], "addvbd")) {
+	if ((argc == 7 || argc == 8) && !strcmp(argv[1], "addvbd")) {
 		struct vbd_nodes n = {.dom = (unsigned int)atoi(argv[3]),
 				      .devid = (unsigned int)atoi(argv[4]),
-				      .image = argv[5], .mode = argv[6]};
+				      .image = argv[5], .mode = argv[6],
+				      .sector_size = argc == 8 ? argv[7] : NULL};
 		return addvbd(argv[2], &n);
 	}
 	if (argc >= 6 && (!strcmp(argv[1], "serve") || !strcmp(argv[1], "bench"))) {
