@@ -2,7 +2,7 @@
 /*
  * A driver for QEMU's edu device (1234:11e8) written only against the
  * guest PCI API (include/pvkit/pcidev.h), run in the VFIO test VM: IDs,
- * config filter, BAR by offset and by mmap, factorial, MSI, DMA both ways
+ * config filter, BAR by offset and by mmap, factorial, MSI, INTx, DMA both ways
  * and a DMA aimed outside guest memory. Prints "ok - " / "not ok - " lines.
  *
  *   pv-vfio-edu-test BDF      (BDF bound to vfio-pci)
@@ -86,6 +86,11 @@ static void test_config(struct pv_pcidev *dev)
 	check(v == (uint32_t)~(pv_pcidev_bar_size(dev, 0) - 1) && pv_pcidev_bar_size(dev, 0) == 1u << 20,
 	      "config: BAR0 sizing answers 1 MiB");
 	pv_pcidev_cfg_write(dev, 0x10, 4, bar0);
+	check(pv_pcidev_cfg_write(dev, 0x34, 1, 0x80) == -EPERM, "config: capability pointer write refused");
+	check(pv_pcidev_cfg_write(dev, 0xa0, 4, 0xffffffff) == -EPERM,
+	      "config: write outside the filter refused (not permissive)");
+	check(pv_pcidev_cfg_write(dev, 0x04, 2, 0xfff8) == 0 && pv_pcidev_cfg_read(dev, 0x04, 2, &v) == 0 &&
+	      (v & 0x01f8) == 0, "config: command bits outside decode/master/INTx-disable dropped");
 	check(pv_pcidev_cfg_write(dev, 0x04, 2, 0x0006) == 0, "config: memory decode and bus master on");
 	check(pv_pcidev_cfg_read(dev, 0x04, 2, &v) == 0 && (v & 0x6) == 0x6, "config: command reads back");
 }
@@ -128,6 +133,23 @@ static void test_msi(struct pv_pcidev *dev)
 	wr(dev, EDU_IRQ_ACK, 0x5a);
 	check(rd(dev, EDU_IRQ_STATUS) == 0, "interrupt acknowledged");
 	check(pv_pcidev_irq_poll(dev, 100) == 0, "no spurious second MSI");
+}
+
+/* INTx: the kernel masks the line at each interrupt; the driver acks to unmask it. */
+static void test_intx(struct pv_pcidev *dev)
+{
+	int got = 0;
+
+	check(pv_pcidev_irq_enable(dev, PV_PCIDEV_INTX, NULL, NULL) >= 0, "INTx enabled (MSI off)");
+	for (int i = 0; i < 2; i++) {
+		wr(dev, EDU_IRQ_RAISE, 0x100u << i);
+		if (pv_pcidev_irq_poll(dev, 5000) >= 1 && rd(dev, EDU_IRQ_STATUS) == 0x100u << i)
+			got++;
+		wr(dev, EDU_IRQ_ACK, 0x100u << i);
+		pv_pcidev_irq_ack(dev);
+	}
+	check(got == 2, "INTx delivered twice (unmasked after the first)");
+	check(pv_pcidev_irq_disable(dev) == 0, "INTx disabled");
 }
 
 static void test_dma(struct pv_pcidev_bus *bus, struct pv_pcidev *dev)
@@ -186,6 +208,7 @@ int main(int argc, char **argv)
 		test_config(dev);
 		test_mmio(dev);
 		test_msi(dev);
+		test_intx(dev);
 		test_dma(bus, dev);
 	}
 	pv_pcidev_bus_close(bus);
