@@ -1,0 +1,16 @@
+# SPDX-License-Identifier: MIT
+# backends/net/: pvkit-netback, the network backend daemon (tx parsing in
+# txparse.c, rx layout in rxfill.c, packet metadata shared with netfront in
+# netpkt.c, TAP devices in tap.c, queue threads in netback.c, the handshake
+# in xenbus.c, the daemon in main.c).
+
+UNIT_TESTS += test-net-txparse test-net-rxfill test-netpkt
+test-net-txparse_SRCS := tests/unit/backends/net/test_txparse.c backends/net/txparse.c \
+	tests/harness/cunit.c
+test-net-txparse_LIBS := -lcunit
+test-net-rxfill_SRCS := tests/unit/backends/net/test_rxfill.c backends/net/rxfill.c \
+	tests/harness/cunit.c
+test-net-rxfill_LIBS := -lcunit
+test-netpkt_SRCS := tests/unit/backends/net/test_netpkt.c backends/net/netpkt.c \
+	tests/harness/cunit.c
+test-netpkt_LIBS := -lcunit
