@@ -14,3 +14,16 @@ test-net-rxfill_LIBS := -lcunit
 test-netpkt_SRCS := tests/unit/backends/net/test_netpkt.c backends/net/netpkt.c \
 	tests/harness/cunit.c
 test-netpkt_LIBS := -lcunit
+
+PROGRAMS += pvkit-netback
+pvkit-netback_DIR := sbin
+pvkit-netback_SRCS := backends/net/main.c backends/net/xenbus.c backends/net/netback.c \
+	backends/net/txparse.c backends/net/rxfill.c backends/net/netpkt.c backends/net/nettap.c
+pvkit-netback_PKGS := xenstore
+pvkit-netback_LIBS := -lpthread
+
+# End to end: pvkitd, pvkit-xenstored, pvkit-netback and pvkit-guest in network namespaces.
+TEST_PROGRAMS += net-tool
+net-tool_SRCS := tests/integration/net_tool.c tests/integration/net_hostile.c
+net-tool_PKGS := xenstore
+INTEGRATION_TESTS += tests/integration/net.sh

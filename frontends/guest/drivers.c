@@ -9,9 +9,11 @@
 #include "runtime.h"
 #include "../blk/blkfront-vbd.h"
 #include "../echo/echofront.h"
+#include "../net/netfront.h"
 
 const struct pv_guest_driver *const pv_guest_drivers[] = {
 	&pv_echofront_driver,
 	&pv_blkfront_vbd_driver,
+	&pv_netfront_driver,
 	NULL,
 };

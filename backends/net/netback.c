@@ -1,0 +1,441 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pvkit-netback datapath: one thread per queue. Guest transmit: consume
+ * and parse tx slots, grant-copy a batch of packets into our buffers in one
+ * call, write each to the TAP with its virtio-net header, answer every
+ * slot. Guest receive: read the TAP, lay each packet over posted rx
+ * buffers, grant-copy a batch, answer. A protocol error stops the queue
+ * and asks the main thread to disable the vif.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+
+#define VNET_LEN sizeof(struct virtio_net_hdr)
+#define BUF_LEN (VNET_LEN + NETPKT_MAX_LEN)
+#define RX_BUDGET 64       /* packets per wake-up before tx gets a turn */
+#define MIN_BURST 131072u  /* rate limiting: a burst always fits a 64 KiB GSO packet */
+
+enum { EV_EVTCHN, EV_TAP, EV_TIMER, EV_STOP };
+
+static void give_up(struct netback_queue *q, const char *why)
+{
+	uint64_t one = 1;
+
+	if (q->fatal)
+		return;
+	q->fatal = why;
+	if (write(q->vif->fatal_fd, &one, sizeof(one)) < 0)
+		pv_dev_err(q->prefix, "cannot signal the main thread: %s", why);
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* xl's rate: @rate_bytes of credit every @rate_usec; wait for the timer when short. */
+static int credit_ok(struct netback_queue *q, uint16_t size)
+{
+	const struct netback_vif *v = q->vif;
+	uint64_t now, burst, wait;
+
+	if (!v->rate_usec)
+		return 1;
+	now = now_us();
+	if (now >= q->credit_next_us) {
+		burst = v->rate_bytes > MIN_BURST ? v->rate_bytes : MIN_BURST;
+		q->credit_left = q->credit_left + v->rate_bytes > burst ? burst
+									 : q->credit_left + v->rate_bytes;
+		q->credit_next_us = now + v->rate_usec;
+	}
+	if (size <= q->credit_left) {
+		q->credit_left -= size;
+		return 1;
+	}
+	wait = q->credit_next_us - now;
+	timerfd_settime(q->timer_fd, 0,
+			&(struct itimerspec){.it_value = {.tv_sec = (time_t)(wait / 1000000u),
+							  .tv_nsec = (long)(wait % 1000000u) * 1000 + 1}},
+			NULL);
+	return 0;
+}
+
+/* ---- guest transmit ---------------------------------------------------------- */
+
+static void tx_answer(struct netback_queue *q, const struct netback_txpkt *p, int16_t status)
+{
+	for (unsigned int i = 0; i < p->nconsumed; i++) {
+		struct pv_netif_tx_response rsp = {
+			.id = p->is_extra[i] ? 0 : p->ids[i],
+			.status = p->is_extra[i] ? PV_NETIF_RSP_NULL : status,
+		};
+
+		pv_ring_back_put(&q->tx, &rsp);
+	}
+}
+
+/* Hand one copied packet to the TAP. Returns the status its slots get. */
+static int16_t tx_deliver(struct netback_queue *q, unsigned int i,
+			  const struct pv_gnt_copy_seg *segs, unsigned int nseg)
+{
+	const struct netback_txpkt *p = &q->txb[i];
+	uint8_t *buf = q->txbuf + (size_t)i * BUF_LEN;
+
+	if (p->why) {
+		pv_dev_warn_rl(&q->rl, q->prefix, "tx packet dropped: %s", p->why);
+		q->st.tx_dropped++;
+		return PV_NETIF_RSP_ERROR;
+	}
+	for (unsigned int s = 0; s < nseg; s++) {
+		if (segs[s].status) {
+			pv_dev_warn_rl(&q->rl, q->prefix, "tx grant %u refused (%d)",
+				       segs[s].source.ref, segs[s].status);
+			q->st.tx_errors++;
+			return PV_NETIF_RSP_ERROR;
+		}
+	}
+	if (netpkt_to_vnet(buf + VNET_LEN, p->size, &p->meta, (struct virtio_net_hdr *)buf) < 0) {
+		pv_dev_warn_rl(&q->rl, q->prefix, "tx packet with offloads we cannot place dropped");
+		q->st.tx_dropped++;
+		return PV_NETIF_RSP_ERROR;
+	}
+	if (write(q->tap_fd, buf, VNET_LEN + p->size) < 0)
+		q->st.tx_dropped++; /* the host side is down or full: a network drop */
+	else
+		q->st.tx_packets++, q->st.tx_bytes += p->size;
+	return PV_NETIF_RSP_OKAY;
+}
+
+static void tx_flush(struct netback_queue *q, unsigned int nb)
+{
+	static __thread struct pv_gnt_copy_seg segs[NETBACK_TX_BATCH * NETBACK_TX_MAX_SLOTS];
+	unsigned int first[NETBACK_TX_BATCH], count[NETBACK_TX_BATCH], n = 0;
+	pv_domid_t fe = q->vif->xdev->otherend_id;
+
+	for (unsigned int i = 0; i < nb; i++) {
+		first[i] = n;
+		count[i] = q->txb[i].why ? 0
+					 : netback_txp_segs(&q->txb[i], fe,
+							    q->txbuf + (size_t)i * BUF_LEN + VNET_LEN,
+							    segs + n);
+		n += count[i];
+	}
+	if (n && pv_gnt_copy(q->vif->nb->platform, segs, n) < 0)
+		for (unsigned int s = 0; s < n; s++)
+			segs[s].status = -EIO;
+	for (unsigned int i = 0; i < nb; i++)
+		tx_answer(q, &q->txb[i], tx_deliver(q, i, segs + first[i], count[i]));
+	if (pv_ring_back_push(&q->tx) > 0)
+		pv_evtchn_notify(q->evt, q->tx_port);
+}
+
+/* Parse slots into the batch. Returns the batch size; *@stalled when rate-limited. */
+static int tx_gather(struct netback_queue *q, int *stalled)
+{
+	struct pv_netif_tx_request req;
+	enum netback_txp_verdict v;
+	unsigned int nb = 0;
+	int rc;
+
+	*stalled = 0;
+	while (nb < NETBACK_TX_BATCH) {
+		if (!q->cur_held) {
+			rc = pv_ring_back_get_request(&q->tx, &req);
+			if (rc < 0)
+				return rc;
+			if (rc == 0)
+				break;
+			v = netback_txp_add(&q->cur, &req, q->vif->gso_ok);
+			if (v == NETBACK_TXP_MORE)
+				continue;
+			if (v == NETBACK_TXP_FATAL)
+				return -EPROTO;
+			q->cur_held = 1;
+		}
+		if (!q->cur.why && !credit_ok(q, q->cur.size)) {
+			*stalled = 1;
+			break;
+		}
+		q->txb[nb++] = q->cur;
+		netback_txp_reset(&q->cur);
+		q->cur_held = 0;
+	}
+	return (int)nb;
+}
+
+static void tx_process(struct netback_queue *q)
+{
+	int nb, stalled, more;
+
+	for (;;) {
+		nb = tx_gather(q, &stalled);
+		if (nb < 0)
+			return give_up(q, q->cur.why ? q->cur.why : "tx ring producer index out of range");
+		if (nb > 0)
+			tx_flush(q, (unsigned int)nb);
+		if (stalled)
+			return;
+		if (nb == NETBACK_TX_BATCH)
+			continue;
+		more = pv_ring_back_final_check(&q->tx);
+		if (more < 0)
+			return give_up(q, "tx ring producer index out of range");
+		if (more == 0)
+			return;
+	}
+}
+
+/* ---- guest receive ------------------------------------------------------------ */
+
+static void tap_poll(struct netback_queue *q, int on)
+{
+	struct epoll_event ev = {.events = on ? EPOLLIN : 0, .data.u32 = EV_TAP};
+
+	if (q->tap_polled != on && epoll_ctl(q->epfd, EPOLL_CTL_MOD, q->tap_fd, &ev) == 0)
+		q->tap_polled = on;
+}
+
+/* The frontend cannot take a partial checksum here: finish it in software. */
+static int rx_fix_csum(struct netback_queue *q, const struct virtio_net_hdr *h, uint8_t *pkt,
+		       size_t len, struct netpkt_meta *m)
+{
+	int v6 = len >= NETPKT_ETH_HLEN && pkt[12] == 0x86 && pkt[13] == 0xdd;
+
+	if (!m->csum_blank || (q->vif->csum_offload && (!v6 || q->vif->ipv6_csum)))
+		return 0;
+	if (m->gso_type != PV_NETIF_GSO_TYPE_NONE)
+		return -EINVAL;
+	m->csum_blank = 0;
+	return netpkt_csum_finish(pkt, len, h->csum_start, h->csum_offset);
+}
+
+/* Read one packet from the TAP into batch slot rx_nb. Returns 1, or 0 when none is waiting. */
+static int rx_read(struct netback_queue *q)
+{
+	uint8_t *b = q->rxbuf + (size_t)q->rx_nb * BUF_LEN;
+	const struct virtio_net_hdr *h = (const struct virtio_net_hdr *)b;
+	struct netpkt_meta *m = &q->rx_meta[q->rx_nb];
+	ssize_t n;
+	size_t len;
+
+	for (;;) {
+		n = read(q->tap_fd, b, BUF_LEN);
+		if (n < 0)
+			return 0;
+		len = (size_t)n - VNET_LEN;
+		if ((size_t)n < VNET_LEN + NETPKT_ETH_HLEN || netpkt_from_vnet(h, m) < 0 ||
+		    rx_fix_csum(q, h, b + VNET_LEN, len, m) < 0 ||
+		    !(q->rx_need[q->rx_nb] = netback_rx_slots(len, m, &q->vif->caps))) {
+			q->st.rx_dropped++;
+			continue;
+		}
+		q->rx_len[q->rx_nb] = len;
+		q->rx_held = 1;
+		return 1;
+	}
+}
+
+/* Put the batch's responses on the ring after one grant copy. */
+static void rx_flush(struct netback_queue *q)
+{
+	unsigned int seg = 0;
+
+	if (!q->rx_nb)
+		return;
+	if (q->rx_segs_used && pv_gnt_copy(q->vif->nb->platform, q->rx_segs, q->rx_segs_used) < 0)
+		for (unsigned int s = 0; s < q->rx_segs_used; s++)
+			q->rx_segs[s].status = -EIO;
+	for (unsigned int i = 0; i < q->rx_nb; i++) {
+		int ok = 1;
+
+		for (unsigned int s = 0; s < q->rx_nseg[i]; s++)
+			ok &= !q->rx_segs[seg + s].status;
+		seg += q->rx_nseg[i];
+		if (!ok) {
+			netback_rx_fail(q->rx_rsps[i], q->rx_need[i], &q->rx_meta[i]);
+			pv_dev_warn_rl(&q->rl, q->prefix, "rx grant refused: packet dropped");
+			q->st.rx_dropped++;
+		} else {
+			q->st.rx_packets++;
+			q->st.rx_bytes += q->rx_len[i];
+		}
+		for (unsigned int r = 0; r < q->rx_need[i]; r++)
+			pv_ring_back_put(&q->rx, &q->rx_rsps[i][r]);
+	}
+	if (q->rx_held) {
+		/* Keep the waiting packet: it moves to the front of the next batch. */
+		memcpy(q->rxbuf, q->rxbuf + (size_t)q->rx_nb * BUF_LEN, VNET_LEN + q->rx_len[q->rx_nb]);
+		q->rx_len[0] = q->rx_len[q->rx_nb];
+		q->rx_meta[0] = q->rx_meta[q->rx_nb];
+		q->rx_need[0] = q->rx_need[q->rx_nb];
+	}
+	q->rx_nb = 0;
+	q->rx_segs_used = 0;
+	if (pv_ring_back_push(&q->rx) > 0)
+		pv_evtchn_notify(q->evt, q->rx_port);
+}
+
+/* Take the posted buffers for the held packet and lay it out. */
+static int rx_take(struct netback_queue *q)
+{
+	struct pv_netif_rx_request reqs[NETBACK_RX_MAX_SLOTS + 1];
+	unsigned int i = q->rx_nb, need = q->rx_need[i];
+	int rc;
+
+	for (unsigned int r = 0; r < need; r++) {
+		rc = pv_ring_back_get_request(&q->rx, &reqs[r]);
+		if (rc <= 0)
+			return -EPROTO; /* counted as available just before */
+	}
+	q->rx_nseg[i] = netback_rx_build(q->rxbuf + (size_t)i * BUF_LEN + VNET_LEN, q->rx_len[i],
+					 &q->rx_meta[i], reqs, need, q->vif->xdev->otherend_id,
+					 q->rx_segs + q->rx_segs_used, q->rx_rsps[i]);
+	q->rx_segs_used += q->rx_nseg[i];
+	q->rx_held = 0;
+	q->rx_nb++;
+	return 0;
+}
+
+/* Not enough buffers posted: ask to be notified when @need are, then look once more. */
+static int rx_wait(struct netback_queue *q, unsigned int need)
+{
+	q->rx.v.sring->req_event = q->rx.v.cons + need;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* orders our req_event store before re-reading req_prod */
+	return pv_ring_back_unconsumed(&q->rx);
+}
+
+static void rx_process(struct netback_queue *q)
+{
+	int avail;
+
+	for (int budget = RX_BUDGET; budget > 0; budget--) {
+		if (!q->rx_held && !rx_read(q))
+			break;
+		avail = pv_ring_back_unconsumed(&q->rx);
+		if (avail >= 0 && (unsigned int)avail < q->rx_need[q->rx_nb])
+			avail = rx_wait(q, q->rx_need[q->rx_nb]);
+		if (avail < 0)
+			return give_up(q, "rx ring producer index out of range");
+		if ((unsigned int)avail < q->rx_need[q->rx_nb])
+			break;
+		if (rx_take(q) < 0)
+			return give_up(q, "rx ring lost requests");
+		if (q->rx_nb == NETBACK_RX_BATCH)
+			rx_flush(q);
+	}
+	rx_flush(q);
+	tap_poll(q, !q->rx_held);
+}
+
+/* ---- the thread ------------------------------------------------------------------ */
+
+static void drain(int fd)
+{
+	uint64_t v;
+
+	if (read(fd, &v, sizeof(v)) < 0)
+		return;
+}
+
+static void *queue_main(void *arg)
+{
+	struct netback_queue *q = arg;
+	struct epoll_event evs[8];
+	int port, n;
+
+	tx_process(q);
+	rx_process(q);
+	while (!q->fatal) {
+		n = epoll_wait(q->epfd, evs, 8, -1);
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.u32 == EV_STOP)
+				return NULL;
+			if (evs[i].data.u32 == EV_TIMER)
+				drain(q->timer_fd);
+		}
+		while ((port = pv_evtchn_pending(q->evt)) >= 0)
+			pv_evtchn_unmask(q->evt, (pv_evtchn_port_t)port);
+		tx_process(q);
+		if (!q->fatal)
+			rx_process(q);
+	}
+	return NULL;
+}
+
+static int watch(struct netback_queue *q, int fd, uint32_t tag)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = tag};
+
+	return epoll_ctl(q->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+int netback_queue_start(struct netback_queue *q)
+{
+	int rc;
+
+	q->credit_left = q->vif->rate_bytes;
+	q->credit_next_us = now_us() + q->vif->rate_usec;
+	q->rl = (struct pv_ratelimit)PV_RATELIMIT_INIT;
+	rc = watch(q, pv_evtchn_fd(q->evt), EV_EVTCHN);
+	rc = rc ?: watch(q, q->tap_fd, EV_TAP);
+	rc = rc ?: watch(q, q->timer_fd, EV_TIMER);
+	rc = rc ?: watch(q, q->stop_fd, EV_STOP);
+	if (rc < 0)
+		return rc;
+	q->tap_polled = 1;
+	rc = pthread_create(&q->thread, NULL, queue_main, q);
+	if (rc)
+		return -rc;
+	q->started = 1;
+	return 0;
+}
+
+void netback_queue_stop(struct netback_queue *q)
+{
+	uint64_t one = 1;
+
+	if (!q->started)
+		return;
+	if (write(q->stop_fd, &one, sizeof(one)) < 0)
+		pv_dev_err(q->prefix, "cannot stop the queue thread");
+	pthread_join(q->thread, NULL);
+	q->started = 0;
+}
+
+int netback_queue_alloc(struct netback_queue *q)
+{
+	q->tap_fd = -1;
+	q->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	q->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	q->epfd = epoll_create1(EPOLL_CLOEXEC);
+	q->txb = calloc(NETBACK_TX_BATCH, sizeof(*q->txb));
+	q->txbuf = malloc(NETBACK_TX_BATCH * BUF_LEN);
+	q->rxbuf = malloc(NETBACK_RX_BATCH * BUF_LEN);
+	if (q->stop_fd < 0 || q->timer_fd < 0 || q->epfd < 0 || !q->txb || !q->txbuf || !q->rxbuf)
+		return -ENOMEM;
+	return 0;
+}
+
+void netback_queue_free(struct netback_queue *q)
+{
+	if (q->stop_fd >= 0)
+		close(q->stop_fd);
+	if (q->timer_fd >= 0)
+		close(q->timer_fd);
+	if (q->epfd >= 0)
+		close(q->epfd);
+	free(q->txb);
+	free(q->txbuf);
+	free(q->rxbuf);
+}

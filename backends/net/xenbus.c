@@ -1,0 +1,418 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pvkit-netback xenbus handshake: at probe create the persistent TAP
+ * vif<dom>.<id> (or "vifname"), put it on its bridge and advertise our
+ * features; when the frontend is Initialised read its features and
+ * queues, map every ring, bind the channels, attach a TAP queue per ring
+ * pair, start the queue threads, Connected. Tear down on Closing/Closed,
+ * on a protocol error (the error goes to xenstore), and at removal.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "common.h"
+
+/* What the host side of a vif uses as its own MAC (as Linux netback). */
+static const uint8_t host_mac[6] = {0xfe, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+static void queue_disconnect(struct netback_vif *v, struct netback_queue *q)
+{
+	struct pv_platform *p = v->nb->platform;
+
+	netback_queue_stop(q);
+	if (q->evt)
+		pv_evtchn_close(q->evt);
+	if (q->tx_page)
+		pv_gnt_unmap(p, q->tx_page, 1);
+	if (q->rx_page)
+		pv_gnt_unmap(p, q->rx_page, 1);
+	if (q->tap_fd >= 0)
+		close(q->tap_fd);
+	netback_queue_free(q);
+	v->total.tx_packets += q->st.tx_packets;
+	v->total.tx_dropped += q->st.tx_dropped;
+	v->total.tx_errors += q->st.tx_errors;
+	v->total.rx_packets += q->st.rx_packets;
+	v->total.rx_dropped += q->st.rx_dropped;
+}
+
+static void vif_disconnect(struct netback_vif *v)
+{
+	if (!v->queues)
+		return;
+	for (unsigned int i = 0; i < v->nqueues; i++)
+		queue_disconnect(v, &v->queues[i]);
+	free(v->queues);
+	v->queues = NULL;
+	v->nqueues = 0;
+	nettap_set_up(v->ifname, 0);
+}
+
+void netback_vif_fatal(struct netback_vif *v)
+{
+	uint64_t n;
+
+	if (read(v->fatal_fd, &n, sizeof(n)) < 0 || !v->queues)
+		return;
+	for (unsigned int i = 0; i < v->nqueues; i++) {
+		if (!v->queues[i].fatal)
+			continue;
+		pv_xenbus_dev_fatal(v->xdev, EPROTO, "queue %u: %s: vif disabled", i,
+				    v->queues[i].fatal);
+		break;
+	}
+	vif_disconnect(v);
+}
+
+static int read_flag(struct netback_vif *v, const char *node)
+{
+	uint64_t val = 0;
+
+	pv_xs_read_uint(v->xdev->xs, 0, v->xdev->otherend, node, 1, 0, &val);
+	return (int)val;
+}
+
+/* The frontend's features; -errno when it asks for something we cannot do. */
+static int read_features(struct netback_vif *v)
+{
+	struct pv_xenbus_dev *x = v->xdev;
+	uint64_t nq;
+	int rc;
+
+	if (!read_flag(v, "request-rx-copy")) {
+		pv_xenbus_dev_fatal(x, EOPNOTSUPP, "%s/request-rx-copy: only rx-copy is supported",
+				    x->otherend);
+		return -EOPNOTSUPP;
+	}
+	rc = pv_xs_read_uint(x->xs, 0, x->otherend, "multi-queue-num-queues", v->nb->max_queues, 1,
+			     &nq);
+	if (rc < 0 || nq == 0) {
+		pv_xenbus_dev_fatal(x, EINVAL, "%s/multi-queue-num-queues: 1..%u expected",
+				    x->otherend, v->nb->max_queues);
+		return -EINVAL;
+	}
+	v->nqueues = (unsigned int)nq;
+	v->caps.sg = read_flag(v, "feature-sg");
+	v->caps.gso_tcpv4 = !v->nb->no_gso && v->caps.sg && read_flag(v, "feature-gso-tcpv4");
+	v->caps.gso_tcpv6 = !v->nb->no_gso && v->caps.sg && read_flag(v, "feature-gso-tcpv6");
+	v->csum_offload = !read_flag(v, "feature-no-csum-offload");
+	v->ipv6_csum = read_flag(v, "feature-ipv6-csum-offload");
+	v->gso_ok = !v->nb->no_gso;
+	if (!read_flag(v, "feature-rx-notify"))
+		pv_dev_warn(x->prefix, "frontend without feature-rx-notify: rx may stall");
+	return 0;
+}
+
+static unsigned int tap_offloads(const struct netback_vif *v)
+{
+	unsigned int f = 0;
+
+	if (v->csum_offload) {
+		f |= TUN_F_CSUM;
+		if (v->caps.gso_tcpv4)
+			f |= TUN_F_TSO4;
+		if (v->caps.gso_tcpv6)
+			f |= TUN_F_TSO6;
+	}
+	return f;
+}
+
+static int map_ring(struct netback_vif *v, const char *dir, const char *node, void **page,
+		    struct pv_ring_back *r, const struct pv_ring_shape *shape)
+{
+	struct pv_xenbus_dev *x = v->xdev;
+	uint64_t ref;
+	pv_grant_ref_t gref;
+	int rc;
+
+	rc = pv_xs_read_uint(x->xs, 0, dir, node, UINT32_MAX - 1, UINT64_MAX, &ref);
+	if (rc == 0 && ref == UINT64_MAX)
+		rc = -ENOENT;
+	if (rc < 0) {
+		pv_xenbus_dev_fatal(x, -rc, "reading %s/%s", dir, node);
+		return rc;
+	}
+	gref = (pv_grant_ref_t)ref;
+	*page = pv_gnt_map(v->nb->platform, x->otherend_id, 1, &gref, 1);
+	if (!*page) {
+		rc = -errno;
+		pv_xenbus_dev_fatal(x, -rc, "mapping %s/%s = %u", dir, node, gref);
+		return rc;
+	}
+	return pv_ring_back_attach(r, *page, 1, shape, 0);
+}
+
+static int bind_port(struct netback_vif *v, struct netback_queue *q, const char *dir,
+		     const char *node, pv_evtchn_port_t *port)
+{
+	uint64_t remote;
+	int rc;
+
+	rc = pv_xs_read_uint(v->xdev->xs, 0, dir, node, INT32_MAX, UINT64_MAX, &remote);
+	if (rc == 0 && remote == UINT64_MAX)
+		rc = -ENOENT;
+	if (rc == 0)
+		rc = pv_evtchn_bind_interdomain(q->evt, v->xdev->otherend_id,
+						(pv_evtchn_port_t)remote);
+	if (rc < 0) {
+		pv_xenbus_dev_fatal(v->xdev, -rc, "binding %s/%s", dir, node);
+		return rc;
+	}
+	*port = (pv_evtchn_port_t)rc;
+	return 0;
+}
+
+static int queue_connect(struct netback_vif *v, struct netback_queue *q, unsigned int id)
+{
+	struct pv_ring_shape tx = PV_RING_SHAPE(struct pv_netif_tx_request, struct pv_netif_tx_response);
+	struct pv_ring_shape rx = PV_RING_SHAPE(struct pv_netif_rx_request, struct pv_netif_rx_response);
+	char dir[256];
+	int rc;
+
+	q->vif = v;
+	q->id = id;
+	snprintf(q->prefix, sizeof(q->prefix), "%s-q%u", v->ifname, id);
+	rc = netback_queue_alloc(q);
+	if (rc < 0)
+		return rc;
+	if (v->nqueues == 1)
+		snprintf(dir, sizeof(dir), "%s", v->xdev->otherend);
+	else
+		snprintf(dir, sizeof(dir), "%s/queue-%u", v->xdev->otherend, id);
+	rc = map_ring(v, dir, "tx-ring-ref", &q->tx_page, &q->tx, &tx);
+	rc = rc ?: map_ring(v, dir, "rx-ring-ref", &q->rx_page, &q->rx, &rx);
+	rc = rc ?: pv_evtchn_open(v->nb->platform, &q->evt);
+	if (rc < 0)
+		return rc;
+	if (pv_xs_exists(v->xdev->xs, 0, dir, "event-channel-tx") == 1) {
+		rc = bind_port(v, q, dir, "event-channel-tx", &q->tx_port);
+		rc = rc ?: bind_port(v, q, dir, "event-channel-rx", &q->rx_port);
+	} else {
+		rc = bind_port(v, q, dir, "event-channel", &q->tx_port);
+		q->rx_port = q->tx_port;
+	}
+	if (rc < 0)
+		return rc;
+	q->tap_fd = nettap_open(v->ifname);
+	if (q->tap_fd < 0) {
+		pv_xenbus_dev_fatal(v->xdev, -q->tap_fd, "attaching queue %u to %s", id, v->ifname);
+		return q->tap_fd;
+	}
+	return 0;
+}
+
+static int vif_connect(struct netback_vif *v)
+{
+	int rc = read_features(v);
+
+	if (rc < 0)
+		return rc;
+	v->queues = calloc(v->nqueues, sizeof(*v->queues));
+	if (!v->queues)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < v->nqueues; i++)
+		v->queues[i].tap_fd = v->queues[i].stop_fd = v->queues[i].timer_fd =
+			v->queues[i].epfd = -1;
+	for (unsigned int i = 0; rc == 0 && i < v->nqueues; i++)
+		rc = queue_connect(v, &v->queues[i], i);
+	if (rc == 0 && (rc = nettap_offload(v->queues[0].tap_fd, tap_offloads(v))) < 0)
+		pv_xenbus_dev_fatal(v->xdev, -rc, "setting offloads %#x on %s", tap_offloads(v),
+				    v->ifname);
+	if (rc == 0)
+		nettap_set_up(v->ifname, 1);
+	for (unsigned int i = 0; rc == 0 && i < v->nqueues; i++)
+		rc = netback_queue_start(&v->queues[i]);
+	if (rc < 0)
+		vif_disconnect(v);
+	return rc;
+}
+
+static void frontend_changed(struct pv_xenbus_dev *x, enum pv_xenbus_state st)
+{
+	struct netback_vif *v = x->opaque;
+
+	pv_dev_debug(x->prefix, "frontend %s (we are %s)", pv_xenbus_state_name(st),
+		     pv_xenbus_state_name(x->state));
+	switch (st) {
+	case PV_XENBUS_STATE_INITIALISED:
+	case PV_XENBUS_STATE_CONNECTED:
+		/* Connected with us in InitWait: a frontend from before our restart; it will redo. */
+		if (x->state != PV_XENBUS_STATE_INIT_WAIT || v->queues ||
+		    st != PV_XENBUS_STATE_INITIALISED)
+			break;
+		if (vif_connect(v) == 0) {
+			pv_xenbus_switch_state(x, PV_XENBUS_STATE_CONNECTED);
+			pv_dev_info(x->prefix, "connected: %s, %u queue(s), sg %d, gso %d/%d, csum %d",
+				    v->ifname, v->nqueues, v->caps.sg, v->caps.gso_tcpv4,
+				    v->caps.gso_tcpv6, v->csum_offload);
+		}
+		break;
+	case PV_XENBUS_STATE_CLOSING:
+	case PV_XENBUS_STATE_CLOSED:
+	case PV_XENBUS_STATE_UNKNOWN:
+		vif_disconnect(v);
+		if (x->state != PV_XENBUS_STATE_CLOSED && x->state != PV_XENBUS_STATE_INIT_WAIT)
+			pv_xenbus_switch_state(x, PV_XENBUS_STATE_CLOSED);
+		break;
+	case PV_XENBUS_STATE_INITIALISING:
+		vif_disconnect(v);
+		pv_xenbus_switch_state(x, PV_XENBUS_STATE_INIT_WAIT);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Read the toolstack's nodes: vifname, bridge, mtu, rate. */
+static int read_config(struct netback_vif *v)
+{
+	struct pv_xenbus_dev *x = v->xdev;
+	unsigned long long bytes, usec;
+	char *val = NULL;
+	uint64_t mtu;
+
+	snprintf(v->ifname, sizeof(v->ifname), "vif%u.%u", x->otherend_id, x->devid);
+	if (pv_xs_read(x->xs, 0, x->nodename, "vifname", &val) == 0 && val[0]) {
+		if (!nettap_name_ok(val)) {
+			pv_xenbus_dev_error(x, EINVAL, "%s/vifname: not an interface name", x->nodename);
+			free(val);
+			return -EINVAL;
+		}
+		snprintf(v->ifname, sizeof(v->ifname), "%s", val);
+	}
+	free(val);
+	val = NULL;
+	if (pv_xs_read(x->xs, 0, x->nodename, "bridge", &val) == 0 && val[0])
+		v->bridge = val;
+	else
+		free(val);
+	if (pv_xs_read_uint(x->xs, 0, x->nodename, "mtu", 65535, 1500, &mtu) < 0 || mtu < 68)
+		mtu = 1500;
+	v->mtu = (unsigned int)mtu;
+	val = NULL;
+	if (pv_xs_read(x->xs, 0, x->nodename, "rate", &val) == 0 &&
+	    sscanf(val, "%llu,%llu", &bytes, &usec) == 2 && bytes && usec) {
+		v->rate_bytes = bytes;
+		v->rate_usec = usec;
+	}
+	free(val);
+	return 0;
+}
+
+/* Create the persistent TAP, set its link up for the bridge, enslave it. */
+static int make_tap(struct netback_vif *v)
+{
+	struct pv_xenbus_dev *x = v->xdev;
+	int fd = nettap_open(v->ifname), rc;
+
+	if (fd < 0) {
+		pv_xenbus_dev_error(x, -fd, "creating TAP %s", v->ifname);
+		return fd;
+	}
+	rc = nettap_persist(fd, 1);
+	close(fd);
+	if (rc == 0)
+		rc = nettap_set_mac(v->ifname, host_mac);
+	if (rc == 0)
+		rc = nettap_set_mtu(v->ifname, v->mtu);
+	if (rc < 0) {
+		pv_xenbus_dev_error(x, -rc, "setting up TAP %s (mtu %u)", v->ifname, v->mtu);
+		nettap_destroy(v->ifname);
+		return rc;
+	}
+	if (v->bridge && (rc = nettap_bridge_add(v->bridge, v->ifname)) < 0 && rc != -EBUSY)
+		pv_dev_warn(x->prefix, "cannot add %s to bridge %s: %s", v->ifname, v->bridge,
+			    strerror(-rc));
+	return 0;
+}
+
+static int advertise(struct pv_xs *xs, pv_xs_txn_t t, void *opaque)
+{
+	struct netback_vif *v = opaque;
+	const char *dir = v->xdev->nodename;
+	const char *gso = v->nb->no_gso ? "0" : "1";
+	int rc;
+
+	rc = pv_xs_write(xs, t, dir, "feature-sg", "1");
+	rc = rc ?: pv_xs_write(xs, t, dir, "feature-gso-tcpv4", gso);
+	rc = rc ?: pv_xs_write(xs, t, dir, "feature-gso-tcpv6", gso);
+	rc = rc ?: pv_xs_write(xs, t, dir, "feature-ipv6-csum-offload", "1");
+	rc = rc ?: pv_xs_write(xs, t, dir, "feature-rx-copy", "1");
+	rc = rc ?: pv_xs_write(xs, t, dir, "feature-rx-flip", "0");
+	rc = rc ?: pv_xs_write(xs, t, dir, "feature-split-event-channels", "1");
+	rc = rc ?: pv_xs_printf(xs, t, dir, "multi-queue-max-queues", "%u", v->nb->max_queues);
+	rc = rc ?: pv_xs_write(xs, t, dir, "hotplug-status", "connected");
+	return rc;
+}
+
+static void vif_free(struct netback_vif *v)
+{
+	if (v->fatal_fd >= 0) {
+		epoll_ctl(v->nb->epfd, EPOLL_CTL_DEL, v->fatal_fd, NULL);
+		close(v->fatal_fd);
+	}
+	free(v->bridge);
+	free(v);
+}
+
+int netback_probe(struct pv_xenbus_dev *x, void *opaque)
+{
+	struct netback_vif *v = calloc(1, sizeof(*v));
+	struct epoll_event ev = {.events = EPOLLIN};
+	int rc;
+
+	if (!v)
+		return -ENOMEM;
+	v->nb = opaque;
+	v->xdev = x;
+	v->fatal_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ev.data.ptr = v;
+	rc = v->fatal_fd < 0 ? -errno : 0;
+	if (rc == 0 && epoll_ctl(v->nb->epfd, EPOLL_CTL_ADD, v->fatal_fd, &ev) < 0)
+		rc = -errno;
+	rc = rc ?: read_config(v);
+	rc = rc ?: make_tap(v);
+	if (rc < 0)
+		goto out_free;
+	x->opaque = v;
+	x->otherend_changed = frontend_changed;
+	rc = pv_xs_transaction(x->xs, advertise, v, 0);
+	/* Always (re)start at InitWait: after our own restart this tells the frontend. */
+	x->state = PV_XENBUS_STATE_UNKNOWN;
+	rc = rc ?: pv_xenbus_switch_state(x, PV_XENBUS_STATE_INIT_WAIT);
+	rc = rc ?: pv_xenbus_dev_start(x);
+	if (rc < 0)
+		goto out_destroy_tap;
+	pv_dev_info(x->prefix, "new vif %s%s%s, frontend %s", v->ifname, v->bridge ? " on " : "",
+		    v->bridge ? v->bridge : "", x->otherend);
+	return 0;
+out_destroy_tap:
+	nettap_destroy(v->ifname);
+	x->opaque = NULL;
+out_free:
+	vif_free(v);
+	return rc;
+}
+
+void netback_remove(struct pv_xenbus_dev *x, void *opaque)
+{
+	struct netback_vif *v = x->opaque;
+
+	(void)opaque;
+	if (!v)
+		return;
+	vif_disconnect(v);
+	nettap_destroy(v->ifname);
+	pv_dev_info(x->prefix, "removed %s: tx %" PRIu64 " packets (%" PRIu64 " dropped, %" PRIu64
+		    " bad grants), rx %" PRIu64 " (%" PRIu64 " dropped)",
+		    v->ifname, v->total.tx_packets, v->total.tx_dropped, v->total.tx_errors,
+		    v->total.rx_packets, v->total.rx_dropped);
+	vif_free(v);
+	x->opaque = NULL;
+}

@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * netfront datapath: packets the guest's kernel sends on its TAP are read
+ * straight into pages of the tx pool (granted read-only to the backend)
+ * and posted on the tx ring; the rx ring is kept full of pages from the rx
+ * pool, and each packet the backend answers with is checked slot by slot
+ * (ids, offsets, sizes, extras) and written to the TAP from those pages.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/uio.h>
+
+#include "netfront.h"
+
+#define PAGE 4096u
+#define VNET_LEN sizeof(struct virtio_net_hdr)
+#define TX_PAGES ((NETPKT_MAX_LEN + PAGE - 1) / PAGE) /* pages one read may fill */
+#define BUDGET 64
+#define HDR_PEEK 512 /* bytes gathered to find the headers of an rx packet */
+
+static void broken(struct netfront_queue *q, const char *why)
+{
+	pv_xenbus_dev_fatal(q->f->x, EPROTO, "queue %u: %s", q->id, why);
+}
+
+static void bad_rsp(struct netfront_queue *q, const char *what, unsigned int val)
+{
+	q->bad_rsps++;
+	pv_dev_warn_rl(&q->rl, q->f->x->prefix, "queue %u: bad response from the backend: %s (%u)",
+		       q->id, what, val);
+}
+
+static void tap_poll(struct netfront_queue *q, int on)
+{
+	if (q->tap_polled == on || q->tap_fd < 0)
+		return;
+	if (on && pv_guest_add_fd(q->f->g, q->tap_fd, EPOLLIN, netfront_on_tap, q) < 0)
+		return;
+	if (!on)
+		pv_guest_del_fd(q->f->g, q->tap_fd);
+	q->tap_polled = on;
+}
+
+/* ---- transmit ---------------------------------------------------------------------- */
+
+static void put_pages(struct netfront_queue *q, struct pv_gnt_page *pg, unsigned int from,
+		      unsigned int to)
+{
+	for (unsigned int i = from; i < to; i++)
+		pv_gnt_pool_put(q->tx_pool, pg[i].index);
+}
+
+/* The slots of one packet read into @pg (@len bytes, @m) go on the tx ring. */
+static void tx_post(struct netfront_queue *q, struct pv_gnt_page *pg, unsigned int used,
+		    size_t len, const struct netpkt_meta *m)
+{
+	size_t left = len;
+
+	for (unsigned int i = 0; i < used; i++) {
+		uint16_t chunk = (uint16_t)(left < PAGE ? left : PAGE);
+		struct pv_netif_tx_request req = {
+			.gref = pg[i].ref, .id = (uint16_t)pg[i].index,
+			.size = i ? chunk : (uint16_t)len,
+			.flags = i + 1 < used ? PV_NETTXF_MORE_DATA : 0,
+		};
+
+		if (i == 0 && m->csum_blank)
+			req.flags |= PV_NETTXF_CSUM_BLANK | PV_NETTXF_DATA_VALIDATED;
+		else if (i == 0 && m->data_validated)
+			req.flags |= PV_NETTXF_DATA_VALIDATED;
+		if (i == 0 && m->gso_type != PV_NETIF_GSO_TYPE_NONE)
+			req.flags |= PV_NETTXF_EXTRA_INFO;
+		q->tx_pg[pg[i].index] = pg[i];
+		q->tx_busy[pg[i].index] = 1;
+		pv_ring_front_put(&q->tx, &req);
+		if (i == 0 && m->gso_type != PV_NETIF_GSO_TYPE_NONE) {
+			struct pv_netif_extra_info x = {.type = PV_NETIF_EXTRA_TYPE_GSO};
+			struct pv_netif_tx_request slot;
+
+			x.u.gso.size = m->gso_size;
+			x.u.gso.type = m->gso_type;
+			memset(&slot, 0, sizeof(slot));
+			memcpy(&slot, &x, sizeof(x));
+			pv_ring_front_put(&q->tx, &slot);
+		}
+		left -= chunk;
+	}
+}
+
+/* Finish a partial checksum the backend cannot take, across pool pages. */
+static int tx_fix_csum(struct pv_gnt_page *pg, unsigned int used, size_t len,
+		       const struct virtio_net_hdr *h)
+{
+	static uint8_t lin[NETPKT_MAX_LEN];
+	int rc;
+
+	for (unsigned int i = 0; i < used; i++)
+		memcpy(lin + (size_t)i * PAGE, pg[i].addr, i + 1 < used ? PAGE : len - (size_t)i * PAGE);
+	rc = netpkt_csum_finish(lin, len, h->csum_start, h->csum_offset);
+	for (unsigned int i = 0; rc == 0 && i < used; i++)
+		memcpy(pg[i].addr, lin + (size_t)i * PAGE, i + 1 < used ? PAGE : len - (size_t)i * PAGE);
+	return rc;
+}
+
+/* Read one packet from the TAP. Returns 1 (read or dropped), 0 (none), -ENOSPC (no room). */
+static int tx_one(struct netfront_queue *q)
+{
+	struct pv_gnt_page pg[TX_PAGES];
+	struct iovec iov[1 + TX_PAGES];
+	struct virtio_net_hdr h;
+	struct netpkt_meta m;
+	unsigned int used;
+	ssize_t n;
+	size_t len;
+
+	if (pv_ring_front_free(&q->tx) < TX_PAGES + 1 || pv_gnt_pool_avail(q->tx_pool) < TX_PAGES)
+		return -ENOSPC;
+	iov[0] = (struct iovec){&h, VNET_LEN};
+	for (unsigned int i = 0; i < TX_PAGES; i++) {
+		pv_gnt_pool_get(q->tx_pool, &pg[i]);
+		iov[i + 1] = (struct iovec){pg[i].addr, PAGE};
+	}
+	n = readv(q->tap_fd, iov, 1 + TX_PAGES);
+	if (n < (ssize_t)(VNET_LEN + NETPKT_ETH_HLEN)) {
+		put_pages(q, pg, 0, TX_PAGES);
+		return n < 0 ? 0 : 1;
+	}
+	len = (size_t)n - VNET_LEN;
+	used = (unsigned int)((len + PAGE - 1) / PAGE);
+	put_pages(q, pg, used, TX_PAGES);
+	if (netpkt_from_vnet(&h, &m) < 0 || (used > 1 && !q->f->be_sg) || len > PV_NETIF_MAX_TX_SIZE ||
+	    (m.csum_blank && !q->f->be_ipv6_csum && ((uint8_t *)pg[0].addr)[12] == 0x86 &&
+	     (m.gso_type || tx_fix_csum(pg, used, len, &h) < 0))) {
+		put_pages(q, pg, 0, used);
+		q->tx_dropped++;
+		return 1;
+	}
+	tx_post(q, pg, used, len, &m);
+	q->tx_packets++;
+	return 1;
+}
+
+static void tx_complete(struct netfront_queue *q)
+{
+	struct pv_netif_tx_response rsp;
+	int rc;
+
+	while ((rc = pv_ring_front_get_response(&q->tx, &rsp)) > 0) {
+		if (rsp.status == PV_NETIF_RSP_NULL)
+			continue; /* the slot of an extra */
+		if (rsp.id >= NETFRONT_RING || !q->tx_busy[rsp.id]) {
+			bad_rsp(q, "tx id not in flight", rsp.id);
+			continue;
+		}
+		if (rsp.status != PV_NETIF_RSP_OKAY)
+			q->tx_dropped++;
+		q->tx_busy[rsp.id] = 0;
+		pv_gnt_pool_put(q->tx_pool, q->tx_pg[rsp.id].index);
+	}
+	if (rc < 0)
+		broken(q, "tx response index out of range");
+}
+
+void netfront_on_tap(struct pv_guest *g, int fd, uint32_t events, void *opaque)
+{
+	struct netfront_queue *q = opaque;
+	int rc = 0;
+
+	(void)g;
+	(void)fd;
+	(void)events;
+	if (!q->f->connected)
+		return;
+	for (int i = 0; i < BUDGET && (rc = tx_one(q)) > 0; i++)
+		;
+	if (pv_ring_front_push(&q->tx) > 0)
+		pv_evtchn_notify(q->evt, q->tx_port);
+	if (rc == -ENOSPC)
+		tap_poll(q, 0); /* resumed when responses free room */
+}
+
+/* ---- receive ------------------------------------------------------------------------ */
+
+static void rx_reset(struct netfront_queue *q)
+{
+	for (unsigned int i = 0; i < q->rx_nseg; i++)
+		pv_gnt_pool_put(q->rx_pool, q->rx_cur[i].index);
+	q->rx_nseg = 0;
+	q->rx_len = 0;
+	q->rx_bad = q->rx_extras = q->rx_more = 0;
+	memset(&q->rx_meta, 0, sizeof(q->rx_meta));
+}
+
+static void rx_deliver(struct netfront_queue *q)
+{
+	struct iovec iov[1 + NETFRONT_MAX_SLOTS];
+	uint8_t hdr[HDR_PEEK];
+	struct virtio_net_hdr h;
+	size_t peek = 0;
+
+	for (unsigned int i = 0; i < q->rx_nseg && peek < HDR_PEEK; i++) {
+		size_t c = q->rx_cnt[i] < HDR_PEEK - peek ? q->rx_cnt[i] : HDR_PEEK - peek;
+
+		memcpy(hdr + peek, (uint8_t *)q->rx_cur[i].addr + q->rx_off[i], c);
+		peek += c;
+	}
+	if (q->rx_bad || q->rx_len < NETPKT_ETH_HLEN || netpkt_to_vnet(hdr, peek, &q->rx_meta, &h) < 0) {
+		q->rx_dropped++;
+		return rx_reset(q);
+	}
+	iov[0] = (struct iovec){&h, VNET_LEN};
+	for (unsigned int i = 0; i < q->rx_nseg; i++)
+		iov[i + 1] = (struct iovec){(uint8_t *)q->rx_cur[i].addr + q->rx_off[i], q->rx_cnt[i]};
+	if (writev(q->tap_fd, iov, (int)q->rx_nseg + 1) < 0)
+		q->rx_dropped++;
+	else
+		q->rx_packets++;
+	rx_reset(q);
+}
+
+static void rx_extra(struct netfront_queue *q, const struct pv_netif_rx_response *rsp)
+{
+	struct pv_netif_extra_info x;
+
+	memcpy(&x, rsp, sizeof(x));
+	if (x.type == PV_NETIF_EXTRA_TYPE_GSO) {
+		if ((x.u.gso.type != PV_NETIF_GSO_TYPE_TCPV4 && x.u.gso.type != PV_NETIF_GSO_TYPE_TCPV6) ||
+		    !x.u.gso.size) {
+			bad_rsp(q, "GSO extra", x.u.gso.type);
+			q->rx_bad = 1;
+		}
+		q->rx_meta.gso_type = x.u.gso.type;
+		q->rx_meta.gso_size = x.u.gso.size;
+	} else if (x.type == PV_NETIF_EXTRA_TYPE_NONE || x.type >= PV_NETIF_EXTRA_TYPE_MAX) {
+		bad_rsp(q, "extra type", x.type);
+		q->rx_bad = 1;
+	}
+	q->rx_extras = !!(x.flags & PV_NETIF_EXTRA_FLAG_MORE);
+}
+
+static void rx_data(struct netfront_queue *q, const struct pv_netif_rx_response *rsp,
+		    unsigned int idx, const struct pv_gnt_page *pg)
+{
+	int first = !q->rx_nseg && !q->rx_bad && !q->rx_more;
+
+	if (rsp->id != idx || rsp->status <= 0 || (uint32_t)rsp->offset + (uint16_t)rsp->status > PAGE ||
+	    q->rx_nseg >= NETFRONT_MAX_SLOTS) {
+		if (rsp->status > 0 || rsp->id != idx)
+			bad_rsp(q, "rx slot", idx);
+		q->rx_bad = 1;
+		pv_gnt_pool_put(q->rx_pool, pg->index);
+	} else {
+		q->rx_cur[q->rx_nseg] = *pg;
+		q->rx_off[q->rx_nseg] = rsp->offset;
+		q->rx_cnt[q->rx_nseg++] = (uint16_t)rsp->status;
+		q->rx_len += (uint16_t)rsp->status;
+	}
+	if (first) {
+		q->rx_meta.csum_blank = !!(rsp->flags & PV_NETRXF_CSUM_BLANK);
+		q->rx_meta.data_validated = !!(rsp->flags & (PV_NETRXF_DATA_VALIDATED | PV_NETRXF_CSUM_BLANK));
+		q->rx_extras = !!(rsp->flags & PV_NETRXF_EXTRA_INFO);
+	}
+	q->rx_more = !!(rsp->flags & PV_NETRXF_MORE_DATA);
+}
+
+static void rx_complete(struct netfront_queue *q)
+{
+	struct pv_netif_rx_response rsp;
+	unsigned int idx;
+	int rc;
+
+	for (;;) {
+		idx = q->rx.v.cons & (NETFRONT_RING - 1);
+		rc = pv_ring_front_get_response(&q->rx, &rsp);
+		if (rc <= 0)
+			break;
+		if (!q->rx_posted[idx]) {
+			bad_rsp(q, "rx slot not posted", idx);
+			continue;
+		}
+		q->rx_posted[idx] = 0;
+		if (q->rx_extras) {
+			rx_extra(q, &rsp);
+			pv_gnt_pool_put(q->rx_pool, q->rx_pg[idx].index);
+		} else {
+			rx_data(q, &rsp, idx, &q->rx_pg[idx]);
+		}
+		if (!q->rx_extras && !q->rx_more)
+			rx_deliver(q);
+	}
+	if (rc < 0)
+		broken(q, "rx response index out of range");
+}
+
+static void rx_refill(struct netfront_queue *q)
+{
+	struct pv_netif_rx_request req;
+	struct pv_gnt_page pg;
+	unsigned int idx;
+
+	while (pv_ring_front_free(&q->rx) && pv_gnt_pool_get(q->rx_pool, &pg) == 0) {
+		idx = q->rx.v.prod_pvt & (NETFRONT_RING - 1);
+		q->rx_pg[idx] = pg;
+		q->rx_posted[idx] = 1;
+		req = (struct pv_netif_rx_request){.id = (uint16_t)idx, .gref = pg.ref};
+		pv_ring_front_put(&q->rx, &req);
+	}
+	if (pv_ring_front_push(&q->rx) > 0)
+		pv_evtchn_notify(q->evt, q->rx_port);
+}
+
+void netfront_queue_kick(struct netfront_queue *q)
+{
+	int more;
+
+	if (!q->f->connected)
+		return;
+	do {
+		tx_complete(q);
+		rx_complete(q);
+		rx_refill(q);
+		more = pv_ring_front_final_check(&q->tx);
+		if (more >= 0) {
+			int r = pv_ring_front_final_check(&q->rx);
+
+			more = r < 0 ? r : more + r;
+		}
+	} while (more > 0);
+	if (more < 0)
+		return broken(q, "response index out of range");
+	if (!q->tap_polled && pv_ring_front_free(&q->tx) >= TX_PAGES + 1) {
+		tap_poll(q, 1);
+		netfront_on_tap(q->f->g, q->tap_fd, EPOLLIN, q);
+	}
+}
+
+void netfront_on_event(struct pv_guest *g, int fd, uint32_t events, void *opaque)
+{
+	struct netfront_queue *q = opaque;
+	int port;
+
+	(void)g;
+	(void)fd;
+	(void)events;
+	if (!q->evt)
+		return;
+	while ((port = pv_evtchn_pending(q->evt)) >= 0)
+		pv_evtchn_unmask(q->evt, (pv_evtchn_port_t)port);
+	netfront_queue_kick(q);
+}
+
+void netfront_queue_reclaim(struct netfront_queue *q)
+{
+	rx_reset(q);
+	for (unsigned int i = 0; i < NETFRONT_RING; i++) {
+		if (q->tx_busy[i])
+			pv_gnt_pool_put(q->tx_pool, q->tx_pg[i].index);
+		if (q->rx_posted[i])
+			pv_gnt_pool_put(q->rx_pool, q->rx_pg[i].index);
+		q->tx_busy[i] = q->rx_posted[i] = 0;
+	}
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to frontends/net/: netfront, the vif frontend driver run by
+ * pvkit-guest. It gives the guest a TAP interface (eth<devid>) in its
+ * network namespace and moves its packets over the netif rings: tx from
+ * the TAP through a pool of pages granted read-only to the backend, rx
+ * into a pool of pages granted writable, every response checked.
+ */
+#ifndef PVKIT_NETFRONT_H
+#define PVKIT_NETFRONT_H
+
+#include <stdint.h>
+
+#include "pvkit/gntpool.h"
+#include "pvkit/guest.h"
+#include "pvkit/log.h"
+#include "pvkit/proto/netif.h"
+#include "pvkit/ring.h"
+#include "../../backends/net/netpkt.h"
+#include "../../backends/net/nettap.h"
+
+#define NETFRONT_MAX_QUEUES 4
+#define NETFRONT_RING 256                       /* slots of a one-page tx or rx ring */
+#define NETFRONT_MAX_SLOTS PV_NETIF_NR_SLOTS_MIN /* data slots per packet */
+
+extern const struct pv_guest_driver pv_netfront_driver;
+
+struct netfront;
+
+struct netfront_queue {
+	struct netfront *f;
+	unsigned int id;
+	int tap_fd;                 /* queue 0's is the holder: open from probe to remove */
+	int tap_polled;
+	void *tx_page, *rx_page;    /* the shared rings */
+	pv_grant_ref_t tx_ref, rx_ref;
+	struct pv_ring_front tx, rx;
+	struct pv_evtchn *evt;
+	pv_evtchn_port_t tx_port, rx_port; /* equal without split channels */
+	struct pv_gnt_pool *tx_pool, *rx_pool;
+	/* tx: id = pool page index; a page is in flight until its response */
+	struct pv_gnt_page tx_pg[NETFRONT_RING];
+	uint8_t tx_busy[NETFRONT_RING];
+	/* rx: the page posted in ring slot i (i = index & (NETFRONT_RING - 1)) */
+	struct pv_gnt_page rx_pg[NETFRONT_RING];
+	uint8_t rx_posted[NETFRONT_RING];
+	/* rx packet being assembled from responses */
+	struct pv_gnt_page rx_cur[NETFRONT_MAX_SLOTS];
+	uint16_t rx_off[NETFRONT_MAX_SLOTS], rx_cnt[NETFRONT_MAX_SLOTS];
+	unsigned int rx_nseg;
+	size_t rx_len;
+	struct netpkt_meta rx_meta;
+	int rx_bad;                 /* the packet is dropped at its end */
+	int rx_extras;              /* extra-info slots still expected */
+	int rx_more;                /* more data slots expected */
+	uint64_t tx_packets, rx_packets, rx_dropped, tx_dropped, bad_rsps;
+	struct pv_ratelimit rl;
+};
+
+struct netfront {
+	struct pv_guest *g;
+	struct pv_xenbus_dev *x;
+	char ifname[IFNAMSIZ];
+	uint8_t mac[6];
+	unsigned int mtu;
+	/* the backend's features */
+	int be_sg, be_gso4, be_gso6, be_ipv6_csum, be_split;
+	unsigned int nqueues;
+	struct netfront_queue q[NETFRONT_MAX_QUEUES];
+	int connected;
+};
+
+/* netfront.c: the datapath. */
+/* Put every pending tx packet and rx buffer on the rings; runs on events. */
+void netfront_queue_kick(struct netfront_queue *q);
+/* The guest runtime's callbacks: the event channel and the TAP. */
+void netfront_on_event(struct pv_guest *g, int fd, uint32_t events, void *opaque);
+void netfront_on_tap(struct pv_guest *g, int fd, uint32_t events, void *opaque);
+/* Give every page in flight back to the pools (the rings are gone). */
+void netfront_queue_reclaim(struct netfront_queue *q);
+
+#endif

@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * netfront xenbus handshake: at probe create the guest's TAP with the MAC
+ * and MTU from xenstore; when the backend waits (InitWait), read its
+ * features, build each queue (rings, pools, channels, a TAP queue), write
+ * our nodes and features in one transaction, Initialised; on Connected set
+ * the TAP's offloads to what both halves agreed and start moving packets.
+ * A backend that restarts (InitWait again) gets fresh rings.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "netfront.h"
+
+static int be_flag(struct netfront *f, const char *node)
+{
+	uint64_t v = 0;
+
+	pv_xs_read_uint(f->x->xs, 0, f->x->otherend, node, 1, 0, &v);
+	return (int)v;
+}
+
+static void queue_teardown(struct netfront *f, struct netfront_queue *q)
+{
+	struct pv_platform *p = pv_guest_platform(f->g);
+
+	if (q->tap_polled) {
+		pv_guest_del_fd(f->g, q->tap_fd);
+		q->tap_polled = 0;
+	}
+	if (q->id > 0 && q->tap_fd >= 0) {
+		close(q->tap_fd);
+		q->tap_fd = -1;
+	}
+	if (q->evt) {
+		pv_guest_del_fd(f->g, pv_evtchn_fd(q->evt));
+		pv_evtchn_close(q->evt);
+		q->evt = NULL;
+	}
+	if (q->tx_pool)
+		netfront_queue_reclaim(q);
+	/* A page the backend still maps is never reused or freed (XSA-396). */
+	if (q->tx_page && pv_gnt_unshare(p, q->tx_page, 1) < 0)
+		pv_dev_warn(f->x->prefix, "tx ring still mapped by the backend: leaking it");
+	if (q->rx_page && pv_gnt_unshare(p, q->rx_page, 1) < 0)
+		pv_dev_warn(f->x->prefix, "rx ring still mapped by the backend: leaking it");
+	q->tx_page = q->rx_page = NULL;
+	if (q->tx_pool && pv_gnt_pool_destroy(q->tx_pool) < 0)
+		pv_gnt_pool_abandon(q->tx_pool);
+	if (q->rx_pool && pv_gnt_pool_destroy(q->rx_pool) < 0)
+		pv_gnt_pool_abandon(q->rx_pool);
+	q->tx_pool = q->rx_pool = NULL;
+}
+
+static void teardown(struct netfront *f)
+{
+	f->connected = 0;
+	for (unsigned int i = 0; i < NETFRONT_MAX_QUEUES; i++)
+		queue_teardown(f, &f->q[i]);
+}
+
+static int share_ring(struct netfront *f, void **page, pv_grant_ref_t *ref,
+		      struct pv_ring_front *r, const struct pv_ring_shape *shape)
+{
+	*page = pv_gnt_share_pages(pv_guest_platform(f->g), f->x->otherend_id, 1, ref, 1);
+	if (!*page)
+		return -errno;
+	return pv_ring_front_init(r, *page, 1, shape);
+}
+
+static int alloc_port(struct netfront_queue *q, pv_evtchn_port_t *port)
+{
+	int rc = pv_evtchn_alloc_unbound(q->evt, q->f->x->otherend_id);
+
+	if (rc >= 0)
+		*port = (pv_evtchn_port_t)rc;
+	return rc < 0 ? rc : 0;
+}
+
+static int queue_setup(struct netfront *f, struct netfront_queue *q)
+{
+	struct pv_ring_shape tx = PV_RING_SHAPE(struct pv_netif_tx_request, struct pv_netif_tx_response);
+	struct pv_ring_shape rx = PV_RING_SHAPE(struct pv_netif_rx_request, struct pv_netif_rx_response);
+	struct pv_platform *p = pv_guest_platform(f->g);
+	pv_domid_t be = f->x->otherend_id;
+	int rc;
+
+	q->rl = (struct pv_ratelimit)PV_RATELIMIT_INIT;
+	rc = pv_gnt_pool_create(p, be, NETFRONT_RING, 0, &q->tx_pool);
+	rc = rc ?: pv_gnt_pool_create(p, be, NETFRONT_RING, 1, &q->rx_pool);
+	rc = rc ?: share_ring(f, &q->tx_page, &q->tx_ref, &q->tx, &tx);
+	rc = rc ?: share_ring(f, &q->rx_page, &q->rx_ref, &q->rx, &rx);
+	rc = rc ?: pv_evtchn_open(p, &q->evt);
+	rc = rc ?: alloc_port(q, &q->tx_port);
+	if (rc == 0 && f->be_split)
+		rc = alloc_port(q, &q->rx_port);
+	else
+		q->rx_port = q->tx_port;
+	rc = rc ?: pv_guest_add_fd(f->g, pv_evtchn_fd(q->evt), EPOLLIN, netfront_on_event, q);
+	if (rc == 0 && q->tap_fd < 0) {
+		q->tap_fd = nettap_open(f->ifname);
+		rc = q->tap_fd < 0 ? q->tap_fd : 0;
+	}
+	return rc;
+}
+
+static int queue_nodes(struct pv_xs *xs, pv_xs_txn_t t, struct netfront *f, struct netfront_queue *q)
+{
+	char dir[256];
+	int rc;
+
+	if (f->nqueues == 1)
+		snprintf(dir, sizeof(dir), "%s", f->x->nodename);
+	else
+		snprintf(dir, sizeof(dir), "%s/queue-%u", f->x->nodename, q->id);
+	rc = pv_xs_printf(xs, t, dir, "tx-ring-ref", "%u", q->tx_ref);
+	rc = rc ?: pv_xs_printf(xs, t, dir, "rx-ring-ref", "%u", q->rx_ref);
+	if (f->be_split) {
+		rc = rc ?: pv_xs_printf(xs, t, dir, "event-channel-tx", "%u", q->tx_port);
+		rc = rc ?: pv_xs_printf(xs, t, dir, "event-channel-rx", "%u", q->rx_port);
+	} else {
+		rc = rc ?: pv_xs_printf(xs, t, dir, "event-channel", "%u", q->tx_port);
+	}
+	return rc;
+}
+
+static int write_nodes(struct pv_xs *xs, pv_xs_txn_t t, void *opaque)
+{
+	static const char *const features[] = {
+		"request-rx-copy", "feature-rx-notify", "feature-sg", "feature-gso-tcpv4",
+		"feature-gso-tcpv6", "feature-ipv6-csum-offload",
+	};
+	struct netfront *f = opaque;
+	const char *dir = f->x->nodename;
+	int rc = 0;
+
+	for (unsigned int i = 0; rc == 0 && i < f->nqueues; i++)
+		rc = queue_nodes(xs, t, f, &f->q[i]);
+	rc = rc ?: pv_xs_printf(xs, t, dir, "multi-queue-num-queues", "%u", f->nqueues);
+	for (unsigned int i = 0; rc == 0 && i < sizeof(features) / sizeof(features[0]); i++)
+		rc = pv_xs_write(xs, t, dir, features[i], "1");
+	return rc;
+}
+
+static int setup(struct netfront *f)
+{
+	uint64_t maxq = 1;
+	int rc = 0;
+
+	f->be_sg = be_flag(f, "feature-sg");
+	f->be_gso4 = be_flag(f, "feature-gso-tcpv4");
+	f->be_gso6 = be_flag(f, "feature-gso-tcpv6");
+	f->be_ipv6_csum = be_flag(f, "feature-ipv6-csum-offload");
+	f->be_split = be_flag(f, "feature-split-event-channels");
+	if (!be_flag(f, "feature-rx-copy"))
+		return -EOPNOTSUPP;
+	pv_xs_read_uint(f->x->xs, 0, f->x->otherend, "multi-queue-max-queues", 1024, 1, &maxq);
+	f->nqueues = maxq < 1 ? 1 : maxq > NETFRONT_MAX_QUEUES ? NETFRONT_MAX_QUEUES : (unsigned int)maxq;
+	for (unsigned int i = 0; rc == 0 && i < f->nqueues; i++)
+		rc = queue_setup(f, &f->q[i]);
+	rc = rc ?: pv_xs_transaction(f->x->xs, write_nodes, f, 0);
+	if (rc < 0)
+		teardown(f);
+	return rc;
+}
+
+static void go_live(struct netfront *f)
+{
+	unsigned int off = TUN_F_CSUM;
+	int rc;
+
+	if (f->be_sg && f->be_gso4)
+		off |= TUN_F_TSO4;
+	if (f->be_sg && f->be_gso6)
+		off |= TUN_F_TSO6;
+	rc = nettap_offload(f->q[0].tap_fd, off);
+	if (rc < 0)
+		pv_dev_warn(f->x->prefix, "setting offloads %#x on %s: %s", off, f->ifname, strerror(-rc));
+	nettap_set_up(f->ifname, 1);
+	f->connected = 1;
+	for (unsigned int i = 0; i < f->nqueues; i++) {
+		struct netfront_queue *q = &f->q[i];
+
+		q->tap_polled = 0;
+		netfront_queue_kick(q);
+	}
+	pv_dev_info(f->x->prefix, "connected: %s, %u queue(s), offloads %#x", f->ifname, f->nqueues, off);
+}
+
+static void backend_changed(struct pv_xenbus_dev *x, enum pv_xenbus_state st)
+{
+	struct netfront *f = x->opaque;
+	int rc;
+
+	pv_dev_debug(x->prefix, "backend %s (we are %s)", pv_xenbus_state_name(st),
+		     pv_xenbus_state_name(x->state));
+	switch (st) {
+	case PV_XENBUS_STATE_INIT_WAIT:
+		teardown(f); /* also after a backend restart while we were connected */
+		rc = setup(f);
+		if (rc < 0)
+			return pv_xenbus_dev_fatal(x, -rc, "setting up the rings");
+		pv_xenbus_switch_state(x, PV_XENBUS_STATE_INITIALISED);
+		break;
+	case PV_XENBUS_STATE_CONNECTED:
+		if (x->state != PV_XENBUS_STATE_INITIALISED)
+			break;
+		pv_xenbus_switch_state(x, PV_XENBUS_STATE_CONNECTED);
+		go_live(f);
+		break;
+	case PV_XENBUS_STATE_CLOSING:
+		teardown(f);
+		pv_xenbus_switch_state(x, PV_XENBUS_STATE_CLOSED);
+		break;
+	case PV_XENBUS_STATE_CLOSED:
+		teardown(f);
+		pv_xenbus_switch_state(x, PV_XENBUS_STATE_INITIALISING);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The TAP with the MAC and MTU the toolstack chose; queue 0's fd holds it. */
+static int make_tap(struct netfront *f)
+{
+	char *val = NULL;
+	uint64_t mtu = 1500;
+	int rc;
+
+	if (pv_xs_read(f->x->xs, 0, f->x->nodename, "mac", &val) < 0 || nettap_parse_mac(val, f->mac) < 0) {
+		/* No usable MAC: a stable locally administered one from domid and devid. */
+		uint8_t gen[6] = {0x02, 0x16, 0x3e, (uint8_t)(pv_guest_domid(f->g) >> 8),
+				  (uint8_t)pv_guest_domid(f->g), (uint8_t)f->x->devid};
+
+		memcpy(f->mac, gen, 6);
+	}
+	free(val);
+	pv_xs_read_uint(f->x->xs, 0, f->x->nodename, "mtu", 65535, 1500, &mtu);
+	f->mtu = mtu < 68 ? 1500 : (unsigned int)mtu;
+	snprintf(f->ifname, sizeof(f->ifname), "eth%u", f->x->devid);
+	f->q[0].tap_fd = nettap_open(f->ifname);
+	if (f->q[0].tap_fd < 0)
+		return f->q[0].tap_fd;
+	rc = nettap_set_mac(f->ifname, f->mac);
+	rc = rc ?: nettap_set_mtu(f->ifname, f->mtu);
+	return rc;
+}
+
+static void netfront_free(struct netfront *f)
+{
+	teardown(f);
+	if (f->q[0].tap_fd >= 0)
+		close(f->q[0].tap_fd);
+	free(f);
+}
+
+static int netfront_probe(struct pv_guest *g, struct pv_xenbus_dev *x)
+{
+	struct netfront *f = calloc(1, sizeof(*f));
+	int rc;
+
+	if (!f)
+		return -ENOMEM;
+	f->g = g;
+	f->x = x;
+	for (unsigned int i = 0; i < NETFRONT_MAX_QUEUES; i++)
+		f->q[i] = (struct netfront_queue){.f = f, .id = i, .tap_fd = -1};
+	x->opaque = f;
+	x->otherend_changed = backend_changed;
+	rc = make_tap(f);
+	if (rc < 0)
+		pv_dev_err(x->prefix, "cannot create %s: %s", f->ifname, strerror(-rc));
+	x->state = PV_XENBUS_STATE_UNKNOWN;
+	rc = rc ?: pv_xenbus_switch_state(x, PV_XENBUS_STATE_INITIALISING);
+	rc = rc ?: pv_xenbus_dev_start(x);
+	if (rc < 0) {
+		netfront_free(f);
+		x->opaque = NULL;
+	}
+	return rc;
+}
+
+static void netfront_remove(struct pv_guest *g, struct pv_xenbus_dev *x)
+{
+	struct netfront *f = x->opaque;
+
+	(void)g;
+	if (!f)
+		return;
+	if (x->state == PV_XENBUS_STATE_CONNECTED || x->state == PV_XENBUS_STATE_INITIALISED)
+		pv_xenbus_switch_state(x, PV_XENBUS_STATE_CLOSING);
+	for (unsigned int i = 0; i < f->nqueues; i++)
+		pv_dev_info(x->prefix, "queue %u: tx %llu (%llu dropped), rx %llu (%llu dropped), %llu bad responses",
+			    i, (unsigned long long)f->q[i].tx_packets,
+			    (unsigned long long)f->q[i].tx_dropped, (unsigned long long)f->q[i].rx_packets,
+			    (unsigned long long)f->q[i].rx_dropped, (unsigned long long)f->q[i].bad_rsps);
+	netfront_free(f);
+	pv_xenbus_switch_state(x, PV_XENBUS_STATE_CLOSED);
+	x->opaque = NULL;
+}
+
+const struct pv_guest_driver pv_netfront_driver = {
+	.type = "vif",
+	.probe = netfront_probe,
+	.remove = netfront_remove,
+};

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# pvkit-netback and netfront end to end on the local platform. Domain 0's
+# side (pvkitd, pvkit-xenstored, pvkit-netback, the vifs and a bridge) runs
+# in a network namespace this test makes, each guest (pvkit-guest) in its
+# own; addresses come from 198.18.0.0/15. Ping both ways, checksummed TCP
+# streams both ways, MTU 1500 and 9000, multi-queue 2 then 1, GSO on then
+# off, two guests on one bridge, kill -9 of netback and its restart, and a
+# hostile frontend beside the good guests.
+. "$(dirname "$0")/../lib.sh"
+
+command -v ip >/dev/null && [ -e /dev/net/tun ] && [ "$(id -u)" = 0 ] || {
+	pv_skip "needs root, ip(8) and /dev/net/tun"
+	pv_done
+}
+D=$(mktemp -d)
+H=pvnh$$
+NS=()
+pids=()
+backpid=
+cleanup() {
+	for p in "${pids[@]}" $backpid; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	for n in "${NS[@]}" $H; do ip netns del "$n" 2>/dev/null; done
+	rm -rf "$D"
+}
+trap cleanup EXIT
+export PVKIT_RUNDIR=$D XENSTORED_PATH=$D/xenstored.sock
+NT=$PV_BIN/net-tool
+BYTES=${PV_NET_BYTES:-67108864}
+
+ip netns add $H && ip -n $H link set lo up
+inh() { ip netns exec $H "$@"; }
+# Daemons start with ip netns exec itself (it execs), so $! is the daemon's pid.
+ip netns exec $H "$PV_BIN/pvkitd" --rundir "$D" --log "$D/pvkitd.log" 2>/dev/null & pids+=($!)
+ip netns exec $H "$PV_BIN/pvkit-xenstored" --rundir "$D" --log "$D/xenstored.log" 2>/dev/null & pids+=($!)
+pv_check "pvkitd and xenstored ready" pv_wait_for 5 test -S "$D/pvkitd.sock" -a -S "$D/xenstored.sock"
+inh ip link add br0 type bridge && inh ip addr add 198.18.0.1/24 dev br0 && inh ip link set br0 up
+start_back() {
+	ip netns exec $H "$PV_BIN/pvkit-netback" --rundir "$D" --log "$D/netback.log" "$@" 2>>"$D/netback.err" &
+	backpid=$!
+}
+start_back --max-queues 2
+
+state() { xenstore-read "$1/state" 2>/dev/null; }
+connected() { [ "$(state "$1")" = 4 ] && [ "$(state "$2")" = 4 ]; }
+fe() { echo "/local/domain/$1/device/vif/0"; }
+be() { echo "/local/domain/0/backend/vif/$1/0"; }
+
+# guest NAME IP/PREFIX VIFKEY=VALUE...: a domain with one vif, its runtime in
+# its own namespace, eth0 configured. Sets DOM to the new domid.
+guest() {
+	local name=$1 addr=$2
+	shift 2
+	DOM=$("$PV_BIN/echo-client" mkdomain "$D" "$name")
+	"$NT" adddev "$D" "$DOM" 0 "mac=00:16:3e:12:00:$(printf %02x "$DOM")" "$@" || return 1
+	NS+=("pvng$$-$DOM")
+	ip netns add "pvng$$-$DOM" && ip -n "pvng$$-$DOM" link set lo up
+	ip netns exec "pvng$$-$DOM" "$PV_BIN/pvkit-guest" --domid "$DOM" --rundir "$D" --no-console \
+		--log "$D/guest-$DOM.log" 2>>"$D/guest-$DOM.err" &
+	pids+=($!)
+	pv_wait_for 10 connected "$(fe "$DOM")" "$(be "$DOM")" || return 1
+	ip -n "pvng$$-$DOM" addr add "$addr" dev eth0 && ip -n "pvng$$-$DOM" link set eth0 up
+}
+ing() { local d=$1; shift; ip netns exec "pvng$$-$d" "$@"; }
+
+# stream FROM-NS-CMD TO-NS-CMD ADDR: BYTES over TCP; both ends print "bytes hash".
+PORT=5000
+stream() {
+	local from=$1 to=$2 addr=$3 out
+	PORT=$((PORT + 1))
+	$to timeout 60 "$NT" recv $PORT > "$D/recv.out" &
+	local r=$!
+	out=$($from timeout 60 "$NT" send "$addr" $PORT "$BYTES" $PORT) || { wait $r; return 1; }
+	wait $r || return 1
+	[ "$out" = "$(cat "$D/recv.out")" ] && [ "${out%% *}" = "$BYTES" ]
+}
+
+guest g1 198.18.0.2/24 bridge=br0 mtu=1500 || pv_fail "guest g1 connects"
+G1=$DOM
+pv_check "g1: eth0 has the MAC from xenstore" ing $G1 sh -c "ip link show eth0 | grep -q 00:16:3e:12:00:$(printf %02x $G1)"
+pv_check "g1: the vif is vif$G1.0 on br0" inh sh -c "ip link show vif$G1.0 | grep -q 'master br0'"
+pv_check_eq "g1: two queues negotiated" 2 "$(xenstore-read "$(fe $G1)/multi-queue-num-queues")"
+pv_check "ping dom0 -> g1" inh "$NT" ping 198.18.0.2 3
+pv_check "ping g1 -> dom0" ing $G1 "$NT" ping 198.18.0.1 3
+pv_check "ping with 8000-byte payloads (fragments, multi-slot)" ing $G1 "$NT" ping 198.18.0.1 2 8000
+pv_check "TCP $BYTES bytes g1 -> dom0, hashes equal (GSO, 2 queues)" stream "ing $G1" inh 198.18.0.1
+pv_check "TCP $BYTES bytes dom0 -> g1, hashes equal (GSO, 2 queues)" stream inh "ing $G1" 198.18.0.2
+
+guest g2 198.18.0.3/24 bridge=br0 || pv_fail "guest g2 connects"
+G2=$DOM
+pv_wait_for 5 ing $G1 "$NT" ping 198.18.0.3 1 >/dev/null # g2's port and ARP settle
+pv_check "two guests on one bridge: g1 -> g2" ing $G1 "$NT" ping 198.18.0.3 3
+pv_check "two guests on one bridge: g2 -> g1" ing $G2 "$NT" ping 198.18.0.2 3
+pv_check "TCP g2 -> g1 across the bridge" stream "ing $G2" "ing $G1" 198.18.0.2
+
+# MTU 9000, no bridge: domain 0's address is on the vif itself.
+guest g9 198.18.1.2/24 mtu=9000 || pv_fail "guest g9 connects"
+G9=$DOM
+inh ip addr add 198.18.1.1/24 dev vif$G9.0
+pv_check_eq "g9: eth0 has MTU 9000" 9000 "$(ing $G9 cat /sys/class/net/eth0/mtu)"
+pv_check_eq "g9: vif$G9.0 has MTU 9000" 9000 "$(inh cat /sys/class/net/vif$G9.0/mtu)"
+pv_check "MTU 9000: ping with 8900-byte payloads both ways" \
+	sh -c "ip netns exec $H $NT ping 198.18.1.2 2 8900 && ip netns exec pvng$$-$G9 $NT ping 198.18.1.1 2 8900"
+pv_check "MTU 9000: TCP g9 -> dom0" stream "ing $G9" inh 198.18.1.1
+pv_check "MTU 9000: TCP dom0 -> g9" stream inh "ing $G9" 198.18.1.2
+
+# kill -9 of the backend and a restart with one queue and no GSO: the vifs
+# (persistent TAPs, still on the bridge, addresses kept) come back.
+kill -9 $backpid; wait $backpid 2>/dev/null
+start_back --max-queues 1 --no-gso
+for d in $G1 $G2 $G9; do
+	pv_check "dom$d reconnects after kill -9 of netback" pv_wait_for 10 connected "$(fe $d)" "$(be $d)"
+done
+pv_check_eq "g1: one queue after the restart" 1 "$(xenstore-read "$(fe $G1)/multi-queue-num-queues")"
+pv_check "netback logged GSO off" grep -q "gso 0/0" "$D/netback.log"
+pv_check "after restart: ping dom0 -> g1" pv_wait_for 10 inh "$NT" ping 198.18.0.2 1
+pv_check "after restart: ping g2 -> g1" ing $G2 "$NT" ping 198.18.0.2 2
+pv_check "no GSO, 1 queue: TCP g1 -> dom0" stream "ing $G1" inh 198.18.0.1
+pv_check "no GSO, 1 queue: TCP dom0 -> g1" stream inh "ing $G1" 198.18.0.2
+pv_check "no GSO, MTU 9000 (3 slots a packet): TCP g9 -> dom0" stream "ing $G9" inh 198.18.1.1
+pv_check "no GSO, MTU 9000: TCP dom0 -> g9" stream inh "ing $G9" 198.18.1.2
+
+pv_check "netback is alive" kill -0 $backpid
+pv_check "no tx drops or bad grants from good guests" \
+	sh -c "! grep -E 'tx packet dropped|grant refused' '$D/netback.log'"
+# Hot-unplug: the toolstack removes both halves; the vif goes away.
+xenstore-rm "$(be $G2)"; xenstore-rm "$(fe $G2)"
+pv_check "unplug: vif$G2.0 is gone" pv_wait_for 10 inh sh -c "! ip link show vif$G2.0 2>/dev/null"
+pv_check "g1 still reaches dom0 after g2's unplug" ing $G1 "$NT" ping 198.18.0.1 2
+pv_done

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Test driver for pvkit-netback and netfront (tests/integration/net.sh):
+ * plays the toolstack for vif devices, moves checksummed TCP streams and
+ * pings (this host has no ping(8)).
+ *
+ *   net-tool adddev RUNDIR DOMID DEVID [KEY=VALUE]...  both halves' nodes
+ *                 (backend keys such as mac, bridge, mtu, rate; mtu and
+ *                 mac also go to the frontend, as libxl writes them)
+ *   net-tool recv PORT                   accept one TCP stream; prints "BYTES HASH"
+ *   net-tool send ADDR PORT BYTES [SEED] send a pseudo-random stream; prints "BYTES HASH"
+ *   net-tool ping ADDR COUNT [SIZE]      ICMP echo; exits 0 when every reply came back
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/ip_icmp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "pvkit/xenbus.h"
+
+#define CHUNK 65536
+
+static uint64_t fnv(uint64_t h, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static void fill(uint8_t *p, size_t n, uint64_t *state)
+{
+	for (size_t i = 0; i < n; i += 8) {
+		uint64_t x = *state;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		*state = x;
+		memcpy(p + i, &x, n - i < 8 ? n - i : 8);
+	}
+}
+
+static int do_recv(int port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	static uint8_t buf[CHUNK];
+	uint64_t h = 0xcbf29ce484222325ull, total = 0;
+	int one = 1, lfd, fd;
+	ssize_t n;
+
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 1) < 0) {
+		perror("net-tool recv: bind");
+		return 1;
+	}
+	fd = accept(lfd, NULL, NULL);
+	if (fd < 0)
+		return 1;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		h = fnv(h, buf, (size_t)n);
+		total += (uint64_t)n;
+	}
+	printf("%llu %016llx\n", (unsigned long long)total, (unsigned long long)h);
+	return n < 0;
+}
+
+static int do_send(const char *addr, int port, uint64_t bytes, uint64_t seed)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	static uint8_t buf[CHUNK];
+	uint64_t h = 0xcbf29ce484222325ull, sent = 0;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), tries = 0;
+
+	inet_pton(AF_INET, addr, &sa.sin_addr);
+	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (++tries > 50) {
+			perror("net-tool send: connect");
+			return 1;
+		}
+		close(fd);
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		usleep(100000);
+	}
+	while (sent < bytes) {
+		size_t n = bytes - sent < CHUNK ? (size_t)(bytes - sent) : CHUNK;
+
+		fill(buf, n, &seed);
+		h = fnv(h, buf, n);
+		for (size_t off = 0; off < n;) {
+			ssize_t w = write(fd, buf + off, n - off);
+
+			if (w <= 0) {
+				perror("net-tool send: write");
+				return 1;
+			}
+			off += (size_t)w;
+		}
+		sent += n;
+	}
+	shutdown(fd, SHUT_WR);
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	printf("%llu %016llx\n", (unsigned long long)sent, (unsigned long long)h);
+	return 0;
+}
+
+static uint16_t icmp_sum(const uint8_t *p, size_t n)
+{
+	uint32_t s = 0;
+
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		s += (uint32_t)p[n - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return htons((uint16_t)~s);
+}
+
+/* One echo request and its reply within a second. */
+static int ping_once(int fd, const struct sockaddr_in *to, uint16_t seq, size_t size)
+{
+	uint8_t pkt[65536], in[65536];
+	struct icmphdr *ic = (struct icmphdr *)pkt;
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+	memset(pkt, 0, sizeof(struct icmphdr) + size);
+	for (size_t i = 0; i < size; i++)
+		pkt[sizeof(*ic) + i] = (uint8_t)(i + seq);
+	ic->type = ICMP_ECHO;
+	ic->un.echo.id = htons((uint16_t)getpid());
+	ic->un.echo.sequence = htons(seq);
+	ic->checksum = icmp_sum(pkt, sizeof(*ic) + size);
+	if (sendto(fd, pkt, sizeof(*ic) + size, 0, (const struct sockaddr *)to, sizeof(*to)) < 0)
+		return -1;
+	while (poll(&pfd, 1, 1000) == 1) {
+		ssize_t n = recv(fd, in, sizeof(in), 0);
+		size_t ihl = n > 0 ? (size_t)(in[0] & 0xf) * 4 : 0;
+		struct icmphdr *r = (struct icmphdr *)(in + ihl);
+
+		if (n < (ssize_t)(ihl + sizeof(*r)) || r->type != ICMP_ECHOREPLY ||
+		    r->un.echo.sequence != htons(seq) || r->un.echo.id != htons((uint16_t)getpid()))
+			continue;
+		return (size_t)n - ihl - sizeof(*r) == size &&
+			       !memcmp(in + ihl + sizeof(*r), pkt + sizeof(*ic), size) ? 0 : -1;
+	}
+	return -1;
+}
+
+static int do_ping(const char *addr, int count, size_t size)
+{
+	struct sockaddr_in to = {.sin_family = AF_INET};
+	int fd = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP), ok = 0;
+
+	if (fd < 0 || inet_pton(AF_INET, addr, &to.sin_addr) != 1 || size > 65000) {
+		perror("net-tool ping");
+		return 2;
+	}
+	for (int i = 0; i < count; i++)
+		ok += ping_once(fd, &to, (uint16_t)i, size) == 0;
+	printf("%d/%d replies from %s (%zu bytes)\n", ok, count, addr, size);
+	return ok == count ? 0 : 1;
+}
+
+struct devnodes {
+	unsigned int domid, devid;
+	int nkv;
+	char **kv;
+};
+
+static int write_kv(struct pv_xs *xs, pv_xs_txn_t t, const char *fe, const char *be, char *kv)
+{
+	char *eq = strchr(kv, '=');
+	int rc;
+
+	if (!eq)
+		return -EINVAL;
+	*eq = 0;
+	rc = pv_xs_write(xs, t, be, kv, eq + 1);
+	if (rc == 0 && (!strcmp(kv, "mtu") || !strcmp(kv, "mac")))
+		rc = pv_xs_write(xs, t, fe, kv, eq + 1);
+	*eq = '=';
+	return rc;
+}
+
+static int write_dev(struct pv_xs *xs, pv_xs_txn_t t, void *opaque)
+{
+	struct devnodes *n = opaque;
+	char fe[128], be[128];
+	int rc;
+
+	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vif/%u", n->domid, n->devid);
+	snprintf(be, sizeof(be), "/local/domain/0/backend/vif/%u/%u", n->domid, n->devid);
+	/* Directories and their permissions first, so every node inherits them (as libxl). */
+	rc = pv_xs_mkdir(xs, t, fe, NULL);
+	rc = rc ?: pv_xs_set_perms(xs, t, fe, (pv_domid_t)n->domid, 'n', 1, (pv_domid_t[]){0}, "r");
+	rc = rc ?: pv_xs_mkdir(xs, t, be, NULL);
+	rc = rc ?: pv_xs_set_perms(xs, t, be, 0, 'n', 1, (pv_domid_t[]){(pv_domid_t)n->domid}, "r");
+	rc = rc ?: pv_xs_write(xs, t, fe, "backend", be);
+	rc = rc ?: pv_xs_write(xs, t, fe, "backend-id", "0");
+	rc = rc ?: pv_xs_printf(xs, t, fe, "handle", "%u", n->devid);
+	rc = rc ?: pv_xs_write(xs, t, fe, "state", "1");
+	rc = rc ?: pv_xs_write(xs, t, be, "frontend", fe);
+	rc = rc ?: pv_xs_printf(xs, t, be, "frontend-id", "%u", n->domid);
+	rc = rc ?: pv_xs_printf(xs, t, be, "handle", "%u", n->devid);
+	rc = rc ?: pv_xs_write(xs, t, be, "online", "1");
+	rc = rc ?: pv_xs_write(xs, t, be, "state", "1");
+	for (int i = 0; rc == 0 && i < n->nkv; i++)
+		rc = write_kv(xs, t, fe, be, n->kv[i]);
+	return rc;
+}
+
+static int adddev(const char *rundir, unsigned int domid, unsigned int devid, int nkv, char **kv)
+{
+	struct devnodes n = {domid, devid, nkv, kv};
+	char path[4096];
+	struct pv_xs *xs;
+	int rc;
+
+	rc = pv_xs_local_path(path, sizeof(path), rundir, 0);
+	rc = rc ?: pv_xs_open(&xs, path);
+	if (rc < 0) {
+		fprintf(stderr, "net-tool: cannot reach xenstored under %s\n", rundir);
+		return 1;
+	}
+	rc = pv_xs_transaction(xs, write_dev, &n, 0);
+	pv_xs_close(xs);
+	if (rc < 0)
+		fprintf(stderr, "net-tool: cannot write the vif nodes: %s\n", strerror(-rc));
+	return rc < 0;
+}
+
+int net_tool_hostile(int argc, char **argv);
+
+int main(int argc, char **argv)
+{
+	if (argc >= 5 && !strcmp(argv[1], "adddev"))
+		return adddev(argv[2], (unsigned int)atoi(argv[3]), (unsigned int)atoi(argv[4]),
+			      argc - 5, argv + 5);
+	if (argc == 3 && !strcmp(argv[1], "recv"))
+		return do_recv(atoi(argv[2]));
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "send"))
+		return do_send(argv[2], atoi(argv[3]), strtoull(argv[4], NULL, 0),
+			       argc == 6 ? strtoull(argv[5], NULL, 0) : 1);
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "ping"))
+		return do_ping(argv[2], atoi(argv[3]), argc == 5 ? (size_t)atoi(argv[4]) : 56);
+	if (argc >= 2 && !strcmp(argv[1], "hostile"))
+		return net_tool_hostile(argc, argv);
+	fprintf(stderr, "usage: see the comment at the top of tests/integration/net_tool.c\n");
+	return 2;
+}
