@@ -121,9 +121,26 @@ pv_check "no GSO, 1 queue: TCP dom0 -> g1" stream inh "ing $G1" 198.18.0.2
 pv_check "no GSO, MTU 9000 (3 slots a packet): TCP g9 -> dom0" stream "ing $G9" inh 198.18.1.1
 pv_check "no GSO, MTU 9000: TCP dom0 -> g9" stream inh "ing $G9" 198.18.1.2
 
-pv_check "netback is alive" kill -0 $backpid
 pv_check "no tx drops or bad grants from good guests" \
 	sh -c "! grep -E 'tx packet dropped|grant refused' '$D/netback.log'"
+
+# A hostile frontend on the same bridge: it never posts rx buffers (the
+# backend holds one packet, the rest stays in the kernel's TAP queue) and
+# sends every bad tx shape; the good guests keep working.
+bad=$("$PV_BIN/echo-client" mkdomain "$D" bad)
+pv_check "hostile domain's vif added" "$NT" adddev "$D" "$bad" 0 bridge=br0
+"$NT" hostile "$D" "$bad" 0 > "$D/hostile.out" 2>&1
+hrc=$?
+while read -r line; do
+	case "$line" in
+	"ok - "*) pv_ok "hostile: ${line#ok - }" ;;
+	"not ok - "*) pv_fail "hostile: ${line#not ok - }" ;;
+	esac
+done < "$D/hostile.out"
+pv_check_eq "hostile driver exits 0" 0 $hrc
+pv_check "netback counted the dropped packets" grep -q "tx packet dropped" "$D/netback.log"
+pv_check "netback is alive" kill -0 $backpid
+pv_check "g1 still streams to dom0 after the hostile frontend" stream "ing $G1" inh 198.18.0.1
 # Hot-unplug: the toolstack removes both halves; the vif goes away.
 xenstore-rm "$(be $G2)"; xenstore-rm "$(fe $G2)"
 pv_check "unplug: vif$G2.0 is gone" pv_wait_for 10 inh sh -c "! ip link show vif$G2.0 2>/dev/null"

@@ -1,15 +1,247 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * net-tool hostile: placeholder until the hostile frontend lands.
+ * net-tool hostile RUNDIR DOMID DEVID: a hostile netfront against
+ * pvkit-netback. Sends each bad tx shape (runt, slot across its page,
+ * slot sizes larger than the packet, bad grant, too many slots, a bad GSO
+ * extra) and expects error responses, sends the odd-but-legal shapes
+ * (zero-length fragments, a header split across slots) and expects them
+ * taken, then breaks the protocol (unknown extra type, producer overflow)
+ * and expects the vif disabled with the reason in xenstore. Prints one
+ * "ok - " / "not ok - " line per check; exits non-zero when one failed.
  */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pvkit/platform.h"
+#include "pvkit/proto/netif.h"
+#include "pvkit/ring.h"
+#include "pvkit/xenbus.h"
 
 int net_tool_hostile(int argc, char **argv);
 
+static int failures;
+
+static void check(int cond, const char *what)
+{
+	printf("%s - %s\n", cond ? "ok" : "not ok", what);
+	if (!cond)
+		failures++;
+}
+
+struct hostile {
+	struct pv_platform *p;
+	struct pv_xs *xs;
+	struct pv_evtchn *evt;
+	pv_evtchn_port_t port;
+	struct pv_ring_front tx, rx;
+	void *tx_page, *rx_page;
+	uint8_t *data;
+	pv_grant_ref_t tx_ref, rx_ref, data_ref;
+	char fe[128], be[128];
+};
+
+static int wait_state(struct pv_xs *xs, const char *dir, enum pv_xenbus_state want)
+{
+	for (int i = 0; i < 500; i++) {
+		if (pv_xenbus_read_state(xs, dir) == want)
+			return 0;
+		usleep(10000);
+	}
+	return -ETIMEDOUT;
+}
+
+static int share_rings(struct hostile *h)
+{
+	struct pv_ring_shape tx = PV_RING_SHAPE(struct pv_netif_tx_request, struct pv_netif_tx_response);
+	struct pv_ring_shape rx = PV_RING_SHAPE(struct pv_netif_rx_request, struct pv_netif_rx_response);
+	int rc;
+
+	h->tx_page = pv_gnt_share_pages(h->p, 0, 1, &h->tx_ref, 1);
+	h->rx_page = pv_gnt_share_pages(h->p, 0, 1, &h->rx_ref, 1);
+	if (!h->tx_page || !h->rx_page)
+		return -ENOMEM;
+	if (pv_ring_front_init(&h->tx, h->tx_page, 1, &tx) < 0 ||
+	    pv_ring_front_init(&h->rx, h->rx_page, 1, &rx) < 0)
+		return -EINVAL;
+	rc = pv_evtchn_open(h->p, &h->evt);
+	rc = rc ?: pv_evtchn_alloc_unbound(h->evt, 0);
+	if (rc < 0)
+		return rc;
+	h->port = (pv_evtchn_port_t)rc;
+	return 0;
+}
+
+/* From the backend's InitWait to Connected with fresh rings (no rx buffers posted, ever). */
+static int hostile_connect(struct hostile *h)
+{
+	int rc = wait_state(h->xs, h->be, PV_XENBUS_STATE_INIT_WAIT);
+
+	rc = rc ?: share_rings(h);
+	rc = rc ?: pv_xs_printf(h->xs, 0, h->fe, "tx-ring-ref", "%u", h->tx_ref);
+	rc = rc ?: pv_xs_printf(h->xs, 0, h->fe, "rx-ring-ref", "%u", h->rx_ref);
+	rc = rc ?: pv_xs_printf(h->xs, 0, h->fe, "event-channel", "%u", h->port);
+	rc = rc ?: pv_xs_write(h->xs, 0, h->fe, "request-rx-copy", "1");
+	rc = rc ?: pv_xs_write(h->xs, 0, h->fe, "feature-rx-notify", "1");
+	rc = rc ?: pv_xs_write(h->xs, 0, h->fe, "feature-sg", "1");
+	rc = rc ?: pv_xs_write(h->xs, 0, h->fe, "state", "3");
+	return rc ?: wait_state(h->xs, h->be, PV_XENBUS_STATE_CONNECTED);
+}
+
+/* After the backend gave up: Closed, then start over as a fresh frontend. */
+static int hostile_reconnect(struct hostile *h)
+{
+	pv_xs_write(h->xs, 0, h->fe, "state", "6");
+	if (wait_state(h->xs, h->be, PV_XENBUS_STATE_CLOSED) < 0)
+		return -ETIMEDOUT;
+	pv_evtchn_close(h->evt);
+	h->evt = NULL; /* the old rings stay shared: we leave them be */
+	pv_xs_write(h->xs, 0, h->fe, "state", "1");
+	return hostile_connect(h);
+}
+
+/* Push @n slots and collect @n statuses; returns 0 when all came within 5 s. */
+static int send_slots(struct hostile *h, const struct pv_netif_tx_request *s, unsigned int n,
+		      int16_t *status)
+{
+	struct pollfd pfd = {.fd = pv_evtchn_fd(h->evt), .events = POLLIN};
+	struct pv_netif_tx_response rsp;
+	unsigned int got = 0;
+	int port;
+
+	for (unsigned int i = 0; i < n; i++)
+		pv_ring_front_put(&h->tx, &s[i]);
+	if (pv_ring_front_push(&h->tx) > 0)
+		pv_evtchn_notify(h->evt, h->port);
+	for (int i = 0; i < 500 && got < n; i++) {
+		while (got < n && pv_ring_front_get_response(&h->tx, &rsp) > 0)
+			status[got++] = rsp.status;
+		if (got < n && poll(&pfd, 1, 10) > 0)
+			while ((port = pv_evtchn_pending(h->evt)) >= 0)
+				pv_evtchn_unmask(h->evt, (pv_evtchn_port_t)port);
+	}
+	return got == n ? 0 : -ETIMEDOUT;
+}
+
+static struct pv_netif_tx_request slot(struct hostile *h, uint16_t off, uint16_t size, uint16_t flags)
+{
+	static uint16_t id;
+
+	return (struct pv_netif_tx_request){.gref = h->data_ref, .offset = off, .flags = flags,
+					    .id = ++id, .size = size};
+}
+
+/* Every data slot answered @want, extras (NULL) aside. */
+static void expect(struct hostile *h, const struct pv_netif_tx_request *s, unsigned int n,
+		   int16_t want, const char *what)
+{
+	int16_t st[80];
+	int ok = send_slots(h, s, n, st) == 0;
+
+	for (unsigned int i = 0; ok && i < n; i++)
+		ok = st[i] == want || st[i] == PV_NETIF_RSP_NULL;
+	check(ok, what);
+}
+
+static void bad_shapes(struct hostile *h)
+{
+	struct pv_netif_tx_request s[24];
+	struct pv_netif_extra_info x = {.type = PV_NETIF_EXTRA_TYPE_GSO};
+
+	s[0] = slot(h, 0, 60, 0);
+	expect(h, s, 1, PV_NETIF_RSP_OKAY, "a good packet is taken");
+	s[0] = slot(h, 0, 10, 0);
+	expect(h, s, 1, PV_NETIF_RSP_ERROR, "runt packet: error");
+	s[0] = slot(h, 4000, 200, 0);
+	expect(h, s, 1, PV_NETIF_RSP_ERROR, "slot across its page: error");
+	s[0] = slot(h, 0, 100, PV_NETTXF_MORE_DATA);
+	s[1] = slot(h, 0, 200, 0);
+	expect(h, s, 2, PV_NETIF_RSP_ERROR, "slots larger than the packet: error");
+	s[0] = slot(h, 0, 60, 0);
+	s[0].gref = 999999;
+	expect(h, s, 1, PV_NETIF_RSP_ERROR, "grant reference out of range: error");
+	s[0] = slot(h, 0, 60, 0);
+	for (unsigned int i = 1; i < 20; i++) /* 20 tiny slots: one past the limit (XSA-432) */
+		s[i - 1].flags |= PV_NETTXF_MORE_DATA, s[i] = slot(h, 0, 1, 0);
+	expect(h, s, 20, PV_NETIF_RSP_ERROR, "too many slots in one packet: error");
+	s[0] = slot(h, 0, 64, PV_NETTXF_MORE_DATA);
+	s[1] = slot(h, 64, 0, PV_NETTXF_MORE_DATA);
+	s[2] = slot(h, 64, 0, 0);
+	expect(h, s, 3, PV_NETIF_RSP_OKAY, "zero-length fragments are taken (XSA-448)");
+	s[0] = slot(h, 0, 64, PV_NETTXF_MORE_DATA);
+	s[1] = slot(h, 6, 58, 0);
+	expect(h, s, 2, PV_NETIF_RSP_OKAY, "header split across slots is taken (XSA-423)");
+	s[0] = slot(h, 0, 60, PV_NETTXF_EXTRA_INFO);
+	x.u.gso.type = 7;
+	x.u.gso.size = 1000;
+	memset(&s[1], 0, sizeof(s[1]));
+	memcpy(&s[1], &x, sizeof(x));
+	expect(h, s, 2, PV_NETIF_RSP_ERROR, "GSO extra of an unknown kind: error");
+	s[0] = slot(h, 0, 60, 0);
+	expect(h, s, 1, PV_NETIF_RSP_OKAY, "still serving after the bad packets");
+}
+
+static void expect_disabled(struct hostile *h, const char *why, const char *what)
+{
+	char *err = NULL, msg[160];
+
+	snprintf(msg, sizeof(msg), "%s: the backend disables the vif", what);
+	check(wait_state(h->xs, h->be, PV_XENBUS_STATE_CLOSING) == 0 ||
+	      wait_state(h->xs, h->be, PV_XENBUS_STATE_CLOSED) == 0, msg);
+	snprintf(msg, sizeof(msg), "%s: the error node says why", what);
+	check(pv_xs_read(h->xs, 0, h->be, "error", &err) == 0 && err && strstr(err, why), msg);
+	free(err);
+}
+
+static void fatal_shapes(struct hostile *h)
+{
+	struct pv_netif_tx_request s[2];
+	struct pv_netif_extra_info x = {.type = 9};
+	int16_t st[2];
+
+	s[0] = slot(h, 0, 60, PV_NETTXF_EXTRA_INFO);
+	memset(&s[1], 0, sizeof(s[1]));
+	memcpy(&s[1], &x, sizeof(x));
+	send_slots(h, s, 2, st);
+	expect_disabled(h, "unknown extra-info type", "unknown extra-info type");
+	check(hostile_reconnect(h) == 0, "the frontend reconnects after the backend gave up");
+	s[0] = slot(h, 0, 60, 0);
+	expect(h, s, 1, PV_NETIF_RSP_OKAY, "a good packet after the reconnect");
+	h->tx.v.sring->req_prod += 1000; /* more than a ring ahead */
+	pv_evtchn_notify(h->evt, h->port);
+	expect_disabled(h, "producer index out of range", "tx producer overflow");
+}
+
 int net_tool_hostile(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "net-tool: hostile mode not built\n");
-	return 2;
+	struct hostile h = {0};
+	struct pv_platform_opts po = {.name = "local", .domid_set = 1};
+	char path[4096];
+
+	if (argc != 5) {
+		fprintf(stderr, "usage: net-tool hostile RUNDIR DOMID DEVID\n");
+		return 2;
+	}
+	po.rundir = argv[2];
+	po.domid = atoi(argv[3]);
+	snprintf(h.fe, sizeof(h.fe), "/local/domain/%s/device/vif/%s", argv[3], argv[4]);
+	snprintf(h.be, sizeof(h.be), "/local/domain/0/backend/vif/%s/%s", argv[3], argv[4]);
+	if (pv_platform_open(&h.p, &po) < 0 ||
+	    pv_xs_local_path(path, sizeof(path), argv[2], (pv_domid_t)po.domid) < 0 ||
+	    pv_xs_open(&h.xs, path) < 0 || !(h.data = pv_gnt_share_pages(h.p, 0, 1, &h.data_ref, 0))) {
+		check(0, "hostile frontend set up");
+		return 1;
+	}
+	memset(h.data, 0xff, 6); /* a broadcast frame with a local ethertype */
+	h.data[12] = 0x88;
+	h.data[13] = 0xb5;
+	check(hostile_connect(&h) == 0, "hostile frontend connected");
+	if (failures)
+		return 1;
+	bad_shapes(&h);
+	fatal_shapes(&h);
+	return failures ? 1 : 0;
 }
