@@ -113,7 +113,7 @@ for d in $G1 $G2 $G9; do
 	pv_check "dom$d reconnects after kill -9 of netback" pv_wait_for 10 connected "$(fe $d)" "$(be $d)"
 done
 pv_check_eq "g1: one queue after the restart" 1 "$(xenstore-read "$(fe $G1)/multi-queue-num-queues")"
-pv_check "netback logged GSO off" grep -q "gso 0/0" "$D/netback.log"
+pv_check "netback logged GSO off" pv_wait_for 5 grep -q "gso 0/0" "$D/netback.log"
 pv_check "after restart: ping dom0 -> g1" pv_wait_for 10 inh "$NT" ping 198.18.0.2 1
 pv_check "after restart: ping g2 -> g1" ing $G2 "$NT" ping 198.18.0.2 2
 pv_check "no GSO, 1 queue: TCP g1 -> dom0" stream "ing $G1" inh 198.18.0.1

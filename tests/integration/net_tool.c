@@ -10,6 +10,8 @@
  *   net-tool recv PORT                   accept one TCP stream; prints "BYTES HASH"
  *   net-tool send ADDR PORT BYTES [SEED] send a pseudo-random stream; prints "BYTES HASH"
  *   net-tool ping ADDR COUNT [SIZE]      ICMP echo; exits 0 when every reply came back
+ *   net-tool rr, rrserve                 TCP request/response latency (net_rr.c)
+ *   net-tool hostile                     a hostile frontend (net_hostile.c)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -238,6 +240,7 @@ static int adddev(const char *rundir, unsigned int domid, unsigned int devid, in
 }
 
 int net_tool_hostile(int argc, char **argv);
+int net_tool_rr(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
@@ -251,6 +254,8 @@ int main(int argc, char **argv)
 			       argc == 6 ? strtoull(argv[5], NULL, 0) : 1);
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "ping"))
 		return do_ping(argv[2], atoi(argv[3]), argc == 5 ? (size_t)atoi(argv[4]) : 56);
+	if (argc >= 2 && (!strcmp(argv[1], "rr") || !strcmp(argv[1], "rrserve")))
+		return net_tool_rr(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "hostile"))
 		return net_tool_hostile(argc, argv);
 	fprintf(stderr, "usage: see the comment at the top of tests/integration/net_tool.c\n");
