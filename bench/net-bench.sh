@@ -67,7 +67,7 @@ rr() {
 	ip netns exec $srv "$NT" rrserve 5201 >/dev/null 2>&1 &
 	local s=$!
 	sleep 0.3
-	$cli "$NT" rr $addr 5201 $RR_SECS
+	$cli "$NT" rr $addr 5201 $RR_SECS 2>/dev/null
 	kill $s 2>/dev/null; wait $s 2>/dev/null
 }
 report() { # name value unit baseline-name baseline-value higher-is-better

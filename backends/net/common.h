@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "pvkit/gntpool.h"
 #include "pvkit/log.h"
 #include "pvkit/platform.h"
 #include "pvkit/proto/netif.h"
@@ -22,6 +23,7 @@
 #define NETBACK_MAX_QUEUES 8
 #define NETBACK_TX_BATCH 16 /* tx packets per grant-copy call */
 #define NETBACK_RX_BATCH 16 /* rx packets per grant-copy call */
+#define NETBACK_CACHE_PAGES 512 /* per queue and direction: a frontend's pool, twice over */
 
 struct netback {
 	struct pv_platform *platform;
@@ -30,6 +32,7 @@ struct netback {
 	int epfd;
 	unsigned int max_queues; /* multi-queue-max-queues we offer */
 	int no_gso;              /* --no-gso: offer no GSO features */
+	int copy_only;           /* --grant-copy: never keep the frontend's pages mapped */
 };
 
 /* Packet counters of one queue; written by its thread, read after it stopped. */
@@ -54,6 +57,11 @@ struct netback_queue {
 	struct pv_evtchn *evt;      /* used by the queue thread only once started */
 	pv_evtchn_port_t tx_port, rx_port; /* equal without split channels */
 	void *tx_page, *rx_page;    /* the frontend's rings, mapped */
+	/*
+	 * The frontend's buffer pages, mapped once and kept (bounded; NULL with
+	 * --grant-copy): data moves with memcpy instead of a grant copy.
+	 */
+	struct pv_gnt_cache *tx_cache, *rx_cache;
 	struct pv_ring_back tx, rx;
 	/* tx */
 	struct netback_txpkt cur;   /* the packet being parsed */

@@ -29,6 +29,8 @@ static void usage(FILE *f)
 		   "  --platform NAME    local or xen (default: detect)\n"
 		   "  --max-queues N     queue pairs offered to each frontend (1..%d, default 2)\n"
 		   "  --no-gso           offer no GSO (TCP segmentation offload) features\n"
+		   "  --grant-copy       move every byte with grant copy; never keep the\n"
+		   "                     frontend's buffer pages mapped\n"
 		   "  --log FILE         also append log lines to FILE\n"
 		   "  -h, --help         show this help\n"
 		   "\n"
@@ -38,7 +40,7 @@ static void usage(FILE *f)
 
 struct options {
 	const char *rundir, *platform, *log;
-	int domid, max_queues, no_gso;
+	int domid, max_queues, no_gso, copy_only;
 };
 
 static int parse(int argc, char **argv, struct options *o)
@@ -47,6 +49,7 @@ static int parse(int argc, char **argv, struct options *o)
 		{"rundir", required_argument, NULL, 'r'}, {"domid", required_argument, NULL, 'd'},
 		{"platform", required_argument, NULL, 'p'}, {"log", required_argument, NULL, 'l'},
 		{"max-queues", required_argument, NULL, 'q'}, {"no-gso", no_argument, NULL, 'G'},
+		{"grant-copy", no_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	const char *env = getenv("PVKIT_DOMID");
@@ -61,6 +64,7 @@ static int parse(int argc, char **argv, struct options *o)
 		case 'l': o->log = optarg; break;
 		case 'q': o->max_queues = atoi(optarg); break;
 		case 'G': o->no_gso = 1; break;
+		case 'C': o->copy_only = 1; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
@@ -141,6 +145,7 @@ int main(int argc, char **argv)
 		pv_log_open_file(o.log);
 	nb.max_queues = (unsigned int)o.max_queues;
 	nb.no_gso = o.no_gso;
+	nb.copy_only = o.copy_only;
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -152,8 +157,8 @@ int main(int argc, char **argv)
 		pv_err_errno(rc, "cannot start");
 		return 1;
 	}
-	pv_info("serving vifs of domain %d (%u queue(s) per vif%s)", o.domid, nb.max_queues,
-		nb.no_gso ? ", no GSO" : "");
+	pv_info("serving vifs of domain %d (%u queue(s) per vif%s%s)", o.domid, nb.max_queues,
+		nb.no_gso ? ", no GSO" : "", nb.copy_only ? ", grant copy only" : "");
 	loop(&nb, sigfd);
 	/* Removing the devices would delete the vifs; an orderly stop keeps them for our return. */
 	pv_xenbus_bus_close(nb.bus);

@@ -71,6 +71,47 @@ static int credit_ok(struct netback_queue *q, uint16_t size)
 	return 0;
 }
 
+/*
+ * Move @n segments between the frontend's pages and ours: through the
+ * cached mapping when the grant has one (or can get one), the rest in one
+ * grant copy. @to_guest: the grant is the destination (rx). Each segment's
+ * status ends 0 or -errno, as after pv_gnt_copy().
+ */
+static void move_segs(struct netback_queue *q, struct pv_gnt_copy_seg *segs, unsigned int n,
+		      int to_guest)
+{
+	static __thread struct pv_gnt_copy_seg rest[NETBACK_TX_BATCH * NETBACK_TX_MAX_SLOTS +
+						    NETBACK_RX_BATCH * NETBACK_RX_MAX_SLOTS];
+	static __thread unsigned int where[sizeof(rest) / sizeof(rest[0])];
+	struct pv_gnt_cache *c = to_guest ? q->rx_cache : q->tx_cache;
+	unsigned int nrest = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct pv_gnt_copy_seg *s = &segs[i];
+		const struct pv_gnt_copy_ptr *g = to_guest ? &s->dest : &s->source;
+		uint8_t *page = c ? pv_gnt_cache_map(c, g->ref) : NULL;
+
+		s->status = 0;
+		if (!page && (!c || errno == ENOSPC)) {
+			where[nrest] = i;
+			rest[nrest++] = *s;
+		} else if (!page || (uint32_t)g->offset + s->len > NETBACK_PAGE_SIZE) {
+			s->status = (int16_t)(page ? -EINVAL : -errno);
+		} else if (to_guest) {
+			memcpy(page + g->offset, s->source.virt, s->len);
+		} else {
+			memcpy(s->dest.virt, page + g->offset, s->len);
+		}
+	}
+	if (!nrest)
+		return;
+	if (pv_gnt_copy(q->vif->nb->platform, rest, nrest) < 0)
+		for (unsigned int i = 0; i < nrest; i++)
+			rest[i].status = -EIO;
+	for (unsigned int i = 0; i < nrest; i++)
+		segs[where[i]].status = rest[i].status;
+}
+
 /* ---- guest transmit ---------------------------------------------------------- */
 
 static void tx_answer(struct netback_queue *q, const struct netback_txpkt *p, int16_t status)
@@ -131,9 +172,7 @@ static void tx_flush(struct netback_queue *q, unsigned int nb)
 							    segs + n);
 		n += count[i];
 	}
-	if (n && pv_gnt_copy(q->vif->nb->platform, segs, n) < 0)
-		for (unsigned int s = 0; s < n; s++)
-			segs[s].status = -EIO;
+	move_segs(q, segs, n, 0);
 	for (unsigned int i = 0; i < nb; i++)
 		tx_answer(q, &q->txb[i], tx_deliver(q, i, segs + first[i], count[i]));
 	if (pv_ring_back_push(&q->tx) > 0)
@@ -253,9 +292,7 @@ static void rx_flush(struct netback_queue *q)
 
 	if (!q->rx_nb)
 		return;
-	if (q->rx_segs_used && pv_gnt_copy(q->vif->nb->platform, q->rx_segs, q->rx_segs_used) < 0)
-		for (unsigned int s = 0; s < q->rx_segs_used; s++)
-			q->rx_segs[s].status = -EIO;
+	move_segs(q, q->rx_segs, q->rx_segs_used, 1);
 	for (unsigned int i = 0; i < q->rx_nb; i++) {
 		int ok = 1;
 

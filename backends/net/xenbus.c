@@ -26,6 +26,8 @@ static void queue_disconnect(struct netback_vif *v, struct netback_queue *q)
 	struct pv_platform *p = v->nb->platform;
 
 	netback_queue_stop(q);
+	pv_gnt_cache_destroy(q->tx_cache); /* every mapping goes before we say Closed (XSA-371) */
+	pv_gnt_cache_destroy(q->rx_cache);
 	if (q->evt)
 		pv_evtchn_close(q->evt);
 	if (q->tx_page)
@@ -58,16 +60,17 @@ void netback_vif_fatal(struct netback_vif *v)
 {
 	uint64_t n;
 
+	const char *why = NULL;
+	unsigned int q = 0;
+
 	if (read(v->fatal_fd, &n, sizeof(n)) < 0 || !v->queues)
 		return;
-	for (unsigned int i = 0; i < v->nqueues; i++) {
-		if (!v->queues[i].fatal)
-			continue;
-		pv_xenbus_dev_fatal(v->xdev, EPROTO, "queue %u: %s: vif disabled", i,
-				    v->queues[i].fatal);
-		break;
-	}
+	for (q = 0; q < v->nqueues && !why; q++)
+		why = v->queues[q].fatal;
+	/* Unmap everything first: the frontend frees its pages once it sees Closing. */
 	vif_disconnect(v);
+	if (why)
+		pv_xenbus_dev_fatal(v->xdev, EPROTO, "queue %u: %s: vif disabled", q - 1, why);
 }
 
 static int read_flag(struct netback_vif *v, const char *node)
@@ -188,6 +191,12 @@ static int queue_connect(struct netback_vif *v, struct netback_queue *q, unsigne
 	rc = map_ring(v, dir, "tx-ring-ref", &q->tx_page, &q->tx, &tx);
 	rc = rc ?: map_ring(v, dir, "rx-ring-ref", &q->rx_page, &q->rx, &rx);
 	rc = rc ?: pv_evtchn_open(v->nb->platform, &q->evt);
+	if (rc == 0 && !v->nb->copy_only) {
+		pv_domid_t fe = v->xdev->otherend_id;
+
+		rc = pv_gnt_cache_create(v->nb->platform, fe, NETBACK_CACHE_PAGES, 0, &q->tx_cache);
+		rc = rc ?: pv_gnt_cache_create(v->nb->platform, fe, NETBACK_CACHE_PAGES, 1, &q->rx_cache);
+	}
 	if (rc < 0)
 		return rc;
 	if (pv_xs_exists(v->xdev->xs, 0, dir, "event-channel-tx") == 1) {

@@ -64,16 +64,17 @@ guest() {
 }
 ing() { local d=$1; shift; ip netns exec "pvng$$-$d" "$@"; }
 
-# stream FROM-NS-CMD TO-NS-CMD ADDR: BYTES over TCP; both ends print "bytes hash".
+# stream FROM-NS-CMD TO-NS-CMD ADDR [N]: N (default BYTES) bytes over TCP;
+# both ends print "bytes hash" and must agree.
 PORT=5000
 stream() {
-	local from=$1 to=$2 addr=$3 out
+	local from=$1 to=$2 addr=$3 n=${4:-$BYTES} out
 	PORT=$((PORT + 1))
 	$to timeout 60 "$NT" recv $PORT > "$D/recv.out" &
 	local r=$!
-	out=$($from timeout 60 "$NT" send "$addr" $PORT "$BYTES" $PORT) || { wait $r; return 1; }
+	out=$($from timeout 60 "$NT" send "$addr" $PORT "$n" $PORT) || { wait $r; return 1; }
 	wait $r || return 1
-	[ "$out" = "$(cat "$D/recv.out")" ] && [ "${out%% *}" = "$BYTES" ]
+	[ "$out" = "$(cat "$D/recv.out")" ] && [ "${out%% *}" = "$n" ]
 }
 
 guest g1 198.18.0.2/24 bridge=br0 mtu=1500 || pv_fail "guest g1 connects"
@@ -105,15 +106,27 @@ pv_check "MTU 9000: ping with 8900-byte payloads both ways" \
 pv_check "MTU 9000: TCP g9 -> dom0" stream "ing $G9" inh 198.18.1.1
 pv_check "MTU 9000: TCP dom0 -> g9" stream inh "ing $G9" 198.18.1.2
 
-# kill -9 of the backend and a restart with one queue and no GSO: the vifs
-# (persistent TAPs, still on the bridge, addresses kept) come back.
+# xl's rate= (bytes per interval): 500000 bytes every 50 ms is 10 MB/s, so
+# 8 MiB from the guest cannot take less than ~0.7 s (checked: at least 0.5 s).
+guest gr 198.18.0.5/24 bridge=br0 rate=500000,50000 || pv_fail "guest gr connects"
+GR=$DOM
+t0=$(date +%s%N)
+pv_check "rate-limited vif: TCP 8 MiB gr -> dom0, hashes equal" stream "ing $GR" inh 198.18.0.1 8388608
+t1=$(date +%s%N)
+pv_check "rate-limited vif: the guest's 8 MiB took at least 0.5 s ($(( (t1 - t0) / 1000000 )) ms)" \
+	test $(( (t1 - t0) / 1000000 )) -ge 500
+
+# kill -9 of the backend and a restart with one queue, no GSO and grant copy
+# only (no mapped pages): the vifs (persistent TAPs, still on the bridge,
+# addresses kept) come back.
 kill -9 $backpid; wait $backpid 2>/dev/null
-start_back --max-queues 1 --no-gso
-for d in $G1 $G2 $G9; do
+start_back --max-queues 1 --no-gso --grant-copy
+for d in $G1 $G2 $G9 $GR; do
 	pv_check "dom$d reconnects after kill -9 of netback" pv_wait_for 10 connected "$(fe $d)" "$(be $d)"
 done
 pv_check_eq "g1: one queue after the restart" 1 "$(xenstore-read "$(fe $G1)/multi-queue-num-queues")"
 pv_check "netback logged GSO off" pv_wait_for 5 grep -q "gso 0/0" "$D/netback.log"
+pv_check "netback runs grant copy only" grep -q "grant copy only" "$D/netback.log"
 pv_check "after restart: ping dom0 -> g1" pv_wait_for 10 inh "$NT" ping 198.18.0.2 1
 pv_check "after restart: ping g2 -> g1" ing $G2 "$NT" ping 198.18.0.2 2
 pv_check "no GSO, 1 queue: TCP g1 -> dom0" stream "ing $G1" inh 198.18.0.1
