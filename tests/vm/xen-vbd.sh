@@ -18,21 +18,27 @@ vbd_fe() { echo "/local/domain/$VBD_DOM/device/vbd/$1"; }
 vbd_be() { echo "/local/domain/$VBD_DOM/backend/$2/$VBD_DOM/$1"; }
 
 vbd_add() {
-	local dev=$1 kind=$2 mode=$3 fe be kv
+	local dev=$1 kind=$2 mode=$3 fe be kv n
 	shift 3
 	fe=$(vbd_fe "$dev")
 	be=$(vbd_be "$dev" "$kind")
-	# Linux probes either end only once the other end's directory exists,
-	# and does not retry: write the frontend and both states in one
-	# transaction (xenstore-write makes one), after the rest of the backend.
-	xenstore-write "$be/frontend" "$fe" "$be/frontend-id" "$VBD_DOM" \
+	# Everything in one transaction (xenstore-write makes one), as libxl
+	# does: Linux probes either end only once the other end exists and does
+	# not retry, and a backend that probes early must not see its state
+	# rewritten after it moved on. The KEY=VALUE arguments go last.
+	n=$#
+	set -- "$@" "$be/frontend" "$fe" "$be/frontend-id" "$VBD_DOM" \
 		"$be/online" 1 "$be/removable" 0 "$be/bootable" 1 "$be/type" phy \
-		"$be/mode" "$mode" "$be/device-type" disk "$be/dev" xvda || return 1
-	for kv in "$@"; do
-		xenstore-write "$be/${kv%%=*}" "${kv#*=}" || return 1
+		"$be/mode" "$mode" "$be/device-type" disk "$be/dev" xvda "$be/state" 1 \
+		"$fe/backend" "$be" "$fe/backend-id" "$VBD_DOM" "$fe/virtual-device" "$dev" \
+		"$fe/device-type" disk "$fe/state" 1
+	while [ "$n" -gt 0 ]; do
+		kv=$1
+		shift
+		set -- "$@" "$be/${kv%%=*}" "${kv#*=}"
+		n=$((n - 1))
 	done
-	xenstore-write "$fe/backend" "$be" "$fe/backend-id" "$VBD_DOM" \
-		"$fe/virtual-device" "$dev" "$fe/device-type" disk "$fe/state" 1 "$be/state" 1
+	xenstore-write "$@"
 }
 
 vbd_state() {

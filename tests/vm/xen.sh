@@ -5,12 +5,12 @@
 #
 # Environment: PVKIT_VM_CACHE (downloaded packages, default ~/.cache/pvkit/vm),
 # PVKIT_BUILD (pvkit's build folder), PVKIT_VM_TIMEOUT (seconds for the whole
-# boot, default 420), PVKIT_VM_KEEP=1 keeps the console log and initramfs.
+# boot, default 600), PVKIT_VM_KEEP=1 keeps the console log and initramfs.
 # The run is judged by "PVVM ..." markers on the console, not QEMU's exit status.
 . "$(dirname "$0")/../lib.sh"
 here=$PV_TOP/tests/vm
 . "$here/vm-report.sh"
-limit=${PVKIT_VM_TIMEOUT:-420}
+limit=${PVKIT_VM_TIMEOUT:-600}
 
 vm_setup Xen "$here/xen-init"
 kernel=$(ls "$root"/boot/vmlinuz-6.1*-amd64 | head -n 1)
