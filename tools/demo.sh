@@ -51,7 +51,7 @@ step() {
 	local what=$1 t0 ms rc; shift
 	NSTEP=$((NSTEP + 1))
 	if [ $FAILED != 0 ]; then
-		REPORT+=("$(printf '%3d  %-56s %-5s %s' $NSTEP "$what" "-" "not run")")
+		REPORT+=("$(printf '%3d  %-60s %-5s %s' $NSTEP "$what" "-" "not run")")
 		return 1
 	fi
 	echo "demo: [$NSTEP] $what"
@@ -66,11 +66,11 @@ step() {
 	ms=$(($(now_ms) - t0))
 	tr -d '\r' <"$D/step.out" | tail -15 | sed 's/^/      | /'
 	if [ $rc = 0 ]; then
-		REPORT+=("$(printf '%3d  %-56s %-5s %6d ms' $NSTEP "$what" PASS $ms)")
+		REPORT+=("$(printf '%3d  %-60s %-5s %6d ms' $NSTEP "$what" PASS $ms)")
 		return 0
 	fi
 	echo "demo: [$NSTEP] FAILED (exit $rc)"
-	REPORT+=("$(printf '%3d  %-56s %-5s %6d ms (exit %d)' $NSTEP "$what" FAIL $ms $rc)")
+	REPORT+=("$(printf '%3d  %-60s %-5s %6d ms (exit %d)' $NSTEP "$what" FAIL $ms $rc)")
 	FAILED=1
 	return 1
 }
@@ -126,7 +126,8 @@ PING="ping"
 command -v ping >/dev/null || PING="busybox ping"
 guest_ping() {
 	P exec "$GUEST" -- sh -c "ip addr add 198.18.0.2/24 dev eth0 && ip link set eth0 up &&
-		ip -br addr show eth0 && $PING -c 3 -W 2 198.18.0.1"
+		ip -br addr show eth0 && $PING -c 3 -i 0.2 -W 2 198.18.0.1" &&
+		echo "domain 0: the guest's vif on the bridge:" && N ip -br link show master pvbr0
 }
 # pvkit console with its input scripted: a command, then (once its answer
 # shows) Ctrl-] to detach. $(hostname) runs in the guest: the answer names it.
@@ -172,7 +173,7 @@ if [ -n "$NET" ]; then
 	step "guest: eth0 198.18.0.2/24, pings domain 0's bridge" guest_ping
 else
 	NSTEP=$((NSTEP + 1))
-	REPORT+=("$(printf '%3d  %-56s %-5s %s' $NSTEP "guest pings domain 0 over its vif" SKIP "pvkit-netback is not built")")
+	REPORT+=("$(printf '%3d  %-60s %-5s %s' $NSTEP "guest pings domain 0 over its vif" SKIP "pvkit-netback is not built")")
 fi
 step "run a command over the guest's console (pvkit console)" guest_console
 step "hot-detach the disk (pvkit block-detach)" detach_disk
@@ -183,7 +184,7 @@ step "stop the host, delete the namespace" stop_host
 echo
 echo "pvkit demo report"
 printf '%s\n' "${REPORT[@]}"
-printf '     %-56s       %6d ms\n' "total" $(($(now_ms) - T0))
+printf '     %-60s       %6d ms\n' "total" $(($(now_ms) - T0))
 if [ $FAILED = 0 ]; then
 	echo "demo: all $NSTEP steps passed"
 else
