@@ -8,7 +8,8 @@
 # over the console; then the disk is hot-detached, the guest destroyed and the
 # file read from the image in domain 0. It prints a report (PASS/FAIL and the
 # time of each step) and leaves nothing running or mounted, even on failure.
-# PVKIT_DEMO_FAIL_AT=N makes step N fail (the test of that cleanup).
+# PVKIT_DEMO_FAIL_AT=N makes step N fail, PVKIT_DEMO_STOP_MOUNTED=1 makes the
+# guest's disk step fail with the disk still mounted (tests of the cleanup).
 set -u
 BIN=${PVKIT_BUILD:-$(cd "$(dirname "$0")/.." && pwd)/build}/bin
 PVKIT=$BIN/pvkit
@@ -27,8 +28,24 @@ GUEST=demo ID= FAILED=0 NSTEP=0 REPORT=()
 N() { ip netns exec "$NS" "$@"; }
 P() { N "$PVKIT" --rundir "$D" "$@"; }
 
+# The guest's disk is ext4 on a loop device over nbdfuse's file: if nbdfuse
+# died while that mount was up and was the last process of the guest's mount
+# namespace, the unmount would wait on nbdfuse itself, and every later loop
+# setup on the machine with it. So its FUSE connection is aborted first (the
+# I/O fails instead), then nbdfuse is killed and waited for.
+stop_nbdfuse() {
+	local pid mm i
+	pid=$(cat "$D/nbdfuse.pid" 2>/dev/null) && [ -n "$pid" ] || return 0
+	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "^nbdfuse .*$D" || return 0
+	mm=$(awk -v m="$D/fuse" '$5 == m {print $3}' "/proc/$pid/mountinfo" 2>/dev/null)
+	[ -n "$mm" ] && unshare -m sh -c "mount -t fusectl none /sys/fs/fuse/connections 2>/dev/null
+		echo 1 >/sys/fs/fuse/connections/${mm#*:}/abort" 2>/dev/null
+	kill -9 "$pid" 2>/dev/null
+	for i in $(seq 50); do [ -e "/proc/$pid" ] || break; sleep 0.1; done
+}
 cleanup() {
 	trap '' INT TERM
+	stop_nbdfuse
 	[ -n "$ID" ] && P destroy "$GUEST" >/dev/null 2>&1
 	P host down >/dev/null 2>&1
 	# Whatever is left: processes inside the namespace or naming the run directory.
@@ -116,6 +133,7 @@ guest_disk() {
 		sync
 		df -h '$D/mnt' | tail -1
 		echo \"guest: wrote /hello.txt: \$(cat '$D/mnt/hello.txt')\"
+		[ -z '${PVKIT_DEMO_STOP_MOUNTED:-}' ] || exit 98
 		umount '$D/mnt'
 		fusermount3 -u '$D/fuse'
 		wait"

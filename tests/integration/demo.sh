@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # make demo itself: every step of its report passes and it leaves nothing
-# behind; a step made to fail (PVKIT_DEMO_FAIL_AT) still leaves nothing.
+# behind; a step made to fail (PVKIT_DEMO_FAIL_AT), or the disk step failing
+# with the disk mounted (PVKIT_DEMO_STOP_MOUNTED), still leaves nothing.
 . "$(dirname "$0")/../lib.sh"
 [ "$(id -u)" = 0 ] || { pv_skip "make demo needs root"; pv_done; }
 OUT=$(mktemp)
@@ -58,4 +59,13 @@ pv_check "a failed step: the report says FAIL" grep -qE "^  8  run a command .* 
 pv_check "a failed step: the later steps did not run" grep -qE "^ 10  destroy the guest .* - +not run" "$OUT"
 pv_check "a failed step: the report says FAILED" grep -qx "demo: FAILED" "$OUT"
 nothing_left "after a failed step"
+
+# The guest's disk step fails with the disk still mounted (ext4 on a loop
+# device over nbdfuse): the cleanup must not wedge the machine's loop devices.
+PVKIT_DEMO_STOP_MOUNTED=1 timeout 120 "$PV_TOP/tools/demo.sh" >"$OUT" 2>&1
+rc=$?
+pv_check_eq "failed while mounted: the demo exits 1" 1 "$rc"
+pv_check "failed while mounted: the report says FAIL" grep -qE "^  6  guest mounts .* FAIL " "$OUT"
+pv_check "failed while mounted: loop devices still answer" timeout 20 losetup -a
+nothing_left "after a failure while mounted"
 pv_done
