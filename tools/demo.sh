@@ -36,7 +36,7 @@ P() { N "$PVKIT" --rundir "$D" "$@"; }
 stop_nbdfuse() {
 	local pid mm i
 	pid=$(cat "$D/nbdfuse.pid" 2>/dev/null) && [ -n "$pid" ] || return 0
-	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "^nbdfuse .*$D" || return 0
+	tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q "^nbdfuse .*$D" || return 0
 	mm=$(awk -v m="$D/fuse" '$5 == m {print $3}' "/proc/$pid/mountinfo" 2>/dev/null)
 	[ -n "$mm" ] && unshare -m sh -c "mount -t fusectl none /sys/fs/fuse/connections 2>/dev/null
 		echo 1 >/sys/fs/fuse/connections/${mm#*:}/abort" 2>/dev/null
