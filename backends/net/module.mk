@@ -25,7 +25,7 @@ pvkit-netback_LIBS := -lpthread
 # End to end: pvkitd, pvkit-xenstored, pvkit-netback and pvkit-guest in network namespaces.
 TEST_PROGRAMS += net-tool
 net-tool_SRCS := tests/integration/net_tool.c tests/integration/net_hostile.c \
-	tests/integration/net_rr.c
+	tests/integration/net_rr.c tests/integration/net_hostileback.c
 net-tool_PKGS := xenstore
 INTEGRATION_TESTS += tests/integration/net.sh
 BENCHES += bench/net-bench.sh

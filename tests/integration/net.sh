@@ -5,8 +5,9 @@
 # in a network namespace this test makes, each guest (pvkit-guest) in its
 # own; addresses come from 198.18.0.0/15. Ping both ways, checksummed TCP
 # streams both ways, MTU 1500 and 9000, multi-queue 2 then 1, GSO on then
-# off, two guests on one bridge, kill -9 of netback and its restart, and a
-# hostile frontend beside the good guests.
+# off, two guests on one bridge, xl rate limiting, kill -9 of netback and
+# its restart, a hostile frontend beside the good guests, and a hostile
+# backend against netfront.
 . "$(dirname "$0")/../lib.sh"
 
 command -v ip >/dev/null && [ -e /dev/net/tun ] && [ "$(id -u)" = 0 ] || {
@@ -158,4 +159,30 @@ pv_check "g1 still streams to dom0 after the hostile frontend" stream "ing $G1" 
 xenstore-rm "$(be $G2)"; xenstore-rm "$(fe $G2)"
 pv_check "unplug: vif$G2.0 is gone" pv_wait_for 10 inh sh -c "! ip link show vif$G2.0 2>/dev/null"
 pv_check "g1 still reaches dom0 after g2's unplug" ing $G1 "$NT" ping 198.18.0.1 2
+
+# A hostile backend (netback stopped) against a real netfront: bad rx
+# responses are dropped and counted, a runaway rsp_prod closes the device,
+# the guest runtime lives on.
+kill $backpid; wait $backpid 2>/dev/null; backpid=
+HB=$("$PV_BIN/echo-client" mkdomain "$D" hb)
+"$NT" adddev "$D" "$HB" 0
+NS+=("pvng$$-$HB")
+ip netns add "pvng$$-$HB"
+ip netns exec "pvng$$-$HB" "$PV_BIN/pvkit-guest" --domid "$HB" --rundir "$D" --no-console \
+	--log "$D/guest-$HB.log" 2>>"$D/guest-$HB.err" &
+hbpid=$!
+pids+=($hbpid)
+"$NT" hostileback "$D" "$HB" 0 > "$D/hostileback.out" 2>&1
+hrc=$?
+while read -r line; do
+	case "$line" in
+	"ok - "*) pv_ok "hostile backend: ${line#ok - }" ;;
+	"not ok - "*) pv_fail "hostile backend: ${line#not ok - }" ;;
+	esac
+done < "$D/hostileback.out"
+pv_check_eq "hostile backend driver exits 0" 0 $hrc
+pv_check "netfront logged the bad responses" grep -q "bad response from the backend" "$D/guest-$HB.log"
+pv_check "netfront's error node names the overflow" \
+	sh -c "xenstore-read $(fe $HB)/error | grep -q 'out of range'"
+pv_check "pvkit-guest survived the hostile backend" kill -0 $hbpid
 pv_done

@@ -12,6 +12,7 @@
  *   net-tool ping ADDR COUNT [SIZE]      ICMP echo; exits 0 when every reply came back
  *   net-tool rr, rrserve                 TCP request/response latency (net_rr.c)
  *   net-tool hostile                     a hostile frontend (net_hostile.c)
+ *   net-tool hostileback                 a hostile backend for netfront (net_hostileback.c)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -241,6 +242,7 @@ static int adddev(const char *rundir, unsigned int domid, unsigned int devid, in
 
 int net_tool_hostile(int argc, char **argv);
 int net_tool_rr(int argc, char **argv);
+int net_tool_hostileback(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
@@ -256,6 +258,8 @@ int main(int argc, char **argv)
 		return do_ping(argv[2], atoi(argv[3]), argc == 5 ? (size_t)atoi(argv[4]) : 56);
 	if (argc >= 2 && (!strcmp(argv[1], "rr") || !strcmp(argv[1], "rrserve")))
 		return net_tool_rr(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "hostileback"))
+		return net_tool_hostileback(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "hostile"))
 		return net_tool_hostile(argc, argv);
 	fprintf(stderr, "usage: see the comment at the top of tests/integration/net_tool.c\n");
