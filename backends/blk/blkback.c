@@ -64,6 +64,20 @@ static void io_unmap(struct blk_queue *q, struct blk_inflight *io)
 	io->nmap = 0;
 }
 
+/*
+ * The operation a response carries: an INDIRECT request is answered with
+ * the READ or WRITE it carries, as Linux's xen-blkback does; Linux's
+ * blkfront disables the disk on "response has wrong operation (6 instead
+ * of 0)" otherwise (seen in tests/vm's Xen VM).
+ */
+static uint8_t rsp_op(const struct blk_req *r)
+{
+	if (r->wire_op == PV_BLKIF_OP_INDIRECT &&
+	    (r->indirect_op == PV_BLKIF_OP_READ || r->indirect_op == PV_BLKIF_OP_WRITE))
+		return r->indirect_op;
+	return r->wire_op;
+}
+
 /* Answer @io with @status (a fully built response) and free its slot. */
 static void io_complete(struct blk_queue *q, struct blk_inflight *io, int16_t status)
 {
@@ -72,7 +86,7 @@ static void io_complete(struct blk_queue *q, struct blk_inflight *io, int16_t st
 	io_unmap(q, io);
 	if (status != PV_BLKIF_RSP_OKAY)
 		q->nr_errors++;
-	blk_rsp_build(q->vbd->abi, io->req.id, io->req.wire_op, status, rsp);
+	blk_rsp_build(q->vbd->abi, io->req.id, rsp_op(&io->req), status, rsp);
 	/* Cannot fail: every consumed request is owed exactly one response. */
 	pv_ring_back_put(&q->ring, rsp);
 	io->next_free = q->free_ios;

@@ -70,7 +70,7 @@ struct blk_limits {
  */
 struct blk_req {
 	uint64_t id;
-	uint8_t wire_op;      /* operation as received, echoed in the response */
+	uint8_t wire_op;      /* operation as received, echoed in the response (INDIRECT: indirect_op) */
 	uint8_t indirect_op;  /* INDIRECT: the READ or WRITE it carries */
 	uint8_t discard_flag; /* DISCARD: PV_BLKIF_DISCARD_SECURE or 0 */
 	uint8_t io;           /* enum blk_io, set by blk_req_check() */

@@ -45,10 +45,14 @@ if vm_wait_for 10 test -b /dev/xvda; then
 	vm_check "a 4 KiB write through xvda completes" \
 		timeout 20 dd if=/tmp/page of=/dev/xvda bs=4k seek=30 oflag=direct
 	vm_check "and lands in the image file" cmp -s -n 4096 /tmp/disk2.img /tmp/page 122880 0
-	# Known issue: a 1 MiB write in 64 KiB blocks with conv=fsync (16
-	# segments, so indirect descriptors, then a FLUSH) never completed here,
-	# while one-page requests do; not run, so the device can still close.
-	vm_skip "1 MiB write in 64 KiB blocks + fsync through pvkit-blkback on xen: hangs (known issue, not yet narrowed to indirect or flush)"
+	# 64 KiB requests: 16 segments, so indirect descriptors; then a FLUSH.
+	dd if=/dev/urandom of=/tmp/pattern bs=64k count=16 2> /dev/null
+	vm_check "a 1 MiB write in 64 KiB blocks with fsync completes" \
+		timeout 20 dd if=/tmp/pattern of=/dev/xvda bs=64k seek=4 conv=fsync
+	vm_check "and lands in the image file" cmp -s -n 1048576 /tmp/disk2.img /tmp/pattern 262144 0
+	echo 3 > /proc/sys/vm/drop_caches
+	vm_check "reading it back through xvda gives the same bytes" \
+		sh -c 'timeout 20 dd if=/dev/xvda bs=64k skip=4 count=16 2>/dev/null | cmp -s - /tmp/pattern'
 else
 	vm_fail "/dev/xvda appears"
 fi
