@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: MIT
 # platform/: the platform interface core and shared services (logging).
-CORE_SRCS += platform/log.c platform/platform.c
+CORE_SRCS += platform/log.c platform/platform.c platform/stats.c
 # The dispatcher refers to the xen ops strongly only when they are built too.
 EXTRA_CFLAGS_platform/platform.c := $(if $(CROSS),,$(if $(wildcard platform/xen/xen.c),-DPVKIT_LINK_XEN))
-PUBLIC_HEADERS += include/pvkit/log.h include/pvkit/arch.h include/pvkit/platform.h
+PUBLIC_HEADERS += include/pvkit/stats.h include/pvkit/log.h include/pvkit/arch.h include/pvkit/platform.h
 
 UNIT_TESTS += test-log
 CORE_UNIT_TESTS += test-log

@@ -6,7 +6,7 @@ TOOLS_PARSER_SRCS := tools/xlcfg.c tools/diskspec.c tools/vifspec.c tools/pcispe
 
 PROGRAMS += pvkit
 pvkit_SRCS := tools/pvkit.c tools/cmd_create.c tools/cmd_host.c tools/cmd_device.c \
-	tools/toolstack.c tools/create_run.c tools/cmd_guest.c tools/cmd_exec.c tools/cmd_devlist.c tools/monitor.c tools/devwait.c \
+	tools/toolstack.c tools/create_run.c tools/cmd_guest.c tools/cmd_exec.c tools/cmd_devlist.c tools/cmd_top.c tools/monitor.c tools/devwait.c \
 	$(TOOLS_PARSER_SRCS)
 pvkit_PKGS := xenstore
 pvkit_SRCS += tools/cmd_pci.c
@@ -62,3 +62,5 @@ test-toolstack_SRCS := tests/unit/tools/test_toolstack.c tools/toolstack.c tests
 test-toolstack_LIBS := -lcunit
 # make demo itself (tools/demo.sh): every step, and nothing left behind.
 INTEGRATION_TESTS += tests/integration/demo.sh
+# pvkit top: a guest's disk I/O shows in the vbd's counters; gone after destroy.
+INTEGRATION_TESTS += tests/integration/top.sh

@@ -108,10 +108,14 @@ static const struct pvkit_command commands[] = {
 	 "list a guest's network interfaces",
 	 "List the guest's vifs as xenstore has them: Idx, BE, Mac Addr., handle, state\n"
 	 "(the frontend's xenbus state), evt-ch, tx/rx-ring-ref, BE-path.\n"},
-	{"top", pvkit_cmd_unimplemented, "top [-b] [-n ITERATIONS] [-d SECONDS]",
+	{"top", pvkit_cmd_top, "top [-b] [-n ITERATIONS] [-d SECONDS]",
 	 "live per-domain and per-device counters, like xentop",
-	 "Show the counters the backends publish, per domain and per device: requests,\n"
-	 "bytes, errors and ring occupancy.\n\n"
+	 "Show the counters the backends publish (<rundir>/stats), per domain and per\n"
+	 "device (vbd/DEVID, ...): REQS requests taken off the ring, IN_BYTES written to\n"
+	 "the device (disk writes), OUT_BYTES read or delivered to the guest (disk\n"
+	 "reads), ERRS requests answered with an error, DROPS, INFL requests in flight;\n"
+	 "the /s columns are rates over the last interval ('-' on the first sample).\n"
+	 "Interactive mode redraws the screen until q or Ctrl-C.\n\n"
 	 "Options:\n"
 	 "  -b, --batch           plain lines, no screen handling\n"
 	 "  -n, --iterations N    stop after N samples\n"

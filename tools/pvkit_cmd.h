@@ -42,6 +42,7 @@ int pvkit_cmd_help(int argc, char **argv);
 int pvkit_cmd_host(int argc, char **argv);
 int pvkit_cmd_create(int argc, char **argv);
 int pvkit_cmd_list(int argc, char **argv);
+int pvkit_cmd_top(int argc, char **argv);
 int pvkit_cmd_destroy(int argc, char **argv);
 int pvkit_cmd_shutdown(int argc, char **argv);
 int pvkit_cmd_exec(int argc, char **argv);

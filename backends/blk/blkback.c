@@ -78,6 +78,21 @@ static uint8_t rsp_op(const struct blk_req *r)
 	return r->wire_op;
 }
 
+/* The published counters (pvkit top): errors, bytes moved, one less in flight. */
+static void count_completion(struct blk_queue *q, const struct blk_req *r, int16_t status)
+{
+	struct pv_stats *s = q->vbd->stats;
+	uint64_t bytes = blk_unit_bytes(&q->limits, r->nr_sectors);
+
+	if (status != PV_BLKIF_RSP_OKAY)
+		PV_STATS_ADD(s, errors, 1);
+	else if (r->io == BLK_IO_READ)
+		PV_STATS_ADD(s, bytes_out, bytes);
+	else if (r->io == BLK_IO_WRITE || (r->io == BLK_IO_FLUSH && r->nr_segs))
+		PV_STATS_ADD(s, bytes_in, bytes);
+	PV_STATS_SUB(s, inflight, 1);
+}
+
 /* Answer @io with @status (a fully built response) and free its slot. */
 static void io_complete(struct blk_queue *q, struct blk_inflight *io, int16_t status)
 {
@@ -86,6 +101,7 @@ static void io_complete(struct blk_queue *q, struct blk_inflight *io, int16_t st
 	io_unmap(q, io);
 	if (status != PV_BLKIF_RSP_OKAY)
 		q->nr_errors++;
+	count_completion(q, &io->req, status);
 	blk_rsp_build(q->vbd->abi, io->req.id, rsp_op(&io->req), status, rsp);
 	/* Cannot fail: every consumed request is owed exactly one response. */
 	pv_ring_back_put(&q->ring, rsp);
@@ -302,6 +318,8 @@ static void consume(struct blk_queue *q)
 		q->free_ios = io->next_free;
 		q->inflight++;
 		q->nr_requests++;
+		PV_STATS_ADD(q->vbd->stats, requests, 1);
+		PV_STATS_ADD(q->vbd->stats, inflight, 1);
 		blk_req_parse(q->vbd->abi, &raw, &io->req);
 		dispatch(q, io);
 	}

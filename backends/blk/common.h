@@ -16,6 +16,7 @@
 #include "pvkit/platform.h"
 #include "pvkit/proto/blkif.h"
 #include "pvkit/ring.h"
+#include "pvkit/stats.h"
 #include "pvkit/xenbus.h"
 
 /*
@@ -241,6 +242,7 @@ struct blk_vbd {
 	bool connected;
 	unsigned int nr_queues;
 	struct blk_queue *queues[BLK_MAX_QUEUES];
+	struct pv_stats *stats; /* for pvkit top; NULL if it could not be published */
 };
 
 struct blkback {
@@ -248,6 +250,7 @@ struct blkback {
 	struct pv_xs *xs;
 	struct pv_xenbus_bus *bus; /* backend/vbd: probe and remove vbds */
 	pv_domid_t domid;
+	const char *rundir; /* where the per-device stats files go */
 	bool direct;        /* open targets O_DIRECT when possible */
 	unsigned int max_queues;
 	int kick_efd;       /* queue threads -> main loop */

@@ -169,6 +169,7 @@ static int start(struct blkback *d, const struct opts *o, const char *rundir)
 		return rc;
 	}
 	d->domid = pv_platform_domid(d->plat);
+	d->rundir = rundir;
 	d->direct = o->direct;
 	d->max_queues = o->max_queues ? o->max_queues
 				      : (unsigned int)(cpus < 1 ? 1 : cpus > BLK_MAX_QUEUES ? BLK_MAX_QUEUES : cpus);

@@ -395,6 +395,8 @@ static int vbd_probe(struct pv_xenbus_dev *dev, void *opaque)
 	snprintf(v->fe_path, sizeof(v->fe_path), "%s", dev->otherend);
 	dev->opaque = v;
 	dev->otherend_changed = otherend_changed;
+	if (d->rundir && pv_stats_open(d->rundir, "vbd", v->fe_domid, v->devid, &v->stats) < 0)
+		pv_dev_warn(v->prefix, "cannot publish counters under %s/" PV_STATS_DIR, d->rundir);
 	v->next = d->vbds;
 	d->vbds = v;
 	/* A vbd that failed to start stays known (in Closing, with its error) until removed. */
@@ -415,6 +417,7 @@ static void vbd_remove(struct pv_xenbus_dev *dev, void *opaque)
 	pv_dev_info(v->prefix, "removed");
 	disconnect(v);
 	blk_target_close(&v->target);
+	pv_stats_close(v->stats);
 	while (*pp && *pp != v)
 		pp = &(*pp)->next;
 	if (*pp)
