@@ -122,6 +122,7 @@ void console_destroy(struct console *c)
 		close(c->master_fd);
 	fifo_free(&c->staging);
 	fifo_free(&c->pty_q);
+	pv_stats_close(c->stats);
 	free(c);
 }
 
@@ -161,6 +162,7 @@ int console_ring_event(struct console *c)
 		if (n == 0)
 			break;
 		fifo_push(&c->staging, buf, (size_t)n);
+		PV_STATS_ADD(c->stats, bytes_in, (uint64_t)n);
 		moved += (size_t)n;
 	}
 	if (moved && c->notify)
@@ -190,6 +192,7 @@ int console_pty_input(struct console *c)
 	/* Cannot fail: space was checked and we are the only producer. */
 	if (pv_cons_ring_write(&c->in, buf, (size_t)n) < 0)
 		return protocol_error(c, "input");
+	PV_STATS_ADD(c->stats, bytes_out, (uint64_t)n);
 	if (c->notify)
 		c->notify(c);
 	return 0;
@@ -263,8 +266,13 @@ static int pump_pty(struct console *c)
 int console_pump(struct console *c, uint64_t now_ns)
 {
 	int want = pump_staging(c, now_ns, 0);
+	uint64_t dropped;
 
-	return want | pump_pty(c);
+	want |= pump_pty(c);
+	dropped = c->staging.dropped_total + c->pty_q.dropped_total;
+	PV_STATS_ADD(c->stats, drops, dropped - c->drops_published);
+	c->drops_published = dropped;
+	return want;
 }
 
 void console_flush_log(struct console *c)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "pvkit/stats.h"
 #include "pvkit/console.h"
 #include "pvkit/platform.h"
 
@@ -123,6 +124,8 @@ struct console {
 	/* Called after we move ring indices; the binding notifies the guest. */
 	void (*notify)(struct console *c);
 	void *binding;            /* the xenbus/platform state (xenbus.c) */
+	struct pv_stats *stats;   /* for pvkit top; NULL if not published */
+	uint64_t drops_published; /* dropped bytes already added to stats */
 	struct console *next;
 };
 

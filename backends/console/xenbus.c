@@ -98,6 +98,8 @@ static int new_console(struct consoled *d, int domid, struct console **out)
 		free(b);
 		return rc;
 	}
+	if (pv_stats_open(d->rundir, "console", (pv_domid_t)domid, 0, &c->stats) < 0)
+		pv_dev_warn(c->prefix, "cannot publish counters under %s/" PV_STATS_DIR, d->rundir);
 	b->d = d;
 	b->local_port = -1;
 	c->binding = b;

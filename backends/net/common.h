@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "pvkit/stats.h"
 #include "pvkit/gntpool.h"
 #include "pvkit/log.h"
 #include "pvkit/platform.h"
@@ -33,6 +34,7 @@ struct netback {
 	unsigned int max_queues; /* multi-queue-max-queues we offer */
 	int no_gso;              /* --no-gso: offer no GSO features */
 	int copy_only;           /* --grant-copy: never keep the frontend's pages mapped */
+	const char *rundir;      /* where the per-device stats files go (pvkit top) */
 };
 
 /* Packet counters of one queue; written by its thread, read after it stopped. */
@@ -81,6 +83,7 @@ struct netback_queue {
 	unsigned int rx_nseg[NETBACK_RX_BATCH];
 	unsigned int rx_segs_used;
 	struct netback_stats st;
+	struct netback_stats pub;   /* the part of st already added to vif->stats */
 	const char *fatal;          /* why the queue gave up (set once, by its thread) */
 	struct pv_ratelimit rl;
 };
@@ -101,6 +104,7 @@ struct netback_vif {
 	struct netback_queue *queues;      /* NULL while disconnected */
 	int fatal_fd;                      /* eventfd: a queue thread gave up */
 	struct netback_stats total;        /* of past connections */
+	struct pv_stats *stats;            /* for pvkit top; NULL if not published */
 };
 
 /* netback.c: the queue datapath. */

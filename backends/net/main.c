@@ -85,6 +85,7 @@ static int start(struct netback *nb, const struct options *o)
 
 	if (o->rundir)
 		setenv("PVKIT_RUNDIR", o->rundir, 1);
+	nb->rundir = getenv("PVKIT_RUNDIR") ? getenv("PVKIT_RUNDIR") : "/run/pvkit";
 	rc = pv_platform_open(&nb->platform, &po);
 	if (rc < 0) {
 		pv_err_errno(rc, "cannot open the %s platform", o->platform ? o->platform : "default");

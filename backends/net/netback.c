@@ -385,6 +385,21 @@ static void drain(int fd)
 		return;
 }
 
+/* Add what this queue counted since the last call to the vif's published counters. */
+static void publish_stats(struct netback_queue *q)
+{
+	struct pv_stats *s = q->vif->stats;
+	const struct netback_stats *a = &q->st;
+	struct netback_stats *p = &q->pub;
+
+	PV_STATS_ADD(s, requests, (a->tx_packets - p->tx_packets) + (a->rx_packets - p->rx_packets));
+	PV_STATS_ADD(s, bytes_in, a->tx_bytes - p->tx_bytes);
+	PV_STATS_ADD(s, bytes_out, a->rx_bytes - p->rx_bytes);
+	PV_STATS_ADD(s, errors, a->tx_errors - p->tx_errors);
+	PV_STATS_ADD(s, drops, (a->tx_dropped - p->tx_dropped) + (a->rx_dropped - p->rx_dropped));
+	*p = *a;
+}
+
 static void *queue_main(void *arg)
 {
 	struct netback_queue *q = arg;
@@ -393,6 +408,7 @@ static void *queue_main(void *arg)
 
 	tx_process(q);
 	rx_process(q);
+	publish_stats(q);
 	while (!q->fatal) {
 		n = epoll_wait(q->epfd, evs, 8, -1);
 		for (int i = 0; i < n; i++) {
@@ -406,6 +422,7 @@ static void *queue_main(void *arg)
 		tx_process(q);
 		if (!q->fatal)
 			rx_process(q);
+		publish_stats(q);
 	}
 	return NULL;
 }

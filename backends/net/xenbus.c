@@ -398,6 +398,9 @@ int netback_probe(struct pv_xenbus_dev *x, void *opaque)
 	rc = rc ?: pv_xenbus_dev_start(x);
 	if (rc < 0)
 		goto out_destroy_tap;
+	if (v->nb->rundir &&
+	    pv_stats_open(v->nb->rundir, "vif", x->otherend_id, x->devid, &v->stats) < 0)
+		pv_dev_warn(x->prefix, "cannot publish counters under %s/" PV_STATS_DIR, v->nb->rundir);
 	pv_dev_info(x->prefix, "new vif %s%s%s, frontend %s", v->ifname, v->bridge ? " on " : "",
 		    v->bridge ? v->bridge : "", x->otherend);
 	return 0;
@@ -418,6 +421,7 @@ void netback_remove(struct pv_xenbus_dev *x, void *opaque)
 		return;
 	vif_disconnect(v);
 	nettap_destroy(v->ifname);
+	pv_stats_close(v->stats);
 	pv_dev_info(x->prefix, "removed %s: tx %" PRIu64 " packets (%" PRIu64 " dropped, %" PRIu64
 		    " bad grants), rx %" PRIu64 " (%" PRIu64 " dropped)",
 		    v->ifname, v->total.tx_packets, v->total.tx_dropped, v->total.tx_errors,

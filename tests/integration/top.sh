@@ -39,6 +39,7 @@ pv_check_eq "create gtop with a disk: exit 0" 0 \
 ID=$(cat "$D/out")
 S=$D/stats/vbd-$ID-51712
 pv_check "blkback publishes the vbd's counters" test -f "$S"
+pv_check "consoled publishes the console's counters" test -f "$D/stats/console-$ID-0"
 U="nbd+unix:///?socket=$D/dom/$ID/xvda.sock"
 pv_check "write 1 MiB through the guest's disk" timeout 60 nbdcopy "$D/src" "$U"
 pv_check "read it back" sh -c "timeout 60 nbdcopy '$U' - | head -c 1048576 | cmp -s - '$D/src'"
@@ -47,7 +48,8 @@ pv_check_eq "top -b -n 1: exit 0" 0 "$(run P top -b -n 1)"
 cat "$D/out"
 pv_check "top: a header line" grep -Eq '^NAME +ID +DEVS +REQS' "$D/out"
 pv_check "top: domain 0" grep -Eq '^Domain-0 +0 ' "$D/out"
-pv_check "top: gtop with its id and one device" grep -Eq "^gtop +$ID +1 " "$D/out"
+pv_check "top: gtop with its id and two devices" grep -Eq "^gtop +$ID +2 " "$D/out"
+pv_check "top: the console line" grep -Eq "^  console/0 +$ID " "$D/out"
 # NAME ID REQS REQS/s IN_BYTES OUT_BYTES ... for the device line.
 read -r dev did reqs _ bin bout _ _ errs _ _ < <(grep -E "^  vbd/51712 +$ID " "$D/out")
 pv_check_eq "top: the vbd line" "vbd/51712 $ID" "$dev $did"
@@ -62,5 +64,7 @@ pv_check "top: the second sample has rates" \
 
 pv_check_eq "destroy gtop: exit 0" 0 "$(run P destroy gtop)"
 pv_check "after destroy: the counters file is gone" pv_wait_for 10 test ! -e "$S"
+pv_check "after destroy: the console's counters file is gone" \
+	pv_wait_for 10 test ! -e "$D/stats/console-$ID-0"
 pv_check_eq "top after destroy: no vbd line" 0 "$(P top -b -n 1 | grep -c 'vbd/')"
 pv_done
