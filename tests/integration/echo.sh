@@ -46,6 +46,8 @@ pv_check "2000 round trips verified" "$EC" run "$SOCK" 2000
 "$EC" run "$SOCK" 20000 > "$D/stream.out" 2>&1 &
 client=$!
 sleep 0.3
+# The point of the step: the backend dies while the client is still streaming.
+pv_check "the client is mid-stream when the backend is killed" kill -0 $client
 kill -9 $backpid; wait $backpid 2>/dev/null
 start_back
 wait $client
