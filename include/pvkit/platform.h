@@ -147,4 +147,38 @@ int pv_evtchn_unmask(struct pv_evtchn *e, pv_evtchn_port_t port);
 /* Unbind @port. */
 int pv_evtchn_unbind(struct pv_evtchn *e, pv_evtchn_port_t port);
 
+/* ---- memory for device DMA and its owner (PCI passthrough) ---------------- */
+
+/*
+ * A guest's side. Allocate @count zeroed pages of the caller's shareable
+ * memory for a passed-through device to DMA into, granted to nobody. The
+ * IOMMU of every device assigned to this domain maps the domain's whole
+ * shareable memory at bus address = guest-physical address, so *@gpa (the
+ * guest-physical address of the first page: on the local platform, its
+ * offset in the domain's memory) is what to program into the device; the
+ * pages are contiguous there too. Returns the address, or NULL with errno
+ * set (ENOSPC: memory exhausted; ENOTSUP on the xen platform, where Linux's
+ * own DMA API does this).
+ */
+void *pv_dma_alloc(struct pv_platform *p, unsigned int count, uint64_t *gpa);
+/* Free pages from pv_dma_alloc() (@addr and @count as allocated). -EINVAL: not such pages. */
+int pv_dma_free(struct pv_platform *p, void *addr, unsigned int count);
+/*
+ * The guest-physical address of @addr, any byte inside the caller's
+ * shareable memory (pages from pv_dma_alloc() or pv_gnt_share_pages()).
+ * -EINVAL when @addr is outside it; -ENOTSUP on the xen platform.
+ */
+int pv_dma_phys(struct pv_platform *p, const void *addr, uint64_t *gpa);
+
+/*
+ * Domain 0's side, the analogue of Xen's foreign mapping of a guest's
+ * memory: a file descriptor of domain @domid's whole shareable memory
+ * (offset in it = guest-physical address) and its size in *@bytes, for
+ * the PCI backend to map into a device's IOMMU. The caller owns the fd.
+ * Only the control domain may ask: -EPERM for any other caller; -ESRCH:
+ * no such running domain. -ENOTSUP on the xen platform (Xen itself maps a
+ * guest's memory into the IOMMU of a device assigned to it).
+ */
+int pv_foreign_mem_fd(struct pv_platform *p, pv_domid_t domid, uint64_t *bytes);
+
 #endif
