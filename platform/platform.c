@@ -109,6 +109,30 @@ int pv_gnt_copy(struct pv_platform *p, struct pv_gnt_copy_seg *segs, unsigned in
 	return p->ops->copy(p, segs, count);
 }
 
+void *pv_dma_alloc(struct pv_platform *p, unsigned int count, uint64_t *gpa)
+{
+	if (!count || !gpa) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return p->ops->dma_alloc(p, count, gpa);
+}
+
+int pv_dma_free(struct pv_platform *p, void *addr, unsigned int count)
+{
+	return p->ops->dma_free(p, addr, count);
+}
+
+int pv_dma_phys(struct pv_platform *p, const void *addr, uint64_t *gpa)
+{
+	return p->ops->dma_phys(p, addr, gpa);
+}
+
+int pv_foreign_mem_fd(struct pv_platform *p, pv_domid_t domid, uint64_t *bytes)
+{
+	return p->ops->foreign_mem_fd(p, domid, bytes);
+}
+
 int pv_evtchn_open(struct pv_platform *p, struct pv_evtchn **out)
 {
 	struct pv_evtchn *e = calloc(1, sizeof(*e));

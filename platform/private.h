@@ -31,6 +31,10 @@ struct pv_platform_ops {
 	int (*pending)(struct pv_evtchn *e);
 	int (*unmask)(struct pv_evtchn *e, pv_evtchn_port_t port);
 	int (*unbind)(struct pv_evtchn *e, pv_evtchn_port_t port);
+	void *(*dma_alloc)(struct pv_platform *p, unsigned int count, uint64_t *gpa);
+	int (*dma_free)(struct pv_platform *p, void *addr, unsigned int count);
+	int (*dma_phys)(struct pv_platform *p, const void *addr, uint64_t *gpa);
+	int (*foreign_mem_fd)(struct pv_platform *p, pv_domid_t domid, uint64_t *bytes);
 };
 
 struct pv_platform {

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pvkit/pcihost.h"
+
 struct pv_vfio_dev;
 
 #define PV_VFIO_ROM 6 /* the ROM's index among the BARs (0-5) */
@@ -53,6 +55,16 @@ int pv_vfio_device_fd(const struct pv_vfio_dev *d);
 int pv_vfio_cfg_read(struct pv_vfio_dev *d, unsigned int offset, unsigned int size, uint32_t *val);
 int pv_vfio_cfg_write(struct pv_vfio_dev *d, unsigned int offset, unsigned int size, uint32_t val);
 
+/* Bytes of config space the device has (256, or 4096 for PCIe). */
+unsigned int pv_vfio_cfg_size(const struct pv_vfio_dev *d);
+/* The config-space filter learnt from the device at open. */
+const struct pv_pci_cfg_filter *pv_vfio_filter(const struct pv_vfio_dev *d);
+/*
+ * The type bits of BAR @bar (0-5, PV_VFIO_ROM) as the device reports them:
+ * bit 0 I/O space, bits 1-2 memory type (2: 64-bit), bit 3 prefetchable.
+ */
+uint32_t pv_vfio_bar_type(const struct pv_vfio_dev *d, unsigned int bar);
+
 /* BAR @bar (0-5, PV_VFIO_ROM): its size (0: not implemented) and whether it can be mmap()ed. */
 int pv_vfio_bar_info(struct pv_vfio_dev *d, unsigned int bar, uint64_t *size, int *mmappable);
 /* pread/pwrite of @len bytes (1, 2, 4 or 8, aligned) at @offset in BAR @bar, bounds checked. */
@@ -69,6 +81,14 @@ int pv_vfio_bar_map(struct pv_vfio_dev *d, unsigned int bar, void **addr, size_t
  * call pv_vfio_irq_unmask() once it is handled. Disable stops delivery.
  */
 int pv_vfio_irq_enable(struct pv_vfio_dev *d, enum pv_vfio_irq irq, int efd);
+/*
+ * Deliver vectors 0..@count-1 of @irq to @efds (-1: that vector unused),
+ * e.g. the MSI-X entries a guest enabled. @count 0 turns @irq off.
+ */
+int pv_vfio_irq_enable_vectors(struct pv_vfio_dev *d, enum pv_vfio_irq irq, const int *efds,
+			       unsigned int count);
+/* How many vectors the device offers for @irq (0: none, e.g. no INTx pin; MSI-X: table size). */
+unsigned int pv_vfio_irq_count(struct pv_vfio_dev *d, enum pv_vfio_irq irq);
 int pv_vfio_irq_disable(struct pv_vfio_dev *d, enum pv_vfio_irq irq);
 int pv_vfio_irq_unmask(struct pv_vfio_dev *d, enum pv_vfio_irq irq);
 

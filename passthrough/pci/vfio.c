@@ -186,6 +186,18 @@ int pv_vfio_device_fd(const struct pv_vfio_dev *d)
 	return d->device;
 }
 
+unsigned int pv_vfio_cfg_size(const struct pv_vfio_dev *d)
+{
+	uint64_t size = d->region[VFIO_PCI_CONFIG_REGION_INDEX].size;
+
+	return size > 4096 ? 4096 : (unsigned int)size;
+}
+
+const struct pv_pci_cfg_filter *pv_vfio_filter(const struct pv_vfio_dev *d)
+{
+	return &d->filter;
+}
+
 /* ---- BARs ----------------------------------------------------------------------- */
 
 int pv_vfio_bar_info(struct pv_vfio_dev *d, unsigned int bar, uint64_t *size, int *mmappable)
@@ -259,24 +271,30 @@ int pv_vfio_bar_map(struct pv_vfio_dev *d, unsigned int bar, void **addr, size_t
 
 /* ---- interrupts ----------------------------------------------------------------- */
 
+/* VFIO_DEVICE_SET_IRQS of vectors 0..@count-1 of @index with eventfds @efds (count 0: none). */
 static int set_irqs(struct pv_vfio_dev *d, unsigned int index, uint32_t flags, uint32_t count,
-		    int efd)
+		    const int *efds)
 {
-	char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
-	struct vfio_irq_set *s = (struct vfio_irq_set *)buf;
-	int32_t fd = efd;
+	size_t argsz = sizeof(struct vfio_irq_set) + (size_t)count * sizeof(int32_t);
+	struct vfio_irq_set *s = calloc(1, argsz);
+	int rc = 0;
 
-	memset(buf, 0, sizeof(buf));
-	s->argsz = sizeof(*s) + (count ? sizeof(int32_t) : 0);
+	if (!s)
+		return -ENOMEM;
+	s->argsz = (uint32_t)argsz;
 	s->flags = flags;
 	s->index = index;
 	s->start = 0;
 	s->count = count;
-	if (count)
-		memcpy(s->data, &fd, sizeof(fd));
+	for (uint32_t i = 0; i < count; i++) {
+		int32_t fd = efds[i];
+
+		memcpy(s->data + i * sizeof(fd), &fd, sizeof(fd));
+	}
 	if (ioctl(d->device, VFIO_DEVICE_SET_IRQS, s) < 0)
-		return -errno;
-	return 0;
+		rc = -errno;
+	free(s);
+	return rc;
 }
 
 int pv_vfio_irq_enable(struct pv_vfio_dev *d, enum pv_vfio_irq irq, int efd)
@@ -286,7 +304,7 @@ int pv_vfio_irq_enable(struct pv_vfio_dev *d, enum pv_vfio_irq irq, int efd)
 	if (irq > PV_VFIO_IRQ_MSIX || efd < 0)
 		return -EINVAL;
 	rc = set_irqs(d, (unsigned int)irq, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, 1,
-		      efd);
+		      &efd);
 	if (rc < 0) {
 		pv_err_errno(rc, "vfio %s: enabling interrupt %d", d->bdf, irq);
 		return rc;
@@ -302,9 +320,39 @@ int pv_vfio_irq_disable(struct pv_vfio_dev *d, enum pv_vfio_irq irq)
 	if (irq > PV_VFIO_IRQ_MSIX)
 		return -EINVAL;
 	rc = set_irqs(d, (unsigned int)irq, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, 0,
-		      -1);
+		      NULL);
 	d->irq_on &= ~(1u << irq);
 	return rc;
+}
+
+int pv_vfio_irq_enable_vectors(struct pv_vfio_dev *d, enum pv_vfio_irq irq, const int *efds,
+			       unsigned int count)
+{
+	int rc;
+
+	if (irq > PV_VFIO_IRQ_MSIX)
+		return -EINVAL;
+	if (!count)
+		return pv_vfio_irq_disable(d, irq);
+	if (count > pv_vfio_irq_count(d, irq))
+		return -EINVAL;
+	rc = set_irqs(d, (unsigned int)irq, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+		      count, efds);
+	if (rc < 0) {
+		pv_err_errno(rc, "vfio %s: enabling %u vectors of interrupt %d", d->bdf, count, irq);
+		return rc;
+	}
+	d->irq_on |= 1u << irq;
+	return 0;
+}
+
+unsigned int pv_vfio_irq_count(struct pv_vfio_dev *d, enum pv_vfio_irq irq)
+{
+	struct vfio_irq_info ii = {.argsz = sizeof(ii), .index = (uint32_t)irq};
+
+	if (irq > PV_VFIO_IRQ_MSIX || ioctl(d->device, VFIO_DEVICE_GET_IRQ_INFO, &ii) < 0)
+		return 0;
+	return ii.count;
 }
 
 int pv_vfio_irq_unmask(struct pv_vfio_dev *d, enum pv_vfio_irq irq)

@@ -89,6 +89,18 @@ int pv_vfio_cfg_init(struct pv_vfio_dev *d, int permissive, char *err, size_t er
 	return 0;
 }
 
+uint32_t pv_vfio_bar_type(const struct pv_vfio_dev *d, unsigned int bar)
+{
+	uint32_t v;
+
+	if (bar >= PV_VFIO_NBARS || !d->region[bar].size || d->filter.header_type != 0)
+		return 0;
+	if (bar == PV_VFIO_ROM)
+		return 0; /* memory, 32-bit */
+	v = d->bar_shadow[bar];
+	return (v & 1) ? 1 : (v & 0xf);
+}
+
 /* Which shadow dword covers config byte @off, or -1. */
 static int shadow_index(const struct pv_vfio_dev *d, unsigned int off)
 {

@@ -267,4 +267,8 @@ const struct pv_platform_ops pv_platform_local_ops = {
     .pending = pvl_pending,
     .unmask = pvl_unmask,
     .unbind = pvl_unbind,
+    .dma_alloc = pvl_dma_alloc,
+    .dma_free = pvl_dma_free,
+    .dma_phys = pvl_dma_phys,
+    .foreign_mem_fd = pvl_foreign_mem_fd,
 };

@@ -152,6 +152,89 @@ int pvl_unshare(struct pv_platform *p, void *addr, unsigned int count)
 	return busy ? -EBUSY : 0;
 }
 
+/* ---- memory for device DMA ------------------------------------------------------- */
+
+void *pvl_dma_alloc(struct pv_platform *p, unsigned int count, uint64_t *gpa)
+{
+	struct pvl_plat *l = plat(p);
+	int64_t first;
+
+	if (count > l->mem_pages) {
+		errno = ENOSPC;
+		return NULL;
+	}
+	pthread_mutex_lock(&l->lock);
+	first = alloc_pages(l, count);
+	pthread_mutex_unlock(&l->lock);
+	if (first < 0) {
+		errno = ENOSPC;
+		return NULL;
+	}
+	/* Leased pages were punched (zero) when last freed, by us or by pvkitd. */
+	*gpa = (uint64_t)first * PV_PAGE_SIZE;
+	return l->mem + (size_t)first * PV_PAGE_SIZE;
+}
+
+int pvl_dma_free(struct pv_platform *p, void *addr, unsigned int count)
+{
+	struct pvl_plat *l = plat(p);
+	int64_t first = own_page(l, addr, count);
+	int rc = 0;
+
+	if (first < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&l->lock);
+	/* Taken and granted to nobody: pages from pv_dma_alloc(). */
+	if (pvl_bitmap_all_taken(&l->pages, (uint32_t)first, count) != 1)
+		rc = -EINVAL;
+	for (unsigned int i = 0; rc == 0 && i < count; i++)
+		if (l->page_ref[first + i] != PV_GRANT_INVALID)
+			rc = -EINVAL;
+	if (rc == 0) {
+		if (fallocate(l->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		              first * PV_PAGE_SIZE, (off_t)count * PV_PAGE_SIZE) < 0)
+			memset(addr, 0, (size_t)count * PV_PAGE_SIZE);
+		pvl_bitmap_mark(&l->pages, (uint32_t)first, count, 0);
+	}
+	pthread_mutex_unlock(&l->lock);
+	return rc;
+}
+
+int pvl_dma_phys(struct pv_platform *p, const void *addr, uint64_t *gpa)
+{
+	struct pvl_plat *l = plat(p);
+	const unsigned char *a = addr;
+
+	if (a < l->mem || (uint64_t)(a - l->mem) >= (uint64_t)l->mem_pages * PV_PAGE_SIZE)
+		return -EINVAL;
+	*gpa = (uint64_t)(a - l->mem);
+	return 0;
+}
+
+int pvl_foreign_mem_fd(struct pv_platform *p, pv_domid_t domid, uint64_t *bytes)
+{
+	struct pvl_plat *l = plat(p);
+	struct pvkitd_domid req = {.domid = domid};
+	struct pvkitd_mem_rep rep;
+	unsigned int nfds = 1;
+	int fd = -1, rc;
+
+	pthread_mutex_lock(&l->lock);
+	rc = pvl_call(l->sock, PVKITD_DOM_MEM, 0, &req, sizeof(req), l->buf, &fd, &nfds, NULL, NULL);
+	if (rc >= 0 && (rc != sizeof(rep) || nfds != 1))
+		rc = -EPROTO;
+	if (rc >= 0)
+		memcpy(&rep, pvl_payload(l->buf), sizeof(rep));
+	pthread_mutex_unlock(&l->lock);
+	if (rc < 0) {
+		if (nfds == 1 && fd >= 0)
+			close(fd);
+		return rc;
+	}
+	*bytes = (uint64_t)rep.mem_pages * PV_PAGE_SIZE;
+	return fd;
+}
+
 /* ---- the mapping side -------------------------------------------------------- */
 
 struct pvl_peer *pvl_peer_mem(struct pvl_plat *l, pv_domid_t domid, uint64_t gen, int *err)

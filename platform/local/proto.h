@@ -34,6 +34,7 @@ enum pvkitd_op {
 	PVKITD_DOM_DESTROY,       /* domain 0 only: pvkitd_domid -> status */
 	PVKITD_DOM_LIST,          /* domain 0 only: -> pvkitd_dom_info[] */
 	PVKITD_DOM_WATCH,         /* domain 0 only: send PVKITD_EV_DEATH on this connection */
+	PVKITD_DOM_MEM,           /* domain 0 only: pvkitd_domid -> pvkitd_mem_rep + memfd */
 	PVKITD_OP_MAX,
 	PVKITD_EV_BASE = 0x100,
 	PVKITD_EV_PORT_CLOSED = PVKITD_EV_BASE, /* pvkitd_evt_req (local port) */

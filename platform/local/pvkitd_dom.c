@@ -473,6 +473,32 @@ static int do_list(struct pvkitd *k, struct reply *r)
 	return 0;
 }
 
+/*
+ * A running domain's whole memory, for domain 0's PCI backend to map into
+ * a device's IOMMU (the analogue of Xen's foreign mapping).
+ */
+static int do_dom_mem(struct pvkitd *k, const struct pvkitd_hdr *h, const void *p,
+                      struct reply *r)
+{
+	struct pvkitd_mem_rep rep = {0};
+	struct pvkitd_domid req;
+	struct domain *d;
+
+	if (h->len != sizeof(req))
+		return -EPROTO;
+	memcpy(&req, p, sizeof(req));
+	d = req.domid < PV_DOMID_SELF ? dom_find(k, (pv_domid_t)req.domid) : NULL;
+	if (!d)
+		return -ESRCH;
+	rep.gen = d->gen;
+	rep.mem_pages = d->mem_pages;
+	memcpy(r->buf, &rep, sizeof(rep));
+	r->len = sizeof(rep);
+	r->fds[0] = d->memfd;
+	r->nfds = 1;
+	return 0;
+}
+
 int handle_dom(struct pvkitd *k, struct conn *c, const struct pvkitd_hdr *h, const void *p,
                struct reply *r)
 {
@@ -499,6 +525,8 @@ int handle_dom(struct pvkitd *k, struct conn *c, const struct pvkitd_hdr *h, con
 	case PVKITD_DOM_WATCH:
 		c->watch = 1;
 		return 0;
+	case PVKITD_DOM_MEM:
+		return do_dom_mem(k, h, p, r);
 	}
 	return -EPROTO;
 }

@@ -213,6 +213,40 @@ static int xen_copy(struct pv_platform *p, struct pv_gnt_copy_seg *segs, unsigne
 	return 0;
 }
 
+/*
+ * PCI passthrough memory: on Xen the hypervisor maps a guest's memory into
+ * the IOMMU of a device assigned to it, and a Linux guest's own DMA API
+ * gives bus addresses; pvkit has nothing to add.
+ */
+static void *xen_dma_alloc(struct pv_platform *p, unsigned int count, uint64_t *gpa)
+{
+	(void)p, (void)count, (void)gpa;
+	pv_warn("pv_dma_alloc: not on the xen platform (the guest kernel's DMA API gives bus "
+		"addresses there)");
+	errno = ENOTSUP;
+	return NULL;
+}
+
+static int xen_dma_free(struct pv_platform *p, void *addr, unsigned int count)
+{
+	(void)p, (void)addr, (void)count;
+	return -ENOTSUP;
+}
+
+static int xen_dma_phys(struct pv_platform *p, const void *addr, uint64_t *gpa)
+{
+	(void)p, (void)addr, (void)gpa;
+	return -ENOTSUP;
+}
+
+static int xen_foreign_mem_fd(struct pv_platform *p, pv_domid_t domid, uint64_t *bytes)
+{
+	(void)p, (void)bytes;
+	pv_info("domain %u's memory: Xen maps it into the IOMMU of the devices assigned to it "
+		"itself (not needed on the xen platform)", domid);
+	return -ENOTSUP;
+}
+
 const struct pv_platform_ops pv_platform_xen_ops = {
 	.name = "xen",
 	.open = xen_open,
@@ -231,4 +265,8 @@ const struct pv_platform_ops pv_platform_xen_ops = {
 	.pending = pv_xen_pending,
 	.unmask = pv_xen_unmask,
 	.unbind = pv_xen_unbind,
+	.dma_alloc = xen_dma_alloc,
+	.dma_free = xen_dma_free,
+	.dma_phys = xen_dma_phys,
+	.foreign_mem_fd = xen_foreign_mem_fd,
 };

@@ -159,6 +159,8 @@ static void dom_admin_rules(struct tctx *t)
 	      "a guest cannot destroy one");
 	CHECK(fd >= 0 && raw_call(fd, PVKITD_DOM_LIST, NULL, 0) == -EPERM, "nor list them");
 	CHECK(fd >= 0 && raw_call(fd, PVKITD_DOM_WATCH, NULL, 0) == -EPERM, "nor watch them");
+	CHECK(fd >= 0 && raw_call(fd, PVKITD_DOM_MEM, &d, sizeof(d)) == -EPERM,
+	      "nor get a domain's memory (its own included)");
 	if (fd >= 0)
 		close(fd);
 	death = pv_local_death_fd(t->admin);
@@ -282,8 +284,60 @@ static void dom_memory_exhausted(struct tctx *t)
 	pv_local_domain_destroy(t->admin, id);
 }
 
+/*
+ * PCI passthrough's memory: a guest allocates DMA pages and learns their
+ * guest-physical address; domain 0 alone gets the guest's whole memory
+ * (where that address is an offset) to map into a device's IOMMU.
+ */
+static void dom_dma_memory(struct tctx *t)
+{
+	struct pv_platform *p = open_as(t, t->peer);
+	uint64_t gpa = 0, gpa2 = 0, bytes = 0;
+	unsigned char page[4096];
+	pv_grant_ref_t ref;
+	void *va = p ? pv_dma_alloc(p, 2, &gpa) : NULL, *shared;
+	int fd;
+
+	CHECK(va && gpa % 4096 == 0, "a guest allocates DMA pages (guest-physical %#llx)",
+	      (unsigned long long)gpa);
+	if (!va) {
+		if (p)
+			pv_platform_close(p);
+		return;
+	}
+	memset(va, 0, 8192);
+	memcpy((char *)va + 4096 + 5, "dma-canary", 10);
+	CHECK(pv_dma_phys(p, (char *)va + 4101, &gpa2) == 0 && gpa2 == gpa + 4101,
+	      "pv_dma_phys inside them is the same address space");
+	CHECK(pv_dma_phys(p, page, &gpa2) == -EINVAL, "an address outside guest memory: -EINVAL");
+	CHECK(pv_foreign_mem_fd(p, t->peer, &bytes) == -EPERM,
+	      "a guest cannot get its own memory fd through the control op");
+	CHECK(pv_foreign_mem_fd(p, 0, &bytes) == -EPERM, "nor domain 0's");
+	CHECK(pv_foreign_mem_fd(t->g, 4000, &bytes) == -ESRCH, "no such domain: -ESRCH");
+	fd = pv_foreign_mem_fd(t->g, t->peer, &bytes);
+	CHECK(fd >= 0 && bytes == 16u << 20, "domain 0 gets the guest's memory (%llu bytes)",
+	      (unsigned long long)bytes);
+	CHECK(fd >= 0 && pread(fd, page, sizeof(page), (off_t)(gpa + 4096)) == sizeof(page) &&
+		      !memcmp(page + 5, "dma-canary", 10),
+	      "at offset = guest-physical address it reads what the guest wrote");
+	if (fd >= 0)
+		close(fd);
+	shared = pv_gnt_share_pages(p, 0, 1, &ref, 1);
+	CHECK(shared && pv_dma_free(p, shared, 1) == -EINVAL, "pv_dma_free refuses a granted page");
+	if (shared)
+		pv_gnt_unshare(p, shared, 1);
+	CHECK(pv_dma_free(p, va, 2) == 0, "DMA pages are freed");
+	CHECK(pv_dma_free(p, va, 2) == -EINVAL, "and not twice");
+	va = pv_dma_alloc(p, 2, &gpa2);
+	CHECK(va && ((char *)va)[4101] == 0, "freed DMA pages come back zeroed");
+	if (va)
+		pv_dma_free(p, va, 2);
+	pv_platform_close(p);
+}
+
 void test_domains(struct tctx *t)
 {
+	dom_dma_memory(t);
 	dom_memory_exhausted(t);
 	dom_admin_rules(t);
 	dom_holder_death(t);

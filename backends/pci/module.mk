@@ -1,0 +1,16 @@
+# SPDX-License-Identifier: MIT
+# backends/pci/: pvkit-pciback, the PCI backend daemon (op handler in
+# pciop.c, interrupts in irq.c, devices in devices.c, the xenbus handshake
+# and hot-plug in xenbus.c, VFIO access behind a seam in hw_vfio.c).
+PROGRAMS += pvkit-pciback
+pvkit-pciback_DIR := sbin
+pvkit-pciback_SRCS := backends/pci/main.c backends/pci/xenbus.c backends/pci/devices.c \
+	backends/pci/pciop.c backends/pci/irq.c backends/pci/hw_vfio.c
+pvkit-pciback_PKGS := xenstore
+MAN_PAGES += backends/pci/man/pvkit-pciback.8
+
+# The op handler against a fake device (the seam's only fake) and fake ports: a hostile frontend.
+UNIT_TESTS += test-pciback-op
+test-pciback-op_SRCS := tests/unit/backends/pci/test_pciop.c backends/pci/pciop.c \
+	backends/pci/irq.c backends/pci/devices.c tests/harness/cunit.c
+test-pciback-op_LIBS := -lcunit
