@@ -40,6 +40,7 @@ static const struct daemon daemons[] = {
 	{"pvkit-consoled", NULL, "serving consoles", 0, 0},
 	{"pvkit-blkback", NULL, "serving ", 1, 1},
 	{"pvkit-netback", NULL, "serving ", 1, 1},
+	{"pvkit-pciback", NULL, "serving ", 1, 1},
 };
 
 #define NDAEMONS (sizeof(daemons) / sizeof(daemons[0]))

@@ -21,7 +21,7 @@ static const struct pvkit_command commands[] = {
 	{"host", pvkit_cmd_host, "host up|down|status [--rundir DIR]",
 	 "start, stop or check the local platform's daemons",
 	 "Manage the local platform in domain 0: pvkitd, pvkit-xenstored, pvkit-blkback,\n"
-	 "pvkit-netback and pvkit-consoled.\n\n"
+	 "pvkit-netback, pvkit-pciback and pvkit-consoled.\n\n"
 	 "  host up      start every daemon, wait until each is ready, and print where\n"
 	 "               the logs and sockets are\n"
 	 "  host status  show each daemon, its pid and its health\n"

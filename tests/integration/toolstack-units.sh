@@ -4,7 +4,7 @@
 # pvkit.target, each starting a program that is built, on /run/pvkit.
 . "$(dirname "$0")/../lib.sh"
 U=$PVKIT_BUILD/systemd
-DAEMONS="pvkitd pvkit-xenstored pvkit-consoled pvkit-blkback"
+DAEMONS="pvkitd pvkit-xenstored pvkit-consoled pvkit-blkback pvkit-pciback"
 [ -x "$PV_BIN/pvkit-netback" ] && DAEMONS="$DAEMONS pvkit-netback"
 for d in $DAEMONS; do
 	f=$U/$d.service

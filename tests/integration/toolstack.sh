@@ -41,6 +41,7 @@ pv_check "consoled's log is there" test -s "$D/log/pvkit-consoled.log"
 pv_check_eq "host status: exit 0" 0 "$(run P host status)"
 pv_check "host status: pvkitd up with its pid" \
 	grep -Eq "^pvkitd +$(cat "$D/pvkitd.pid") +up$" "$D/out"
+pv_check "host status: pvkit-pciback up" grep -Eq "^pvkit-pciback +[0-9]+ +up$" "$D/out"
 pv_check_eq "host up again: exit 0" 0 "$(run P host up)"
 pv_check "host up again: already up" grep -q "already up" "$D/out"
 
