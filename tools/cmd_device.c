@@ -2,7 +2,7 @@
 /*
  * Hotplug on a running guest: block-attach/-detach and network-attach/
  * -detach write or remove one device's nodes where libxl does and wait for
- * the drivers; pci-attach checks its spec (passthrough is not done yet).
+ * the drivers (pci-attach and -detach: cmd_pcidev.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,25 +10,14 @@
 #include <string.h>
 
 #include "devwait.h"
+#include "hotplug.h"
 #include "domcfg.h"
 #include "pvkit_cmd.h"
 #include "toolstack.h"
 
 #define ATTACH_DEFAULT_TIMEOUT 30 /* seconds for the device to connect */
 
-/* The guest and the connections one hotplug command works on. */
-struct hotplug {
-	const char *cmd;
-	const char *what;      /* NAME|ID */
-	const char *arg;       /* the spec, vdev, devid or MAC */
-	unsigned timeout;      /* 0: the command's default */
-	struct pv_local *l;
-	struct pv_xs *xs;
-	struct pv_local_domain_info dom;
-};
-
-/* argv = {CMD, [--timeout S] [--rundir DIR], NAME|ID, ARG}. 0 or an exit status. */
-static int parse_args(int argc, char **argv, struct hotplug *h)
+int hotplug_parse_args(int argc, char **argv, struct hotplug *h)
 {
 	const char *pos[2] = {NULL, NULL};
 	int npos = 0;
@@ -57,8 +46,7 @@ static int parse_args(int argc, char **argv, struct hotplug *h)
 	return 0;
 }
 
-/* Connect and find the guest. 0 or an exit status (printed). */
-static int open_guest(struct hotplug *h)
+int hotplug_open_guest(struct hotplug *h)
 {
 	if (ts_admin_open(&h->l) < 0)
 		return PVKIT_EXIT_FAILURE;
@@ -69,7 +57,7 @@ static int open_guest(struct hotplug *h)
 	return 0;
 }
 
-static void close_guest(struct hotplug *h)
+void hotplug_close_guest(struct hotplug *h)
 {
 	pv_xs_close(h->xs);
 	pv_local_close(h->l);
@@ -168,7 +156,7 @@ static int block_attach(struct hotplug *h)
 		fprintf(stderr, "pvkit %s: %s\n", h->cmd, err);
 		return PVKIT_EXIT_FAILURE;
 	}
-	if (check_host(h->cmd, &d, NULL) || (rc = open_guest(h)))
+	if (check_host(h->cmd, &d, NULL) || (rc = hotplug_open_guest(h)))
 		return PVKIT_EXIT_FAILURE;
 	devwait_disk(&w, &d, h->dom.domid);
 	if (domcfg_disk_nodes(&d, h->dom.domid, 0, &nodes) < 0) {
@@ -178,7 +166,7 @@ static int block_attach(struct hotplug *h)
 		rc = plug(h, &nodes, &w, "vbd", d.virtual_device);
 	}
 	xsnodes_free(&nodes);
-	close_guest(h);
+	hotplug_close_guest(h);
 	return rc;
 }
 
@@ -212,7 +200,7 @@ static int network_attach(struct hotplug *h)
 		fprintf(stderr, "pvkit %s: %s\n", h->cmd, err);
 		return PVKIT_EXIT_FAILURE;
 	}
-	if (check_host(h->cmd, NULL, &v) || (rc = open_guest(h)))
+	if (check_host(h->cmd, NULL, &v) || (rc = hotplug_open_guest(h)))
 		return PVKIT_EXIT_FAILURE;
 	if (v.devid < 0)
 		v.devid = next_vif_devid(h);
@@ -226,7 +214,7 @@ static int network_attach(struct hotplug *h)
 		rc = plug(h, &nodes, &w, "vif", (unsigned)v.devid);
 	}
 	xsnodes_free(&nodes);
-	close_guest(h);
+	hotplug_close_guest(h);
 	return rc;
 }
 
@@ -275,11 +263,11 @@ static int block_detach(struct hotplug *h)
 			h->cmd, h->arg);
 		return PVKIT_EXIT_FAILURE;
 	}
-	if ((rc = open_guest(h)))
+	if ((rc = hotplug_open_guest(h)))
 		return rc;
 	snprintf(label, sizeof(label), "vbd %u (%s)", vd, h->arg);
 	rc = unplug(h, "vbd", vd, label);
-	close_guest(h);
+	hotplug_close_guest(h);
 	return rc;
 }
 
@@ -322,23 +310,23 @@ static int network_detach(struct hotplug *h)
 
 	if (strspn(h->arg, "0123456789") != strlen(h->arg) && !strchr(h->arg, ':'))
 		return pvkit_usage_error(h->cmd, "'%s' is neither a devid nor a MAC", h->arg);
-	if ((rc = open_guest(h)))
+	if ((rc = hotplug_open_guest(h)))
 		return rc;
 	devid = find_vif(h);
 	if (devid < 0) {
-		close_guest(h);
+		hotplug_close_guest(h);
 		return PVKIT_EXIT_FAILURE;
 	}
 	snprintf(label, sizeof(label), "vif %d", devid);
 	rc = unplug(h, "vif", (unsigned)devid, label);
-	close_guest(h);
+	hotplug_close_guest(h);
 	return rc;
 }
 
 int pvkit_cmd_hotplug(int argc, char **argv)
 {
 	struct hotplug h = {0};
-	int rc = parse_args(argc, argv, &h);
+	int rc = hotplug_parse_args(argc, argv, &h);
 
 	if (rc)
 		return rc;
@@ -349,19 +337,4 @@ int pvkit_cmd_hotplug(int argc, char **argv)
 	if (!strcmp(h.cmd, "network-attach"))
 		return network_attach(&h);
 	return network_detach(&h);
-}
-
-int pvkit_cmd_attach(int argc, char **argv)
-{
-	struct pcispec spec;
-	char err[DEVSPEC_ERR_LEN];
-
-	if (argc != 3)
-		return pvkit_usage_error(argv[0], "expected NAME|ID and one spec, got %d "
-						  "argument%s", argc - 1, argc == 2 ? "" : "s");
-	if (pcispec_parse(argv[2], &spec, err)) {
-		fprintf(stderr, "pvkit %s: %s\n", argv[0], err);
-		return PVKIT_EXIT_FAILURE;
-	}
-	return pvkit_cmd_unimplemented(argc, argv);
 }

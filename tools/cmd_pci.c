@@ -13,15 +13,14 @@
 #include "pvkit_cmd.h"
 #include "toolstack.h"
 
-static const char *sysfs(void)
+const char *pvkit_pci_sysfs(void)
 {
 	const char *s = getenv("PVKIT_SYSFS");
 
 	return s && *s ? s : NULL;
 }
 
-/* Where pci-assignable-add remembers each device's original driver. */
-static void statedir(char *buf, size_t len)
+void pvkit_pci_statedir(char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/pci", ts_rundir());
 }
@@ -46,7 +45,7 @@ static int list(const char *cmd, int all)
 {
 	struct pv_pci_host_dev *devs;
 	char err[256];
-	int n = pv_pci_host_list(sysfs(), &devs, err, sizeof(err));
+	int n = pv_pci_host_list(pvkit_pci_sysfs(), &devs, err, sizeof(err));
 
 	if (n < 0) {
 		fprintf(stderr, "pvkit %s: %s\n", cmd, err);
@@ -93,11 +92,11 @@ int pvkit_cmd_pci_assignable(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return pvkit_usage_error(cmd, "expects one BDF");
-	statedir(dir, sizeof(dir));
+	pvkit_pci_statedir(dir, sizeof(dir));
 	if (!strcmp(cmd, "pci-assignable-add"))
-		rc = pv_pci_assignable_add(sysfs(), argv[optind], dir, err, sizeof(err));
+		rc = pv_pci_assignable_add(pvkit_pci_sysfs(), argv[optind], dir, err, sizeof(err));
 	else
-		rc = pv_pci_assignable_remove(sysfs(), argv[optind], rebind, dir, err, sizeof(err));
+		rc = pv_pci_assignable_remove(pvkit_pci_sysfs(), argv[optind], rebind, dir, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "pvkit %s: %s\n", cmd, err);
 		return PVKIT_EXIT_FAILURE;

@@ -247,7 +247,7 @@ static int wait_devices(struct pv_xs *xs, const struct guest_start *g, pid_t pid
 {
 	const struct domcfg *dc = g->dc;
 	struct runtime_check chk = {pid, g->log};
-	struct dev_wait *w = calloc(dc->ndisks + dc->nvifs + 1, sizeof(*w));
+	struct dev_wait *w = calloc(dc->ndisks + dc->nvifs + 2, sizeof(*w));
 	size_t n = 0;
 	int rc;
 
@@ -257,6 +257,8 @@ static int wait_devices(struct pv_xs *xs, const struct guest_start *g, pid_t pid
 		devwait_disk(&w[n++], &dc->disks[i], g->domid);
 	for (size_t i = 0; i < dc->nvifs; i++)
 		devwait_vif(&w[n++], &dc->vifs[i], g->domid);
+	if (dc->npcis)
+		devwait_pci(&w[n++], g->domid);
 	devwait_console(&w[n++], g->domid);
 	rc = devwait_run(xs, w, n, o->timeout ? o->timeout : CREATE_DEFAULT_TIMEOUT, o->quiet,
 			 "create", runtime_alive, &chk);

@@ -32,6 +32,14 @@ void devwait_vif(struct dev_wait *w, const struct vifspec *v, unsigned domid)
 	w->fe = w->be = -1;
 }
 
+void devwait_pci(struct dev_wait *w, unsigned domid)
+{
+	snprintf(w->label, sizeof(w->label), "pci bus");
+	snprintf(w->front, sizeof(w->front), "/local/domain/%u/device/pci/0", domid);
+	snprintf(w->back, sizeof(w->back), "/local/domain/0/backend/pci/%u/0", domid);
+	w->fe = w->be = -1;
+}
+
 void devwait_console(struct dev_wait *w, unsigned domid)
 {
 	snprintf(w->label, sizeof(w->label), "console");

@@ -22,6 +22,8 @@ struct dev_wait {
 
 void devwait_disk(struct dev_wait *w, const struct diskspec *d, unsigned domid);
 void devwait_vif(struct dev_wait *w, const struct vifspec *v, unsigned domid);
+/* The guest's PCI bus (device/pci/0, every pci= device on it). */
+void devwait_pci(struct dev_wait *w, unsigned domid);
 /* The console: frontend Connected once ring-ref and port are there, backend once tty is. */
 void devwait_console(struct dev_wait *w, unsigned domid);
 

@@ -210,6 +210,7 @@ static int add_pci(struct domcfg *dc, const struct xlcfg_setting *s, size_t i,
 
 	if (pcispec_parse(s->value.items[i].text, &dc->pcis[dc->npcis], msg))
 		return xlcfg_errorf(err, &s->value.items[i].pos, "pci %zu: %s", i, msg);
+	where(dc->pci_where[dc->npcis], &s->value.items[i].pos);
 	dc->npcis++;
 	return 0;
 }

@@ -46,6 +46,7 @@ struct domcfg {
 	/* Where each disk and vif spec was written ("g1.cfg:5:10"), for later errors. */
 	char disk_where[DOMCFG_MAX_DEVICES][DOMCFG_WHERE_MAX];
 	char vif_where[DOMCFG_MAX_DEVICES][DOMCFG_WHERE_MAX];
+	char pci_where[DOMCFG_MAX_DEVICES][DOMCFG_WHERE_MAX];
 };
 
 /*
@@ -71,7 +72,9 @@ int domcfg_load(const char *path, char *const *overrides, int noverrides, int fi
  * What create checks on the host before it starts anything: every disk
  * target exists, is a regular file or a block device and can be opened with
  * the disk's access; every vif's bridge exists (a directory
- * @sysfs_net/BRIDGE/bridge; pass "/sys/class/net"). Returns 0 or a -errno
+ * @sysfs_net/BRIDGE/bridge; pass "/sys/class/net"); every pci device
+ * exists and is bound to vfio-pci (sysfs: $PVKIT_SYSFS or /sys), and no
+ * two name the same device or guest slot. Returns 0 or a -errno
  * with @err "g1.cfg:4:10: disk 0: target /srv/g1.img: No such file or directory".
  */
 int domcfg_check_host(const struct domcfg *dc, const char *sysfs_net, struct xlcfg_err *err);
@@ -101,6 +104,9 @@ struct xsnodes {
 };
 
 void xsnodes_free(struct xsnodes *nodes);
+/* Append @dir/@key (@key NULL: @dir) = @value, owned by @owner, readable by @reader (-1: none). */
+int xsnodes_add(struct xsnodes *out, int owner, int reader, const char *dir, const char *key,
+		const char *value);
 /* The value of @path in @nodes, or NULL. */
 const char *xsnodes_get(const struct xsnodes *nodes, const char *path);
 
@@ -119,5 +125,20 @@ int domcfg_disk_nodes(const struct diskspec *d, unsigned domid, unsigned backend
 		      struct xsnodes *out);
 int domcfg_vif_nodes(const struct vifspec *v, unsigned domid, unsigned backend_domid,
 		     struct xsnodes *out);
+/*
+ * The guest's PCI bus with devices @p[0..@n), as libxl_pci.c writes it:
+ * backend/pci/<domid>/0 (frontend, frontend-id, online, state 1, domain,
+ * num_devs, then per device key-<i>, dev-<i>, vdevfn-<i> when a slot is
+ * asked, opts-<i>, state-<i> 1; the backend domain owns it, the guest
+ * reads it), device/pci/0 (backend, backend-id, state 1; the other way
+ * round) and /libxl/pci/DDDD-BB-DD-F/domid. Returns 0 or -ENOMEM.
+ */
+int domcfg_pci_nodes(const struct pcispec *p, size_t n, unsigned domid, const char *name,
+		     unsigned backend_domid, struct xsnodes *out);
+/* Only device @i's keys and its /libxl/pci record (hot-add to an existing bus). */
+int domcfg_pci_dev_nodes(const struct pcispec *p, unsigned i, unsigned domid,
+			 unsigned backend_domid, struct xsnodes *out);
+/* "DDDD:BB:DD.F" of @p. */
+void domcfg_pci_bdf(const struct pcispec *p, char out[16]);
 
 #endif

@@ -4,6 +4,7 @@
  * anything: disk targets that open with their access mode, bridges that exist.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "domcfg.h"
+#include "pvkit/pcihost.h"
 
 static int check_error(struct xlcfg_err *err, int rc, const char *where, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -70,6 +72,48 @@ static int check_bridge(const struct vifspec *v, size_t i, const char *where,
 			   i, v->bridge, v->bridge);
 }
 
+/*
+ * A pci= device: one function (BB:DD.* is not expanded yet), present, and
+ * bound to vfio-pci (what pci-assignable-add does), as libxl checks that
+ * it is in the assignable list; not named twice.
+ */
+static int check_pci(const struct domcfg *dc, size_t i, struct xlcfg_err *err)
+{
+	const struct pcispec *p = &dc->pcis[i];
+	const char *sysfs = getenv("PVKIT_SYSFS");
+	struct pv_pci_host_dev hd;
+	char bdf[16], why[256];
+	int rc;
+
+	domcfg_pci_bdf(p, bdf);
+	if (p->all_functions)
+		return check_error(err, -ENOTSUP, dc->pci_where[i],
+				   "pci %zu: %02x:%02x.*: list each function instead", i, p->bus,
+				   p->dev);
+	for (size_t j = 0; j < i; j++) {
+		char other[16];
+
+		domcfg_pci_bdf(&dc->pcis[j], other);
+		if (!strcmp(bdf, other))
+			return check_error(err, -EEXIST, dc->pci_where[i],
+					   "pci %zu: PCI device %s is already pci %zu", i, bdf, j);
+		if (p->vslot > 0 && p->vslot == dc->pcis[j].vslot)
+			return check_error(err, -EEXIST, dc->pci_where[i],
+					   "pci %zu: guest slot %02x is already pci %zu's", i,
+					   p->vslot, j);
+	}
+	rc = pv_pci_host_get(sysfs && *sysfs ? sysfs : NULL, bdf, &hd, why, sizeof(why));
+	if (rc < 0)
+		return check_error(err, rc, dc->pci_where[i], "pci %zu: PCI device %s: %s", i, bdf,
+				   why);
+	if (strcmp(hd.driver, "vfio-pci"))
+		return check_error(err, -EPERM, dc->pci_where[i],
+				   "pci %zu: PCI device %s is not assignable (%s), run pvkit "
+				   "pci-assignable-add %s",
+				   i, bdf, hd.driver[0] ? hd.driver : "no driver", bdf);
+	return 0;
+}
+
 int domcfg_check_host(const struct domcfg *dc, const char *sysfs_net, struct xlcfg_err *err)
 {
 	int rc = 0;
@@ -78,5 +122,7 @@ int domcfg_check_host(const struct domcfg *dc, const char *sysfs_net, struct xlc
 		rc = check_disk(&dc->disks[i], i, dc->disk_where[i], err);
 	for (size_t i = 0; !rc && i < dc->nvifs; i++)
 		rc = check_bridge(&dc->vifs[i], i, dc->vif_where[i], sysfs_net, err);
+	for (size_t i = 0; !rc && i < dc->npcis; i++)
+		rc = check_pci(dc, i, err);
 	return rc;
 }

@@ -9,7 +9,7 @@ pvkit_SRCS := tools/pvkit.c tools/cmd_create.c tools/cmd_host.c tools/cmd_device
 	tools/toolstack.c tools/create_run.c tools/cmd_guest.c tools/cmd_exec.c tools/cmd_devlist.c tools/cmd_top.c tools/monitor.c tools/devwait.c \
 	$(TOOLS_PARSER_SRCS)
 pvkit_PKGS := xenstore
-pvkit_SRCS += tools/cmd_pci.c
+pvkit_SRCS += tools/cmd_pci.c tools/cmd_pcidev.c
 # Where an installed pvkit looks for the daemons and pvkit-guest.
 EXTRA_CFLAGS_tools/toolstack.c := -DPVKIT_PREFIX='"$(PREFIX)"' -DPVKIT_SBINDIR='"$(SBINDIR)"'
 pvkit_DIR := bin

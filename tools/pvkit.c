@@ -141,16 +141,23 @@ static const struct pvkit_command commands[] = {
 	 "give a PCI device back to the host",
 	 "Unbind the device at BDF from vfio-pci and clear its driver_override; with\n"
 	 "--rebind, bind the driver it had before pci-assignable-add.\n"},
-	{"pci-attach", pvkit_cmd_attach, "pci-attach " NAME_OR_ID " PCISPEC",
+	{"pci-attach", pvkit_cmd_pci_attach, "pci-attach [--timeout S] " NAME_OR_ID " PCISPEC",
 	 "pass a PCI device through to a running guest",
 	 "Pass a host PCI device to a running guest. PCISPEC is a pci spec as in the\n"
-	 "config's pci= list, e.g. '0000:03:00.0,permissive=1'.\n"},
-	{"pci-detach", pvkit_cmd_unimplemented, "pci-detach " NAME_OR_ID " BDF",
+	 "config's pci= list, e.g. '0000:03:00.0,permissive=1'. The device must be\n"
+	 "bound to vfio-pci (pvkit pci-assignable-add; seize=1 does it here). pvkit\n"
+	 "writes the nodes where libxl does (a hot-add goes through Reconfiguring) and\n"
+	 "waits until pvkit-pciback has opened the device and the guest's bus is\n"
+	 "Connected (default 30 s).\n"},
+	{"pci-detach", pvkit_cmd_pci_detach, "pci-detach [--timeout S] " NAME_OR_ID " BDF",
 	 "take a PCI device back from a running guest",
-	 "Remove the passed-through PCI device at BDF from a running guest.\n"},
-	{"pci-list", pvkit_cmd_unimplemented, "pci-list " NAME_OR_ID,
+	 "Remove the passed-through PCI device at BDF from a running guest: the guest\n"
+	 "lets it go (Reconfiguring), pvkit-pciback turns its interrupts off, removes\n"
+	 "every DMA and BAR mapping and resets it; it stays bound to vfio-pci.\n"},
+	{"pci-list", pvkit_cmd_pci_list, "pci-list " NAME_OR_ID,
 	 "list a guest's passed-through PCI devices",
-	 "List the PCI devices passed through to the guest: Vdev and BDF.\n"},
+	 "List the PCI devices passed through to the guest, as xl does: Vdev (the\n"
+	 "guest's slot.function) and Device (the host's BDF).\n"},
 	{"usbdev-attach", pvkit_cmd_unimplemented, "usbdev-attach " NAME_OR_ID " USBDEVSPEC",
 	 "pass a host USB device through to a running guest",
 	 "Pass a host USB device to a running guest, e.g. 'hostbus=1, hostaddr=3'.\n"},
@@ -196,7 +203,7 @@ static void print_overview(FILE *f)
 	      f);
 	for (size_t i = 0; i < NCOMMANDS; i++) {
 		const struct pvkit_command *c = &commands[i];
-		int todo = c->run == pvkit_cmd_unimplemented || c->run == pvkit_cmd_attach;
+		int todo = c->run == pvkit_cmd_unimplemented;
 
 		if (c->run == pvkit_cmd_host) {
 			print_host_verbs(f);

@@ -51,11 +51,17 @@ int pvkit_cmd_block_list(int argc, char **argv);
 int pvkit_cmd_network_list(int argc, char **argv);
 /* block-attach, block-detach, network-attach, network-detach. */
 int pvkit_cmd_hotplug(int argc, char **argv);
-/* pci-attach: checks the spec, then unimplemented. */
-int pvkit_cmd_attach(int argc, char **argv);
+/* pci-attach, pci-detach and pci-list (cmd_pcidev.c). */
+int pvkit_cmd_pci_attach(int argc, char **argv);
+int pvkit_cmd_pci_detach(int argc, char **argv);
+int pvkit_cmd_pci_list(int argc, char **argv);
 /* pci-list-host; pci-assignable-list, -add and -remove (cmd_pci.c). */
 int pvkit_cmd_pci_list_host(int argc, char **argv);
 int pvkit_cmd_pci_assignable(int argc, char **argv);
+/* $PVKIT_SYSFS (tests point it at a fake tree), or NULL for /sys. */
+const char *pvkit_pci_sysfs(void);
+/* Where pci-assignable-add remembers each device's original driver: <rundir>/pci. */
+void pvkit_pci_statedir(char *buf, size_t len);
 /* Prints "pvkit NAME: not implemented yet" and returns 1. */
 int pvkit_cmd_unimplemented(int argc, char **argv);
 

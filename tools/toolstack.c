@@ -316,6 +316,23 @@ static void forget_guest(pv_domid_t domid)
 		rmdir(path); /* pvkitd or xenstored may still hold a socket there */
 }
 
+/* libxl's records of the PCI devices @domid held (/libxl/pci/<BDF>/domid). */
+static int rm_pci_records(struct pv_xs *xs, pv_xs_txn_t t, unsigned domid)
+{
+	char **bdfs = NULL, path[96];
+	int n = pv_xs_directory(xs, t, "/libxl/pci", NULL, &bdfs), rc = 0;
+	uint64_t id;
+
+	for (int i = 0; i < n && !rc; i++) {
+		snprintf(path, sizeof(path), "/libxl/pci/%s", bdfs[i]);
+		if (pv_xs_read_uint(xs, t, path, "domid", UINT32_MAX, UINT64_MAX, &id) == 0 &&
+		    id == domid)
+			rc = pv_xs_rm(xs, t, path, NULL);
+	}
+	free(bdfs);
+	return rc;
+}
+
 /* Remove every node create wrote for @domid, in one transaction. */
 static int rm_nodes_txn(struct pv_xs *xs, pv_xs_txn_t t, void *opaque)
 {
@@ -335,7 +352,7 @@ static int rm_nodes_txn(struct pv_xs *xs, pv_xs_txn_t t, void *opaque)
 		if ((rc = pv_xs_rm(xs, t, path, NULL)))
 			return rc;
 	}
-	return 0;
+	return rm_pci_records(xs, t, domid);
 }
 
 int ts_domain_teardown(struct pv_local *l, struct pv_xs *xs, pv_domid_t domid)

@@ -185,6 +185,86 @@ int domcfg_vif_nodes(const struct vifspec *v, unsigned domid, unsigned backend_d
 			  &back);
 }
 
+int xsnodes_add(struct xsnodes *out, int owner, int reader, const char *dir, const char *key,
+		const char *value)
+{
+	return add(out, owner, reader, dir, key, value);
+}
+
+/* "DDDD:BB:DD.F" of @p (PCI_BDF in libxl). */
+void domcfg_pci_bdf(const struct pcispec *p, char out[16])
+{
+	snprintf(out, 16, "%04x:%02x:%02x.%01x", p->domain & 0xffff, p->bus & 0xff, p->dev & 0x1f,
+		 p->func & 7);
+}
+
+/* The keys of device @i in the backend directory, as libxl_create_pci_backend_device. */
+static void pci_dev_kvs(struct kvs *k, const struct pcispec *p, unsigned i)
+{
+	static char keys[6][24];
+	char bdf[16];
+
+	domcfg_pci_bdf(p, bdf);
+	snprintf(keys[0], sizeof(keys[0]), "key-%u", i);
+	snprintf(keys[1], sizeof(keys[1]), "dev-%u", i);
+	snprintf(keys[2], sizeof(keys[2]), "vdevfn-%u", i);
+	snprintf(keys[3], sizeof(keys[3]), "opts-%u", i);
+	snprintf(keys[4], sizeof(keys[4]), "state-%u", i);
+	kv_set(k, keys[0], "%s", bdf);
+	kv_set(k, keys[1], "%s", bdf);
+	if (p->vslot > 0)
+		kv_set(k, keys[2], "%x", (unsigned)p->vslot << 3 | (p->func & 7));
+	kv_set(k, keys[3], "msitranslate=%d,power_mgmt=%d,permissive=%d,rdm_policy=%s",
+	       p->msitranslate > 0, p->power_mgmt > 0, p->permissive > 0,
+	       p->rdm_policy == PCISPEC_RDM_RELAXED ? "relaxed" : "strict");
+	kv_set(k, keys[4], XS_STATE_INITIALISING);
+}
+
+int domcfg_pci_dev_nodes(const struct pcispec *p, unsigned i, unsigned domid,
+			 unsigned backend_domid, struct xsnodes *out)
+{
+	struct kvs k = {0};
+	char be[96], lx[64], bdf[16], id[16];
+	int rc;
+
+	snprintf(be, sizeof(be), "/local/domain/%u/backend/pci/%u/0", backend_domid, domid);
+	pci_dev_kvs(&k, p, i);
+	rc = add_kvs(out, (int)backend_domid, (int)domid, be, &k);
+	/* libxl's record of who holds the device: /libxl/pci/DDDD-BB-DD-F/domid. */
+	domcfg_pci_bdf(p, bdf);
+	bdf[4] = bdf[7] = bdf[10] = '-';
+	snprintf(lx, sizeof(lx), "/libxl/pci/%s", bdf);
+	snprintf(id, sizeof(id), "%u", domid);
+	return rc ? rc : add(out, 0, -1, lx, "domid", id);
+}
+
+int domcfg_pci_nodes(const struct pcispec *p, size_t n, unsigned domid, const char *name,
+		     unsigned backend_domid, struct xsnodes *out)
+{
+	struct kvs front = {0}, back = {0};
+	char fe[64], be[96];
+	int d = (int)domid, b = (int)backend_domid, rc;
+
+	snprintf(fe, sizeof(fe), "/local/domain/%u/device/pci/0", domid);
+	snprintf(be, sizeof(be), "/local/domain/%u/backend/pci/%u/0", backend_domid, domid);
+	kv_set(&back, "frontend", "%s", fe);
+	kv_set(&back, "frontend-id", "%u", domid);
+	kv_set(&back, "online", "1");
+	kv_set(&back, "state", XS_STATE_INITIALISING);
+	kv_set(&back, "domain", "%s", name);
+	kv_set(&back, "num_devs", "%zu", n);
+	kv_set(&front, "backend", "%s", be);
+	kv_set(&front, "backend-id", "%u", backend_domid);
+	kv_set(&front, "state", XS_STATE_INITIALISING);
+	if ((rc = add(out, b, d, be, NULL, "")) || (rc = add_kvs(out, b, d, be, &back)))
+		return rc;
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = domcfg_pci_dev_nodes(&p[i], (unsigned)i, domid, backend_domid, out);
+	if (rc || (rc = add(out, d, b, fe, NULL, "")))
+		return rc;
+	return add_kvs(out, d, b, fe, &front);
+}
+
 /* The domain's own nodes: libxl makes ~ readable by the guest, a few writable. */
 static int domain_nodes(const struct domcfg *dc, unsigned domid, struct xsnodes *out)
 {
@@ -219,5 +299,7 @@ int domcfg_xenstore_nodes(const struct domcfg *dc, unsigned domid, struct xsnode
 		rc = domcfg_disk_nodes(&dc->disks[i], domid, 0, out);
 	for (size_t i = 0; !rc && i < dc->nvifs; i++)
 		rc = domcfg_vif_nodes(&dc->vifs[i], domid, 0, out);
+	if (!rc && dc->npcis)
+		rc = domcfg_pci_nodes(dc->pcis, dc->npcis, domid, dc->name, 0, out);
 	return rc;
 }

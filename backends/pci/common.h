@@ -134,6 +134,7 @@ struct pciback_bus {
 	uint64_t mem_bytes;
 	uint64_t ops, errors, spurious;
 	struct pv_ratelimit rl;    /* for messages the frontend can trigger */
+	int own_watch;             /* watch on our own state (the toolstack's Reconfiguring) */
 	struct pciback_bus *next;
 };
 

@@ -14,3 +14,4 @@ UNIT_TESTS += test-pciback-op
 test-pciback-op_SRCS := tests/unit/backends/pci/test_pciop.c backends/pci/pciop.c \
 	backends/pci/irq.c backends/pci/devices.c tests/harness/cunit.c
 test-pciback-op_LIBS := -lcunit
+INTEGRATION_TESTS += tests/integration/pci-attach.sh

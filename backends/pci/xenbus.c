@@ -71,8 +71,17 @@ static int export_one(struct pciback_bus *b, unsigned int i)
 	rc = d ? 0
 	       : pciback_dev_export(b, bdf, pciback_opts_permissive(opts),
 				    vdevfn == ~0u ? -1 : (int)vdevfn, &d, err, sizeof(err));
-	if (rc < 0)
-		pv_xenbus_dev_fatal(x, -rc, "exporting %s: %s", bdf, err);
+	if (rc < 0) {
+		/*
+		 * One device that cannot be had fails alone: the error node says
+		 * why, state-<i> goes to Closed, the others keep working.
+		 */
+		pv_xenbus_dev_error(x, -rc, "exporting %s: %s", bdf, err);
+		free(bdf);
+		free(opts);
+		snprintf(key, sizeof(key), "state-%u", i);
+		return pv_xs_printf(x->xs, 0, x->nodename, key, "%d", PV_XENBUS_STATE_CLOSED);
+	}
 	snprintf(key, sizeof(key), "vdev-%u", i);
 	/* %02x function: what the wire has always said (xen-pciback). */
 	if (rc == 0)
@@ -219,6 +228,27 @@ static void reconfigure(struct pciback_bus *b)
 		pv_xenbus_switch_state(x, PV_XENBUS_STATE_RECONFIGURED);
 }
 
+/*
+ * The toolstack set us Reconfiguring. A connected frontend answers first
+ * (frontend_changed); a guest whose bus never connected has nothing to let
+ * go, so the devices are added and released at once.
+ */
+static void own_state_changed(struct pv_xs *xs, const char *path, void *opaque)
+{
+	struct pciback_bus *b = opaque;
+	struct pv_xenbus_dev *x = b->xdev;
+	enum pv_xenbus_state fe;
+
+	(void)xs, (void)path;
+	if (own_state(x) != PV_XENBUS_STATE_RECONFIGURING)
+		return;
+	fe = pv_xenbus_read_state(x->xs, x->otherend);
+	if (b->sh || fe == PV_XENBUS_STATE_CONNECTED || fe == PV_XENBUS_STATE_RECONFIGURING)
+		return;
+	if (apply_substates(b) == 0)
+		pv_xenbus_switch_state(x, PV_XENBUS_STATE_INITIALISED);
+}
+
 static void frontend_changed(struct pv_xenbus_dev *x, enum pv_xenbus_state st)
 {
 	struct pciback_bus *b = x->opaque;
@@ -286,6 +316,8 @@ static void bus_free(struct pciback_bus *b)
 {
 	struct pciback_bus **pp;
 
+	if (b->own_watch > 0)
+		pv_xs_unwatch(b->xdev->xs, b->own_watch);
 	disconnect(b);
 	for (unsigned int i = 0; i < PCIBACK_MAX_DEVS; i++)
 		if (b->devs[i])
@@ -326,6 +358,13 @@ int pciback_probe(struct pv_xenbus_dev *x, void *opaque)
 		rc = pv_xenbus_switch_state(x, PV_XENBUS_STATE_INITIALISED);
 	if (rc == 0)
 		rc = pv_xenbus_dev_start(x);
+	if (rc == 0) {
+		char path[256];
+
+		snprintf(path, sizeof(path), "%s/state", x->nodename);
+		b->own_watch = pv_xs_watch(x->xs, path, own_state_changed, b);
+		rc = b->own_watch < 0 ? b->own_watch : 0;
+	}
 	if (rc < 0) {
 		x->opaque = NULL;
 		bus_free(b);

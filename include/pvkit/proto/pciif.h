@@ -38,12 +38,15 @@
  *                                                 config filter refuses it
  *                                                 (permissive from opts-<n>)
  *   ENABLE_MSI       domain bus devfn             value: an EVENT CHANNEL PORT
- *                                                 (> 0) where Xen gives a pirq
+ *                                                 (> 0) where Xen gives a pirq;
+ *                                                 OP_FAILED when already on
  *   DISABLE_MSI      domain bus devfn             value 0
  *   ENABLE_MSIX      value: count (1..table size), value: 0 on success, else
  *                    msix_entries[i].entry         -errno (as Linux's pciback);
  *                    (each < table size, no        msix_entries[i].vector: the
- *                    duplicates: XSA-164 bounds)   event channel port of entry i
+ *                    duplicates: XSA-164 bounds)   event channel port of entry i;
+ *                                                 out of bounds: ACCESS_DENIED,
+ *                                                 value -EINVAL
  *   DISABLE_MSIX     domain bus devfn             value 0
  *   anything else    -                            err NOT_IMPLEMENTED
  * Every op names the device by the address the guest sees (vdev-<n>);
@@ -67,13 +70,15 @@
  *                (1, 2, 4 or 8; offset aligned to size; inside the BAR,
  *                else INVALID_OFFSET)
  *   BAR_WRITE    ext.bar ext.offset op.size ext.data
+ *                (ACCESS_DENIED into the MSI-X table or the ROM)
  *   INTX_ENABLE  -                           value: event channel port (> 0)
  *                                            (ACCESS_DENIED: no INTx pin)
  *   INTX_DISABLE -                           -
  *   INTX_ACK     -                           - (unmask: the line is masked at
  *                                            each interrupt until acked, after
  *                                            the driver cleared the cause)
- *   RESET        -                           err NOT_IMPLEMENTED when the
+ *   RESET        -                           interrupts off first (ports
+ *                                            closed); NOT_IMPLEMENTED when the
  *                                            device offers no reset
  *
  * Interrupts as event channels (pvkit): for ENABLE_MSI, ENABLE_MSIX and
@@ -111,7 +116,9 @@
  *                                             only when the spec has @slot)
  *   state-<n>    XenbusState         -        per device: 1 toolstack adds,
  *                                             3 backend exported it, 5 toolstack
- *                                             removes, 6 backend released it
+ *                                             removes, 6 backend released it (or
+ *                                             could not export it: "error" says
+ *                                             why; the other devices go on)
  *   vdev-<n>     "SSSS:BB:DD.FF"     -        the address the guest sees
  *                                             (backend; note %02x function)
  *   root_num     uint32              0        number of root-<n> (backend)

@@ -232,7 +232,51 @@ static void test_print(void)
 	xsnodes_free(&nodes);
 }
 
+#define PFE "/local/domain/7/device/pci/0"
+#define PBE "/local/domain/0/backend/pci/7/0"
+
+/* libxl__create_pci_backend and libxl_create_pci_backend_device, for two devices. */
+static const struct node_case pci_nodes[] = {
+	{PBE, "", 0, 7},
+	{PBE "/frontend", PFE, 0, 7},
+	{PBE "/frontend-id", "7", 0, 7},
+	{PBE "/online", "1", 0, 7},
+	{PBE "/state", "1", 0, 7},
+	{PBE "/domain", "g7", 0, 7},
+	{PBE "/num_devs", "2", 0, 7},
+	{PBE "/key-0", "0000:03:00.0", 0, 7},
+	{PBE "/dev-0", "0000:03:00.0", 0, 7},
+	{PBE "/opts-0", "msitranslate=0,power_mgmt=0,permissive=0,rdm_policy=strict", 0, 7},
+	{PBE "/state-0", "1", 0, 7},
+	{"/libxl/pci/0000-03-00-0/domid", "7", 0, -1},
+	{PBE "/key-1", "0001:0a:1f.7", 0, 7},
+	{PBE "/dev-1", "0001:0a:1f.7", 0, 7},
+	{PBE "/vdevfn-1", "2f", 0, 7},
+	{PBE "/opts-1", "msitranslate=1,power_mgmt=0,permissive=1,rdm_policy=relaxed", 0, 7},
+	{PBE "/state-1", "1", 0, 7},
+	{"/libxl/pci/0001-0a-1f-7/domid", "7", 0, -1},
+	{PFE, "", 7, 0},
+	{PFE "/backend", PBE, 7, 0},
+	{PFE "/backend-id", "0", 7, 0},
+	{PFE "/state", "1", 7, 0},
+};
+
+static void test_pci_nodes(void)
+{
+	struct pcispec p[2];
+	struct xsnodes nodes = {0};
+	char err[DEVSPEC_ERR_LEN];
+
+	CU_ASSERT_EQUAL_FATAL(pcispec_parse("03:00.0", &p[0], err), 0);
+	CU_ASSERT_EQUAL_FATAL(pcispec_parse("1:0a:1f.7@5,permissive=1,msitranslate=1,"
+					    "rdm_policy=relaxed", &p[1], err), 0);
+	CU_ASSERT_EQUAL_FATAL(domcfg_pci_nodes(p, 2, 7, "g7", 0, &nodes), 0);
+	check_nodes(&nodes, pci_nodes, sizeof(pci_nodes) / sizeof(pci_nodes[0]));
+	xsnodes_free(&nodes);
+}
+
 static CU_TestInfo xsnodes_tests[] = {
+	{"pci nodes as libxl writes them", test_pci_nodes},
 	{"disk nodes as libxl writes them", test_disk_nodes},
 	{"cdrom, other backend domain", test_cdrom_and_backend_domain},
 	{"vif nodes as libxl writes them", test_vif_nodes},
