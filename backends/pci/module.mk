@@ -15,3 +15,9 @@ test-pciback-op_SRCS := tests/unit/backends/pci/test_pciop.c backends/pci/pciop.
 	backends/pci/irq.c backends/pci/devices.c tests/harness/cunit.c
 test-pciback-op_LIBS := -lcunit
 INTEGRATION_TESTS += tests/integration/pci-attach.sh
+
+# The real daemon against a hostile frontend (no device it can open: the protocol only).
+TEST_PROGRAMS += pciback-hostile
+pciback-hostile_SRCS := tests/integration/pciback_hostile.c
+pciback-hostile_PKGS := xenstore
+INTEGRATION_TESTS += tests/integration/pciback-hostile.sh
