@@ -64,7 +64,8 @@ static int overlaps(unsigned int off, unsigned int len, unsigned int start, unsi
  */
 static int msi_absorbed(const struct pv_pci_cfg_filter *f, unsigned int off, unsigned int len)
 {
-	return overlaps(off, len, f->msi_cap, f->msi_len) || overlaps(off, len, f->msix_cap + 2u, 2);
+	return overlaps(off, len, f->msi_cap, f->msi_len) ||
+	       (f->msix_cap && overlaps(off, len, f->msix_cap + 2u, 2));
 }
 
 static int32_t conf_write(struct pciback_pdev *d, struct pv_pci_op *op)
@@ -83,9 +84,7 @@ static int32_t conf_write(struct pciback_pdev *d, struct pv_pci_op *op)
 			       size, off);
 		return PV_PCI_ERR_ACCESS_DENIED;
 	}
-	if (v == PV_PCI_CFG_EMULATE && f->msix_cap && msi_absorbed(f, off, size))
-		return PV_PCI_ERR_SUCCESS;
-	if (v == PV_PCI_CFG_EMULATE && f->msi_cap && msi_absorbed(f, off, size))
+	if (v == PV_PCI_CFG_EMULATE && msi_absorbed(f, off, size))
 		return PV_PCI_ERR_SUCCESS;
 	return hw_err(hw->cfg_write(d->hw, off, size, op->value));
 }
