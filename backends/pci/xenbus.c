@@ -112,8 +112,12 @@ static int release_one(struct pciback_bus *b, unsigned int i)
 	return pv_xs_printf(x->xs, 0, x->nodename, key, "%d", PV_XENBUS_STATE_CLOSED);
 }
 
-/* Act on every state-<i>: 1 exports, 5 releases. */
-static int apply_substates(struct pciback_bus *b)
+/*
+ * Act on every state-<i>: 1 exports, 5 releases. @initial (the bus is new
+ * to this daemon): 3 exports too, as after a restart of the daemon the
+ * devices it had exported are open no more.
+ */
+static int apply_substates(struct pciback_bus *b, int initial)
 {
 	struct pv_xenbus_dev *x = b->xdev;
 	unsigned int num;
@@ -130,7 +134,8 @@ static int apply_substates(struct pciback_bus *b)
 		snprintf(key, sizeof(key), "state-%u", i);
 		if (pv_xs_read_uint(x->xs, 0, x->nodename, key, 8, PV_XENBUS_STATE_UNKNOWN, &st) < 0)
 			continue;
-		if (st == PV_XENBUS_STATE_INITIALISING)
+		if (st == PV_XENBUS_STATE_INITIALISING ||
+		    (initial && st == PV_XENBUS_STATE_INITIALISED))
 			rc = export_one(b, i);
 		else if (st == PV_XENBUS_STATE_CLOSING)
 			rc = release_one(b, i);
@@ -224,7 +229,7 @@ static void reconfigure(struct pciback_bus *b)
 
 	if (own_state(x) != PV_XENBUS_STATE_RECONFIGURING)
 		return;
-	if (apply_substates(b) == 0)
+	if (apply_substates(b, 0) == 0)
 		pv_xenbus_switch_state(x, PV_XENBUS_STATE_RECONFIGURED);
 }
 
@@ -245,7 +250,7 @@ static void own_state_changed(struct pv_xs *xs, const char *path, void *opaque)
 	fe = pv_xenbus_read_state(x->xs, x->otherend);
 	if (b->sh || fe == PV_XENBUS_STATE_CONNECTED || fe == PV_XENBUS_STATE_RECONFIGURING)
 		return;
-	if (apply_substates(b) == 0)
+	if (apply_substates(b, 0) == 0)
 		pv_xenbus_switch_state(x, PV_XENBUS_STATE_INITIALISED);
 }
 
@@ -354,7 +359,7 @@ int pciback_probe(struct pv_xenbus_dev *x, void *opaque)
 	x->otherend_changed = frontend_changed;
 	x->state = PV_XENBUS_STATE_UNKNOWN;
 	rc = pv_xenbus_switch_state(x, PV_XENBUS_STATE_INIT_WAIT);
-	if (rc == 0 && apply_substates(b) == 0 && publish_root(x) == 0)
+	if (rc == 0 && apply_substates(b, 1) == 0 && publish_root(x) == 0)
 		rc = pv_xenbus_switch_state(x, PV_XENBUS_STATE_INITIALISED);
 	if (rc == 0)
 		rc = pv_xenbus_dev_start(x);

@@ -137,6 +137,10 @@
  *   frontend 1 -> writes pci-op-ref, event-channel, magic -> 3
  *   backend  maps the page, binds the channel -> 4 (Connected)
  *   frontend reads root-<n>/vdev-<n>, probes -> 4
+ * A backend that restarts opens the devices at state 3 again and goes
+ * back through InitWait to Initialised; a frontend that sees it leave
+ * Connected goes Closing/Closed/Initialising and connects again (a new
+ * event channel: the old one died with the backend's end).
  *
  * Hot-plug while connected (libxl_pci.c, xen-pciback, xen-pcifront)
  *   toolstack  add: dev-<n>.. with state-<n> = 1, num_devs + 1;
