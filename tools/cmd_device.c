@@ -80,7 +80,7 @@ static int rm_device_txn(struct pv_xs *xs, pv_xs_txn_t t, void *opaque)
 		 r->devid);
 	snprintf(path[2], sizeof(path[2]), "/libxl/%u/device/%s/%u", r->domid, r->kind, r->devid);
 	for (int i = 0; i < 3 && !rc; i++)
-		rc = pv_xs_rm(xs, t, path[i], NULL);
+		rc = ts_xs_rm_cleanup(xs, t, path[i]);
 	return rc;
 }
 

@@ -64,3 +64,9 @@ test-toolstack_LIBS := -lcunit
 INTEGRATION_TESTS += tests/integration/demo.sh
 # pvkit top: a guest's disk I/O shows in the vbd's counters; gone after destroy.
 INTEGRATION_TESTS += tests/integration/top.sh
+# Hotplug and destroy while I/O runs: every backend releases what it held
+# (fds, grants, event channels, xenstore nodes, TAPs, processes).
+TEST_PROGRAMS += pvkit-nbd-writer
+pvkit-nbd-writer_SRCS := tests/integration/nbd_writer.c
+pvkit-nbd-writer_PKGS := libnbd
+INTEGRATION_TESTS += tests/integration/hotplug-io.sh

@@ -18,15 +18,20 @@ const char *pvkit_rundir;
 #define NAME_OR_ID "NAME|ID"
 
 static const struct pvkit_command commands[] = {
-	{"host", pvkit_cmd_host, "host up|down|status [--rundir DIR]",
+	{"host", pvkit_cmd_host, "host up|down|status [-l] [--rundir DIR]",
 	 "start, stop or check the local platform's daemons",
 	 "Manage the local platform in domain 0: pvkitd, pvkit-xenstored, pvkit-blkback,\n"
 	 "pvkit-netback, pvkit-pciback and pvkit-consoled.\n\n"
 	 "  host up      start every daemon, wait until each is ready, and print where\n"
 	 "               the logs and sockets are\n"
-	 "  host status  show each daemon, its pid and its health\n"
+	 "  host status  show each daemon, its pid and its health; with -l also what\n"
+	 "               each domain holds in pvkitd: PINNED (pins on its grants, by\n"
+	 "               peers mapping its pages), MAPPED (its pins on others' grants),\n"
+	 "               EVTCHNS (event-channel ports), CONNS and LEASES (its\n"
+	 "               connections to pvkitd and their page/grant leases)\n"
 	 "  host down    stop every daemon cleanly (guests first)\n\n"
 	 "Options:\n"
+	 "  -l, --long    with status: the per-domain figures above\n"
 	 "  --rundir DIR  the run directory (default $PVKIT_RUNDIR or /run/pvkit)\n"},
 	{"create", pvkit_cmd_create, "create [OPTIONS] CONFIG [KEY=VALUE...]",
 	 "create a guest from an xl-style config file",

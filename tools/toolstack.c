@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -333,6 +335,36 @@ static int rm_pci_records(struct pv_xs *xs, pv_xs_txn_t t, unsigned domid)
 	return rc;
 }
 
+/* Where ts_xs_rm_cleanup() stops: /, /local, /local/domain, /local/domain/N(/device). */
+static int cleanup_stop(const char *path)
+{
+	unsigned n;
+	int len = 0;
+
+	if (sscanf(path, "/local/domain/%u%n", &n, &len) == 1 && len > 0)
+		return !path[len] || !strcmp(path + len, "/device");
+	return !*path || !strcmp(path, "/local") || !strcmp(path, "/local/domain");
+}
+
+int ts_xs_rm_cleanup(struct pv_xs *xs, pv_xs_txn_t t, char *path)
+{
+	int rc = pv_xs_rm(xs, t, path, NULL);
+	char *slash, **ids;
+
+	while (!rc && (slash = strrchr(path, '/'))) {
+		*slash = 0;
+		if (cleanup_stop(path))
+			break;
+		ids = NULL;
+		rc = pv_xs_directory(xs, t, path, NULL, &ids);
+		free(ids);
+		if (rc != 0)
+			return rc < 0 && rc != -ENOENT ? rc : 0;
+		rc = pv_xs_rm(xs, t, path, NULL);
+	}
+	return rc;
+}
+
 /* Remove every node create wrote for @domid, in one transaction. */
 static int rm_nodes_txn(struct pv_xs *xs, pv_xs_txn_t t, void *opaque)
 {
@@ -345,14 +377,63 @@ static int rm_nodes_txn(struct pv_xs *xs, pv_xs_txn_t t, void *opaque)
 	if ((rc = pv_xs_rm(xs, t, path, NULL)))
 		return rc;
 	snprintf(path, sizeof(path), "/libxl/%u", domid);
-	if ((rc = pv_xs_rm(xs, t, path, NULL)))
+	if ((rc = ts_xs_rm_cleanup(xs, t, path)))
 		return rc;
 	for (const char *const *k = kinds; *k; k++) {
 		snprintf(path, sizeof(path), "/local/domain/0/backend/%s/%u", *k, domid);
-		if ((rc = pv_xs_rm(xs, t, path, NULL)))
+		if ((rc = ts_xs_rm_cleanup(xs, t, path)))
 			return rc;
 	}
 	return rm_pci_records(xs, t, domid);
+}
+
+/* @pid's namespace @ns as (device, inode), or 0 when it cannot be read. */
+static int ns_id(pid_t pid, const char *ns, struct stat *st)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, ns);
+	return stat(path, st) == 0;
+}
+
+/* SIGKILL every process in @net (another namespace than ours); the number found. */
+static int kill_in_netns(const struct stat *net)
+{
+	struct dirent *e;
+	struct stat st;
+	int found = 0;
+	DIR *dir = opendir("/proc");
+
+	if (!dir)
+		return 0;
+	while ((e = readdir(dir))) {
+		pid_t p = (pid_t)atoi(e->d_name);
+
+		if (p <= 0 || p == getpid() || !ns_id(p, "net", &st) || st.st_ino != net->st_ino ||
+		    st.st_dev != net->st_dev)
+			continue;
+		if (kill(p, SIGKILL) == 0)
+			found++;
+	}
+	closedir(dir);
+	return found;
+}
+
+/*
+ * Everything that runs in the guest dies with it, as with a real domain:
+ * init, what it started, and what `pvkit exec` started there (not children
+ * of the runtime). Found by the guest's network namespace; repeated while
+ * new ones appear (a fork racing the kill), for at most about a second.
+ */
+static void kill_guest_processes(pid_t runtime)
+{
+	struct stat net, own;
+
+	if (!ns_id(runtime, "net", &net) || !ns_id(getpid(), "net", &own) ||
+	    (net.st_ino == own.st_ino && net.st_dev == own.st_dev))
+		return; /* never the host's namespace */
+	for (int i = 0; i < 100 && kill_in_netns(&net); i++)
+		usleep(10000);
 }
 
 int ts_domain_teardown(struct pv_local *l, struct pv_xs *xs, pv_domid_t domid)
@@ -361,6 +442,8 @@ int ts_domain_teardown(struct pv_local *l, struct pv_xs *xs, pv_domid_t domid)
 	unsigned id = domid;
 	int rc, ret = 0;
 
+	if (pid > 0 && ts_pid_alive(pid))
+		kill_guest_processes(pid);
 	if (pid > 0 && (rc = ts_stop_pid(pid, SIGKILL, 5000)) < 0)
 		fprintf(stderr, "pvkit: cannot kill the runtime of domain %u (pid %d): %s\n", id,
 			(int)pid, strerror(-rc));

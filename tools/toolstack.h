@@ -68,10 +68,17 @@ int ts_find_domain(struct pv_local *l, const char *cmd, const char *what,
 pid_t ts_runtime_pid(pv_domid_t domid);
 
 /*
- * Tear domain @domid down: SIGKILL its runtime, destroy it in pvkitd,
- * remove /local/domain/<id>, its backend directories and /libxl/<id>, wait
- * for its death and forget what create remembered. Returns 0 or -errno
- * (each failure printed, the rest still done).
+ * Remove @path (modified in place) and then each parent it leaves empty, as
+ * libxl's path cleanup does; never /local/domain/N or its device/. 0 or -errno.
+ */
+int ts_xs_rm_cleanup(struct pv_xs *xs, pv_xs_txn_t t, char *path);
+
+/*
+ * Tear domain @domid down: SIGKILL every process of the guest (its runtime,
+ * init and what `pvkit exec` started there), destroy it in pvkitd, remove
+ * /local/domain/<id>, its backend directories and /libxl/<id> (and the
+ * parents they leave empty), wait for its death and forget what create
+ * remembered. Returns 0 or -errno (each failure printed, the rest still done).
  */
 int ts_domain_teardown(struct pv_local *l, struct pv_xs *xs, pv_domid_t domid);
 

@@ -63,6 +63,24 @@ int pv_local_domain_destroy(struct pv_local *l, pv_domid_t domid);
 int pv_local_domain_list(struct pv_local *l, struct pv_local_domain_info **out);
 
 /*
+ * What a domain holds in pvkitd, for leak checks: after a guest is gone and
+ * its backends released it, domain 0's figures are back where they were.
+ */
+struct pv_local_domain_stats {
+	pv_domid_t domid;
+	enum pv_local_state state;
+	uint64_t grants_pinned; /* pins on this domain's grant entries (peers map its pages) */
+	uint64_t grants_mapped; /* pins this domain holds on other domains' grant entries */
+	uint32_t evtchn_ports;  /* event-channel ports in use */
+	uint32_t connections;   /* connections to pvkitd speaking for this domain */
+	uint32_t leases;        /* page and grant-reference leases of those connections */
+};
+
+/* The figures of every domain, dying ones included. *@out is malloc()ed: free() it. Returns
+ * the count. */
+int pv_local_domain_stats(struct pv_local *l, struct pv_local_domain_stats **out);
+
+/*
  * A pollable fd (POLLIN) that reports domain deaths from now on; opened on
  * first call (a second connection), owned by @l.
  */

@@ -22,6 +22,7 @@ struct pvl_peer {
 	uint64_t gen;
 	int memfd;
 	uint32_t mem_pages;
+	unsigned int maps; /* live pvl_mappings of its memory; at 0 the memfd is closed */
 	struct pvl_peer *next;
 };
 
@@ -30,6 +31,7 @@ struct pvl_mapping {
 	void *addr;
 	unsigned int count;
 	uint32_t *handles;
+	struct pvl_peer *peer; /* whose memory it maps */
 	struct pvl_mapping *next;
 };
 
@@ -85,6 +87,12 @@ int pvl_foreign_mem_fd(struct pv_platform *p, pv_domid_t domid, uint64_t *bytes)
 /* The memfd of (@domid, @gen): cached, or asked of pvkitd (the caller must pin one of its grants).
  */
 struct pvl_peer *pvl_peer_mem(struct pvl_plat *l, pv_domid_t domid, uint64_t gen, int *err);
+/*
+ * Close the memfd of every peer nothing maps any more (l->lock held): a
+ * peer's memory must not outlive its last mapping here, or a destroyed
+ * guest's memory stays allocated for as long as the backend runs.
+ */
+void pvl_peer_trim(struct pvl_plat *l);
 /* Pin @count grants (flags PVKITD_MAP_ALL: all or nothing), results in @res. Lock held. */
 int pvl_pin_batch(struct pvl_plat *l, uint32_t flags, const struct pvkitd_map_item *items,
                   unsigned int count, struct pvkitd_map_res *res);

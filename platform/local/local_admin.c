@@ -113,6 +113,36 @@ int pv_local_domain_list(struct pv_local *l, struct pv_local_domain_info **out)
 	return (int)n;
 }
 
+int pv_local_domain_stats(struct pv_local *l, struct pv_local_domain_stats **out)
+{
+	struct pv_local_domain_stats *v;
+	int rc = call(l, PVKITD_DOM_STATS, NULL, 0);
+	unsigned int n;
+
+	if (rc < 0)
+		return rc;
+	if (rc % sizeof(struct pvkitd_dom_stats))
+		return -EPROTO;
+	n = (unsigned int)rc / sizeof(struct pvkitd_dom_stats);
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < n; i++) {
+		struct pvkitd_dom_stats st;
+
+		memcpy(&st, (char *)pvl_payload(l->buf) + i * sizeof(st), sizeof(st));
+		v[i] = (struct pv_local_domain_stats){.domid = (pv_domid_t)st.domid,
+		                                      .state = (enum pv_local_state)st.state,
+		                                      .grants_pinned = st.pinned,
+		                                      .grants_mapped = st.maps,
+		                                      .evtchn_ports = st.ports,
+		                                      .connections = st.conns,
+		                                      .leases = st.leases};
+	}
+	*out = v;
+	return (int)n;
+}
+
 int pv_local_death_fd(struct pv_local *l)
 {
 	int fd, rc;

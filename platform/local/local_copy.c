@@ -128,6 +128,7 @@ int pvl_copy(struct pv_platform *p, struct pv_gnt_copy_seg *segs, unsigned int c
 	for (unsigned int done = 0; done < count; done += COPY_CHUNK)
 		copy_chunk(l, &batch, segs + done,
 		           count - done < COPY_CHUNK ? count - done : COPY_CHUNK);
+	pvl_peer_trim(l); /* a peer only copied from is not kept */
 	pthread_mutex_unlock(&l->lock);
 	return 0;
 }

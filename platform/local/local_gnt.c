@@ -275,8 +275,25 @@ struct pvl_peer *pvl_peer_mem(struct pvl_plat *l, pv_domid_t domid, uint64_t gen
 		close(
 		    peer->memfd); /* an older incarnation: its mappings keep their own reference */
 	}
-	*peer = (struct pvl_peer){domid, rep.gen, fd, rep.mem_pages, peer->next};
+	*peer = (struct pvl_peer){domid, rep.gen, fd, rep.mem_pages, peer->maps, peer->next};
 	return peer;
+}
+
+void pvl_peer_trim(struct pvl_plat *l)
+{
+	struct pvl_peer **pp = &l->peers;
+
+	while (*pp) {
+		struct pvl_peer *peer = *pp;
+
+		if (peer->maps) {
+			pp = &peer->next;
+			continue;
+		}
+		*pp = peer->next;
+		close(peer->memfd);
+		free(peer);
+	}
 }
 
 int pvl_send_unmap(struct pvl_plat *l, const uint32_t *handles, unsigned int n)
@@ -368,12 +385,15 @@ static void *map_locked(struct pvl_plat *l, pv_domid_t domid, unsigned int count
 		goto out_unpin;
 	}
 	m->addr = addr;
+	m->peer = peer;
+	peer->maps++;
 	m->next = l->maps;
 	l->maps = m;
 	return addr;
 out_unpin:
 	free(m ? m->handles : NULL);
 	free(m);
+	pvl_peer_trim(l);
 	for (unsigned int i = 0; i < count; i++)
 		handles[i] = res[i].handle;
 	pvl_send_unmap(l, handles, count);
@@ -418,6 +438,8 @@ int pvl_unmap(struct pv_platform *p, void *addr, unsigned int count)
 	/* Gone from our address space before the pins (and GTF bits) go. */
 	munmap(addr, (size_t)count * PV_PAGE_SIZE);
 	rc = pvl_send_unmap(l, m->handles, count);
+	m->peer->maps--;
+	pvl_peer_trim(l);
 	pthread_mutex_unlock(&l->lock);
 	free(m->handles);
 	free(m);

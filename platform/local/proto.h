@@ -35,6 +35,7 @@ enum pvkitd_op {
 	PVKITD_DOM_LIST,          /* domain 0 only: -> pvkitd_dom_info[] */
 	PVKITD_DOM_WATCH,         /* domain 0 only: send PVKITD_EV_DEATH on this connection */
 	PVKITD_DOM_MEM,           /* domain 0 only: pvkitd_domid -> pvkitd_mem_rep + memfd */
+	PVKITD_DOM_STATS,         /* domain 0 only: -> pvkitd_dom_stats[] */
 	PVKITD_OP_MAX,
 	PVKITD_EV_BASE = 0x100,
 	PVKITD_EV_PORT_CLOSED = PVKITD_EV_BASE, /* pvkitd_evt_req (local port) */
@@ -124,6 +125,18 @@ struct pvkitd_dom_info {
 	uint32_t domid;
 	uint32_t state; /* PV_LOCAL_RUNNING, PV_LOCAL_DYING */
 	char name[PVKITD_NAME_MAX];
+};
+
+/* What one domain holds (PVKITD_DOM_STATS), for leak checks and `pvkit host status -l`. */
+struct pvkitd_dom_stats {
+	uint32_t domid;
+	uint32_t state;  /* PV_LOCAL_RUNNING, PV_LOCAL_DYING */
+	uint64_t pinned; /* pins on this domain's grant entries, by any connection */
+	uint64_t maps;   /* grant pins this domain's connections hold on others' entries */
+	uint32_t ports;  /* event-channel ports in use (not free) */
+	uint32_t conns;  /* connections speaking for this domain */
+	uint32_t leases; /* page and reference leases of those connections */
+	uint32_t pad;
 };
 
 /* Message I/O on a SEQPACKET socket (wire.c). */

@@ -114,6 +114,7 @@ static int conn_request(struct pvkitd *k, struct conn *c, void *buf, int len)
 	case PVKITD_DOM_LIST:
 	case PVKITD_DOM_WATCH:
 	case PVKITD_DOM_MEM:
+	case PVKITD_DOM_STATS:
 		rc = handle_dom(k, c, &h, p, &r);
 		break;
 	case PVKITD_GET_MEM:

@@ -102,6 +102,9 @@ struct reply {
 _Static_assert(PVKITD_MAX_DOMAINS * sizeof(struct pvkitd_dom_info) <=
                    PVKITD_MSG_MAX - sizeof(struct pvkitd_hdr),
                "a DOM_LIST reply must hold every domain");
+_Static_assert(PVKITD_MAX_DOMAINS * sizeof(struct pvkitd_dom_stats) <=
+                   PVKITD_MSG_MAX - sizeof(struct pvkitd_hdr),
+               "a DOM_STATS reply must hold every domain");
 
 /* pvkitd.c */
 void conn_close(struct pvkitd *k, struct conn *c, const char *why);

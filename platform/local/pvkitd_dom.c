@@ -499,6 +499,27 @@ static int do_dom_mem(struct pvkitd *k, const struct pvkitd_hdr *h, const void *
 	return 0;
 }
 
+static int do_stats(struct pvkitd *k, struct reply *r)
+{
+	uint32_t n = 0, max = sizeof(r->buf) / sizeof(struct pvkitd_dom_stats);
+
+	for (struct domain *d = k->domains; d && n < max; d = d->next, n++) {
+		struct pvkitd_dom_stats st = {.domid = d->domid,
+		                              .state = d->dying ? PV_LOCAL_DYING : PV_LOCAL_RUNNING,
+		                              .pinned = d->pins,
+		                              .ports = d->ports.used};
+
+		for (struct conn *c = d->conns; c; c = c->next) {
+			st.maps += c->maps_used;
+			st.leases += c->nleases;
+			st.conns++;
+		}
+		memcpy(r->buf + n * sizeof(st), &st, sizeof(st));
+	}
+	r->len = n * (uint32_t)sizeof(struct pvkitd_dom_stats);
+	return 0;
+}
+
 int handle_dom(struct pvkitd *k, struct conn *c, const struct pvkitd_hdr *h, const void *p,
                struct reply *r)
 {
@@ -522,6 +543,8 @@ int handle_dom(struct pvkitd *k, struct conn *c, const struct pvkitd_hdr *h, con
 		return do_destroy(k, h, p);
 	case PVKITD_DOM_LIST:
 		return h->len ? -EPROTO : do_list(k, r);
+	case PVKITD_DOM_STATS:
+		return h->len ? -EPROTO : do_stats(k, r);
 	case PVKITD_DOM_WATCH:
 		c->watch = 1;
 		return 0;
