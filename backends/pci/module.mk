@@ -18,6 +18,7 @@ INTEGRATION_TESTS += tests/integration/pci-attach.sh
 
 # The real daemon against a hostile frontend (no device it can open: the protocol only).
 TEST_PROGRAMS += pciback-hostile
-pciback-hostile_SRCS := tests/integration/pciback_hostile.c
+pciback-hostile_SRCS := tests/integration/pciback_hostile.c tests/integration/pciback_front.c
 pciback-hostile_PKGS := xenstore
 INTEGRATION_TESTS += tests/integration/pciback-hostile.sh
+

@@ -81,8 +81,12 @@ int pv_pci_assignable_add(const char *sysfs, const char *bdf, const char *stated
 		return -ENODEV;
 	}
 	rc = remember(statedir, d.bdf, d.driver);
-	if (rc == 0)
-		rc = pci_sysfs_write(VFIO, "%s/bus/pci/devices/%s/driver_override", root, d.bdf);
+	if (rc < 0) {
+		pci_reason(err, errlen, "%s: cannot record its driver under %s: %s", d.bdf, statedir,
+			   strerror(-rc));
+		return rc;
+	}
+	rc = pci_sysfs_write(VFIO, "%s/bus/pci/devices/%s/driver_override", root, d.bdf);
 	if (rc == 0 && d.driver[0])
 		rc = pci_sysfs_write(d.bdf, "%s/bus/pci/devices/%s/driver/unbind", root, d.bdf);
 	if (rc == 0)
