@@ -4,6 +4,7 @@
  * granted once, and a backend cache of mapped grants released at teardown.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -18,17 +19,31 @@ struct pv_gnt_pool {
 	unsigned char *base;      /* npages contiguous pages from pv_gnt_share_pages() */
 	unsigned int npages;
 	pv_grant_ref_t *refs;     /* refs[i] grants page i */
-	unsigned int *free_stack; /* indices of free pages, nfree of them */
+	uint64_t *free_map;       /* bit i set: page i is free (catches double puts) */
+	unsigned int nwords;
+	unsigned int hi;          /* no word above this one has a free bit */
 	unsigned int nfree;
-	uint8_t *in_use;          /* in_use[i]: page i handed out (catches double puts) */
 };
+
+#define POOL_WORD(i) ((i) / 64)
+#define POOL_BIT(i) ((uint64_t)1 << ((i) % 64))
 
 static void pool_free_bookkeeping(struct pv_gnt_pool *pool)
 {
-	free(pool->in_use);
-	free(pool->free_stack);
+	free(pool->free_map);
 	free(pool->refs);
 	free(pool);
+}
+
+static bool page_free(const struct pv_gnt_pool *pool, unsigned int i)
+{
+	return pool->free_map[POOL_WORD(i)] & POOL_BIT(i);
+}
+
+static void take(struct pv_gnt_pool *pool, unsigned int i)
+{
+	pool->free_map[POOL_WORD(i)] &= ~POOL_BIT(i);
+	pool->nfree--;
 }
 
 int pv_gnt_pool_create(struct pv_platform *p, pv_domid_t backend, unsigned int npages, int writable,
@@ -45,9 +60,9 @@ int pv_gnt_pool_create(struct pv_platform *p, pv_domid_t backend, unsigned int n
 	pool->platform = p;
 	pool->npages = npages;
 	pool->refs = calloc(npages, sizeof(*pool->refs));
-	pool->free_stack = calloc(npages, sizeof(*pool->free_stack));
-	pool->in_use = calloc(npages, 1);
-	if (!pool->refs || !pool->free_stack || !pool->in_use)
+	pool->nwords = (npages + 63) / 64;
+	pool->free_map = calloc(pool->nwords, sizeof(*pool->free_map));
+	if (!pool->refs || !pool->free_map)
 		goto out_free_pool;
 	pool->base = pv_gnt_share_pages(p, backend, npages, pool->refs, writable);
 	if (!pool->base) {
@@ -55,10 +70,10 @@ int pv_gnt_pool_create(struct pv_platform *p, pv_domid_t backend, unsigned int n
 		pv_err_errno(rc, "grant pool: cannot grant %u pages to domain %u", npages, backend);
 		goto out_free_pool;
 	}
-	/* Hand out low indices first: pop from the end of the stack. */
 	for (unsigned int i = 0; i < npages; i++)
-		pool->free_stack[i] = npages - 1 - i;
+		pool->free_map[POOL_WORD(i)] |= POOL_BIT(i);
 	pool->nfree = npages;
+	pool->hi = pool->nwords - 1;
 	*out = pool;
 	return 0;
 
@@ -67,26 +82,82 @@ out_free_pool:
 	return rc;
 }
 
-int pv_gnt_pool_get(struct pv_gnt_pool *pool, struct pv_gnt_page *page)
+static void fill_page(const struct pv_gnt_pool *pool, unsigned int i, struct pv_gnt_page *page)
 {
-	unsigned int i;
-
-	if (!pool->nfree)
-		return -ENOSPC;
-	i = pool->free_stack[--pool->nfree];
-	pool->in_use[i] = 1;
 	page->index = i;
 	page->ref = pool->refs[i];
 	page->addr = pool->base + (size_t)i * PV_PAGE_SIZE;
+}
+
+/* Single pages come from the top of the pool, runs from the bottom: runs stay possible. */
+int pv_gnt_pool_get(struct pv_gnt_pool *pool, struct pv_gnt_page *page)
+{
+	unsigned int w = pool->hi, i;
+
+	if (!pool->nfree)
+		return -ENOSPC;
+	while (!pool->free_map[w])
+		w--; /* nfree > 0: some word at or below hi has a free bit */
+	pool->hi = w;
+	i = w * 64 + 63 - (unsigned int)__builtin_clzll(pool->free_map[w]);
+	take(pool, i);
+	fill_page(pool, i, page);
 	return 0;
 }
 
 int pv_gnt_pool_put(struct pv_gnt_pool *pool, unsigned int index)
 {
-	if (index >= pool->npages || !pool->in_use[index])
+	if (index >= pool->npages || page_free(pool, index))
 		return -EINVAL;
-	pool->in_use[index] = 0;
-	pool->free_stack[pool->nfree++] = index;
+	pool->free_map[POOL_WORD(index)] |= POOL_BIT(index);
+	pool->nfree++;
+	if (POOL_WORD(index) > pool->hi)
+		pool->hi = POOL_WORD(index);
+	return 0;
+}
+
+int pv_gnt_pool_get_run(struct pv_gnt_pool *pool, unsigned int n, unsigned int *first)
+{
+	unsigned int start = 0, len = 0;
+
+	if (n == 0 || n > pool->nfree)
+		return n ? -ENOSPC : -EINVAL;
+	for (unsigned int i = 0; i < pool->npages; i++) {
+		if (len == 0 && i % 64 == 0 && !pool->free_map[POOL_WORD(i)]) {
+			i += 63; /* a word with no free page */
+			continue;
+		}
+		if (!page_free(pool, i)) {
+			len = 0;
+			continue;
+		}
+		if (len++ == 0)
+			start = i;
+		if (len == n) {
+			for (unsigned int k = start; k < start + n; k++)
+				take(pool, k);
+			*first = start;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+int pv_gnt_pool_page(const struct pv_gnt_pool *pool, unsigned int index, struct pv_gnt_page *page)
+{
+	if (index >= pool->npages || page_free(pool, index))
+		return -EINVAL;
+	fill_page(pool, index, page);
+	return 0;
+}
+
+int pv_gnt_pool_index(const struct pv_gnt_pool *pool, const void *addr, unsigned int *index)
+{
+	uintptr_t a = (uintptr_t)addr, base = (uintptr_t)pool->base;
+
+	if (a < base || a - base >= (uintptr_t)pool->npages * PV_PAGE_SIZE)
+		return -ENOENT;
+	*index = (unsigned int)((a - base) / PV_PAGE_SIZE);
 	return 0;
 }
 

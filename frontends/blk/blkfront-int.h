@@ -26,6 +26,13 @@
 #define BF_PAGE 4096u
 /* Bounce pages per queue: what Linux's blkback keeps mapped per ring (max_persistent_grants). */
 #define BF_POOL_PAGES 1056u
+/*
+ * Pages of each pool that zero-copy buffers leave free (four 1 MiB buffers
+ * fit beside them in a pool of 1056). While any zero-copy buffer is out,
+ * bounced requests go in parts of at most BF_POOL_RESERVE pages (data and
+ * indirect), so they always get pages once the requests in flight complete.
+ */
+#define BF_POOL_RESERVE 32u
 
 /* The caller's request, split into one or more ring requests. */
 struct bf_io {
@@ -36,6 +43,7 @@ struct bf_io {
 	uint32_t issued;           /* bytes handed to ring requests so far */
 	unsigned int parts;        /* ring requests not completed */
 	unsigned char *buf;
+	int zc_pool;               /* buf is pages of this pool (zero copy), or -1 */
 	int status;
 	pv_blkfront_done_fn done;
 	void *opaque;
@@ -45,6 +53,7 @@ struct bf_io {
 struct bf_shadow {
 	bool used;
 	bool resend;               /* waiting for a ring slot (after a reconnect) */
+	bool zc;                   /* pages[] belong to the caller's pool buffer (no bounce) */
 	uint8_t ring_op;           /* PV_BLKIF_OP_* (READ/WRITE also when indirect) */
 	struct bf_shadow *next_resend;
 	struct bf_io *io;
@@ -53,7 +62,7 @@ struct bf_shadow {
 	uint64_t nr_sectors;       /* discard */
 	uint32_t len;              /* data bytes */
 	unsigned int queue;        /* the ring it is on */
-	unsigned int pool_q;       /* the pool its pages came from */
+	unsigned int pool_q;       /* the pool its pages came from (zc: its indirect pages) */
 	unsigned int nseg;
 	unsigned int nind;
 	struct pv_gnt_page pages[BF_MAX_SEGS];
@@ -96,6 +105,7 @@ struct pv_blkfront {
 	int epfd, efd, tfd;        /* epoll of {event channel, eventfd for local completions, timer} */
 	int64_t last_progress_ms;  /* last completion, or when pending went from 0 to 1 */
 	struct pv_gnt_pool *pool[PV_BLKFRONT_MAX_QUEUES]; /* one per queue (the backend caches per ring) */
+	unsigned int zc_pages;     /* pool pages out in zero-copy buffers */
 	struct bf_shadow *shadow;  /* BF_SHADOWS */
 	unsigned int free_shadow[BF_SHADOWS];
 	unsigned int nfree_shadow;

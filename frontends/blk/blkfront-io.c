@@ -26,12 +26,13 @@ int bf_shadow_init(struct pv_blkfront *bf)
 
 static void shadow_release(struct pv_blkfront *bf, struct bf_shadow *s)
 {
-	for (unsigned int i = 0; i < s->nseg; i++)
+	for (unsigned int i = 0; !s->zc && i < s->nseg; i++)
 		pv_gnt_pool_put(bf->pool[s->pool_q], s->pages[i].index);
 	for (unsigned int i = 0; i < s->nind; i++)
 		pv_gnt_pool_put(bf->pool[s->pool_q], s->ind[i].index);
 	s->used = false;
 	s->resend = false;
+	s->zc = false;
 	s->nseg = s->nind = 0;
 	bf->free_shadow[bf->nfree_shadow++] = (unsigned int)(s - bf->shadow);
 }
@@ -74,7 +75,7 @@ static void part_done(struct pv_blkfront *bf, struct bf_shadow *s, int status)
 {
 	struct bf_io *io = s->io;
 
-	if (!status && io->op == PV_BLKFRONT_READ) {
+	if (!status && io->op == PV_BLKFRONT_READ && !s->zc) {
 		for (unsigned int i = 0; i < s->nseg; i++) {
 			uint32_t n = s->len - i * BF_PAGE < BF_PAGE ? s->len - i * BF_PAGE : BF_PAGE;
 
@@ -210,6 +211,33 @@ static void take_pages(struct pv_blkfront *bf, struct bf_shadow *s, uint32_t len
 	s->pool_q = qi;
 }
 
+/*
+ * The part of zero-copy @io at @io->issued, @len bytes, on the ring of its
+ * pool: its data pages are the buffer's own, only indirect pages are taken.
+ * Returns the queue, or -1 when that ring or pool is full.
+ */
+static int take_zc_pages(struct pv_blkfront *bf, struct bf_io *io, uint32_t len,
+			 struct bf_shadow *s)
+{
+	unsigned int qi = (unsigned int)io->zc_pool % bf->nq, first;
+	unsigned int nseg = (len + BF_PAGE - 1) / BF_PAGE;
+	unsigned int nind = pages_for(len) - nseg;
+	struct pv_gnt_pool *own = bf->pool[io->zc_pool];
+
+	if (!pv_ring_front_free(&bf->q[qi].front) || pv_gnt_pool_avail(bf->pool[qi]) < nind ||
+	    pv_gnt_pool_index(own, io->buf + io->issued, &first))
+		return -1;
+	for (unsigned int i = 0; i < nseg; i++)
+		pv_gnt_pool_page(own, first + i, &s->pages[i]);
+	for (unsigned int i = 0; i < nind; i++)
+		pv_gnt_pool_get(bf->pool[qi], &s->ind[i]);
+	s->nseg = nseg;
+	s->nind = nind;
+	s->pool_q = qi;
+	s->zc = true;
+	return (int)qi;
+}
+
 /* Issue the next part of @io. Returns 0, or -ENOSPC when out of slots, pages or shadows. */
 static int issue_part(struct pv_blkfront *bf, struct bf_io *io)
 {
@@ -220,12 +248,21 @@ static int issue_part(struct pv_blkfront *bf, struct bf_io *io)
 
 	if (data && len > bf->info.max_request)
 		len = bf->info.max_request;
-	qi = bf->nfree_shadow ? pick_queue(bf, data ? pages_for(len) : 0, UINT32_MAX) : -1;
+	/* Bounced beside zero-copy buffers: parts that fit the pools' reserve. */
+	if (data && io->zc_pool < 0 && bf->zc_pages && len > (BF_POOL_RESERVE - 1) * BF_PAGE)
+		len = (BF_POOL_RESERVE - 1) * BF_PAGE;
+	if (!bf->nfree_shadow)
+		return -ENOSPC;
+	s = &bf->shadow[bf->free_shadow[bf->nfree_shadow - 1]];
+	memset(s, 0, offsetof(struct bf_shadow, pages));
+	if (io->zc_pool >= 0)
+		qi = take_zc_pages(bf, io, len, s);
+	else
+		qi = pick_queue(bf, data ? pages_for(len) : 0, UINT32_MAX);
 	if (qi < 0)
 		return -ENOSPC;
-	s = &bf->shadow[bf->free_shadow[--bf->nfree_shadow]];
-	memset(s, 0, offsetof(struct bf_shadow, pages));
-	if (data) {
+	bf->nfree_shadow--;
+	if (data && !s->zc) {
 		take_pages(bf, s, len, (unsigned int)qi);
 		if (io->op == PV_BLKFRONT_WRITE)
 			for (unsigned int i = 0; i < s->nseg; i++)
@@ -394,6 +431,79 @@ void bf_fail_all(struct pv_blkfront *bf, int status)
 		wake(bf);
 }
 
+/* ---- zero-copy buffers ------------------------------------------------------------------ */
+
+/*
+ * The pool whose pages @buf (@len bytes) is, every page handed out
+ * (pv_blkfront_buf_alloc()), or -1: then @buf is the caller's memory and
+ * goes through bounce pages.
+ */
+static int buf_pool(const struct pv_blkfront *bf, const void *buf, uint32_t len)
+{
+	struct pv_gnt_page pg;
+	unsigned int first;
+
+	if ((uintptr_t)buf % BF_PAGE)
+		return -1;
+	for (int i = 0; i < PV_BLKFRONT_MAX_QUEUES; i++) {
+		if (!bf->pool[i] || pv_gnt_pool_index(bf->pool[i], buf, &first))
+			continue;
+		for (unsigned int k = 0; k < (len + BF_PAGE - 1) / BF_PAGE; k++)
+			if (pv_gnt_pool_page(bf->pool[i], first + k, &pg))
+				return -1; /* free or past the pool's end: not a buffer of ours */
+		return i;
+	}
+	return -1;
+}
+
+void *pv_blkfront_buf_alloc(struct pv_blkfront *bf, uint32_t len)
+{
+	unsigned int n = (len + BF_PAGE - 1) / BF_PAGE, first;
+	bool tried[PV_BLKFRONT_MAX_QUEUES] = {false};
+
+	if (!len || len > bf->info.max_request)
+		return NULL;
+	for (;;) { /* the pool with the most free pages first */
+		int best = -1;
+		unsigned int most = 0;
+
+		for (int i = 0; i < PV_BLKFRONT_MAX_QUEUES; i++) {
+			unsigned int avail = bf->pool[i] ? pv_gnt_pool_avail(bf->pool[i]) : 0;
+
+			if (!tried[i] && avail >= n + BF_POOL_RESERVE && avail > most) {
+				best = i;
+				most = avail;
+			}
+		}
+		if (best < 0)
+			return NULL;
+		tried[best] = true;
+		if (pv_gnt_pool_get_run(bf->pool[best], n, &first) == 0) {
+			struct pv_gnt_page pg;
+
+			pv_gnt_pool_page(bf->pool[best], first, &pg);
+			bf->zc_pages += n;
+			return pg.addr;
+		}
+	}
+}
+
+void pv_blkfront_buf_free(struct pv_blkfront *bf, void *buf, uint32_t len)
+{
+	int pi = buf ? buf_pool(bf, buf, len) : -1;
+	unsigned int first;
+
+	if (pi < 0) {
+		if (buf)
+			pv_dev_warn(bf->prefix, "freeing a buffer that is not one of ours: ignored");
+		return;
+	}
+	pv_gnt_pool_index(bf->pool[pi], buf, &first);
+	for (unsigned int k = 0; k < (len + BF_PAGE - 1) / BF_PAGE; k++)
+		pv_gnt_pool_put(bf->pool[pi], first + k);
+	bf->zc_pages -= (len + BF_PAGE - 1) / BF_PAGE;
+}
+
 /* ---- public --------------------------------------------------------------------------- */
 
 static int check_request(struct pv_blkfront *bf, enum pv_blkfront_op op, uint64_t offset,
@@ -425,7 +535,8 @@ int pv_blkfront_submit(struct pv_blkfront *bf, enum pv_blkfront_op op, uint64_t 
 	if (!io)
 		return -ENOMEM;
 	*io = (struct bf_io){.op = op, .offset = offset, .len = op == PV_BLKFRONT_FLUSH ? 0 : len,
-			     .buf = buf, .done = done, .opaque = opaque};
+			     .buf = buf, .done = done, .opaque = opaque,
+			     .zc_pool = op <= PV_BLKFRONT_WRITE ? buf_pool(bf, buf, len) : -1};
 	if (bf->pending++ == 0)
 		bf->last_progress_ms = bf_now_ms();
 	if (bf->conn == BF_BROKEN) {

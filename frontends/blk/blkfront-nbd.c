@@ -47,11 +47,24 @@ static void nbd_poll(void *opaque)
 	pv_blkfront_poll(opaque);
 }
 
+/* Data straight in the granted pool: no bounce copy (see pv_blkfront_buf_alloc()). */
+static void *nbd_buf_alloc(void *opaque, uint32_t len)
+{
+	return pv_blkfront_buf_alloc(opaque, len);
+}
+
+static void nbd_buf_free(void *opaque, void *buf, uint32_t len)
+{
+	pv_blkfront_buf_free(opaque, buf, len);
+}
+
 static const struct pv_nbd_dev_ops blkfront_nbd_ops = {
 	.submit = nbd_submit,
 	.kick = nbd_kick,
 	.poll_fd = nbd_poll_fd,
 	.poll = nbd_poll,
+	.buf_alloc = nbd_buf_alloc,
+	.buf_free = nbd_buf_free,
 };
 
 int pv_blkfront_nbd_export(struct pv_blkfront *bf, const char *socket_path, const char *name,

@@ -94,12 +94,34 @@ static void release(struct nbd_conn *c, uint32_t len)
 	srv->held -= len;
 }
 
+int nbd_io_buf(struct pv_nbd_io *io, bool zero)
+{
+	struct pv_nbd_server *srv = io->conn->srv;
+
+	io->dev_buf = false;
+	if (srv->ops->buf_alloc && srv->ops->buf_free) {
+		io->buf = srv->ops->buf_alloc(srv->opaque, io->len);
+		io->dev_buf = io->buf != NULL;
+	}
+	if (!io->buf)
+		io->buf = zero ? calloc(1, io->len) : malloc(io->len);
+	if (!io->buf)
+		return -ENOMEM;
+	nbd_hold(io->conn, io->len);
+	return 0;
+}
+
 void nbd_io_free(struct pv_nbd_io *io)
 {
+	struct pv_nbd_server *srv = io->conn->srv;
+
 	if (io->buf)
 		release(io->conn, io->len);
 	io->conn->nios--;
-	free(io->buf);
+	if (io->dev_buf)
+		srv->ops->buf_free(srv->opaque, io->buf, io->len);
+	else
+		free(io->buf);
 	free(io);
 }
 

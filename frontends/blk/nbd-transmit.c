@@ -172,13 +172,8 @@ static uint32_t validate(const struct nbd_conn *c, const struct pv_nbd_io *io)
 /* A write whose header arrived: read its payload, or drop it after an error. */
 static void start_write(struct nbd_conn *c, struct pv_nbd_io *io, uint32_t err)
 {
-	if (!err) {
-		io->buf = malloc(io->len);
-		if (io->buf)
-			nbd_hold(c, io->len);
-		else
-			err = NBD_ENOMEM;
-	}
+	if (!err && nbd_io_buf(io, false))
+		err = NBD_ENOMEM;
 	if (err) {
 		c->discard = io->len;
 		c->state = c->discard ? NBD_ST_DISCARD : NBD_ST_REQUEST;
@@ -220,13 +215,9 @@ static void request(struct nbd_conn *c, const uint8_t *p)
 		start_write(c, io, err);
 		return;
 	}
-	if (!err && io->cmd == NBD_CMD_READ) {
-		io->buf = calloc(1, io->len); /* zeroed: no stale byte can leave */
-		if (io->buf)
-			nbd_hold(c, io->len);
-		else
-			err = NBD_ENOMEM;
-	}
+	/* malloc'd memory is zeroed: no stale byte of ours can leave. */
+	if (!err && io->cmd == NBD_CMD_READ && nbd_io_buf(io, true))
+		err = NBD_ENOMEM;
 	if (err)
 		nbd_reply(c, io, err);
 	else

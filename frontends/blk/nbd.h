@@ -121,6 +121,7 @@ struct pv_nbd_io {
 	int status;               /* 0 or -errno from the device */
 	bool flush_after;         /* FUA emulated by a flush once the write completes */
 	void *buf;                /* READ / WRITE data, len bytes; NULL otherwise */
+	bool dev_buf;             /* buf came from the device's buf_alloc() */
 	uint8_t hdr[32];          /* reply header (and structured payload prefix) */
 	uint32_t hdr_len;
 	uint32_t data_len;        /* payload bytes after hdr in the reply */
@@ -201,6 +202,8 @@ void nbd_conn_close(struct nbd_conn *c);
 uint16_t nbd_transmission_flags(const struct nbd_conn *c);
 
 void nbd_io_free(struct pv_nbd_io *io);
+/* Data memory for @io (io->len bytes): the device's, or malloc'd (zeroed if @zero). */
+int nbd_io_buf(struct pv_nbd_io *io, bool zero);
 /* Account @len bytes of request buffer to @c (released by nbd_io_free()). */
 void nbd_hold(struct nbd_conn *c, uint32_t len);
 void nbd_mark_dirty(struct nbd_conn *c);

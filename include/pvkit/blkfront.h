@@ -11,8 +11,9 @@
  * (feature-discard); protocol is the native ABI string.
  *
  * Data always moves through the frontend's own pool of granted pages
- * (bounce buffers): the backend never sees the caller's memory nor any
- * neighbouring memory (XSA-403). The backend is not trusted: response ids
+ * (bounce buffers, or buffers taken from the pool with
+ * pv_blkfront_buf_alloc(), which need no copy): the backend never sees the
+ * caller's memory nor any neighbouring memory (XSA-403). The backend is not trusted: response ids
  * are bounds-checked indices into a private table, statuses are checked,
  * and a broken backend makes requests fail with -EIO, never a crash or a
  * hang (a backend that answers nothing for io_timeout_ms fails them too). When the backend restarts (it asks for a reconnect with Closing,
@@ -114,6 +115,21 @@ const struct pv_blkfront_info *pv_blkfront_info(const struct pv_blkfront *bf);
  */
 int pv_blkfront_submit(struct pv_blkfront *bf, enum pv_blkfront_op op, uint64_t offset,
 		       uint32_t len, void *buf, pv_blkfront_done_fn done, void *opaque);
+
+/*
+ * Zero-copy buffers: @len bytes (1..info.max_request) of contiguous pages
+ * of the granted pool, page-aligned, for READ and WRITE requests that then
+ * need no bounce copy. The pages are granted to the backend for as long as
+ * the blkfront is open: the backend can read and write them at any time,
+ * so put nothing in them but this disk's data (XSA-403: the pool only ever
+ * holds data of I/O on this disk). Their contents are undefined (data of
+ * earlier I/O). Returns NULL when the pool has no run that long left (each
+ * pool keeps room for one bounced request of the largest size); fall back
+ * to ordinary memory then. Free with pv_blkfront_buf_free() (same @len),
+ * never while a request using it is pending, and before closing @bf.
+ */
+void *pv_blkfront_buf_alloc(struct pv_blkfront *bf, uint32_t len);
+void pv_blkfront_buf_free(struct pv_blkfront *bf, void *buf, uint32_t len);
 
 /* Put queued requests on the rings and notify the backend once per ring. */
 void pv_blkfront_kick(struct pv_blkfront *bf);

@@ -50,6 +50,20 @@ int pv_gnt_pool_get(struct pv_gnt_pool *pool, struct pv_gnt_page *page);
  */
 int pv_gnt_pool_put(struct pv_gnt_pool *pool, unsigned int index);
 
+/*
+ * Take @n (>= 1) free pages with consecutive indices, hence one contiguous
+ * range of memory: a buffer the caller fills in place (zero copy). Sets
+ * *@first to the first index; give each page back with pv_gnt_pool_put().
+ * Returns 0, -ENOSPC when no free run is that long, or -EINVAL for n 0.
+ */
+int pv_gnt_pool_get_run(struct pv_gnt_pool *pool, unsigned int n, unsigned int *first);
+
+/* Fill *@page for page @index, which must be handed out: 0, or -EINVAL. */
+int pv_gnt_pool_page(const struct pv_gnt_pool *pool, unsigned int index, struct pv_gnt_page *page);
+
+/* The index of the pool page holding @addr: 0, or -ENOENT when it is not pool memory. */
+int pv_gnt_pool_index(const struct pv_gnt_pool *pool, const void *addr, unsigned int *index);
+
 /* Free pages. */
 unsigned int pv_gnt_pool_avail(const struct pv_gnt_pool *pool);
 

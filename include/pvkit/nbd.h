@@ -88,6 +88,17 @@ struct pv_nbd_dev_ops {
 	 */
 	int (*poll_fd)(void *opaque);
 	void (*poll)(void *opaque);
+	/*
+	 * Optional, together: memory for the data of a READ or WRITE of @len
+	 * bytes that the device moves without a copy (blkfront's granted
+	 * pages). The server receives WRITE payloads into it and sends READ
+	 * data out of it; its contents need not be initialised (READ fills
+	 * every byte on success; on failure nothing of it is sent). NULL:
+	 * the server uses malloc'd memory. Both on the loop thread;
+	 * buf_free() gets the @len given to buf_alloc().
+	 */
+	void *(*buf_alloc)(void *opaque, uint32_t len);
+	void (*buf_free)(void *opaque, void *buf, uint32_t len);
 };
 
 /*

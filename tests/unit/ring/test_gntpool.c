@@ -301,7 +301,51 @@ static void test_cache_teardown_releases_all(void)
 	CU_ASSERT_EQUAL(pv_gnt_pool_destroy(pool), 0);
 }
 
+/* Runs: contiguous pages for zero-copy buffers, single pages kept out of their way. */
+static void test_pool_runs(void)
+{
+	struct pv_gnt_pool *pool;
+	struct pv_gnt_page pg, single;
+	unsigned int a, b, c, idx;
+
+	CU_ASSERT_EQUAL_FATAL(pv_gnt_pool_create(PLATFORM, BACK, 200, 1, &pool), 0);
+	CU_ASSERT_EQUAL(pv_gnt_pool_get_run(pool, 0, &a), -EINVAL);
+	CU_ASSERT_EQUAL(pv_gnt_pool_get_run(pool, 201, &a), -ENOSPC);
+	CU_ASSERT_EQUAL_FATAL(pv_gnt_pool_get(pool, &single), 0);
+	CU_ASSERT_EQUAL(single.index, 199); /* singles from the top */
+	CU_ASSERT_EQUAL_FATAL(pv_gnt_pool_get_run(pool, 70, &a), 0);
+	CU_ASSERT_EQUAL(a, 0);
+	CU_ASSERT_EQUAL_FATAL(pv_gnt_pool_get_run(pool, 70, &b), 0);
+	CU_ASSERT_EQUAL(b, 70);
+	CU_ASSERT_EQUAL(pv_gnt_pool_avail(pool), 59);
+	CU_ASSERT_EQUAL(pv_gnt_pool_get_run(pool, 60, &c), -ENOSPC);
+	CU_ASSERT_EQUAL_FATAL(pv_gnt_pool_get_run(pool, 59, &c), 0);
+	CU_ASSERT_EQUAL(c, 140);
+	/* The run is one range of memory; each page is granted and addressable. */
+	for (unsigned int i = 0; i < 70; i++) {
+		CU_ASSERT_EQUAL_FATAL(pv_gnt_pool_page(pool, b + i, &pg), 0);
+		CU_ASSERT_PTR_EQUAL(grants[pg.ref].page, pg.addr);
+		CU_ASSERT_EQUAL(pv_gnt_pool_index(pool, (unsigned char *)pg.addr + 100, &idx), 0);
+		CU_ASSERT_EQUAL(idx, b + i);
+	}
+	CU_ASSERT_EQUAL(pv_gnt_pool_index(pool, &idx, &idx), -ENOENT);
+	/* A hole in the middle: only runs that fit it. */
+	for (unsigned int i = 10; i < 20; i++)
+		CU_ASSERT_EQUAL(pv_gnt_pool_put(pool, b + i), 0);
+	CU_ASSERT_EQUAL(pv_gnt_pool_page(pool, b + 10, &pg), -EINVAL); /* free now */
+	CU_ASSERT_EQUAL(pv_gnt_pool_get_run(pool, 11, &c), -ENOSPC);
+	CU_ASSERT_EQUAL_FATAL(pv_gnt_pool_get_run(pool, 10, &c), 0);
+	CU_ASSERT_EQUAL(c, b + 10);
+	CU_ASSERT_EQUAL(pv_gnt_pool_put(pool, single.index), 0);
+	CU_ASSERT_EQUAL(pv_gnt_pool_put(pool, single.index), -EINVAL);
+	for (unsigned int i = 0; i < 199; i++)
+		CU_ASSERT_EQUAL(pv_gnt_pool_put(pool, i), 0);
+	CU_ASSERT_EQUAL(pv_gnt_pool_avail(pool), 200);
+	CU_ASSERT_EQUAL(pv_gnt_pool_destroy(pool), 0);
+}
+
 static CU_TestInfo gntpool_tests[] = {
+	{"pool runs of contiguous pages", test_pool_runs},
 	{"pool hands out each granted page once", test_pool_hand_out},
 	{"pool create rejects and cleans up", test_pool_create_rejects},
 	{"pool revoke while mapped (XSA-396)", test_pool_revoke_while_mapped},
