@@ -56,6 +56,7 @@ PROGRAMS :=            # daemons and tools: <name>_SRCS, <name>_PKGS, <name>_DIR
 UNIT_TESTS :=          # CUnit programs run plain and under ASan+UBSan: <name>_SRCS, <name>_PKGS
 CORE_UNIT_TESTS :=     # the subset that needs only the core (cross-built and run under qemu-user)
 TEST_PROGRAMS :=       # helper programs for integration tests (not run by themselves)
+ASAN_PROGRAMS :=       # PROGRAMS also built with ASan+UBSan into $(B)/asan/bin for the hostile-peer tests
 INTEGRATION_TESTS :=   # test programs (C, in TEST_PROGRAMS) or scripts run by make check
 ABI_TESTS :=           # programs run by make check-abi
 BENCHES :=             # scripts or programs run by make bench
@@ -123,7 +124,7 @@ export PVKIT_BUILD := $(abspath $(B))
 check: all
 	$(Q)rm -rf $(B)/results && mkdir -p $(B)/results
 	$(Q)$(MAKE) --no-print-directory B=$(B)/asan SAN=address,undefined \
-		$(addprefix $(B)/asan/tests/,$(UNIT_TESTS))
+		$(addprefix $(B)/asan/tests/,$(UNIT_TESTS)) $(addprefix $(B)/asan/bin/,$(ASAN_PROGRAMS))
 	-$(Q)$(RUNNER) --results $(B)/results --label unit $(addprefix $(B)/tests/,$(UNIT_TESTS))
 	-$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(RUNNER) --results $(B)/results --label asan $(addprefix $(B)/asan/tests/,$(UNIT_TESTS))
@@ -148,14 +149,20 @@ check-abi: all
 	-$(Q)$(RUNNER) --results $(B)/results --label abi $(addprefix $(B)/tests/,$(ABI_TESTS))
 	$(Q)$(RUNNER) --results $(B)/results --summary
 
-check-integration: all
+# The sanitized daemons the integration tests use when they are there.
+.PHONY: asan-programs
+asan-programs:
+	$(Q)$(MAKE) --no-print-directory B=$(B)/asan SAN=address,undefined \
+		$(addprefix $(B)/asan/bin/,$(ASAN_PROGRAMS))
+
+check-integration: all asan-programs
 	$(Q)rm -rf $(B)/results && mkdir -p $(B)/results
 	-$(Q)$(RUNNER) --results $(B)/results --label integration $(INTEGRATION_TESTS)
 	$(Q)$(RUNNER) --results $(B)/results --summary
 
 # Run one test by hand: make check-one T=tests/integration/foo.sh
 .PHONY: check-one
-check-one: all
+check-one: all asan-programs
 	$(Q)rm -rf $(B)/results && mkdir -p $(B)/results
 	-$(Q)$(RUNNER) --verbose --results $(B)/results --label one $(T)
 	$(Q)$(RUNNER) --results $(B)/results --summary

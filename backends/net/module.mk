@@ -24,8 +24,11 @@ pvkit-netback_LIBS := -lpthread
 
 # End to end: pvkitd, pvkit-xenstored, pvkit-netback and pvkit-guest in network namespaces.
 TEST_PROGRAMS += net-tool
-net-tool_SRCS := tests/integration/net_tool.c tests/integration/net_hostile.c \
+net-tool_SRCS := tests/integration/net_tool.c tests/integration/net_hostile.c tests/integration/net_xsa.c \
 	tests/integration/net_rr.c tests/integration/net_hostileback.c
 net-tool_PKGS := xenstore
 INTEGRATION_TESTS += tests/integration/net.sh
 BENCHES += bench/net-bench.sh
+# The hostile frontend per THREATS.md class, the daemon under ASan+UBSan.
+ASAN_PROGRAMS += pvkit-netback
+INTEGRATION_TESTS += tests/integration/net-xsa.sh

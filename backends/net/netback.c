@@ -20,6 +20,7 @@
 
 #define VNET_LEN sizeof(struct virtio_net_hdr)
 #define BUF_LEN (VNET_LEN + NETPKT_MAX_LEN)
+#define BUF_STRIDE ((BUF_LEN + 7) & ~(size_t)7) /* each buffer's virtio-net header aligned */
 #define RX_BUDGET 64       /* packets per wake-up before tx gets a turn */
 #define MIN_BURST 131072u  /* rate limiting: a burst always fits a 64 KiB GSO packet */
 
@@ -131,7 +132,7 @@ static int16_t tx_deliver(struct netback_queue *q, unsigned int i,
 			  const struct pv_gnt_copy_seg *segs, unsigned int nseg)
 {
 	const struct netback_txpkt *p = &q->txb[i];
-	uint8_t *buf = q->txbuf + (size_t)i * BUF_LEN;
+	uint8_t *buf = q->txbuf + (size_t)i * BUF_STRIDE;
 
 	if (p->why) {
 		pv_dev_warn_rl(&q->rl, q->prefix, "tx packet dropped: %s", p->why);
@@ -168,7 +169,7 @@ static void tx_flush(struct netback_queue *q, unsigned int nb)
 		first[i] = n;
 		count[i] = q->txb[i].why ? 0
 					 : netback_txp_segs(&q->txb[i], fe,
-							    q->txbuf + (size_t)i * BUF_LEN + VNET_LEN,
+							    q->txbuf + (size_t)i * BUF_STRIDE + VNET_LEN,
 							    segs + n);
 		n += count[i];
 	}
@@ -262,7 +263,7 @@ static int rx_fix_csum(struct netback_queue *q, const struct virtio_net_hdr *h, 
 /* Read one packet from the TAP into batch slot rx_nb. Returns 1, or 0 when none is waiting. */
 static int rx_read(struct netback_queue *q)
 {
-	uint8_t *b = q->rxbuf + (size_t)q->rx_nb * BUF_LEN;
+	uint8_t *b = q->rxbuf + (size_t)q->rx_nb * BUF_STRIDE;
 	const struct virtio_net_hdr *h = (const struct virtio_net_hdr *)b;
 	struct netpkt_meta *m = &q->rx_meta[q->rx_nb];
 	ssize_t n;
@@ -312,7 +313,7 @@ static void rx_flush(struct netback_queue *q)
 	}
 	if (q->rx_held) {
 		/* Keep the waiting packet: it moves to the front of the next batch. */
-		memcpy(q->rxbuf, q->rxbuf + (size_t)q->rx_nb * BUF_LEN, VNET_LEN + q->rx_len[q->rx_nb]);
+		memcpy(q->rxbuf, q->rxbuf + (size_t)q->rx_nb * BUF_STRIDE, VNET_LEN + q->rx_len[q->rx_nb]);
 		q->rx_len[0] = q->rx_len[q->rx_nb];
 		q->rx_meta[0] = q->rx_meta[q->rx_nb];
 		q->rx_need[0] = q->rx_need[q->rx_nb];
@@ -335,7 +336,7 @@ static int rx_take(struct netback_queue *q)
 		if (rc <= 0)
 			return -EPROTO; /* counted as available just before */
 	}
-	q->rx_nseg[i] = netback_rx_build(q->rxbuf + (size_t)i * BUF_LEN + VNET_LEN, q->rx_len[i],
+	q->rx_nseg[i] = netback_rx_build(q->rxbuf + (size_t)i * BUF_STRIDE + VNET_LEN, q->rx_len[i],
 					 &q->rx_meta[i], reqs, need, q->vif->xdev->otherend_id,
 					 q->rx_segs + q->rx_segs_used, q->rx_rsps[i]);
 	q->rx_segs_used += q->rx_nseg[i];
@@ -474,8 +475,8 @@ int netback_queue_alloc(struct netback_queue *q)
 	q->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	q->epfd = epoll_create1(EPOLL_CLOEXEC);
 	q->txb = calloc(NETBACK_TX_BATCH, sizeof(*q->txb));
-	q->txbuf = malloc(NETBACK_TX_BATCH * BUF_LEN);
-	q->rxbuf = malloc(NETBACK_RX_BATCH * BUF_LEN);
+	q->txbuf = malloc(NETBACK_TX_BATCH * BUF_STRIDE);
+	q->rxbuf = malloc(NETBACK_RX_BATCH * BUF_STRIDE);
 	if (q->stop_fd < 0 || q->timer_fd < 0 || q->epfd < 0 || !q->txb || !q->txbuf || !q->rxbuf)
 		return -ENOMEM;
 	return 0;

@@ -16,10 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pvkit/platform.h"
-#include "pvkit/proto/netif.h"
-#include "pvkit/ring.h"
-#include "pvkit/xenbus.h"
+#include "net_hostile.h"
 
 int net_tool_hostile(int argc, char **argv);
 
@@ -32,29 +29,17 @@ static void check(int cond, const char *what)
 		failures++;
 }
 
-struct hostile {
-	struct pv_platform *p;
-	struct pv_xs *xs;
-	struct pv_evtchn *evt;
-	pv_evtchn_port_t port;
-	struct pv_ring_front tx, rx;
-	void *tx_page, *rx_page;
-	uint8_t *data;
-	pv_grant_ref_t tx_ref, rx_ref, data_ref;
-	char fe[128], be[128];
-};
-
-static int wait_state(struct pv_xs *xs, const char *dir, enum pv_xenbus_state want)
+int hostile_wait_state(struct pv_xs *xs, const char *dir, enum pv_xenbus_state want)
 {
-	for (int i = 0; i < 500; i++) {
+	for (int i = 0; i < 5000; i++) {
 		if (pv_xenbus_read_state(xs, dir) == want)
 			return 0;
-		usleep(10000);
+		usleep(1000);
 	}
 	return -ETIMEDOUT;
 }
 
-static int share_rings(struct hostile *h)
+int hostile_share_rings(struct hostile *h)
 {
 	struct pv_ring_shape tx = PV_RING_SHAPE(struct pv_netif_tx_request, struct pv_netif_tx_response);
 	struct pv_ring_shape rx = PV_RING_SHAPE(struct pv_netif_rx_request, struct pv_netif_rx_response);
@@ -75,27 +60,32 @@ static int share_rings(struct hostile *h)
 	return 0;
 }
 
-/* From the backend's InitWait to Connected with fresh rings (no rx buffers posted, ever). */
-static int hostile_connect(struct hostile *h)
+int hostile_publish(struct hostile *h)
 {
-	int rc = wait_state(h->xs, h->be, PV_XENBUS_STATE_INIT_WAIT);
-
-	rc = rc ?: share_rings(h);
-	rc = rc ?: pv_xs_printf(h->xs, 0, h->fe, "tx-ring-ref", "%u", h->tx_ref);
+	int rc = pv_xs_printf(h->xs, 0, h->fe, "tx-ring-ref", "%u", h->tx_ref);
 	rc = rc ?: pv_xs_printf(h->xs, 0, h->fe, "rx-ring-ref", "%u", h->rx_ref);
 	rc = rc ?: pv_xs_printf(h->xs, 0, h->fe, "event-channel", "%u", h->port);
 	rc = rc ?: pv_xs_write(h->xs, 0, h->fe, "request-rx-copy", "1");
 	rc = rc ?: pv_xs_write(h->xs, 0, h->fe, "feature-rx-notify", "1");
 	rc = rc ?: pv_xs_write(h->xs, 0, h->fe, "feature-sg", "1");
 	rc = rc ?: pv_xs_write(h->xs, 0, h->fe, "state", "3");
-	return rc ?: wait_state(h->xs, h->be, PV_XENBUS_STATE_CONNECTED);
+	return rc ?: hostile_wait_state(h->xs, h->be, PV_XENBUS_STATE_CONNECTED);
+}
+
+/* From the backend's InitWait to Connected with fresh rings (no rx buffers posted, ever). */
+static int hostile_connect(struct hostile *h)
+{
+	int rc = hostile_wait_state(h->xs, h->be, PV_XENBUS_STATE_INIT_WAIT);
+
+	rc = rc ?: hostile_share_rings(h);
+	return rc ?: hostile_publish(h);
 }
 
 /* After the backend gave up: Closed, then start over as a fresh frontend. */
 static int hostile_reconnect(struct hostile *h)
 {
 	pv_xs_write(h->xs, 0, h->fe, "state", "6");
-	if (wait_state(h->xs, h->be, PV_XENBUS_STATE_CLOSED) < 0)
+	if (hostile_wait_state(h->xs, h->be, PV_XENBUS_STATE_CLOSED) < 0)
 		return -ETIMEDOUT;
 	pv_evtchn_close(h->evt);
 	h->evt = NULL; /* the old rings stay shared: we leave them be */
@@ -103,8 +93,7 @@ static int hostile_reconnect(struct hostile *h)
 	return hostile_connect(h);
 }
 
-/* Push @n slots and collect @n statuses; returns 0 when all came within 5 s. */
-static int send_slots(struct hostile *h, const struct pv_netif_tx_request *s, unsigned int n,
+int hostile_send_slots(struct hostile *h, const struct pv_netif_tx_request *s, unsigned int n,
 		      int16_t *status)
 {
 	struct pollfd pfd = {.fd = pv_evtchn_fd(h->evt), .events = POLLIN};
@@ -139,7 +128,7 @@ static void expect(struct hostile *h, const struct pv_netif_tx_request *s, unsig
 		   int16_t want, const char *what)
 {
 	int16_t st[80];
-	int ok = send_slots(h, s, n, st) == 0;
+	int ok = hostile_send_slots(h, s, n, st) == 0;
 
 	for (unsigned int i = 0; ok && i < n; i++)
 		ok = st[i] == want || st[i] == PV_NETIF_RSP_NULL;
@@ -189,8 +178,8 @@ static void expect_disabled(struct hostile *h, const char *why, const char *what
 	char *err = NULL, msg[160];
 
 	snprintf(msg, sizeof(msg), "%s: the backend disables the vif", what);
-	check(wait_state(h->xs, h->be, PV_XENBUS_STATE_CLOSING) == 0 ||
-	      wait_state(h->xs, h->be, PV_XENBUS_STATE_CLOSED) == 0, msg);
+	check(hostile_wait_state(h->xs, h->be, PV_XENBUS_STATE_CLOSING) == 0 ||
+	      hostile_wait_state(h->xs, h->be, PV_XENBUS_STATE_CLOSED) == 0, msg);
 	snprintf(msg, sizeof(msg), "%s: the error node says why", what);
 	check(pv_xs_read(h->xs, 0, h->be, "error", &err) == 0 && err && strstr(err, why), msg);
 	free(err);
@@ -205,7 +194,7 @@ static void fatal_shapes(struct hostile *h)
 	s[0] = slot(h, 0, 60, PV_NETTXF_EXTRA_INFO);
 	memset(&s[1], 0, sizeof(s[1]));
 	memcpy(&s[1], &x, sizeof(x));
-	send_slots(h, s, 2, st);
+	hostile_send_slots(h, s, 2, st);
 	expect_disabled(h, "unknown extra-info type", "unknown extra-info type");
 	check(hostile_reconnect(h) == 0, "the frontend reconnects after the backend gave up");
 	s[0] = slot(h, 0, 60, 0);
@@ -215,29 +204,37 @@ static void fatal_shapes(struct hostile *h)
 	expect_disabled(h, "producer index out of range", "tx producer overflow");
 }
 
+int hostile_open(struct hostile *h, const char *rundir, const char *domid, const char *devid)
+{
+	struct pv_platform_opts po = {.name = "local", .domid_set = 1};
+	char path[4096];
+
+	po.rundir = rundir;
+	po.domid = atoi(domid);
+	snprintf(h->fe, sizeof(h->fe), "/local/domain/%s/device/vif/%s", domid, devid);
+	snprintf(h->be, sizeof(h->be), "/local/domain/0/backend/vif/%s/%s", domid, devid);
+	if (pv_platform_open(&h->p, &po) < 0 ||
+	    pv_xs_local_path(path, sizeof(path), rundir, (pv_domid_t)po.domid) < 0 ||
+	    pv_xs_open(&h->xs, path) < 0 || !(h->data = pv_gnt_share_pages(h->p, 0, 1, &h->data_ref, 0)))
+		return -1;
+	memset(h->data, 0xff, 6); /* a broadcast frame with a local ethertype */
+	h->data[12] = 0x88;
+	h->data[13] = 0xb5;
+	return 0;
+}
+
 int net_tool_hostile(int argc, char **argv)
 {
 	struct hostile h = {0};
-	struct pv_platform_opts po = {.name = "local", .domid_set = 1};
-	char path[4096];
 
 	if (argc != 5) {
 		fprintf(stderr, "usage: net-tool hostile RUNDIR DOMID DEVID\n");
 		return 2;
 	}
-	po.rundir = argv[2];
-	po.domid = atoi(argv[3]);
-	snprintf(h.fe, sizeof(h.fe), "/local/domain/%s/device/vif/%s", argv[3], argv[4]);
-	snprintf(h.be, sizeof(h.be), "/local/domain/0/backend/vif/%s/%s", argv[3], argv[4]);
-	if (pv_platform_open(&h.p, &po) < 0 ||
-	    pv_xs_local_path(path, sizeof(path), argv[2], (pv_domid_t)po.domid) < 0 ||
-	    pv_xs_open(&h.xs, path) < 0 || !(h.data = pv_gnt_share_pages(h.p, 0, 1, &h.data_ref, 0))) {
+	if (hostile_open(&h, argv[2], argv[3], argv[4]) < 0) {
 		check(0, "hostile frontend set up");
 		return 1;
 	}
-	memset(h.data, 0xff, 6); /* a broadcast frame with a local ethertype */
-	h.data[12] = 0x88;
-	h.data[13] = 0xb5;
 	check(hostile_connect(&h) == 0, "hostile frontend connected");
 	if (failures)
 		return 1;

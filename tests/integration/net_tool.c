@@ -13,6 +13,7 @@
  *   net-tool rr, rrserve                 TCP request/response latency (net_rr.c)
  *   net-tool hostile                     a hostile frontend (net_hostile.c)
  *   net-tool hostileback                 a hostile backend for netfront (net_hostileback.c)
+ *   net-tool xsa                         a hostile frontend per THREATS.md class (net_xsa.c)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -243,6 +244,7 @@ static int adddev(const char *rundir, unsigned int domid, unsigned int devid, in
 int net_tool_hostile(int argc, char **argv);
 int net_tool_rr(int argc, char **argv);
 int net_tool_hostileback(int argc, char **argv);
+int net_tool_xsa(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
@@ -260,6 +262,8 @@ int main(int argc, char **argv)
 		return net_tool_rr(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "hostileback"))
 		return net_tool_hostileback(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "xsa"))
+		return net_tool_xsa(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "hostile"))
 		return net_tool_hostile(argc, argv);
 	fprintf(stderr, "usage: see the comment at the top of tests/integration/net_tool.c\n");
