@@ -22,3 +22,9 @@ pciback-hostile_SRCS := tests/integration/pciback_hostile.c tests/integration/pc
 pciback-hostile_PKGS := xenstore
 INTEGRATION_TESTS += tests/integration/pciback-hostile.sh
 
+
+# With a real device: QEMU's edu behind an emulated IOMMU (tests/vm/pciback.sh, one boot).
+TEST_PROGRAMS += pv-pciback-edu-test
+pv-pciback-edu-test_SRCS := tests/vm/pciback_edu_test.c tests/integration/pciback_front.c
+pv-pciback-edu-test_PKGS := xenstore
+INTEGRATION_TESTS += tests/vm/pciback.sh

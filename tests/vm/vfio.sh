@@ -14,26 +14,5 @@ here=$PV_TOP/tests/vm
 limit=${PVKIT_VM_TIMEOUT:-240}
 
 vm_setup VFIO "$here/vfio-init"
-kernel=$(ls "$root"/boot/vmlinuz-6.1*-amd64 | head -n 1)
-bios=()
-[ -f /usr/share/qemu/qboot.rom ] && bios=(-bios /usr/share/qemu/qboot.rom)
-
-console=$work/console.log
-start=$(date +%s)
-timeout -k 5 "$limit" qemu-system-x86_64 -machine q35 -accel tcg -cpu max -m 256 -smp 1 \
-	"${bios[@]}" -display none -vga none -nic none -no-reboot -monitor none \
-	-serial "file:$console" -device intel-iommu,intremap=on -device edu \
-	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$kernel" \
-	-initrd "$work/initrd.cpio.gz" \
-	-append "console=ttyS0 intel_iommu=on panic=-1 quiet loglevel=3" \
-	< /dev/null > "$work/qemu.out" 2>&1 &
-qpid=$!
-wait "$qpid"
-rc=$?
-qpid=
-secs=$(($(date +%s) - start))
-echo "# QEMU exited with status $rc after ${secs}s"
-[ $rc = 124 ] && echo "# QEMU was killed after the ${limit}s timeout"
-
-vm_report vfio "$work" "$rc" "$secs"
+vm_boot_edu vfio
 pv_done

@@ -25,6 +25,37 @@ vm_setup() {
 	fi
 }
 
+# vm_qemu_wait: wait for QEMU ($qpid, started in the background with its
+# timeout); sets $rc and $secs (since $start) and says how it ended.
+vm_qemu_wait() {
+	wait "$qpid"
+	rc=$?
+	qpid=
+	secs=$(($(date +%s) - start))
+	echo "# QEMU exited with status $rc after ${secs}s"
+	[ $rc = 124 ] && echo "# QEMU was killed after the ${limit}s timeout"
+}
+
+# vm_boot_edu LABEL: boot Debian's kernel from $root with $work/initrd.cpio.gz
+# under QEMU (TCG) with an emulated Intel IOMMU (interrupt remapping on: VFIO
+# needs it) and QEMU's edu device, for at most $limit seconds; then report.
+vm_boot_edu() {
+	local kernel bios=()
+	kernel=$(ls "$root"/boot/vmlinuz-6.1*-amd64 | head -n 1)
+	[ -f /usr/share/qemu/qboot.rom ] && bios=(-bios /usr/share/qemu/qboot.rom)
+	start=$(date +%s)
+	timeout -k 5 "$limit" qemu-system-x86_64 -machine q35 -accel tcg -cpu max -m 256 -smp 1 \
+		"${bios[@]}" -display none -vga none -nic none -no-reboot -monitor none \
+		-serial "file:$work/console.log" -device intel-iommu,intremap=on -device edu \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$kernel" \
+		-initrd "$work/initrd.cpio.gz" \
+		-append "console=ttyS0 intel_iommu=on panic=-1 quiet loglevel=3" \
+		< /dev/null > "$work/qemu.out" 2>&1 &
+	qpid=$!
+	vm_qemu_wait
+	vm_report "$1" "$work" "$rc" "$secs"
+}
+
 vm_cleanup() {
 	[ -n "$qpid" ] && kill -KILL "$qpid" 2> /dev/null
 	if [ "${PVKIT_VM_KEEP:-0}" = 1 ]; then echo "# kept $work"; else rm -rf "$work"; fi

@@ -29,12 +29,7 @@ start=$(date +%s)
 	-initrd "vmlinuz console=hvc0 earlyprintk=xen quiet loglevel=3,initrd.cpio.gz") \
 	< /dev/null > "$work/qemu.out" 2>&1 &
 qpid=$!
-wait "$qpid"
-rc=$?
-qpid=
-secs=$(($(date +%s) - start))
-echo "# QEMU exited with status $rc after ${secs}s"
-[ $rc = 124 ] && echo "# QEMU was killed after the ${limit}s timeout"
+vm_qemu_wait
 
 vm_report xen "$work" "$rc" "$secs"
 pv_done

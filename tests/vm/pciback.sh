@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# pvkit-pciback with a real device: boots Debian's 6.1 kernel under
+# qemu-system-x86_64 (TCG) with an emulated Intel IOMMU (interrupt remapping
+# on) and QEMU's edu device, as tests/vm/vfio.sh does; inside, pvkit host up,
+# pvkit pci-attach / pci-list / pci-detach, and tests/vm/pciback_edu_test.c
+# as the guest at the protocol level (tests/vm/pciback-init).
+#
+# Environment as tests/vm/xen.sh: PVKIT_VM_CACHE, PVKIT_BUILD,
+# PVKIT_VM_TIMEOUT (default 240 s), PVKIT_VM_KEEP=1, PVKIT_VM_VERBOSE=1.
+. "$(dirname "$0")/../lib.sh"
+here=$PV_TOP/tests/vm
+. "$here/vm-report.sh"
+limit=${PVKIT_VM_TIMEOUT:-240}
+
+vm_setup PCIBACK "$here/pciback-init"
+vm_boot_edu pciback
+pv_done
