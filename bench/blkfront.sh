@@ -7,19 +7,28 @@
 # (blkfront-test bench, no NBD) against fio io_uring on the file.
 #
 #   bench/blkfront.sh [--runtime SECONDS] [--size MiB] [--rounds N] [--dir DIR]
-# DIR (default /dev/shm) holds the image; on a disk file system blkback
-# runs with --direct (O_DIRECT) and fio io_uring uses direct=1.
+# The image is measured on tmpfs (/dev/shm) and on disk (/var/tmp, or
+# BLKFRONT_BENCH_DISK_DIR): there blkback runs with --direct (O_DIRECT),
+# fio io_uring uses direct=1 and nbdkit cache=none, and figures end in
+# _disk. --dir DIR measures that directory only.
 set -u
-runtime=4 size=256 rounds=2 dir=/dev/shm
+runtime=4 size=256 rounds=2 dirs="/dev/shm ${BLKFRONT_BENCH_DISK_DIR:-/var/tmp}"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--runtime) runtime=$2; shift 2 ;;
 	--size) size=$2; shift 2 ;;
 	--rounds) rounds=$2; shift 2 ;;
-	--dir) dir=$2; shift 2 ;;
+	--dir) dirs=$2; shift 2 ;;
 	*) echo "usage: $0 [--runtime S] [--size MiB] [--rounds N] [--dir DIR]" >&2; exit 2 ;;
 	esac
 done
+if [ -z "${BLKFRONT_BENCH_ONE:-}" ]; then
+	for d in $dirs; do
+		BLKFRONT_BENCH_ONE=$d "$0" --runtime "$runtime" --size "$size" --rounds "$rounds"
+	done
+	exit 0
+fi
+dir=$BLKFRONT_BENCH_ONE
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=${PVKIT_BUILD:-$top/build}/bin
 for tool in fio nbdkit; do
@@ -38,8 +47,8 @@ cleanup() {
 trap cleanup EXIT
 export PVKIT_RUNDIR=$D XENSTORED_PATH=$D/xenstored.sock
 fstype=$(df --output=fstype "$T" | tail -1)
-direct=0 bbopt=
-[ "$fstype" != tmpfs ] && direct=1 bbopt=--direct
+direct=0 bbopt= nkopt= sfx=
+[ "$fstype" != tmpfs ] && direct=1 bbopt=--direct nkopt=cache=none sfx=_disk
 
 head -c "${size}M" /dev/urandom > "$T/img"
 "$bin/pvkitd" --rundir "$D" --log "$D/pvkitd.log" 2>/dev/null & PIDS+=($!)
@@ -50,7 +59,7 @@ dom=$("$bin/blkfront-test" mkdomain "$D" bench 64)
 "$bin/blkfront-test" addvbd "$D" "$dom" 51712 "$T/img" w
 "$bin/blkfront-test" serve "$D" "$dom" 51712 "$D/pvkit.sock" >"$D/serve.out" 2>"$D/serve.log" &
 PIDS+=($!)
-nbdkit -f -U "$D/nbdkit.sock" file "$T/img" 2>"$D/nbdkit.log" &
+nbdkit -f -U "$D/nbdkit.sock" file $nkopt "$T/img" 2>"$D/nbdkit.log" &
 PIDS+=($!)
 for s in pvkit nbdkit; do
 	for _ in $(seq 100); do [ -S "$D/$s.sock" ] && break; sleep 0.1; done
@@ -87,12 +96,12 @@ figure() {
 		k=$(best "$k" "$(fio_run nbdkit "$2" "$3" "$4" "$5")")
 		f=$(best "$f" "$(fio_run file "$2" "$3" "$4" "$5")")
 	done
-	line "$1" "$p" "$5" nbdkit-file "$k"
-	line "$1_vs_file" "$p" "$5" fio-io_uring-file "$f"
+	line "$1$sfx" "$p" "$5" nbdkit-file "$k"
+	line "$1_vs_file$sfx" "$p" "$5" fio-io_uring-file$sfx "$f"
 }
 
-echo "# blkfront: ${size} MiB image on $fstype (blkback ${bbopt:-buffered}), $(grep -o 'queues=.*' "$D/serve.out" | head -1);" \
-	"nbdkit $(nbdkit --version | awk '{print $2}') file plugin; best of $rounds x ${runtime}s"
+echo "# blkfront: ${size} MiB image on $fstype in $dir (blkback ${bbopt:-buffered}, fio direct=$direct, nbdkit ${nkopt:-cache=default}), $(grep -o 'queues=.*' "$D/serve.out" | head -1);" \
+	"nbdkit $(nbdkit --version | awk '{print $2}') file plugin; best of $rounds x ${runtime}s; load $(cut -d" " -f1-3 /proc/loadavg)"
 figure blkfront_nbd_randread_4k_qd32 randread 4k 32 iops
 figure blkfront_nbd_randwrite_4k_qd32 randwrite 4k 32 iops
 figure blkfront_nbd_read_1m_qd8 read 1m 8 MiB/s
@@ -107,4 +116,5 @@ for i in $(seq "$rounds"); do
 		sed -n 's/^iops=\([0-9]*\).*/\1/p')")
 	f=$(best "$f" "$(fio_run file randread 4k 32 iops)")
 done
-line blkfront_inproc_randread_4k_qd32 "$p" iops fio-io_uring-file "$f"
+line blkfront_inproc_randread_4k_qd32$sfx "$p" iops fio-io_uring-file$sfx "$f"
+echo "# blkfront: done on $fstype, load $(cut -d" " -f1-3 /proc/loadavg)"

@@ -594,4 +594,9 @@ void pv_blkfront_poll(struct pv_blkfront *bf)
 	bf_pump(bf);
 	bf_push_all(bf);
 	bf_run_done(bf);
+	/* Requests the callbacks submitted go out now, not at the next wake-up. */
+	if (bf->wait_head) {
+		bf_pump(bf);
+		bf_push_all(bf);
+	}
 }

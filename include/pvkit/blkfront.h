@@ -137,7 +137,10 @@ void pv_blkfront_kick(struct pv_blkfront *bf);
 /* A file descriptor readable when pv_blkfront_poll() has work. */
 int pv_blkfront_fd(const struct pv_blkfront *bf);
 
-/* Reap responses, run completions, refill the rings. Never blocks. */
+/*
+ * Reap responses, run completions, refill the rings (requests the
+ * completion callbacks submitted included). Never blocks.
+ */
 void pv_blkfront_poll(struct pv_blkfront *bf);
 
 /*
