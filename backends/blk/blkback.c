@@ -267,7 +267,8 @@ static int submit_discard(struct blk_queue *q, struct blk_inflight *io)
 		return PV_BLKIF_RSP_OKAY;
 	}
 	if (rc == -EOPNOTSUPP) {
-		feature_lost(q, BLK_LOST_DISCARD);
+		if (!secure) /* a device that stops erasing securely still discards */
+			feature_lost(q, BLK_LOST_DISCARD);
 		return PV_BLKIF_RSP_EOPNOTSUPP;
 	}
 	return rc ? PV_BLKIF_RSP_ERROR : PV_BLKIF_RSP_OKAY;

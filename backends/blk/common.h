@@ -136,6 +136,14 @@ static inline uint64_t blk_unit_bytes(const struct blk_limits *l, uint64_t units
  */
 void blk_rsp_build(enum blk_abi abi, uint64_t id, uint8_t op, int16_t status, void *out);
 
+/*
+ * Whether a vbd offers discard-secure: only with discard offered
+ * (@discard), on a block device (@is_blockdev) whose BLKSECDISCARD probe
+ * (blk_target_open()) succeeded, @probe_err 0 (else its errno: EOPNOTSUPP
+ * when the device cannot erase securely, EBADF on a read-only descriptor).
+ */
+bool blk_discard_secure_offer(bool discard, bool is_blockdev, int probe_err);
+
 /* Largest response of any layout. */
 #define BLK_RSP_MAX 16
 
@@ -147,7 +155,8 @@ struct blk_target {
 	bool direct;                   /* opened O_DIRECT */
 	bool flush;                    /* fdatasync is meaningful */
 	bool discard;                  /* punch holes / BLKDISCARD */
-	bool discard_secure;           /* BLKSECDISCARD works */
+	bool discard_secure;           /* BLKSECDISCARD works (probed on block devices) */
+	int secure_probe_err;          /* the probe's errno, 0 when it worked */
 	uint64_t size_bytes;           /* rounded down to sector_size */
 	uint32_t sector_size;          /* logical, 512 or 4096 */
 	uint32_t physical_sector_size;

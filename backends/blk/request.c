@@ -239,6 +239,11 @@ void blk_req_load_indirect(struct blk_req *r, void *const *pages)
 	}
 }
 
+bool blk_discard_secure_offer(bool discard, bool is_blockdev, int probe_err)
+{
+	return discard && is_blockdev && probe_err == 0;
+}
+
 void blk_rsp_build(enum blk_abi abi, uint64_t id, uint8_t op, int16_t status, void *out)
 {
 	unsigned char *b = out;

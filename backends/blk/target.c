@@ -34,6 +34,20 @@ static uint64_t sysfs_queue_u64(dev_t rdev, const char *attr, uint64_t dflt)
 	return v;
 }
 
+/*
+ * Does BLKSECDISCARD work? No sysfs attribute says so: ask for a secure
+ * discard of nothing at the end of the device. Linux answers EOPNOTSUPP
+ * before looking at the range when the device cannot erase securely (EBADF
+ * on a read-only descriptor); otherwise it erases nothing, and the
+ * page-cache range it drops first is empty. Returns 0 or the errno.
+ */
+static int probe_secure_discard(int fd, uint64_t size)
+{
+	uint64_t range[2] = {size - size % 512, 0};
+
+	return ioctl(fd, BLKSECDISCARD, range) < 0 ? errno : 0;
+}
+
 static int probe_blockdev(struct blk_target *t, const struct stat *st)
 {
 	uint64_t size;
@@ -51,8 +65,8 @@ static int probe_blockdev(struct blk_target *t, const struct stat *st)
 	t->discard = sysfs_queue_u64(st->st_rdev, "discard_max_bytes", 0) > 0;
 	t->discard_granularity =
 		(uint32_t)sysfs_queue_u64(st->st_rdev, "discard_granularity", (uint64_t)lss);
-	/* No sysfs attribute tells whether secure erase works: not offered. */
-	t->discard_secure = false;
+	t->secure_probe_err = probe_secure_discard(t->fd, size);
+	t->discard_secure = blk_discard_secure_offer(true, true, t->secure_probe_err);
 	return 0;
 }
 
@@ -68,6 +82,7 @@ static int probe_file(struct blk_target *t, const struct stat *st, uint32_t sect
 	if (t->discard_granularity < t->sector_size)
 		t->discard_granularity = t->sector_size;
 	/* A punched hole may leave the old blocks on the medium: never "secure". */
+	t->secure_probe_err = EOPNOTSUPP;
 	t->discard_secure = false;
 	return 0;
 }

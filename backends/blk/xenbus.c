@@ -327,8 +327,9 @@ static void vbd_limits(struct blk_vbd *v)
 		.readonly = v->readonly,
 		.flush = v->target.flush,
 		.discard = v->target.discard && enable && !v->readonly,
-		.discard_secure = v->target.discard_secure,
 	};
+	v->limits.discard_secure = blk_discard_secure_offer(v->limits.discard, v->target.is_blockdev,
+							    v->target.secure_probe_err);
 }
 
 /*

@@ -404,6 +404,44 @@ static void run_cases(struct xs_handle *xs0, struct xs_handle *xsg, struct pv_pl
 	case_unplug(xs0, &c, &a);
 }
 
+/*
+ * discard-secure on a block device: offered only when BLKSECDISCARD works
+ * there (loop devices cannot erase securely); a secure discard is then
+ * served, else refused with EOPNOTSUPP while a plain discard still works.
+ */
+static void case_secure_discard(struct tfront *f, const char *dev)
+{
+	struct pv_blkif_x86_64_request q;
+	struct pv_blkif_x86_64_request_discard *d = (void *)&q;
+	unsigned char zero[4096] = {0};
+	char *v = tf_be_read(f, "discard-secure");
+	bool offered = v && !strcmp(v, "1");
+
+	check(v && (offered || !strcmp(v, "0")), "%s: discard-secure is 0 or 1 (%s)", dev,
+	      v ? v : "missing");
+	free(v);
+	fill(f, 0, 1, 0x5e);
+	check(tf_rw(f, PV_BLKIF_OP_WRITE, 160, 1, 0) == PV_BLKIF_RSP_OKAY, "%s: write before a "
+	      "secure discard", dev);
+	memset(&q, 0, sizeof(q));
+	d->operation = PV_BLKIF_OP_DISCARD;
+	d->flag = PV_BLKIF_DISCARD_SECURE;
+	d->id = f->next_id++;
+	d->sector_number = 160;
+	d->nr_sectors = 8;
+	if (offered)
+		check(tf_send(f, &q) == PV_BLKIF_RSP_OKAY && image_has(dev, 160 * 512, zero, 4096),
+		      "%s: secure discard offered and served", dev);
+	else
+		check(tf_send(f, &q) == PV_BLKIF_RSP_EOPNOTSUPP &&
+			      image_has(dev, 160 * 512, tf_page(f, 0), 4096),
+		      "%s: secure discard not offered: refused (EOPNOTSUPP), data untouched", dev);
+	d->flag = 0;
+	d->id = f->next_id++;
+	check(tf_send(f, &q) == PV_BLKIF_RSP_OKAY && image_has(dev, 160 * 512, zero, 4096),
+	      "%s: a plain discard still works after it", dev);
+}
+
 /* Block devices as targets (loop devices set up by blkback-blockdev.sh). */
 static void run_blockdev_cases(const char *dev512, const char *dev4k)
 {
@@ -432,6 +470,7 @@ static void run_blockdev_cases(const char *dev512, const char *dev4k)
 	      (unsigned long long)a.sectors);
 	case_normal_io(&a, dev512, "512-byte block device");
 	case_normal_io(&b, dev4k, "4096-byte block device");
+	case_secure_discard(&a, dev512);
 	check(tf_rw(&b, PV_BLKIF_OP_READ, 4, 1, 0) == PV_BLKIF_RSP_ERROR,
 	      "4096-byte block device: a misaligned sector -> error");
 }

@@ -264,6 +264,16 @@ static void test_discard(void)
 	CU_ASSERT_EQUAL(check64(&l, &q, &req), PV_BLKIF_RSP_EOPNOTSUPP);
 }
 
+/* discard-secure: offered only with discard, on a block device whose BLKSECDISCARD probe worked. */
+static void test_discard_secure_offer(void)
+{
+	CU_ASSERT_TRUE(blk_discard_secure_offer(true, true, 0));
+	CU_ASSERT_FALSE(blk_discard_secure_offer(true, true, EOPNOTSUPP)); /* loop devices */
+	CU_ASSERT_FALSE(blk_discard_secure_offer(true, true, EBADF));      /* read-only fd */
+	CU_ASSERT_FALSE(blk_discard_secure_offer(true, false, 0));         /* files: hole punch */
+	CU_ASSERT_FALSE(blk_discard_secure_offer(false, true, 0));         /* discard off / read-only */
+}
+
 static void test_unoffered_flush(void)
 {
 	struct blk_limits l = disk();
@@ -446,6 +456,7 @@ static CU_TestInfo request_tests[] = {
 	{"sector range, overflow-safe", test_sector_range},
 	{"read-only disk refuses writes", test_readonly},
 	{"discard range and secure flag", test_discard},
+	{"discard-secure offered only where it works", test_discard_secure_offer},
 	{"flush not offered", test_unoffered_flush},
 	{"indirect header", test_indirect_header},
 	{"indirect segments", test_indirect_segments},
