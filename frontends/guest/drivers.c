@@ -10,10 +10,12 @@
 #include "../blk/blkfront-vbd.h"
 #include "../echo/echofront.h"
 #include "../net/netfront.h"
+#include "../pci/pcifront.h"
 
 const struct pv_guest_driver *const pv_guest_drivers[] = {
 	&pv_echofront_driver,
 	&pv_blkfront_vbd_driver,
 	&pv_netfront_driver,
+	&pv_pcifront_driver,
 	NULL,
 };

@@ -124,17 +124,15 @@ static int open_buses(struct pv_guest *g)
 	while (pv_guest_drivers[n])
 		n++;
 	g->buses = calloc(n + 1, sizeof(*g->buses));
-	if (!g->buses)
+	g->bus_ctxs = calloc(n + 1, sizeof(struct bus_ctx));
+	if (!g->buses || !g->bus_ctxs)
 		return -ENOMEM;
 	for (unsigned int i = 0; i < n; i++) {
-		struct bus_ctx *c = malloc(sizeof(*c));
+		struct bus_ctx *c = (struct bus_ctx *)g->bus_ctxs + i;
 
-		if (!c)
-			return -ENOMEM;
 		*c = (struct bus_ctx){.g = g, .drv = pv_guest_drivers[i]};
 		rc = pv_xenbus_bus_open(g->xs, c->drv->type, 0, &bus_ops, c, &g->buses[i]);
 		if (rc < 0) {
-			free(c);
 			pv_err_errno(rc, "cannot watch the %s devices", pv_guest_drivers[i]->type);
 			return rc;
 		}
@@ -146,12 +144,13 @@ static int open_buses(struct pv_guest *g)
 /* Unbind every device in driver order (hot-unplug order at shutdown). */
 static void close_buses(struct pv_guest *g)
 {
-	if (!g->buses)
-		return;
-	for (unsigned int i = 0; pv_guest_drivers[i]; i++)
-		pv_xenbus_bus_close(g->buses[i]);
+	if (g->buses)
+		for (unsigned int i = 0; pv_guest_drivers[i]; i++)
+			pv_xenbus_bus_close(g->buses[i]);
 	free(g->buses);
+	free(g->bus_ctxs);
 	g->buses = NULL;
+	g->bus_ctxs = NULL;
 }
 
 static void on_xenstore(struct pv_guest *g, int fd, uint32_t events, void *opaque)

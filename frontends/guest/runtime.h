@@ -29,6 +29,7 @@ struct pv_guest {
 	int sigfd;
 	struct fdreg *fds;
 	struct pv_xenbus_bus **buses; /* one per driver */
+	void *bus_ctxs;               /* their callbacks' contexts (guest.c), one per driver */
 	struct pv_consfront *console;
 	int stopping;      /* SIGTERM seen: init was told, devices close when it is gone */
 	int exit_status;

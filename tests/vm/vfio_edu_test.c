@@ -194,7 +194,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s BDF\n", argv[0]);
 		return 2;
 	}
-	rc = pv_pcidev_bus_open(&bus, argv[1], GUEST_MEM, err, sizeof(err));
+	rc = pv_pcidev_bus_open_direct(&bus, argv[1], GUEST_MEM, err, sizeof(err));
 	check(rc == 0, "guest PCI bus opened with the device and 4 MiB of guest memory");
 	if (rc < 0) {
 		printf("# %s\n", err);

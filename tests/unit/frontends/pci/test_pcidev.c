@@ -14,9 +14,9 @@ static void test_bad_sizes(void)
 	struct pv_pcidev_bus *bus = NULL;
 	char err[128] = "";
 
-	CU_ASSERT_EQUAL(pv_pcidev_bus_open(&bus, NULL, 1000, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(pv_pcidev_bus_open_direct(&bus, NULL, 1000, err, sizeof(err)), -EINVAL);
 	CU_ASSERT_NOT_EQUAL(err[0], '\0');
-	CU_ASSERT_EQUAL(pv_pcidev_bus_open(&bus, NULL, 0, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(pv_pcidev_bus_open_direct(&bus, NULL, 0, NULL, 0), -EINVAL);
 }
 
 static void test_dma_alloc(void)
@@ -25,7 +25,7 @@ static void test_dma_alloc(void)
 	void *a, *b, *c;
 	uint64_t ba, bb, bc;
 
-	CU_ASSERT_FATAL(pv_pcidev_bus_open(&bus, "", 16 * 4096, NULL, 0) == 0);
+	CU_ASSERT_FATAL(pv_pcidev_bus_open_direct(&bus, "", 16 * 4096, NULL, 0) == 0);
 	CU_ASSERT_EQUAL(pv_pcidev_mem_size(bus), 16 * 4096);
 	CU_ASSERT_PTR_NULL(pv_pcidev_find(bus, PV_PCIDEV_ANY, PV_PCIDEV_ANY, 0, 0, 0));
 	CU_ASSERT_EQUAL(pv_pcidev_dma_alloc(bus, 100, &a, &ba), 0);
@@ -50,7 +50,7 @@ static void test_missing_device(void)
 	struct pv_pcidev_bus *bus = NULL;
 	char err[256] = "";
 
-	CU_ASSERT_NOT_EQUAL(pv_pcidev_bus_open(&bus, "0000:ff:1f.7", 4096 * 4, err, sizeof(err)), 0);
+	CU_ASSERT_NOT_EQUAL(pv_pcidev_bus_open_direct(&bus, "0000:ff:1f.7", 4096 * 4, err, sizeof(err)), 0);
 	CU_ASSERT_NOT_EQUAL(err[0], '\0');
 	CU_ASSERT_PTR_NULL(bus);
 }

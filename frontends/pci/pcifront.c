@@ -1,0 +1,629 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pcifront: the guest's PCI frontend in pvkit-guest (device/pci/0). It
+ * grants the one shared page of proto/pciif.h, runs one op at a time over
+ * it (as Xen's pcifront), checks every answer, and learns the devices from
+ * the backend's dev-N / vdev-N / root-N nodes. The guest's drivers reach
+ * it through pcifront_srv.c.
+ *
+ * A backend that never answers gets the op failed with -ETIMEDOUT after
+ * $PVKIT_PCIFRONT_TIMEOUT_MS (default 10 s) and the device closed with the
+ * reason in xenstore: a late answer could not be told from the answer to
+ * the next op, so the connection is not used again. Garbled answers fail
+ * their op with -EPROTO; an event storm is counted and backed off.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "pvkit/pcihost.h"
+#include "pcifront.h"
+
+#define MAX_QUEUE 64          /* ops waiting: one per client request, and irq cleanup */
+#define STORM 64              /* events without an answer before backing off */
+#define BACKOFF_MS 20
+#define DEFAULT_TIMEOUT_MS 10000
+#define MAX_NODES 256         /* num_devs / root_num beyond this are garbage */
+
+static void arm(int fd, unsigned int ms)
+{
+	struct itimerspec t = {.it_value = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000}};
+
+	timerfd_settime(fd, 0, &t, NULL);
+}
+
+int pcifront_connected(const struct pcifront *f)
+{
+	return f->sh && (f->x->state == PV_XENBUS_STATE_CONNECTED ||
+			 f->x->state == PV_XENBUS_STATE_RECONFIGURING);
+}
+
+/* ---- the op engine ------------------------------------------------------------ */
+
+static int errno_of(int32_t e)
+{
+	switch (e) {
+	case PV_PCI_ERR_SUCCESS: return 0;
+	case PV_PCI_ERR_DEV_NOT_FOUND: return -ENODEV;
+	case PV_PCI_ERR_INVALID_OFFSET: return -EINVAL;
+	case PV_PCI_ERR_ACCESS_DENIED: return -EPERM;
+	case PV_PCI_ERR_NOT_IMPLEMENTED: return -EOPNOTSUPP;
+	case PV_PCI_ERR_OP_FAILED: return -EIO;
+	default: return -EPROTO;
+	}
+}
+
+static int is_ext(uint32_t cmd)
+{
+	return cmd >= PV_PCI_OP_PVKIT_BASE;
+}
+
+/* Does the answer name the request it answers (a late or garbled one does not)? */
+static int same_op(const struct pv_pci_op *req, const struct pv_pci_op *rsp)
+{
+	if (rsp->cmd != req->cmd || rsp->domain != req->domain || rsp->bus != req->bus ||
+	    rsp->devfn != req->devfn || rsp->offset != req->offset || rsp->size != req->size)
+		return 0;
+	return !is_ext(req->cmd) || (rsp->ext.bar == req->ext.bar && rsp->ext.offset == req->ext.offset);
+}
+
+/* Are the answer's out values possible for the op (0), or garbage (-EPROTO)? */
+static int check_values(const struct pv_pci_op *req, const struct pv_pci_op *rsp)
+{
+	int32_t v = (int32_t)rsp->value;
+
+	switch (req->cmd) {
+	case PV_PCI_OP_CONF_READ:
+		return req->size < 4 && rsp->value >> (8 * (unsigned int)req->size) ? -EPROTO : 0;
+	case PV_PCI_OP_BAR_READ:
+		return req->size < 8 && rsp->ext.data >> (8 * (unsigned int)req->size) ? -EPROTO : 0;
+	case PV_PCI_OP_BAR_INFO:
+		/* A BAR is a power of two long; flags only the known bits. */
+		return rsp->ext.flags & ~0xfu || (rsp->ext.size & (rsp->ext.size - 1)) ? -EPROTO : 0;
+	case PV_PCI_OP_ENABLE_MSIX:
+		return v > 0 || v < -4095 ? -EPROTO : 0; /* 0, or -errno as Linux's pciback */
+	default:
+		return 0;
+	}
+}
+
+/* The backend's answer @rsp (our private copy) to @req: 0, its error, or -EPROTO. */
+static int check_answer(struct pcifront *f, const struct pv_pci_op *req, const struct pv_pci_op *rsp)
+{
+	int rc;
+
+	if (!same_op(req, rsp)) {
+		pv_dev_warn_rl(&f->rl, f->x->prefix,
+			       "answer names another op (cmd %#x at %#x, we asked cmd %#x at %#x)",
+			       rsp->cmd, (unsigned int)rsp->offset, req->cmd, (unsigned int)req->offset);
+		return -EPROTO;
+	}
+	rc = errno_of(rsp->err);
+	if (rc == -EPROTO)
+		pv_dev_warn_rl(&f->rl, f->x->prefix, "unknown error code %d in the answer to op %#x",
+			       rsp->err, req->cmd);
+	if (rc)
+		return rc;
+	rc = check_values(req, rsp);
+	if (rc < 0)
+		pv_dev_warn_rl(&f->rl, f->x->prefix, "impossible values in the answer to op %#x",
+			       req->cmd);
+	else if (req->cmd == PV_PCI_OP_ENABLE_MSIX)
+		rc = (int32_t)rsp->value; /* the backend's -errno */
+	return rc;
+}
+
+static void send_next(struct pcifront *f);
+
+/* End the op in flight with @err (and the answer when 0), then send the next. */
+static void finish(struct pcifront *f, int err, const struct pv_pci_op *rsp)
+{
+	struct pcifront_op *o = f->inflight;
+
+	f->inflight = NULL;
+	f->spurious = 0;
+	arm(f->timer_fd, 0);
+	o->done(f, o->ctx, err, err ? NULL : rsp);
+	free(o);
+	send_next(f);
+}
+
+static void send_next(struct pcifront *f)
+{
+	struct pcifront_op *o = f->queue;
+
+	if (f->inflight || !o || !pcifront_connected(f))
+		return;
+	f->queue = o->next;
+	if (!f->queue)
+		f->queue_tail = NULL;
+	f->queued--;
+	f->inflight = o;
+	memcpy(&f->sh->op, &o->op, sizeof(o->op));
+	/* Release: the op is in the page before the backend can see the flag. */
+	__atomic_fetch_or(&f->sh->flags, PV_PCIF_ACTIVE, __ATOMIC_RELEASE);
+	arm(f->timer_fd, f->timeout_ms);
+	if (pv_evtchn_notify(f->evt, f->port) < 0) {
+		__atomic_fetch_and(&f->sh->flags, ~PV_PCIF_ACTIVE, __ATOMIC_RELEASE);
+		finish(f, -ENOTCONN, NULL);
+	}
+}
+
+/* The op in flight is answered when the backend cleared the flag: 1 if it was. */
+static int take_answer(struct pcifront *f)
+{
+	struct pv_pci_op rsp;
+
+	if (!f->inflight)
+		return 0;
+	/* Acquire: the answer is read after the flag that says it is there. */
+	if (__atomic_load_n(&f->sh->flags, __ATOMIC_ACQUIRE) & PV_PCIF_ACTIVE)
+		return 0;
+	memcpy(&rsp, &f->sh->op, sizeof(rsp));
+	finish(f, check_answer(f, &f->inflight->op, &rsp), &rsp);
+	return 1;
+}
+
+int pcifront_submit(struct pcifront *f, const struct pcifront_dev *dev, const struct pv_pci_op *op,
+		    pcifront_done_fn done, void *ctx)
+{
+	struct pcifront_op *o;
+
+	if (!pcifront_connected(f) || !dev->present) {
+		done(f, ctx, -ENODEV, NULL);
+		return 0;
+	}
+	if (f->queued >= MAX_QUEUE)
+		return -EAGAIN;
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	o->op = *op;
+	o->op.err = 0;
+	o->op.domain = dev->domain;
+	o->op.bus = dev->bus;
+	o->op.devfn = dev->devfn;
+	o->done = done;
+	o->ctx = ctx;
+	if (f->queue_tail)
+		f->queue_tail->next = o;
+	else
+		f->queue = o;
+	f->queue_tail = o;
+	f->queued++;
+	send_next(f);
+	return 0;
+}
+
+void pcifront_forget(struct pcifront *f, void *ctx)
+{
+	if (f->inflight && f->inflight->ctx == ctx)
+		f->inflight->ctx = NULL;
+	for (struct pcifront_op *o = f->queue; o; o = o->next)
+		if (o->ctx == ctx)
+			o->ctx = NULL;
+}
+
+/* Fail every op (the connection is going away). */
+static void fail_all(struct pcifront *f, int err)
+{
+	if (f->inflight)
+		finish(f, err, NULL);
+	while (f->queue) {
+		struct pcifront_op *o = f->queue;
+
+		f->queue = o->next;
+		f->queued--;
+		o->done(f, o->ctx, err, NULL);
+		free(o);
+	}
+	f->queue_tail = NULL;
+}
+
+static void on_timer(struct pv_guest *g, int fd, uint32_t events, void *opaque)
+{
+	struct pcifront *f = opaque;
+	uint64_t n;
+	unsigned int cmd;
+
+	(void)g;
+	(void)events;
+	if (read(fd, &n, sizeof(n)) != sizeof(n) || !f->inflight || take_answer(f))
+		return;
+	cmd = f->inflight->op.cmd;
+	__atomic_fetch_and(&f->sh->flags, ~PV_PCIF_ACTIVE, __ATOMIC_RELEASE);
+	finish(f, -ETIMEDOUT, NULL);
+	pv_xenbus_dev_fatal(f->x, ETIMEDOUT, "backend did not answer op %u within %u ms", cmd,
+			    f->timeout_ms);
+	fail_all(f, -ENODEV);
+}
+
+static void on_backoff(struct pv_guest *g, int fd, uint32_t events, void *opaque)
+{
+	struct pcifront *f = opaque;
+	uint64_t n;
+
+	(void)g;
+	(void)events;
+	if (read(fd, &n, sizeof(n)) != sizeof(n) || !f->evt)
+		return;
+	f->spurious = 0;
+	pv_evtchn_unmask(f->evt, f->port);
+	take_answer(f);
+}
+
+/* An event on the op channel: an answer, or one more spurious event. */
+static void op_event(struct pcifront *f)
+{
+	if (f->inflight && !(__atomic_load_n(&f->sh->flags, __ATOMIC_ACQUIRE) & PV_PCIF_ACTIVE)) {
+		pv_evtchn_unmask(f->evt, f->port);
+		take_answer(f);
+		return;
+	}
+	f->spurious_total++;
+	if (++f->spurious < STORM) {
+		pv_evtchn_unmask(f->evt, f->port);
+		return;
+	}
+	/* Leave the port masked for a while: a storm costs us one wakeup per BACKOFF_MS. */
+	pv_dev_warn_rl(&f->rl, f->x->prefix, "event storm from the backend (%llu spurious events): backing off",
+		       (unsigned long long)f->spurious_total);
+	arm(f->backoff_fd, BACKOFF_MS);
+}
+
+static void on_event(struct pv_guest *g, int fd, uint32_t events, void *opaque)
+{
+	struct pcifront *f = opaque;
+	int port, ours = 0;
+
+	(void)g;
+	(void)fd;
+	(void)events;
+	while (f->evt && (port = pv_evtchn_pending(f->evt)) >= 0) {
+		if ((pv_evtchn_port_t)port == f->port)
+			ours = 1;
+		else if (!pcifront_irq_event(f, (uint32_t)port))
+			pv_evtchn_unmask(f->evt, (pv_evtchn_port_t)port);
+	}
+	if (ours && f->sh)
+		op_event(f);
+}
+
+/* ---- devices: the backend's dev-N / vdev-N / root-N ------------------------------ */
+
+/* Parse "SSSS:BB:DD.F" into @d's address. */
+static int parse_vdev(const char *s, struct pcifront_dev *d)
+{
+	char bdf[PV_PCI_BDF_LEN];
+	unsigned int dom, bus, dev, fn;
+
+	if (pv_pci_bdf_normalise(s, bdf) < 0 || sscanf(bdf, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) != 4)
+		return -EINVAL;
+	snprintf(d->bdf, sizeof(d->bdf), "%s", bdf);
+	d->domain = dom;
+	d->bus = bus;
+	d->devfn = dev << 3 | fn;
+	return 0;
+}
+
+/* Is @d on one of the root buses the backend published (none published: any)? */
+static int on_a_root(struct pcifront *f, const struct pcifront_dev *d, unsigned int nroots)
+{
+	char node[32], *val = NULL;
+	unsigned int dom, bus;
+	int ok = 0;
+
+	if (!nroots)
+		return 1;
+	for (unsigned int i = 0; i < nroots && !ok; i++) {
+		snprintf(node, sizeof(node), "root-%u", i);
+		if (pv_xs_read(f->x->xs, PV_XS_NO_TXN, f->x->otherend, node, &val) < 0)
+			continue;
+		ok = sscanf(val, "%4x:%2x", &dom, &bus) == 2 && dom == d->domain && bus == d->bus;
+		free(val);
+		val = NULL;
+	}
+	return ok;
+}
+
+/* Read entry @i: 1 with @d filled, 0 when the entry is absent or leaving, -errno when garbage. */
+static int read_entry(struct pcifront *f, unsigned int i, unsigned int nroots, struct pcifront_dev *d)
+{
+	char node[32], *val = NULL;
+	uint64_t st;
+	int rc;
+
+	snprintf(node, sizeof(node), "state-%u", i);
+	if (pv_xs_read_uint(f->x->xs, PV_XS_NO_TXN, f->x->otherend, node, 16, 0, &st) == 0 &&
+	    st != PV_XENBUS_STATE_INITIALISED && st != PV_XENBUS_STATE_CONNECTED)
+		return 0; /* not exported yet (1), or being detached (5, 6) */
+	snprintf(node, sizeof(node), "vdev-%u", i);
+	rc = pv_xs_read(f->x->xs, PV_XS_NO_TXN, f->x->otherend, node, &val);
+	if (rc == -ENOENT)
+		return 0; /* not exported (yet) */
+	if (rc < 0)
+		return rc;
+	rc = parse_vdev(val, d);
+	free(val);
+	if (rc == 0 && !on_a_root(f, d, nroots))
+		rc = -EINVAL;
+	return rc < 0 ? rc : 1;
+}
+
+static struct pcifront_dev *find_dev(struct pcifront *f, const char *bdf)
+{
+	for (unsigned int i = 0; i < PV_PCISOCK_MAX_DEVS; i++)
+		if (f->devs[i].present && !strcmp(f->devs[i].bdf, bdf))
+			return &f->devs[i];
+	return NULL;
+}
+
+static void add_dev(struct pcifront *f, const struct pcifront_dev *d)
+{
+	for (unsigned int i = 0; i < PV_PCISOCK_MAX_DEVS; i++) {
+		struct pcifront_dev *s = &f->devs[i];
+
+		if (s->present)
+			continue;
+		*s = (struct pcifront_dev){.present = 1, .gen = (s->gen + 1) & 0xffffff,
+					   .domain = d->domain, .bus = d->bus, .devfn = d->devfn,
+					   .irq = {.kind = -1, .efd = -1}};
+		snprintf(s->bdf, sizeof(s->bdf), "%s", d->bdf);
+		pv_dev_info(f->x->prefix, "device %s attached", s->bdf);
+		return;
+	}
+	pv_dev_warn(f->x->prefix, "more than %d devices: %s ignored", PV_PCISOCK_MAX_DEVS, d->bdf);
+}
+
+static void drop_dev(struct pcifront *f, struct pcifront_dev *d)
+{
+	pv_dev_info(f->x->prefix, "device %s detached", d->bdf);
+	pcifront_irq_unbind(f, d); /* the backend drops its side with the device */
+	d->present = 0;
+}
+
+/*
+ * Sync our device list with the backend's directory: drop the devices it
+ * no longer exports, and with @add attach the new ones.
+ */
+static int scan(struct pcifront *f, int add)
+{
+	struct pcifront_dev seen[PV_PCISOCK_MAX_DEVS], d;
+	unsigned int nseen = 0;
+	uint64_t ndevs = 0, nroots = 0;
+	int rc;
+
+	rc = pv_xs_read_uint(f->x->xs, PV_XS_NO_TXN, f->x->otherend, "num_devs", MAX_NODES, 0, &ndevs);
+	if (rc == 0)
+		rc = pv_xs_read_uint(f->x->xs, PV_XS_NO_TXN, f->x->otherend, "root_num", MAX_NODES, 0,
+				     &nroots);
+	if (rc < 0)
+		return rc;
+	for (unsigned int i = 0; i < ndevs; i++) {
+		rc = read_entry(f, i, (unsigned int)nroots, &d);
+		if (rc < 0)
+			pv_dev_warn(f->x->prefix, "backend entry %u: bad vdev or not on a root bus: ignored", i);
+		if (rc <= 0)
+			continue;
+		if (nseen < PV_PCISOCK_MAX_DEVS)
+			seen[nseen++] = d;
+	}
+	for (unsigned int i = 0; i < PV_PCISOCK_MAX_DEVS; i++) {
+		unsigned int j = 0;
+
+		while (j < nseen && strcmp(seen[j].bdf, f->devs[i].bdf))
+			j++;
+		if (f->devs[i].present && j == nseen)
+			drop_dev(f, &f->devs[i]);
+	}
+	for (unsigned int j = 0; add && j < nseen; j++)
+		if (!find_dev(f, seen[j].bdf))
+			add_dev(f, &seen[j]);
+	return 0;
+}
+
+/* ---- the handshake ------------------------------------------------------------- */
+
+static void teardown(struct pcifront *f)
+{
+	fail_all(f, -ENODEV);
+	for (unsigned int i = 0; i < PV_PCISOCK_MAX_DEVS; i++)
+		if (f->devs[i].present)
+			drop_dev(f, &f->devs[i]);
+	arm(f->timer_fd, 0);
+	arm(f->backoff_fd, 0);
+	if (f->evt) {
+		pv_guest_del_fd(f->g, pv_evtchn_fd(f->evt));
+		pv_evtchn_close(f->evt);
+		f->evt = NULL;
+	}
+	if (f->sh && pv_gnt_unshare(pv_guest_platform(f->g), f->sh, 1) < 0)
+		/* The backend still maps it: never reuse or free it (XSA-396). */
+		pv_dev_warn(f->x->prefix, "op page still mapped by the backend: leaking it");
+	f->sh = NULL;
+}
+
+static int publish_nodes(struct pv_xs *xs, pv_xs_txn_t t, void *opaque)
+{
+	struct pcifront *f = opaque;
+	int rc;
+
+	rc = pv_xs_printf(xs, t, f->x->nodename, "pci-op-ref", "%u", f->ref);
+	if (rc == 0)
+		rc = pv_xs_printf(xs, t, f->x->nodename, "event-channel", "%u", f->port);
+	if (rc == 0)
+		rc = pv_xs_write(xs, t, f->x->nodename, "magic", PV_PCI_MAGIC);
+	return rc;
+}
+
+/* Grant the page, allocate the channel, write our nodes, go Initialised. */
+static int publish(struct pcifront *f)
+{
+	struct pv_platform *p = pv_guest_platform(f->g);
+	int rc;
+
+	f->sh = pv_gnt_share_pages(p, f->x->otherend_id, 1, &f->ref, 1);
+	if (!f->sh)
+		return -errno;
+	rc = pv_evtchn_open(p, &f->evt);
+	if (rc == 0) {
+		rc = pv_evtchn_alloc_unbound(f->evt, f->x->otherend_id);
+		if (rc >= 0)
+			f->port = (pv_evtchn_port_t)rc;
+	}
+	if (rc >= 0)
+		rc = pv_guest_add_fd(f->g, pv_evtchn_fd(f->evt), EPOLLIN, on_event, f);
+	if (rc >= 0)
+		rc = pv_xs_transaction(pv_guest_xs(f->g), publish_nodes, f, 0);
+	if (rc >= 0)
+		rc = pv_xenbus_switch_state(f->x, PV_XENBUS_STATE_INITIALISED);
+	if (rc < 0)
+		teardown(f);
+	return rc < 0 ? rc : 0;
+}
+
+/* Read the device list and go (back to) Connected. */
+static void connect(struct pcifront *f)
+{
+	int rc = scan(f, 1);
+
+	if (rc == 0)
+		rc = pv_xenbus_switch_state(f->x, PV_XENBUS_STATE_CONNECTED);
+	if (rc < 0)
+		return pv_xenbus_dev_fatal(f->x, -rc, "reading the backend's device list");
+	pv_dev_info(f->x->prefix, "connected");
+	send_next(f);
+}
+
+static void backend_changed(struct pv_xenbus_dev *x, enum pv_xenbus_state st)
+{
+	struct pcifront *f = x->opaque;
+	int rc;
+
+	pv_dev_debug(x->prefix, "backend %s (we are %s)", pv_xenbus_state_name(st),
+		     pv_xenbus_state_name(x->state));
+	switch (st) {
+	case PV_XENBUS_STATE_INITIALISING:
+	case PV_XENBUS_STATE_INIT_WAIT:
+	case PV_XENBUS_STATE_INITIALISED:
+		if (x->state == PV_XENBUS_STATE_INITIALISED && f->sh)
+			break;
+		/* First contact, or a backend that restarted: start over. */
+		teardown(f);
+		rc = publish(f);
+		if (rc < 0)
+			pv_xenbus_dev_fatal(x, -rc, "granting the op page");
+		break;
+	case PV_XENBUS_STATE_CONNECTED:
+		if (x->state == PV_XENBUS_STATE_INITIALISED && f->sh)
+			connect(f);
+		break;
+	case PV_XENBUS_STATE_RECONFIGURING:
+		/* pci-attach / pci-detach: let the leaving devices go, then say so. */
+		if (x->state != PV_XENBUS_STATE_CONNECTED)
+			break;
+		if (scan(f, 0) < 0)
+			return pv_xenbus_dev_fatal(x, EPROTO, "re-reading the backend's device list");
+		pv_xenbus_switch_state(x, PV_XENBUS_STATE_RECONFIGURING);
+		break;
+	case PV_XENBUS_STATE_RECONFIGURED:
+		/* The backend exported the new devices: take them, connected again. */
+		if (x->state == PV_XENBUS_STATE_RECONFIGURING && f->sh)
+			connect(f);
+		break;
+	case PV_XENBUS_STATE_CLOSING:
+		teardown(f);
+		pv_xenbus_switch_state(x, PV_XENBUS_STATE_CLOSED);
+		break;
+	case PV_XENBUS_STATE_CLOSED:
+		teardown(f);
+		/* Reconnect after Closed: the backend starts over. */
+		pv_xenbus_switch_state(x, PV_XENBUS_STATE_INITIALISING);
+		break;
+	default:
+		break;
+	}
+}
+
+static unsigned int timeout_ms(void)
+{
+	const char *s = getenv("PVKIT_PCIFRONT_TIMEOUT_MS");
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s)
+		return DEFAULT_TIMEOUT_MS;
+	v = strtoul(s, &end, 10);
+	return *end || v < 10 || v > 600000 ? DEFAULT_TIMEOUT_MS : (unsigned int)v;
+}
+
+static void pcifront_free(struct pcifront *f)
+{
+	pcifront_srv_close(f);
+	teardown(f);
+	if (f->timer_fd >= 0) {
+		pv_guest_del_fd(f->g, f->timer_fd);
+		close(f->timer_fd);
+	}
+	if (f->backoff_fd >= 0) {
+		pv_guest_del_fd(f->g, f->backoff_fd);
+		close(f->backoff_fd);
+	}
+	free(f);
+}
+
+static int pcifront_probe(struct pv_guest *g, struct pv_xenbus_dev *x)
+{
+	struct pcifront *f = calloc(1, sizeof(*f));
+	int rc;
+
+	if (!f)
+		return -ENOMEM;
+	*f = (struct pcifront){.g = g, .x = x, .listen_fd = -1, .rl = PV_RATELIMIT_INIT,
+			       .timeout_ms = timeout_ms()};
+	x->opaque = f;
+	x->otherend_changed = backend_changed;
+	f->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	f->backoff_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	rc = f->timer_fd < 0 || f->backoff_fd < 0 ? -errno : 0;
+	if (rc == 0)
+		rc = pv_guest_add_fd(g, f->timer_fd, EPOLLIN, on_timer, f);
+	if (rc == 0)
+		rc = pv_guest_add_fd(g, f->backoff_fd, EPOLLIN, on_backoff, f);
+	if (rc == 0)
+		rc = pcifront_srv_open(f);
+	x->state = PV_XENBUS_STATE_UNKNOWN;
+	if (rc == 0)
+		rc = pv_xenbus_switch_state(x, PV_XENBUS_STATE_INITIALISING);
+	if (rc == 0)
+		rc = pv_xenbus_dev_start(x);
+	if (rc < 0) {
+		pcifront_free(f);
+		x->opaque = NULL;
+	}
+	return rc;
+}
+
+static void pcifront_remove(struct pv_guest *g, struct pv_xenbus_dev *x)
+{
+	struct pcifront *f = x->opaque;
+
+	(void)g;
+	if (!f)
+		return;
+	if (x->state == PV_XENBUS_STATE_CONNECTED || x->state == PV_XENBUS_STATE_INITIALISED)
+		pv_xenbus_switch_state(x, PV_XENBUS_STATE_CLOSING);
+	pcifront_free(f);
+	pv_xenbus_switch_state(x, PV_XENBUS_STATE_CLOSED);
+	x->opaque = NULL;
+}
+
+const struct pv_guest_driver pv_pcifront_driver = {
+	.type = "pci",
+	.probe = pcifront_probe,
+	.remove = pcifront_remove,
+};
