@@ -128,6 +128,11 @@ int pv_dma_phys(struct pv_platform *p, const void *addr, uint64_t *gpa)
 	return p->ops->dma_phys(p, addr, gpa);
 }
 
+int pv_dma_mem_fd(struct pv_platform *p, uint64_t *bytes)
+{
+	return p->ops->dma_mem_fd(p, bytes);
+}
+
 int pv_foreign_mem_fd(struct pv_platform *p, pv_domid_t domid, uint64_t *bytes)
 {
 	return p->ops->foreign_mem_fd(p, domid, bytes);

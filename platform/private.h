@@ -34,6 +34,7 @@ struct pv_platform_ops {
 	void *(*dma_alloc)(struct pv_platform *p, unsigned int count, uint64_t *gpa);
 	int (*dma_free)(struct pv_platform *p, void *addr, unsigned int count);
 	int (*dma_phys)(struct pv_platform *p, const void *addr, uint64_t *gpa);
+	int (*dma_mem_fd)(struct pv_platform *p, uint64_t *bytes);
 	int (*foreign_mem_fd)(struct pv_platform *p, pv_domid_t domid, uint64_t *bytes);
 };
 

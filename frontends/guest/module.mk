@@ -6,5 +6,6 @@ pvkit-guest_DIR := sbin
 pvkit-guest_SRCS := frontends/guest/guest.c frontends/guest/drivers.c frontends/echo/echofront.c \
 	frontends/blk/blkfront-vbd.c \
 	frontends/net/netfront.c frontends/net/xenbus.c backends/net/netpkt.c backends/net/nettap.c \
-	frontends/pci/pcifront.c frontends/pci/pcifront_srv.c frontends/pci/pcifront_irq.c
+	frontends/pci/pcifront.c frontends/pci/pcifront_srv.c frontends/pci/pcifront_irq.c \
+	frontends/pci/pcifront_check.c
 PUBLIC_HEADERS += include/pvkit/guest.h include/pvkit/proto/echoif.h

@@ -5,6 +5,11 @@
 LIB_SRCS += frontends/pci/pcidev.c frontends/pci/pcidev_direct.c
 PUBLIC_HEADERS += include/pvkit/pcidev.h
 
+UNIT_TESTS += test-pcifront-check
+test-pcifront-check_SRCS := tests/unit/frontends/pci/test_pcifront_check.c \
+	frontends/pci/pcifront_check.c tests/harness/cunit.c
+test-pcifront-check_LIBS := -lcunit
+
 UNIT_TESTS += test-pcidev
 test-pcidev_SRCS := tests/unit/frontends/pci/test_pcidev.c tests/harness/cunit.c
 test-pcidev_LIBS := -lcunit

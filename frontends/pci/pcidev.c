@@ -18,6 +18,8 @@
 
 #include "pcidev_priv.h"
 
+static int map_guest_memory(struct pv_pcidev_bus *bus);
+
 /* A bound on waiting for pcifront, which answers within its own op timeout. */
 #define CALL_TIMEOUT_S 120
 
@@ -130,6 +132,8 @@ int pv_pcidev_bus_open(struct pv_pcidev_bus **out, const char *sock, char *err, 
 	}
 	for (unsigned int i = 0; rc == 0 && i < rsp.count && i < PCIDEV_MAX_DEVS; i++)
 		rc = add_device(bus, &rsp.devs[i], err, errlen);
+	if (rc == 0 && map_guest_memory(bus) < 0)
+		bus->mem_size = 0; /* no DMA memory for now: pv_pcidev_dma_alloc() tries again */
 	if (rc < 0) {
 		pv_pcidev_bus_close(bus);
 		return rc;

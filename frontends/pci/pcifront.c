@@ -44,76 +44,15 @@ int pcifront_connected(const struct pcifront *f)
 
 /* ---- the op engine ------------------------------------------------------------ */
 
-static int errno_of(int32_t e)
-{
-	switch (e) {
-	case PV_PCI_ERR_SUCCESS: return 0;
-	case PV_PCI_ERR_DEV_NOT_FOUND: return -ENODEV;
-	case PV_PCI_ERR_INVALID_OFFSET: return -EINVAL;
-	case PV_PCI_ERR_ACCESS_DENIED: return -EPERM;
-	case PV_PCI_ERR_NOT_IMPLEMENTED: return -EOPNOTSUPP;
-	case PV_PCI_ERR_OP_FAILED: return -EIO;
-	default: return -EPROTO;
-	}
-}
-
-static int is_ext(uint32_t cmd)
-{
-	return cmd >= PV_PCI_OP_PVKIT_BASE;
-}
-
-/* Does the answer name the request it answers (a late or garbled one does not)? */
-static int same_op(const struct pv_pci_op *req, const struct pv_pci_op *rsp)
-{
-	if (rsp->cmd != req->cmd || rsp->domain != req->domain || rsp->bus != req->bus ||
-	    rsp->devfn != req->devfn || rsp->offset != req->offset || rsp->size != req->size)
-		return 0;
-	return !is_ext(req->cmd) || (rsp->ext.bar == req->ext.bar && rsp->ext.offset == req->ext.offset);
-}
-
-/* Are the answer's out values possible for the op (0), or garbage (-EPROTO)? */
-static int check_values(const struct pv_pci_op *req, const struct pv_pci_op *rsp)
-{
-	int32_t v = (int32_t)rsp->value;
-
-	switch (req->cmd) {
-	case PV_PCI_OP_CONF_READ:
-		return req->size < 4 && rsp->value >> (8 * (unsigned int)req->size) ? -EPROTO : 0;
-	case PV_PCI_OP_BAR_READ:
-		return req->size < 8 && rsp->ext.data >> (8 * (unsigned int)req->size) ? -EPROTO : 0;
-	case PV_PCI_OP_BAR_INFO:
-		/* A BAR is a power of two long; flags only the known bits. */
-		return rsp->ext.flags & ~0xfu || (rsp->ext.size & (rsp->ext.size - 1)) ? -EPROTO : 0;
-	case PV_PCI_OP_ENABLE_MSIX:
-		return v > 0 || v < -4095 ? -EPROTO : 0; /* 0, or -errno as Linux's pciback */
-	default:
-		return 0;
-	}
-}
-
-/* The backend's answer @rsp (our private copy) to @req: 0, its error, or -EPROTO. */
+/* The backend's answer @rsp (our private copy) to @req: 0, its error, or -EPROTO (logged). */
 static int check_answer(struct pcifront *f, const struct pv_pci_op *req, const struct pv_pci_op *rsp)
 {
-	int rc;
+	const char *why = NULL;
+	int rc = pcifront_check_answer(req, rsp, &why);
 
-	if (!same_op(req, rsp)) {
-		pv_dev_warn_rl(&f->rl, f->x->prefix,
-			       "answer names another op (cmd %#x at %#x, we asked cmd %#x at %#x)",
-			       rsp->cmd, (unsigned int)rsp->offset, req->cmd, (unsigned int)req->offset);
-		return -EPROTO;
-	}
-	rc = errno_of(rsp->err);
-	if (rc == -EPROTO)
-		pv_dev_warn_rl(&f->rl, f->x->prefix, "unknown error code %d in the answer to op %#x",
-			       rsp->err, req->cmd);
-	if (rc)
-		return rc;
-	rc = check_values(req, rsp);
-	if (rc < 0)
-		pv_dev_warn_rl(&f->rl, f->x->prefix, "impossible values in the answer to op %#x",
-			       req->cmd);
-	else if (req->cmd == PV_PCI_OP_ENABLE_MSIX)
-		rc = (int32_t)rsp->value; /* the backend's -errno */
+	if (why)
+		pv_dev_warn_rl(&f->rl, f->x->prefix, "%s (op %#x at %#x; the answer says op %#x, error %d)",
+			       why, req->cmd, (unsigned int)req->offset, rsp->cmd, rsp->err);
 	return rc;
 }
 
@@ -487,7 +426,7 @@ static int publish(struct pcifront *f)
 }
 
 /* Read the device list and go (back to) Connected. */
-static void connect(struct pcifront *f)
+static void bus_connect(struct pcifront *f)
 {
 	int rc = scan(f, 1);
 
@@ -520,7 +459,7 @@ static void backend_changed(struct pv_xenbus_dev *x, enum pv_xenbus_state st)
 		break;
 	case PV_XENBUS_STATE_CONNECTED:
 		if (x->state == PV_XENBUS_STATE_INITIALISED && f->sh)
-			connect(f);
+			bus_connect(f);
 		break;
 	case PV_XENBUS_STATE_RECONFIGURING:
 		/* pci-attach / pci-detach: let the leaving devices go, then say so. */
@@ -533,7 +472,7 @@ static void backend_changed(struct pv_xenbus_dev *x, enum pv_xenbus_state st)
 	case PV_XENBUS_STATE_RECONFIGURED:
 		/* The backend exported the new devices: take them, connected again. */
 		if (x->state == PV_XENBUS_STATE_RECONFIGURING && f->sh)
-			connect(f);
+			bus_connect(f);
 		break;
 	case PV_XENBUS_STATE_CLOSING:
 		teardown(f);

@@ -78,6 +78,14 @@ struct pcifront {
 	struct pv_ratelimit rl;
 };
 
+/* pcifront_check.c */
+/*
+ * Check the backend's answer @rsp (a private copy) to @req: 0, the
+ * backend's error as -errno, or -EPROTO for garbage, with *@why saying
+ * what was wrong (NULL when nothing was).
+ */
+int pcifront_check_answer(const struct pv_pci_op *req, const struct pv_pci_op *rsp, const char **why);
+
 /* pcifront.c */
 /*
  * Queue @op (its err field is cleared) for @dev; @done runs exactly once,

@@ -15,16 +15,27 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "pvkit/arch.h"
 #include "pvkit/pcidev.h"
 #include "pcifront.h"
 
 #define MAX_CLIENTS 16
+#define MAX_DMA 256                /* DMA allocations one driver may hold */
+
+/* Guest memory a driver allocated for DMA: freed when it asks or goes away. */
+struct dma_buf {
+	void *addr;
+	uint64_t gpa;
+	unsigned int pages;
+};
 
 struct pcifront_client {
 	struct pcifront *f;
 	int fd;
 	int busy;                      /* a request in flight */
 	struct pv_pcisock_req req;     /* that request, private copy */
+	struct dma_buf dma[MAX_DMA];
+	unsigned int ndma;
 	struct pcifront_client *next;
 };
 
@@ -283,6 +294,73 @@ static int serve(struct pcifront *f, struct pcifront_client *c)
 	}
 }
 
+/* ---- guest memory for DMA ------------------------------------------------------------ */
+
+/* The guest's memory file, for the driver to map its buffers from (see pcidev.h). */
+static void mem(struct pcifront *f, struct pcifront_client *c)
+{
+	uint64_t bytes = 0;
+	int fd = pv_dma_mem_fd(pv_guest_platform(f->g), &bytes);
+
+	reply(f, c, fd < 0 ? fd : 0, bytes, fd);
+}
+
+static int dma_alloc(struct pcifront *f, struct pcifront_client *c)
+{
+	struct dma_buf *b = &c->dma[c->ndma];
+	unsigned int pages = c->req.len / PV_PAGE_SIZE;
+
+	if (!pages || c->req.len % PV_PAGE_SIZE)
+		return -EINVAL;
+	if (c->ndma == MAX_DMA)
+		return -ENOSPC;
+	b->addr = pv_dma_alloc(pv_guest_platform(f->g), pages, &b->gpa);
+	if (!b->addr)
+		return errno == ENOSPC ? -ENOMEM : -errno;
+	b->pages = pages;
+	c->ndma++;
+	reply(f, c, 0, b->gpa, -1);
+	return 0;
+}
+
+static void dma_release(struct pcifront *f, struct pcifront_client *c, unsigned int i)
+{
+	if (pv_dma_free(pv_guest_platform(f->g), c->dma[i].addr, c->dma[i].pages) < 0)
+		pv_dev_warn(f->x->prefix, "freeing DMA pages at %#llx failed: leaking them",
+			    (unsigned long long)c->dma[i].gpa);
+	c->dma[i] = c->dma[--c->ndma];
+}
+
+static int dma_free(struct pcifront *f, struct pcifront_client *c)
+{
+	for (unsigned int i = 0; i < c->ndma; i++) {
+		if (c->dma[i].gpa != c->req.value)
+			continue;
+		dma_release(f, c, i);
+		return 1;
+	}
+	return -EINVAL; /* not one of this driver's buffers */
+}
+
+/* Requests about the guest's memory, not a device: 1 answered here, 0 not one of them. */
+static int serve_mem(struct pcifront *f, struct pcifront_client *c, int *rc)
+{
+	switch (c->req.op) {
+	case PV_PCISOCK_MEM:
+		mem(f, c);
+		*rc = 0;
+		return 1;
+	case PV_PCISOCK_DMA_ALLOC:
+		*rc = dma_alloc(f, c);
+		return 1;
+	case PV_PCISOCK_DMA_FREE:
+		*rc = dma_free(f, c);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* ---- clients -------------------------------------------------------------------- */
 
 static void drop_client(struct pcifront *f, struct pcifront_client *c)
@@ -298,6 +376,8 @@ static void drop_client(struct pcifront *f, struct pcifront_client *c)
 	for (unsigned int i = 0; i < PV_PCISOCK_MAX_DEVS; i++)
 		if (f->devs[i].present && f->devs[i].irq.kind >= 0 && f->devs[i].irq.owner == c)
 			irq_off(f, &f->devs[i], ignore_done, NULL);
+	while (c->ndma)
+		dma_release(f, c, 0);
 	pv_guest_del_fd(f->g, c->fd);
 	close(c->fd);
 	free(c);
@@ -327,7 +407,8 @@ static void on_client(struct pv_guest *g, int fd, uint32_t events, void *opaque)
 	c->busy = 1;
 	if (req.op == PV_PCISOCK_LIST)
 		return list(f, c);
-	rc = serve(f, c);
+	if (!serve_mem(f, c, &rc))
+		rc = serve(f, c);
 	if (rc != 0)
 		reply(f, c, rc > 0 ? 0 : rc, 0, -1);
 }

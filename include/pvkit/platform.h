@@ -169,6 +169,15 @@ int pv_dma_free(struct pv_platform *p, void *addr, unsigned int count);
  * -EINVAL when @addr is outside it; -ENOTSUP on the xen platform.
  */
 int pv_dma_phys(struct pv_platform *p, const void *addr, uint64_t *gpa);
+/*
+ * A guest's side: a file descriptor of the caller's own shareable memory
+ * (offset in it = guest-physical address) and its size in *@bytes, for a
+ * guest's kernel to hand to its driver processes, which map their DMA
+ * buffers (pages from pv_dma_alloc()) from it: pvkit-guest's pcifront does,
+ * for include/pvkit/pcidev.h. It gives nothing the caller does not have.
+ * The caller owns the fd. -ENOTSUP on the xen platform.
+ */
+int pv_dma_mem_fd(struct pv_platform *p, uint64_t *bytes);
 
 /*
  * Domain 0's side, the analogue of Xen's foreign mapping of a guest's

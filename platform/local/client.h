@@ -83,6 +83,7 @@ int pvl_unmap(struct pv_platform *p, void *addr, unsigned int count);
 void *pvl_dma_alloc(struct pv_platform *p, unsigned int count, uint64_t *gpa);
 int pvl_dma_free(struct pv_platform *p, void *addr, unsigned int count);
 int pvl_dma_phys(struct pv_platform *p, const void *addr, uint64_t *gpa);
+int pvl_dma_mem_fd(struct pv_platform *p, uint64_t *bytes);
 int pvl_foreign_mem_fd(struct pv_platform *p, pv_domid_t domid, uint64_t *bytes);
 /* The memfd of (@domid, @gen): cached, or asked of pvkitd (the caller must pin one of its grants).
  */

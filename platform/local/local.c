@@ -270,5 +270,6 @@ const struct pv_platform_ops pv_platform_local_ops = {
     .dma_alloc = pvl_dma_alloc,
     .dma_free = pvl_dma_free,
     .dma_phys = pvl_dma_phys,
+    .dma_mem_fd = pvl_dma_mem_fd,
     .foreign_mem_fd = pvl_foreign_mem_fd,
 };

@@ -211,6 +211,17 @@ int pvl_dma_phys(struct pv_platform *p, const void *addr, uint64_t *gpa)
 	return 0;
 }
 
+int pvl_dma_mem_fd(struct pv_platform *p, uint64_t *bytes)
+{
+	struct pvl_plat *l = plat(p);
+	int fd = fcntl(l->memfd, F_DUPFD_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	*bytes = (uint64_t)l->mem_pages * PV_PAGE_SIZE;
+	return fd;
+}
+
 int pvl_foreign_mem_fd(struct pv_platform *p, pv_domid_t domid, uint64_t *bytes)
 {
 	struct pvl_plat *l = plat(p);

@@ -239,6 +239,12 @@ static int xen_dma_phys(struct pv_platform *p, const void *addr, uint64_t *gpa)
 	return -ENOTSUP;
 }
 
+static int xen_dma_mem_fd(struct pv_platform *p, uint64_t *bytes)
+{
+	(void)p, (void)bytes;
+	return -ENOTSUP;
+}
+
 static int xen_foreign_mem_fd(struct pv_platform *p, pv_domid_t domid, uint64_t *bytes)
 {
 	(void)p, (void)bytes;
@@ -268,5 +274,6 @@ const struct pv_platform_ops pv_platform_xen_ops = {
 	.dma_alloc = xen_dma_alloc,
 	.dma_free = xen_dma_free,
 	.dma_phys = xen_dma_phys,
+	.dma_mem_fd = xen_dma_mem_fd,
 	.foreign_mem_fd = xen_foreign_mem_fd,
 };

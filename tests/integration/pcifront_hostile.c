@@ -286,6 +286,31 @@ static void good_device(struct back *b, struct pv_pcidev_bus *bus, struct pv_pci
 	check(pv_pcidev_irq_disable(dev) == 0, "INTx disabled");
 }
 
+/* DMA buffers: guest memory at the guest-physical address the device is told. */
+static void dma(struct back *b, struct pv_pcidev_bus *bus)
+{
+	uint8_t *va = NULL, got[64];
+	uint64_t gpa = 0, bytes = 0;
+	int fd;
+
+	check(pv_pcidev_mem_size(bus) == 16u << 20, "the guest's memory: 16 MiB");
+	check(pv_pcidev_dma_alloc(bus, 8192, (void **)&va, &gpa) == 0 && gpa % 4096 == 0 &&
+	      gpa + 8192 <= pv_pcidev_mem_size(bus) && va[0] == 0 && va[8191] == 0,
+	      "DMA buffer of 2 pages, zeroed, inside guest memory");
+	if (!va)
+		return;
+	for (int i = 0; i < 64; i++)
+		va[4096 + i] = (uint8_t)(i * 3 + 1);
+	/* What pciback maps into the IOMMU: the domain's memory, offset = bus address. */
+	fd = pv_foreign_mem_fd(b->p, b->fe_dom, &bytes);
+	check(fd >= 0 && bytes == 16u << 20 && pread(fd, got, 64, (off_t)(gpa + 4096)) == 64 &&
+	      !memcmp(got, va + 4096, 64), "domain 0 sees the bytes at the buffer's bus address");
+	if (fd >= 0)
+		close(fd);
+	pv_pcidev_dma_free(bus, va, 8192);
+	check(pv_pcidev_dma_alloc(bus, 1ull << 40, (void **)&va, &gpa) < 0, "a 1 TiB DMA buffer: refused");
+}
+
 static void garbage(struct back *b, struct pv_pcidev *dev)
 {
 	uint32_t v;
@@ -449,6 +474,7 @@ int main(int argc, char **argv)
 	      "one device (garbage vdev and a device off the root bus ignored), found by IDs and class");
 	if (dev) {
 		good_device(&b, bus, dev);
+		dma(&b, bus);
 		garbage(&b, dev);
 		hostile_driver(sock, dev);
 		bus2 = hotplug(&b, sock, dev);

@@ -322,6 +322,12 @@ static void dom_dma_memory(struct tctx *t)
 	      "at offset = guest-physical address it reads what the guest wrote");
 	if (fd >= 0)
 		close(fd);
+	fd = pv_dma_mem_fd(p, &bytes);
+	CHECK(fd >= 0 && bytes == 16u << 20 && pread(fd, page, sizeof(page), (off_t)(gpa + 4096)) ==
+		      sizeof(page) && !memcmp(page + 5, "dma-canary", 10),
+	      "the guest gets its own memory's fd (for its drivers), the canary at its address");
+	if (fd >= 0)
+		close(fd);
 	shared = pv_gnt_share_pages(p, 0, 1, &ref, 1);
 	CHECK(shared && pv_dma_free(p, shared, 1) == -EINVAL, "pv_dma_free refuses a granted page");
 	if (shared)

@@ -14,6 +14,7 @@ root=$1 build=$2 out=$3 init=${4:-$(dirname "$0")/xen-init}
 here=$(cd "$(dirname "$0")" && pwd)
 kver=$(ls "$root/lib/modules" | head -n 1)
 stage=$(mktemp -d)
+chmod 755 "$stage" # the VM's /: the VFIO test's unprivileged driver must get through it
 trap 'rm -rf "$stage"' EXIT
 libdir=$stage/lib/x86_64-linux-gnu
 mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,var/run,var/lib/xenstored,etc} \
@@ -49,6 +50,8 @@ for f in "$build"/bin/*; do
 done
 install -m 755 "$init" "$stage/init"
 install -m 644 "$here/xen-vmlib.sh" "$here/xen-vbd.sh" "$stage/pvkit/"
+install -m 755 "$here/vfio-guest" "$stage/pvkit/"
 install -m 644 "$here"/xen-tests/*.sh "$stage/pvkit/xen-tests/"
-echo "root:x:0:0:root:/:/bin/sh" > "$stage/etc/passwd"
+printf 'root:x:0:0:root:/:/bin/sh\ndriver:x:1000:1000:unprivileged driver:/tmp:/bin/sh\n' > "$stage/etc/passwd"
+printf 'root:x:0:\ndriver:x:1000:\n' > "$stage/etc/group"
 (cd "$stage" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out"

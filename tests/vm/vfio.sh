@@ -3,8 +3,10 @@
 # make check-vfio: boots Debian's 6.1 kernel under qemu-system-x86_64 (TCG)
 # with an emulated Intel IOMMU (interrupt remapping on) and QEMU's edu
 # device; inside, pvkit assigns edu to vfio-pci and a driver written against
-# include/pvkit/pcidev.h drives it (tests/vm/vfio-init). Each result comes
-# back here as an ok / not ok line.
+# include/pvkit/pcidev.h drives it, first in domain 0 (direct mode), then
+# from a pvkit guest as an unprivileged user through pcifront and
+# pvkit-pciback (tests/vm/vfio-init, vfio-guest). Each result comes back
+# here as an ok / not ok line.
 #
 # Environment as tests/vm/xen.sh: PVKIT_VM_CACHE, PVKIT_BUILD,
 # PVKIT_VM_TIMEOUT (default 240 s), PVKIT_VM_KEEP=1, PVKIT_VM_VERBOSE=1.
