@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@
 #define BUF_STRIDE ((BUF_LEN + 7) & ~(size_t)7) /* each buffer's virtio-net header aligned */
 #define RX_BUDGET 64       /* packets per wake-up before tx gets a turn */
 #define MIN_BURST 131072u  /* rate limiting: a burst always fits a 64 KiB GSO packet */
+#define TX_PEEK 256        /* tx bytes copied for the header walk; the rest goes from the guest's pages */
 
 enum { EV_EVTCHN, EV_TAP, EV_TIMER, EV_STOP };
 
@@ -127,36 +129,108 @@ static void tx_answer(struct netback_queue *q, const struct netback_txpkt *p, in
 	}
 }
 
-/* Hand one copied packet to the TAP. Returns the status its slots get. */
-static int16_t tx_deliver(struct netback_queue *q, unsigned int i,
-			  const struct pv_gnt_copy_seg *segs, unsigned int nseg)
+/* A packet that was dropped by the parser or lost a grant. Returns 0 when it is fine. */
+static int tx_refused(struct netback_queue *q, const struct netback_txpkt *p,
+		      const struct pv_gnt_copy_seg *segs, unsigned int nseg)
 {
-	const struct netback_txpkt *p = &q->txb[i];
-	uint8_t *buf = q->txbuf + (size_t)i * BUF_STRIDE;
-
 	if (p->why) {
 		pv_dev_warn_rl(&q->rl, q->prefix, "tx packet dropped: %s", p->why);
 		q->st.tx_dropped++;
-		return PV_NETIF_RSP_ERROR;
+		return -1;
 	}
 	for (unsigned int s = 0; s < nseg; s++) {
 		if (segs[s].status) {
 			pv_dev_warn_rl(&q->rl, q->prefix, "tx grant %u refused (%d)",
 				       segs[s].source.ref, segs[s].status);
 			q->st.tx_errors++;
-			return PV_NETIF_RSP_ERROR;
+			return -1;
 		}
 	}
-	if (netpkt_to_vnet(buf + VNET_LEN, p->size, &p->meta, (struct virtio_net_hdr *)buf) < 0) {
+	return 0;
+}
+
+/*
+ * The virtio-net header in front of @hdr (our private copy of the packet's
+ * first @hlen bytes) and the write of @niov pieces to the TAP. Returns the
+ * status the packet's slots get.
+ */
+static int16_t tx_write(struct netback_queue *q, const struct netback_txpkt *p, uint8_t *hdr,
+			size_t hlen, struct iovec *iov, int niov)
+{
+	if (netpkt_to_vnet(hdr, hlen, &p->meta, (struct virtio_net_hdr *)(hdr - VNET_LEN)) < 0) {
 		pv_dev_warn_rl(&q->rl, q->prefix, "tx packet with offloads we cannot place dropped");
 		q->st.tx_dropped++;
 		return PV_NETIF_RSP_ERROR;
 	}
-	if (write(q->tap_fd, buf, VNET_LEN + p->size) < 0)
+	if (writev(q->tap_fd, iov, niov) < 0)
 		q->st.tx_dropped++; /* the host side is down or full: a network drop */
 	else
 		q->st.tx_packets++, q->st.tx_bytes += p->size;
 	return PV_NETIF_RSP_OKAY;
+}
+
+/* Hand one packet copied into our buffer to the TAP. Returns the status its slots get. */
+static int16_t tx_deliver(struct netback_queue *q, unsigned int i,
+			  const struct pv_gnt_copy_seg *segs, unsigned int nseg)
+{
+	const struct netback_txpkt *p = &q->txb[i];
+	uint8_t *buf = q->txbuf + (size_t)i * BUF_STRIDE;
+	struct iovec iov = {buf, VNET_LEN + p->size};
+
+	if (tx_refused(q, p, segs, nseg))
+		return PV_NETIF_RSP_ERROR;
+	return tx_write(q, p, buf + VNET_LEN, p->size, &iov, 1);
+}
+
+/*
+ * Hand one packet to the TAP straight from the frontend's mapped pages:
+ * only its first TX_PEEK bytes are copied (the headers we parse and the
+ * kernel gets are that private copy); the payload goes from the shared
+ * pages, so a frontend changing it under us only corrupts its own data.
+ * Falls back to the copy when a page has no cached mapping.
+ */
+static int16_t tx_direct(struct netback_queue *q, unsigned int i, struct pv_gnt_copy_seg *segs,
+			 unsigned int nseg)
+{
+	const struct netback_txpkt *p = &q->txb[i];
+	uint8_t *hdr = q->txbuf + (size_t)i * BUF_STRIDE + VNET_LEN;
+	struct iovec iov[2 + NETBACK_TX_MAX_SLOTS];
+	struct virtio_net_hdr vh;
+	size_t peek = p->size < TX_PEEK ? p->size : TX_PEEK, done = 0;
+	int niov = 2;
+
+	if (p->why)
+		return tx_deliver(q, i, segs, nseg);
+	for (unsigned int s = 0; s < nseg; s++) {
+		struct pv_gnt_copy_seg *g = &segs[s];
+		uint8_t *page = pv_gnt_cache_map(q->tx_cache, g->source.ref);
+		size_t len = g->len, c;
+
+		if (!page && errno == ENOSPC) {
+			move_segs(q, segs, nseg, 0);
+			return tx_deliver(q, i, segs, nseg);
+		}
+		g->status = 0;
+		if (!page || (uint32_t)g->source.offset + g->len > NETBACK_PAGE_SIZE) {
+			g->status = (int16_t)(page ? -EINVAL : -errno);
+			tx_refused(q, p, g, 1);
+			return PV_NETIF_RSP_ERROR;
+		}
+		page += g->source.offset;
+		c = done < peek ? (peek - done < len ? peek - done : len) : 0;
+		memcpy(hdr + done, page, c);
+		done += c;
+		if (len > c)
+			iov[niov++] = (struct iovec){page + c, len - c};
+	}
+	if (peek < p->size && netpkt_to_vnet(hdr, peek, &p->meta, &vh) < 0) {
+		/* Headers longer than the peek (or bad ones): judge them on a whole copy. */
+		move_segs(q, segs, nseg, 0);
+		return tx_deliver(q, i, segs, nseg);
+	}
+	iov[0] = (struct iovec){hdr - VNET_LEN, VNET_LEN};
+	iov[1] = (struct iovec){hdr, peek};
+	return tx_write(q, p, hdr, peek, iov, niov);
 }
 
 static void tx_flush(struct netback_queue *q, unsigned int nb)
@@ -173,9 +247,11 @@ static void tx_flush(struct netback_queue *q, unsigned int nb)
 							    segs + n);
 		n += count[i];
 	}
-	move_segs(q, segs, n, 0);
+	if (!q->tx_cache)
+		move_segs(q, segs, n, 0);
 	for (unsigned int i = 0; i < nb; i++)
-		tx_answer(q, &q->txb[i], tx_deliver(q, i, segs + first[i], count[i]));
+		tx_answer(q, &q->txb[i], q->tx_cache ? tx_direct(q, i, segs + first[i], count[i])
+						     : tx_deliver(q, i, segs + first[i], count[i]));
 	if (pv_ring_back_push(&q->tx) > 0)
 		pv_evtchn_notify(q->evt, q->tx_port);
 }

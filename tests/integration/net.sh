@@ -28,7 +28,8 @@ cleanup() {
 trap cleanup EXIT
 export PVKIT_RUNDIR=$D XENSTORED_PATH=$D/xenstored.sock
 NT=$PV_BIN/net-tool
-BYTES=${PV_NET_BYTES:-67108864}
+BYTES=${PV_NET_BYTES:-1073741824} # the guest <-> domain 0 transfers, both ways
+SMALL=${PV_NET_SMALL_BYTES:-67108864} # every other stream
 
 ip netns add $H && ip -n $H link set lo up
 inh() { ip netns exec $H "$@"; }
@@ -65,15 +66,15 @@ guest() {
 }
 ing() { local d=$1; shift; ip netns exec "pvng$$-$d" "$@"; }
 
-# stream FROM-NS-CMD TO-NS-CMD ADDR [N]: N (default BYTES) bytes over TCP;
+# stream FROM-NS-CMD TO-NS-CMD ADDR [N]: N (default SMALL) bytes over TCP;
 # both ends print "bytes hash" and must agree.
 PORT=5000
 stream() {
-	local from=$1 to=$2 addr=$3 n=${4:-$BYTES} out
+	local from=$1 to=$2 addr=$3 n=${4:-$SMALL} out
 	PORT=$((PORT + 1))
-	$to timeout 60 "$NT" recv $PORT > "$D/recv.out" &
+	$to timeout 120 "$NT" recv $PORT > "$D/recv.out" &
 	local r=$!
-	out=$($from timeout 60 "$NT" send "$addr" $PORT "$n" $PORT) || { wait $r; return 1; }
+	out=$($from timeout 120 "$NT" send "$addr" $PORT "$n" $PORT) || { wait $r; return 1; }
 	wait $r || return 1
 	[ "$out" = "$(cat "$D/recv.out")" ] && [ "${out%% *}" = "$n" ]
 }
@@ -86,8 +87,8 @@ pv_check_eq "g1: two queues negotiated" 2 "$(xenstore-read "$(fe $G1)/multi-queu
 pv_check "ping dom0 -> g1" inh "$NT" ping 198.18.0.2 3
 pv_check "ping g1 -> dom0" ing $G1 "$NT" ping 198.18.0.1 3
 pv_check "ping with 8000-byte payloads (fragments, multi-slot)" ing $G1 "$NT" ping 198.18.0.1 2 8000
-pv_check "TCP $BYTES bytes g1 -> dom0, hashes equal (GSO, 2 queues)" stream "ing $G1" inh 198.18.0.1
-pv_check "TCP $BYTES bytes dom0 -> g1, hashes equal (GSO, 2 queues)" stream inh "ing $G1" 198.18.0.2
+pv_check "TCP $BYTES bytes g1 -> dom0, hashes equal (GSO, 2 queues)" stream "ing $G1" inh 198.18.0.1 $BYTES
+pv_check "TCP $BYTES bytes dom0 -> g1, hashes equal (GSO, 2 queues)" stream inh "ing $G1" 198.18.0.2 $BYTES
 
 guest g2 198.18.0.3/24 bridge=br0 || pv_fail "guest g2 connects"
 G2=$DOM

@@ -30,11 +30,46 @@
 
 #define CHUNK 65536
 
-static uint64_t fnv(uint64_t h, const uint8_t *p, size_t n)
+/*
+ * A stream hash both ends compute over what they sent or received: FNV-1a
+ * over 64-bit words (every step is a bijection of the state, so any one
+ * changed word changes the result), the tail byte by byte.
+ */
+struct hash {
+	uint64_t h;
+	uint8_t tail[8];
+	size_t nt;
+};
+
+static void hash_word(struct hash *s, const uint8_t *p)
 {
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	return h;
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	s->h = (s->h ^ w) * 0x100000001b3ull;
+	s->h ^= s->h >> 29;
+}
+
+static void hash_add(struct hash *s, const uint8_t *p, size_t n)
+{
+	while (n && s->nt) {
+		s->tail[s->nt++] = *p++, n--;
+		if (s->nt == 8) {
+			hash_word(s, s->tail);
+			s->nt = 0;
+		}
+	}
+	for (; n >= 8; p += 8, n -= 8)
+		hash_word(s, p);
+	memcpy(s->tail, p, n);
+	s->nt = n;
+}
+
+static uint64_t hash_end(struct hash *s)
+{
+	for (size_t i = 0; i < s->nt; i++)
+		s->h = (s->h ^ s->tail[i]) * 0x100000001b3ull;
+	return s->h;
 }
 
 static void fill(uint8_t *p, size_t n, uint64_t *state)
@@ -54,7 +89,8 @@ static int do_recv(int port)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	static uint8_t buf[CHUNK];
-	uint64_t h = 0xcbf29ce484222325ull, total = 0;
+	struct hash h = {.h = 0xcbf29ce484222325ull};
+	uint64_t total = 0;
 	int one = 1, lfd, fd;
 	ssize_t n;
 
@@ -68,10 +104,10 @@ static int do_recv(int port)
 	if (fd < 0)
 		return 1;
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		h = fnv(h, buf, (size_t)n);
+		hash_add(&h, buf, (size_t)n);
 		total += (uint64_t)n;
 	}
-	printf("%llu %016llx\n", (unsigned long long)total, (unsigned long long)h);
+	printf("%llu %016llx\n", (unsigned long long)total, (unsigned long long)hash_end(&h));
 	return n < 0;
 }
 
@@ -79,7 +115,8 @@ static int do_send(const char *addr, int port, uint64_t bytes, uint64_t seed)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	static uint8_t buf[CHUNK];
-	uint64_t h = 0xcbf29ce484222325ull, sent = 0;
+	struct hash h = {.h = 0xcbf29ce484222325ull};
+	uint64_t sent = 0;
 	int fd = socket(AF_INET, SOCK_STREAM, 0), tries = 0;
 
 	inet_pton(AF_INET, addr, &sa.sin_addr);
@@ -96,7 +133,7 @@ static int do_send(const char *addr, int port, uint64_t bytes, uint64_t seed)
 		size_t n = bytes - sent < CHUNK ? (size_t)(bytes - sent) : CHUNK;
 
 		fill(buf, n, &seed);
-		h = fnv(h, buf, n);
+		hash_add(&h, buf, n);
 		for (size_t off = 0; off < n;) {
 			ssize_t w = write(fd, buf + off, n - off);
 
@@ -111,7 +148,7 @@ static int do_send(const char *addr, int port, uint64_t bytes, uint64_t seed)
 	shutdown(fd, SHUT_WR);
 	while (read(fd, buf, sizeof(buf)) > 0)
 		;
-	printf("%llu %016llx\n", (unsigned long long)sent, (unsigned long long)h);
+	printf("%llu %016llx\n", (unsigned long long)sent, (unsigned long long)hash_end(&h));
 	return 0;
 }
 
