@@ -5,11 +5,15 @@
  * and posted on the tx ring; the rx ring is kept full of pages from the rx
  * pool, and each packet the backend answers with is checked slot by slot
  * (ids, offsets, sizes, extras) and written to the TAP from those pages.
+ * Each queue has its own thread, event channel and TAP queue; a protocol
+ * error stops the queue and asks the runtime's thread to close the device.
  */
 #include <errno.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "netfront.h"
 
@@ -19,9 +23,18 @@
 #define BUDGET 64
 #define HDR_PEEK 512 /* bytes gathered to find the headers of an rx packet */
 
+enum { EV_EVTCHN, EV_TAP, EV_STOP };
+
+/* Stop the queue; the runtime's thread reports it in xenstore and closes the device. */
 static void broken(struct netfront_queue *q, const char *why)
 {
-	pv_xenbus_dev_fatal(q->f->x, EPROTO, "queue %u: %s", q->id, why);
+	uint64_t one = 1;
+
+	if (q->fatal)
+		return;
+	__atomic_store_n(&q->fatal, why, __ATOMIC_RELEASE);
+	if (write(q->f->fatal_fd, &one, sizeof(one)) < 0)
+		pv_dev_err(q->f->x->prefix, "queue %u: %s (cannot tell the runtime)", q->id, why);
 }
 
 static void bad_rsp(struct netfront_queue *q, const char *what, unsigned int val)
@@ -33,13 +46,10 @@ static void bad_rsp(struct netfront_queue *q, const char *what, unsigned int val
 
 static void tap_poll(struct netfront_queue *q, int on)
 {
-	if (q->tap_polled == on || q->tap_fd < 0)
-		return;
-	if (on && pv_guest_add_fd(q->f->g, q->tap_fd, EPOLLIN, netfront_on_tap, q) < 0)
-		return;
-	if (!on)
-		pv_guest_del_fd(q->f->g, q->tap_fd);
-	q->tap_polled = on;
+	struct epoll_event ev = {.events = on ? EPOLLIN : 0, .data.u32 = EV_TAP};
+
+	if (q->tap_polled != on && epoll_ctl(q->epfd, EPOLL_CTL_MOD, q->tap_fd, &ev) == 0)
+		q->tap_polled = on;
 }
 
 /* ---- transmit ---------------------------------------------------------------------- */
@@ -92,7 +102,7 @@ static void tx_post(struct netfront_queue *q, struct pv_gnt_page *pg, unsigned i
 static int tx_fix_csum(struct pv_gnt_page *pg, unsigned int used, size_t len,
 		       const struct virtio_net_hdr *h)
 {
-	static uint8_t lin[NETPKT_MAX_LEN];
+	static __thread uint8_t lin[NETPKT_MAX_LEN];
 	int rc;
 
 	for (unsigned int i = 0; i < used; i++)
@@ -162,16 +172,10 @@ static void tx_complete(struct netfront_queue *q)
 		broken(q, "tx response index out of range");
 }
 
-void netfront_on_tap(struct pv_guest *g, int fd, uint32_t events, void *opaque)
+static void tx_process(struct netfront_queue *q)
 {
-	struct netfront_queue *q = opaque;
 	int rc = 0;
 
-	(void)g;
-	(void)fd;
-	(void)events;
-	if (!q->f->connected)
-		return;
 	for (int i = 0; i < BUDGET && (rc = tx_one(q)) > 0; i++)
 		;
 	if (pv_ring_front_push(&q->tx) > 0)
@@ -310,12 +314,10 @@ static void rx_refill(struct netfront_queue *q)
 		pv_evtchn_notify(q->evt, q->rx_port);
 }
 
-void netfront_queue_kick(struct netfront_queue *q)
+static void queue_kick(struct netfront_queue *q)
 {
 	int more;
 
-	if (!q->f->connected)
-		return;
 	do {
 		tx_complete(q);
 		rx_complete(q);
@@ -331,23 +333,81 @@ void netfront_queue_kick(struct netfront_queue *q)
 		return broken(q, "response index out of range");
 	if (!q->tap_polled && pv_ring_front_free(&q->tx) >= TX_PAGES + 1) {
 		tap_poll(q, 1);
-		netfront_on_tap(q->f->g, q->tap_fd, EPOLLIN, q);
+		tx_process(q);
 	}
 }
 
-void netfront_on_event(struct pv_guest *g, int fd, uint32_t events, void *opaque)
-{
-	struct netfront_queue *q = opaque;
-	int port;
+/* ---- the queue's thread ---------------------------------------------------------------- */
 
-	(void)g;
-	(void)fd;
-	(void)events;
-	if (!q->evt)
-		return;
-	while ((port = pv_evtchn_pending(q->evt)) >= 0)
-		pv_evtchn_unmask(q->evt, (pv_evtchn_port_t)port);
-	netfront_queue_kick(q);
+static void *queue_main(void *arg)
+{
+	struct netfront_queue *q = arg;
+	struct epoll_event evs[4];
+	int n, port, tap;
+
+	queue_kick(q);
+	while (!q->fatal) {
+		n = epoll_wait(q->epfd, evs, 4, -1);
+		tap = 0;
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.u32 == EV_STOP)
+				return NULL;
+			tap |= evs[i].data.u32 == EV_TAP;
+		}
+		while ((port = pv_evtchn_pending(q->evt)) >= 0)
+			pv_evtchn_unmask(q->evt, (pv_evtchn_port_t)port);
+		queue_kick(q);
+		if (tap && q->tap_polled && !q->fatal)
+			tx_process(q);
+	}
+	return NULL;
+}
+
+static int watch(struct netfront_queue *q, int fd, uint32_t events, uint32_t tag)
+{
+	struct epoll_event ev = {.events = events, .data.u32 = tag};
+
+	return epoll_ctl(q->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+int netfront_queue_start(struct netfront_queue *q)
+{
+	int rc;
+
+	q->fatal = NULL;
+	q->epfd = epoll_create1(EPOLL_CLOEXEC);
+	q->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (q->epfd < 0 || q->stop_fd < 0)
+		return -errno;
+	rc = watch(q, pv_evtchn_fd(q->evt), EPOLLIN, EV_EVTCHN);
+	rc = rc ?: watch(q, q->tap_fd, EPOLLIN, EV_TAP);
+	rc = rc ?: watch(q, q->stop_fd, EPOLLIN, EV_STOP);
+	if (rc < 0)
+		return rc;
+	q->tap_polled = 1;
+	rc = pthread_create(&q->thread, NULL, queue_main, q);
+	if (rc)
+		return -rc;
+	q->started = 1;
+	return 0;
+}
+
+void netfront_queue_stop(struct netfront_queue *q)
+{
+	uint64_t one = 1;
+
+	if (q->started) {
+		if (write(q->stop_fd, &one, sizeof(one)) < 0)
+			pv_dev_err(q->f->x->prefix, "queue %u: cannot stop its thread", q->id);
+		pthread_join(q->thread, NULL);
+		q->started = 0;
+	}
+	if (q->epfd >= 0)
+		close(q->epfd);
+	if (q->stop_fd >= 0)
+		close(q->stop_fd);
+	q->epfd = q->stop_fd = -1;
+	q->tap_polled = 0;
 }
 
 void netfront_queue_reclaim(struct netfront_queue *q)

@@ -9,6 +9,7 @@
 #ifndef PVKIT_NETFRONT_H
 #define PVKIT_NETFRONT_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "pvkit/gntpool.h"
@@ -30,6 +31,11 @@ struct netfront;
 struct netfront_queue {
 	struct netfront *f;
 	unsigned int id;
+	pthread_t thread;           /* runs the queue while the device is connected */
+	int started;
+	int epfd;                   /* the thread's: channel, TAP queue, stop */
+	int stop_fd;                /* eventfd: the thread exits when it is readable */
+	const char *fatal;          /* why the queue gave up (set once, by its thread) */
 	int tap_fd;                 /* queue 0's is the holder: open from probe to remove */
 	int tap_polled;
 	void *tx_page, *rx_page;    /* the shared rings */
@@ -68,15 +74,15 @@ struct netfront {
 	unsigned int nqueues;
 	struct netfront_queue q[NETFRONT_MAX_QUEUES];
 	int connected;
+	int fatal_fd;               /* eventfd: a queue thread gave up (read by the runtime's loop) */
 };
 
-/* netfront.c: the datapath. */
-/* Put every pending tx packet and rx buffer on the rings; runs on events. */
-void netfront_queue_kick(struct netfront_queue *q);
-/* The guest runtime's callbacks: the event channel and the TAP. */
-void netfront_on_event(struct pv_guest *g, int fd, uint32_t events, void *opaque);
-void netfront_on_tap(struct pv_guest *g, int fd, uint32_t events, void *opaque);
-/* Give every page in flight back to the pools (the rings are gone). */
+/* netfront.c: the datapath, one thread per queue. */
+/* Start queue @q's thread (rings, channel, TAP queue and pools set up). */
+int netfront_queue_start(struct netfront_queue *q);
+/* Stop and join the thread; safe when it never started. */
+void netfront_queue_stop(struct netfront_queue *q);
+/* Give every page in flight back to the pools (the rings are gone, the thread stopped). */
 void netfront_queue_reclaim(struct netfront_queue *q);
 
 #endif

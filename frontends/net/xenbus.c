@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "netfront.h"
@@ -28,16 +29,12 @@ static void queue_teardown(struct netfront *f, struct netfront_queue *q)
 {
 	struct pv_platform *p = pv_guest_platform(f->g);
 
-	if (q->tap_polled) {
-		pv_guest_del_fd(f->g, q->tap_fd);
-		q->tap_polled = 0;
-	}
+	netfront_queue_stop(q);
 	if (q->id > 0 && q->tap_fd >= 0) {
 		close(q->tap_fd);
 		q->tap_fd = -1;
 	}
 	if (q->evt) {
-		pv_guest_del_fd(f->g, pv_evtchn_fd(q->evt));
 		pv_evtchn_close(q->evt);
 		q->evt = NULL;
 	}
@@ -100,7 +97,6 @@ static int queue_setup(struct netfront *f, struct netfront_queue *q)
 		rc = alloc_port(q, &q->rx_port);
 	else
 		q->rx_port = q->tx_port;
-	rc = rc ?: pv_guest_add_fd(f->g, pv_evtchn_fd(q->evt), EPOLLIN, netfront_on_event, q);
 	if (rc == 0 && q->tap_fd < 0) {
 		q->tap_fd = nettap_open(f->ifname);
 		rc = q->tap_fd < 0 ? q->tap_fd : 0;
@@ -171,7 +167,7 @@ static int setup(struct netfront *f)
 static void go_live(struct netfront *f)
 {
 	unsigned int off = TUN_F_CSUM;
-	int rc;
+	int rc = 0;
 
 	if (f->be_sg && f->be_gso4)
 		off |= TUN_F_TSO4;
@@ -182,13 +178,31 @@ static void go_live(struct netfront *f)
 		pv_dev_warn(f->x->prefix, "setting offloads %#x on %s: %s", off, f->ifname, strerror(-rc));
 	nettap_set_up(f->ifname, 1);
 	f->connected = 1;
-	for (unsigned int i = 0; i < f->nqueues; i++) {
-		struct netfront_queue *q = &f->q[i];
-
-		q->tap_polled = 0;
-		netfront_queue_kick(q);
+	for (unsigned int i = 0; rc == 0 && i < f->nqueues; i++)
+		rc = netfront_queue_start(&f->q[i]);
+	if (rc < 0) {
+		teardown(f);
+		return pv_xenbus_dev_fatal(f->x, -rc, "starting the queue threads");
 	}
 	pv_dev_info(f->x->prefix, "connected: %s, %u queue(s), offloads %#x", f->ifname, f->nqueues, off);
+}
+
+/* A queue thread gave up: say why in xenstore and close the device. */
+static void on_fatal(struct pv_guest *g, int fd, uint32_t events, void *opaque)
+{
+	struct netfront *f = opaque;
+	const char *why;
+	uint64_t n;
+
+	(void)g;
+	(void)events;
+	if (read(fd, &n, sizeof(n)) < 0 || !f->connected)
+		return;
+	for (unsigned int i = 0; i < f->nqueues; i++) {
+		why = __atomic_load_n(&f->q[i].fatal, __ATOMIC_ACQUIRE);
+		if (why)
+			return pv_xenbus_dev_fatal(f->x, EPROTO, "queue %u: %s", i, why);
+	}
 }
 
 static void backend_changed(struct pv_xenbus_dev *x, enum pv_xenbus_state st)
@@ -256,6 +270,10 @@ static void netfront_free(struct netfront *f)
 	teardown(f);
 	if (f->q[0].tap_fd >= 0)
 		close(f->q[0].tap_fd);
+	if (f->fatal_fd >= 0) {
+		pv_guest_del_fd(f->g, f->fatal_fd);
+		close(f->fatal_fd);
+	}
 	free(f);
 }
 
@@ -269,10 +287,16 @@ static int netfront_probe(struct pv_guest *g, struct pv_xenbus_dev *x)
 	f->g = g;
 	f->x = x;
 	for (unsigned int i = 0; i < NETFRONT_MAX_QUEUES; i++)
-		f->q[i] = (struct netfront_queue){.f = f, .id = i, .tap_fd = -1};
+		f->q[i] = (struct netfront_queue){.f = f, .id = i, .tap_fd = -1, .epfd = -1, .stop_fd = -1};
 	x->opaque = f;
 	x->otherend_changed = backend_changed;
-	rc = make_tap(f);
+	f->fatal_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	rc = f->fatal_fd < 0 ? -errno : pv_guest_add_fd(g, f->fatal_fd, EPOLLIN, on_fatal, f);
+	if (rc < 0 && f->fatal_fd >= 0) {
+		close(f->fatal_fd);
+		f->fatal_fd = -1;
+	}
+	rc = rc ?: make_tap(f);
 	if (rc < 0)
 		pv_dev_err(x->prefix, "cannot create %s: %s", f->ifname, strerror(-rc));
 	x->state = PV_XENBUS_STATE_UNKNOWN;
@@ -294,6 +318,7 @@ static void netfront_remove(struct pv_guest *g, struct pv_xenbus_dev *x)
 		return;
 	if (x->state == PV_XENBUS_STATE_CONNECTED || x->state == PV_XENBUS_STATE_INITIALISED)
 		pv_xenbus_switch_state(x, PV_XENBUS_STATE_CLOSING);
+	teardown(f); /* the queue threads stop: their counters are final */
 	for (unsigned int i = 0; i < f->nqueues; i++)
 		pv_dev_info(x->prefix, "queue %u: tx %llu (%llu dropped), rx %llu (%llu dropped), %llu bad responses",
 			    i, (unsigned long long)f->q[i].tx_packets,
