@@ -3,6 +3,7 @@
  * pvkit block-list and network-list: a guest's disks and vifs as xenstore
  * has them (the frontend's directory, then its backend's), like xl.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,21 +51,57 @@ static void print_vbd(struct pv_xs *xs, const char *front, const char *id)
 	printf("%-8s %-6s %-4s %-6s %-6s %-6s %-9s %s\n", id, dev, be, id, state, evt, ref, bepath);
 }
 
-/* One vif: Idx BE Mac handle state evt-ch tx-/rx-ring-ref BE-path. */
+/* A vif queue's channel(s) and rings under @dir: "evt" or "tx/rx" when split, "tx/rx" refs. */
+static void vif_queue(struct pv_xs *xs, const char *dir, char *evt, size_t elen, char *refs,
+		      size_t rlen)
+{
+	char tx[16], rx[16];
+
+	read_or_dash(xs, dir, "event-channel", evt, elen);
+	if (!strcmp(evt, "-")) { /* split event channels */
+		read_or_dash(xs, dir, "event-channel-tx", tx, sizeof(tx));
+		read_or_dash(xs, dir, "event-channel-rx", rx, sizeof(rx));
+		if (strcmp(tx, "-"))
+			snprintf(evt, elen, "%s/%s", tx, rx);
+	}
+	read_or_dash(xs, dir, "tx-ring-ref", tx, sizeof(tx));
+	read_or_dash(xs, dir, "rx-ring-ref", rx, sizeof(rx));
+	snprintf(refs, rlen, "%s/%s", tx, rx);
+}
+
+#define VIF_MAX_QUEUES_SHOWN 64
+
+/*
+ * One vif: Idx BE Mac handle state evt-ch tx-/rx-ring-ref BE-path. A
+ * multi-queue vif keeps its channels and rings under queue-N/: the line
+ * shows queue 0's, and one line per queue follows.
+ */
 static void print_vif(struct pv_xs *xs, const char *front, const char *id)
 {
-	char be[16], mac[24], state[8], evt[16], tx[16], rx[16], refs[40], bepath[128];
+	char be[16], mac[24], state[8], evt[32], refs[40], bepath[128], q[192];
+	uint64_t nq = 1;
 
 	read_or_dash(xs, front, "backend-id", be, sizeof(be));
 	read_or_dash(xs, front, "mac", mac, sizeof(mac));
-	read_or_dash(xs, front, "event-channel", evt, sizeof(evt));
-	read_or_dash(xs, front, "tx-ring-ref", tx, sizeof(tx));
-	read_or_dash(xs, front, "rx-ring-ref", rx, sizeof(rx));
 	read_or_dash(xs, front, "backend", bepath, sizeof(bepath));
 	snprintf(state, sizeof(state), "%d", pv_xenbus_read_state(xs, front));
-	snprintf(refs, sizeof(refs), "%s/%s", tx, rx);
+	vif_queue(xs, front, evt, sizeof(evt), refs, sizeof(refs));
+	if (!strcmp(refs, "-/-") &&
+	    pv_xs_read_uint(xs, PV_XS_NO_TXN, front, "multi-queue-num-queues", UINT32_MAX, 1, &nq) == 0 &&
+	    nq > 1) {
+		snprintf(q, sizeof(q), "%s/queue-0", front);
+		vif_queue(xs, q, evt, sizeof(evt), refs, sizeof(refs));
+	} else {
+		nq = 1;
+	}
 	printf("%-4s %-4s %-18s %-6s %-6s %-6s %-15s %s\n", id, be, mac, id, state, evt, refs,
 	       bepath);
+	for (uint64_t i = 0; nq > 1 && i < nq && i < VIF_MAX_QUEUES_SHOWN; i++) {
+		snprintf(q, sizeof(q), "%s/queue-%u", front, (unsigned int)i);
+		vif_queue(xs, q, evt, sizeof(evt), refs, sizeof(refs));
+		printf("     queue %u of %u: evt-ch %s tx-/rx-ring-ref %s\n", (unsigned int)i,
+		       (unsigned int)nq, evt, refs);
+	}
 }
 
 static int list_kind(struct pv_xs *xs, pv_domid_t domid, const char *kind)

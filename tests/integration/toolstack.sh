@@ -96,6 +96,20 @@ else
 	pv_check_eq "network-list: exit 0" 0 "$(run P network-list "$ID")"
 	pv_check_eq "network-list: the vif" "0 0 00:16:3e:00:00:01 0 3 - 10/11 $B/vif/$ID/0" \
 		"$(sed -n 2p "$D/out" | tr -s ' ')"
+	# A multi-queue vif with split channels keeps them under queue-N/.
+	xenstore-write $F/vif/1/state 4 $F/vif/1/backend-id 0 $F/vif/1/mac 00:16:3e:00:00:02 \
+		$F/vif/1/multi-queue-num-queues 2 $F/vif/1/backend $B/vif/$ID/1 \
+		$F/vif/1/queue-0/tx-ring-ref 20 $F/vif/1/queue-0/rx-ring-ref 21 \
+		$F/vif/1/queue-0/event-channel-tx 6 $F/vif/1/queue-0/event-channel-rx 7 \
+		$F/vif/1/queue-1/tx-ring-ref 22 $F/vif/1/queue-1/rx-ring-ref 23 \
+		$F/vif/1/queue-1/event-channel-tx 8 $F/vif/1/queue-1/event-channel-rx 9
+	pv_check_eq "network-list: exit 0 (multi-queue vif)" 0 "$(run P network-list "$ID")"
+	pv_check_eq "network-list: a multi-queue vif shows queue 0's channels and rings" \
+		"1 0 00:16:3e:00:00:02 1 4 6/7 20/21 $B/vif/$ID/1" "$(sed -n 3p "$D/out" | tr -s ' ')"
+	pv_check_eq "network-list: then each queue's" \
+		" queue 0 of 2: evt-ch 6/7 tx-/rx-ring-ref 20/21| queue 1 of 2: evt-ch 8/9 tx-/rx-ring-ref 22/23" \
+		"$(sed -n 4,5p "$D/out" | tr -s ' ' | paste -sd '|')"
+	xenstore-rm $F/vif/1
 	pv_check_eq "block-list of an unknown guest: exit 1" 1 "$(run P block-list nosuch)"
 
 	# Hotplug. A disk attached at run time: Connected if the runtime has a
