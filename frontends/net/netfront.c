@@ -17,7 +17,7 @@
 
 #include "netfront.h"
 
-#define PAGE 4096u
+#define PAGE NETFRONT_PAGE
 #define VNET_LEN sizeof(struct virtio_net_hdr)
 #define TX_PAGES ((NETPKT_MAX_LEN + PAGE - 1) / PAGE) /* pages one read may fill */
 #define BUDGET 64
@@ -154,19 +154,19 @@ static int tx_one(struct netfront_queue *q)
 static void tx_complete(struct netfront_queue *q)
 {
 	struct pv_netif_tx_response rsp;
-	int rc;
+	const char *bad;
+	int rc, id;
 
 	while ((rc = pv_ring_front_get_response(&q->tx, &rsp)) > 0) {
-		if (rsp.status == PV_NETIF_RSP_NULL)
-			continue; /* the slot of an extra */
-		if (rsp.id >= NETFRONT_RING || !q->tx_busy[rsp.id]) {
-			bad_rsp(q, "tx id not in flight", rsp.id);
+		id = netfront_tx_check(&rsp, q->tx_busy, NETFRONT_RING, &bad);
+		if (id == -2)
+			bad_rsp(q, bad, rsp.id);
+		if (id < 0)
 			continue;
-		}
 		if (rsp.status != PV_NETIF_RSP_OKAY)
 			q->tx_dropped++;
-		q->tx_busy[rsp.id] = 0;
-		pv_gnt_pool_put(q->tx_pool, q->tx_pg[rsp.id].index);
+		q->tx_busy[id] = 0;
+		pv_gnt_pool_put(q->tx_pool, q->tx_pg[id].index);
 	}
 	if (rc < 0)
 		broken(q, "tx response index out of range");
@@ -188,89 +188,43 @@ static void tx_process(struct netfront_queue *q)
 
 static void rx_reset(struct netfront_queue *q)
 {
-	for (unsigned int i = 0; i < q->rx_nseg; i++)
+	for (unsigned int i = 0; i < q->rxp.nseg; i++)
 		pv_gnt_pool_put(q->rx_pool, q->rx_cur[i].index);
-	q->rx_nseg = 0;
-	q->rx_len = 0;
-	q->rx_bad = q->rx_extras = q->rx_more = 0;
-	memset(&q->rx_meta, 0, sizeof(q->rx_meta));
+	netfront_rx_reset(&q->rxp);
 }
 
 static void rx_deliver(struct netfront_queue *q)
 {
+	const struct netfront_rxpkt *p = &q->rxp;
 	struct iovec iov[1 + NETFRONT_MAX_SLOTS];
 	uint8_t hdr[HDR_PEEK];
 	struct virtio_net_hdr h;
 	size_t peek = 0;
 
-	for (unsigned int i = 0; i < q->rx_nseg && peek < HDR_PEEK; i++) {
-		size_t c = q->rx_cnt[i] < HDR_PEEK - peek ? q->rx_cnt[i] : HDR_PEEK - peek;
+	for (unsigned int i = 0; i < p->nseg && peek < HDR_PEEK; i++) {
+		size_t c = p->cnt[i] < HDR_PEEK - peek ? p->cnt[i] : HDR_PEEK - peek;
 
-		memcpy(hdr + peek, (uint8_t *)q->rx_cur[i].addr + q->rx_off[i], c);
+		memcpy(hdr + peek, (uint8_t *)q->rx_cur[i].addr + p->off[i], c);
 		peek += c;
 	}
-	if (q->rx_bad || q->rx_len < NETPKT_ETH_HLEN || netpkt_to_vnet(hdr, peek, &q->rx_meta, &h) < 0) {
+	if (p->bad || p->len < NETPKT_ETH_HLEN || netpkt_to_vnet(hdr, peek, &p->meta, &h) < 0) {
 		q->rx_dropped++;
 		return rx_reset(q);
 	}
 	iov[0] = (struct iovec){&h, VNET_LEN};
-	for (unsigned int i = 0; i < q->rx_nseg; i++)
-		iov[i + 1] = (struct iovec){(uint8_t *)q->rx_cur[i].addr + q->rx_off[i], q->rx_cnt[i]};
-	if (writev(q->tap_fd, iov, (int)q->rx_nseg + 1) < 0)
+	for (unsigned int i = 0; i < p->nseg; i++)
+		iov[i + 1] = (struct iovec){(uint8_t *)q->rx_cur[i].addr + p->off[i], p->cnt[i]};
+	if (writev(q->tap_fd, iov, (int)p->nseg + 1) < 0)
 		q->rx_dropped++;
 	else
 		q->rx_packets++;
 	rx_reset(q);
 }
 
-static void rx_extra(struct netfront_queue *q, const struct pv_netif_rx_response *rsp)
-{
-	struct pv_netif_extra_info x;
-
-	memcpy(&x, rsp, sizeof(x));
-	if (x.type == PV_NETIF_EXTRA_TYPE_GSO) {
-		if ((x.u.gso.type != PV_NETIF_GSO_TYPE_TCPV4 && x.u.gso.type != PV_NETIF_GSO_TYPE_TCPV6) ||
-		    !x.u.gso.size) {
-			bad_rsp(q, "GSO extra", x.u.gso.type);
-			q->rx_bad = 1;
-		}
-		q->rx_meta.gso_type = x.u.gso.type;
-		q->rx_meta.gso_size = x.u.gso.size;
-	} else if (x.type == PV_NETIF_EXTRA_TYPE_NONE || x.type >= PV_NETIF_EXTRA_TYPE_MAX) {
-		bad_rsp(q, "extra type", x.type);
-		q->rx_bad = 1;
-	}
-	q->rx_extras = !!(x.flags & PV_NETIF_EXTRA_FLAG_MORE);
-}
-
-static void rx_data(struct netfront_queue *q, const struct pv_netif_rx_response *rsp,
-		    unsigned int idx, const struct pv_gnt_page *pg)
-{
-	int first = !q->rx_nseg && !q->rx_bad && !q->rx_more;
-
-	if (rsp->id != idx || rsp->status <= 0 || (uint32_t)rsp->offset + (uint16_t)rsp->status > PAGE ||
-	    q->rx_nseg >= NETFRONT_MAX_SLOTS) {
-		if (rsp->status > 0 || rsp->id != idx)
-			bad_rsp(q, "rx slot", idx);
-		q->rx_bad = 1;
-		pv_gnt_pool_put(q->rx_pool, pg->index);
-	} else {
-		q->rx_cur[q->rx_nseg] = *pg;
-		q->rx_off[q->rx_nseg] = rsp->offset;
-		q->rx_cnt[q->rx_nseg++] = (uint16_t)rsp->status;
-		q->rx_len += (uint16_t)rsp->status;
-	}
-	if (first) {
-		q->rx_meta.csum_blank = !!(rsp->flags & PV_NETRXF_CSUM_BLANK);
-		q->rx_meta.data_validated = !!(rsp->flags & (PV_NETRXF_DATA_VALIDATED | PV_NETRXF_CSUM_BLANK));
-		q->rx_extras = !!(rsp->flags & PV_NETRXF_EXTRA_INFO);
-	}
-	q->rx_more = !!(rsp->flags & PV_NETRXF_MORE_DATA);
-}
-
 static void rx_complete(struct netfront_queue *q)
 {
 	struct pv_netif_rx_response rsp;
+	const char *bad;
 	unsigned int idx;
 	int rc;
 
@@ -284,13 +238,13 @@ static void rx_complete(struct netfront_queue *q)
 			continue;
 		}
 		q->rx_posted[idx] = 0;
-		if (q->rx_extras) {
-			rx_extra(q, &rsp);
+		if (netfront_rx_add(&q->rxp, &rsp, idx, &bad))
+			q->rx_cur[q->rxp.nseg - 1] = q->rx_pg[idx];
+		else
 			pv_gnt_pool_put(q->rx_pool, q->rx_pg[idx].index);
-		} else {
-			rx_data(q, &rsp, idx, &q->rx_pg[idx]);
-		}
-		if (!q->rx_extras && !q->rx_more)
+		if (bad)
+			bad_rsp(q, bad, idx);
+		if (netfront_rx_done(&q->rxp))
 			rx_deliver(q);
 	}
 	if (rc < 0)

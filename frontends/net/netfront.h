@@ -19,10 +19,10 @@
 #include "pvkit/ring.h"
 #include "../../backends/net/netpkt.h"
 #include "../../backends/net/nettap.h"
+#include "rspcheck.h"
 
 #define NETFRONT_MAX_QUEUES 4
 #define NETFRONT_RING 256                       /* slots of a one-page tx or rx ring */
-#define NETFRONT_MAX_SLOTS PV_NETIF_NR_SLOTS_MIN /* data slots per packet */
 
 extern const struct pv_guest_driver pv_netfront_driver;
 
@@ -50,15 +50,9 @@ struct netfront_queue {
 	/* rx: the page posted in ring slot i (i = index & (NETFRONT_RING - 1)) */
 	struct pv_gnt_page rx_pg[NETFRONT_RING];
 	uint8_t rx_posted[NETFRONT_RING];
-	/* rx packet being assembled from responses */
+	/* rx packet being assembled from responses: its checks, the pages of its data slots */
+	struct netfront_rxpkt rxp;
 	struct pv_gnt_page rx_cur[NETFRONT_MAX_SLOTS];
-	uint16_t rx_off[NETFRONT_MAX_SLOTS], rx_cnt[NETFRONT_MAX_SLOTS];
-	unsigned int rx_nseg;
-	size_t rx_len;
-	struct netpkt_meta rx_meta;
-	int rx_bad;                 /* the packet is dropped at its end */
-	int rx_extras;              /* extra-info slots still expected */
-	int rx_more;                /* more data slots expected */
 	uint64_t tx_packets, rx_packets, rx_dropped, tx_dropped, bad_rsps;
 	struct pv_ratelimit rl;
 };
