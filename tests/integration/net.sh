@@ -158,6 +158,32 @@ pv_check_eq "hostile driver exits 0" 0 $hrc
 pv_check "netback counted the dropped packets" grep -q "tx packet dropped" "$D/netback.log"
 pv_check "netback is alive" kill -0 $backpid
 pv_check "g1 still streams to dom0 after the hostile frontend" stream "ing $G1" inh 198.18.0.1
+
+# A frontend that never posts rx buffers while domain 0 floods its vif
+# (a static bridge entry and neighbour send 198.18.0.99 there): netback
+# holds one packet, the kernel's TAP queue drops the rest, netback's memory
+# stays where it was.
+SIL=$("$PV_BIN/echo-client" mkdomain "$D" silent)
+"$NT" adddev "$D" "$SIL" 0 bridge=br0 mac=00:16:3e:12:00:ee
+"$NT" silent "$D" "$SIL" 0 120 > "$D/silent.out" 2>&1 &
+silpid=$!
+pids+=($silpid)
+pv_check "silent frontend connected" pv_wait_for 10 grep -qx connected "$D/silent.out"
+inh bridge fdb replace 00:16:3e:12:00:ee dev vif$SIL.0 master static || pv_fail "static bridge entry for the silent vif"
+inh ip neigh replace 198.18.0.99 lladdr 00:16:3e:12:00:ee dev br0 nud permanent
+rss() { awk '/^VmRSS/ { print $2 }' /proc/$backpid/status; }
+vif_tx() { inh cat /sys/class/net/vif$SIL.0/statistics/tx_packets /sys/class/net/vif$SIL.0/statistics/tx_dropped | awk '{ n += $1 } END { print n }'; }
+inh "$NT" udp 198.18.0.99 9 2000 1400 >/dev/null # a first packet is held, buffers touched
+rss0=$(rss) tx0=$(vif_tx)
+inh "$NT" udp 198.18.0.99 9 200000 1400 >/dev/null
+inh "$NT" udp 198.18.0.99 9 20000 8000 >/dev/null # fragments, several slots a packet
+rss1=$(rss) tx1=$(vif_tx)
+pv_check "the flood reached the silent vif ($((tx1 - tx0)) packets)" test $((tx1 - tx0)) -gt 1000
+pv_check "netback's RSS stays bounded with a frontend that posts no rx buffers (${rss0} -> ${rss1} KiB)" \
+	test $((rss1 - rss0)) -lt 8192
+pv_check "netback is alive after the flood" kill -0 $backpid
+pv_check "g1 still reaches dom0 beside the silent vif" ing $G1 "$NT" ping 198.18.0.1 2
+kill $silpid 2>/dev/null
 # Hot-unplug: the toolstack removes both halves; the vif goes away.
 xenstore-rm "$(be $G2)"; xenstore-rm "$(fe $G2)"
 pv_check "unplug: vif$G2.0 is gone" pv_wait_for 10 inh sh -c "! ip link show vif$G2.0 2>/dev/null"

@@ -19,6 +19,7 @@
 #include "net_hostile.h"
 
 int net_tool_hostile(int argc, char **argv);
+int net_tool_silent(int argc, char **argv);
 
 static int failures;
 
@@ -241,4 +242,27 @@ int net_tool_hostile(int argc, char **argv)
 	bad_shapes(&h);
 	fatal_shapes(&h);
 	return failures ? 1 : 0;
+}
+
+/*
+ * net-tool silent RUNDIR DOMID DEVID SECONDS: a frontend that connects and
+ * then never posts an rx buffer (nor reads its channel) while traffic is
+ * sent at its vif; prints "connected", holds SECONDS (or until killed).
+ */
+int net_tool_silent(int argc, char **argv)
+{
+	struct hostile h = {0};
+
+	if (argc != 6) {
+		fprintf(stderr, "usage: net-tool silent RUNDIR DOMID DEVID SECONDS\n");
+		return 2;
+	}
+	if (hostile_open(&h, argv[2], argv[3], argv[4]) < 0 || hostile_connect(&h) < 0) {
+		printf("not connected\n");
+		return 1;
+	}
+	printf("connected\n");
+	fflush(stdout);
+	sleep((unsigned int)atoi(argv[5]));
+	return 0;
 }

@@ -11,7 +11,9 @@
  *   net-tool send ADDR PORT BYTES [SEED] send a pseudo-random stream; prints "BYTES HASH"
  *   net-tool ping ADDR COUNT [SIZE]      ICMP echo; exits 0 when every reply came back
  *   net-tool rr, rrserve                 TCP request/response latency (net_rr.c)
+ *   net-tool udp ADDR PORT COUNT SIZE    send COUNT UDP datagrams of SIZE bytes
  *   net-tool hostile                     a hostile frontend (net_hostile.c)
+ *   net-tool silent                      a frontend that never posts rx buffers (net_hostile.c)
  *   net-tool hostileback                 a hostile backend for netfront (net_hostileback.c)
  *   net-tool xsa                         a hostile frontend per THREATS.md class (net_xsa.c)
  */
@@ -278,7 +280,28 @@ static int adddev(const char *rundir, unsigned int domid, unsigned int devid, in
 	return rc < 0;
 }
 
+/* Blast @count UDP datagrams of @size bytes at @addr:@port (nothing listens: a flood). */
+static int do_udp(const char *addr, int port, long count, size_t size)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	static uint8_t buf[65507];
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	long sent = 0;
+
+	if (fd < 0 || size > sizeof(buf) || inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
+		fprintf(stderr, "net-tool udp: bad address or size\n");
+		return 1;
+	}
+	memset(buf, 0x5a, size);
+	for (long i = 0; i < count; i++)
+		sent += sendto(fd, buf, size, 0, (const struct sockaddr *)&sa, sizeof(sa)) == (ssize_t)size;
+	printf("%ld\n", sent);
+	close(fd);
+	return sent ? 0 : 1;
+}
+
 int net_tool_hostile(int argc, char **argv);
+int net_tool_silent(int argc, char **argv);
 int net_tool_rr(int argc, char **argv);
 int net_tool_hostileback(int argc, char **argv);
 int net_tool_xsa(int argc, char **argv);
@@ -301,8 +324,12 @@ int main(int argc, char **argv)
 		return net_tool_hostileback(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "xsa"))
 		return net_tool_xsa(argc, argv);
+	if (argc == 6 && !strcmp(argv[1], "udp"))
+		return do_udp(argv[2], atoi(argv[3]), atol(argv[4]), (size_t)atol(argv[5]));
 	if (argc >= 2 && !strcmp(argv[1], "hostile"))
 		return net_tool_hostile(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "silent"))
+		return net_tool_silent(argc, argv);
 	fprintf(stderr, "usage: see the comment at the top of tests/integration/net_tool.c\n");
 	return 2;
 }
