@@ -228,13 +228,19 @@ static int vif_connect(struct netback_vif *v)
 	for (unsigned int i = 0; i < v->nqueues; i++)
 		v->queues[i].tap_fd = v->queues[i].stop_fd = v->queues[i].timer_fd =
 			v->queues[i].epfd = -1;
+	/*
+	 * Up before the queues attach: the carrier then comes on a running
+	 * device, an event the kernel handles at once. The other way round
+	 * the carrier change waits for the kernel's link-state work (up to a
+	 * second when any link changed lately) and until then the bridge
+	 * keeps the port disabled: the guest's first ARP request was lost.
+	 */
+	nettap_set_up(v->ifname, 1);
 	for (unsigned int i = 0; rc == 0 && i < v->nqueues; i++)
 		rc = queue_connect(v, &v->queues[i], i);
 	if (rc == 0 && (rc = nettap_offload(v->queues[0].tap_fd, tap_offloads(v))) < 0)
 		pv_xenbus_dev_fatal(v->xdev, -rc, "setting offloads %#x on %s", tap_offloads(v),
 				    v->ifname);
-	if (rc == 0)
-		nettap_set_up(v->ifname, 1);
 	for (unsigned int i = 0; rc == 0 && i < v->nqueues; i++)
 		rc = netback_queue_start(&v->queues[i]);
 	if (rc < 0)
