@@ -78,6 +78,9 @@ struct netback_queue {
 	struct netpkt_meta rx_meta[NETBACK_RX_BATCH];
 	unsigned int rx_need[NETBACK_RX_BATCH];
 	int rx_held;                /* rx_nb's packet is read but waits for posted buffers */
+	/* posted rx requests consumed from the ring and not yet answered, in ring order */
+	struct pv_netif_rx_request rx_reqs[NETBACK_RX_MAX_SLOTS + 1];
+	unsigned int rx_nreqs;
 	struct pv_gnt_copy_seg rx_segs[NETBACK_RX_BATCH * NETBACK_RX_MAX_SLOTS];
 	struct pv_netif_rx_response rx_rsps[NETBACK_RX_BATCH][NETBACK_RX_MAX_SLOTS + 1];
 	unsigned int rx_nseg[NETBACK_RX_BATCH];

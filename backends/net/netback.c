@@ -400,55 +400,143 @@ static void rx_flush(struct netback_queue *q)
 		pv_evtchn_notify(q->evt, q->rx_port);
 }
 
-/* Take the posted buffers for the held packet and lay it out. */
-static int rx_take(struct netback_queue *q)
+/* Consume posted requests until @want are held. Returns how many are, or -EPROTO. */
+static int rx_pull(struct netback_queue *q, unsigned int want)
 {
-	struct pv_netif_rx_request reqs[NETBACK_RX_MAX_SLOTS + 1];
-	unsigned int i = q->rx_nb, need = q->rx_need[i];
 	int rc;
 
-	for (unsigned int r = 0; r < need; r++) {
-		rc = pv_ring_back_get_request(&q->rx, &reqs[r]);
-		if (rc <= 0)
-			return -EPROTO; /* counted as available just before */
+	while (q->rx_nreqs < want) {
+		rc = pv_ring_back_get_request(&q->rx, &q->rx_reqs[q->rx_nreqs]);
+		if (rc < 0)
+			return -EPROTO;
+		if (rc == 0)
+			break;
+		q->rx_nreqs++;
 	}
+	return (int)q->rx_nreqs;
+}
+
+/* The first @n held requests are answered (their responses are on the ring or in the batch). */
+static void rx_used(struct netback_queue *q, unsigned int n)
+{
+	q->rx_nreqs -= n;
+	memmove(q->rx_reqs, q->rx_reqs + n, q->rx_nreqs * sizeof(q->rx_reqs[0]));
+}
+
+/* Lay the held packet out over the first held requests. */
+static void rx_take(struct netback_queue *q)
+{
+	unsigned int i = q->rx_nb, need = q->rx_need[i];
+
 	q->rx_nseg[i] = netback_rx_build(q->rxbuf + (size_t)i * BUF_STRIDE + VNET_LEN, q->rx_len[i],
-					 &q->rx_meta[i], reqs, need, q->vif->xdev->otherend_id,
+					 &q->rx_meta[i], q->rx_reqs, need, q->vif->xdev->otherend_id,
 					 q->rx_segs + q->rx_segs_used, q->rx_rsps[i]);
+	rx_used(q, need);
 	q->rx_segs_used += q->rx_nseg[i];
 	q->rx_held = 0;
 	q->rx_nb++;
-	return 0;
 }
 
-/* Not enough buffers posted: ask to be notified when @need are, then look once more. */
-static int rx_wait(struct netback_queue *q, unsigned int need)
+/* Fewer than @want buffers held: ask to be notified when the rest are posted, then look once more. */
+static int rx_wait(struct netback_queue *q, unsigned int want)
 {
-	q->rx.v.sring->req_event = q->rx.v.cons + need;
+	q->rx.v.sring->req_event = q->rx.v.cons + (want - q->rx_nreqs);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* orders our req_event store before re-reading req_prod */
-	return pv_ring_back_unconsumed(&q->rx);
+	return rx_pull(q, want);
+}
+
+/*
+ * Read one packet from the TAP straight into the frontend's posted pages
+ * (mapped, every byte ours to write): the first page, then the third on
+ * (the second is where a GSO extra goes), anything longer than the pages
+ * into our buffer to be dropped. Only for a frontend that takes partial
+ * checksums (nothing to finish in software) and while a largest packet's
+ * worth of buffers is posted. Returns 1 (a packet answered or dropped), 0
+ * (none waiting), -EAGAIN (use the copy path), -EPROTO.
+ */
+static int rx_direct(struct netback_queue *q)
+{
+	unsigned int want = q->vif->caps.sg ? NETBACK_RX_MAX_SLOTS + 1 : 1, need, i;
+	static __thread struct pv_gnt_copy_seg segs[NETBACK_RX_MAX_SLOTS];
+	struct pv_netif_rx_response rsps[NETBACK_RX_MAX_SLOTS + 1];
+	struct iovec iov[NETBACK_RX_MAX_SLOTS + 2];
+	uint8_t *pages[NETBACK_RX_MAX_SLOTS + 1];
+	struct virtio_net_hdr h;
+	struct netpkt_meta m;
+	int niov = 1, avail;
+	size_t len;
+	ssize_t n;
+
+	avail = rx_pull(q, want);
+	if (avail < 0)
+		return -EPROTO;
+	if ((unsigned int)avail < want)
+		return -EAGAIN;
+	for (i = 0; i < want; i++) {
+		pages[i] = pv_gnt_cache_map(q->rx_cache, q->rx_reqs[i].gref);
+		if (!pages[i])
+			return -EAGAIN; /* the copy path grant-copies, or answers a bad grant */
+		if (i != 1)
+			iov[niov++] = (struct iovec){pages[i], NETBACK_PAGE_SIZE};
+	}
+	iov[0] = (struct iovec){&h, VNET_LEN};
+	iov[niov++] = (struct iovec){q->rxbuf, BUF_LEN};
+	n = readv(q->tap_fd, iov, niov);
+	if (n < 0)
+		return 0;
+	len = (size_t)n - VNET_LEN;
+	if ((size_t)n < VNET_LEN + NETPKT_ETH_HLEN || netpkt_from_vnet(&h, &m) < 0 ||
+	    !(need = netback_rx_slots(len, &m, &q->vif->caps)) ||
+	    len > (size_t)(niov - 2) * NETBACK_PAGE_SIZE) {
+		q->st.rx_dropped++;
+		return 1; /* the held buffers take the next packet */
+	}
+	/* No extra after all: the data of the third page on moves down one slot. */
+	for (i = 1; m.gso_type == PV_NETIF_GSO_TYPE_NONE && i < need; i++)
+		memcpy(pages[i], pages[i + 1],
+		       len - (size_t)i * NETBACK_PAGE_SIZE < NETBACK_PAGE_SIZE
+			       ? len - (size_t)i * NETBACK_PAGE_SIZE : NETBACK_PAGE_SIZE);
+	netback_rx_build(pages[0], len, &m, q->rx_reqs, need, q->vif->xdev->otherend_id, segs, rsps);
+	for (i = 0; i < need; i++)
+		pv_ring_back_put(&q->rx, &rsps[i]);
+	rx_used(q, need);
+	q->st.rx_packets++;
+	q->st.rx_bytes += len;
+	return 1;
 }
 
 static void rx_process(struct netback_queue *q)
 {
-	int avail;
+	const struct netback_vif *v = q->vif;
+	int direct = q->rx_cache && v->csum_offload && v->ipv6_csum, avail, rc;
 
 	for (int budget = RX_BUDGET; budget > 0; budget--) {
+		if (direct && !q->rx_held) {
+			rx_flush(q); /* answers in ring order: the copied batch first */
+			rc = rx_direct(q);
+			if (rc == -EPROTO)
+				return give_up(q, "rx ring producer index out of range");
+			if (rc == 0)
+				break;
+			if (rc > 0)
+				continue;
+		}
 		if (!q->rx_held && !rx_read(q))
 			break;
-		avail = pv_ring_back_unconsumed(&q->rx);
+		avail = rx_pull(q, q->rx_need[q->rx_nb]);
 		if (avail >= 0 && (unsigned int)avail < q->rx_need[q->rx_nb])
 			avail = rx_wait(q, q->rx_need[q->rx_nb]);
 		if (avail < 0)
 			return give_up(q, "rx ring producer index out of range");
 		if ((unsigned int)avail < q->rx_need[q->rx_nb])
 			break;
-		if (rx_take(q) < 0)
-			return give_up(q, "rx ring lost requests");
+		rx_take(q);
 		if (q->rx_nb == NETBACK_RX_BATCH)
 			rx_flush(q);
 	}
 	rx_flush(q);
+	if (pv_ring_back_push(&q->rx) > 0)
+		pv_evtchn_notify(q->evt, q->rx_port);
 	tap_poll(q, !q->rx_held);
 }
 
