@@ -11,6 +11,7 @@
 . "$(dirname "$0")/../tests/lib.sh"
 SECS=${NET_BENCH_SECONDS:-10}
 RR_SECS=${NET_BENCH_RR_SECONDS:-3}
+QUEUES=${NET_BENCH_QUEUES:-4} # as many as the most streams: each flow can have its own queue
 NT=$PV_BIN/net-tool
 for t in iperf3 ip; do
 	command -v $t >/dev/null || { echo "# net-bench: $t not installed: skipped"; exit 0; }
@@ -33,7 +34,7 @@ ip netns exec $H "$PV_BIN/pvkitd" --rundir "$D" --log "$D/pvkitd.log" 2>/dev/nul
 ip netns exec $H "$PV_BIN/pvkit-xenstored" --rundir "$D" --log "$D/xs.log" 2>/dev/null & pids+=($!)
 pv_wait_for 5 test -S "$D/pvkitd.sock" -a -S "$D/xenstored.sock" || { echo "# net-bench: no pvkitd"; exit 1; }
 ip -n $H link add br0 type bridge && ip -n $H addr add 198.18.0.1/24 dev br0 && ip -n $H link set br0 up
-ip netns exec $H "$PV_BIN/pvkit-netback" --rundir "$D" --log "$D/netback.log" --max-queues 2 2>/dev/null &
+ip netns exec $H "$PV_BIN/pvkit-netback" --rundir "$D" --log "$D/netback.log" --max-queues $QUEUES 2>/dev/null &
 pids+=($!)
 DOM=$("$PV_BIN/echo-client" mkdomain "$D" bench)
 "$NT" adddev "$D" "$DOM" 0 mac=00:16:3e:12:34:56 bridge=br0 mtu=1500
@@ -41,6 +42,13 @@ ip netns exec $G "$PV_BIN/pvkit-guest" --domid "$DOM" --rundir "$D" --no-console
 	--log "$D/guest.log" 2>/dev/null & pids+=($!)
 up() { [ "$(xenstore-read /local/domain/$DOM/device/vif/0/state 2>/dev/null)" = 4 ]; }
 pv_wait_for 10 up || { echo "# net-bench: the vif did not connect"; exit 1; }
+# What the two halves agreed (netback logs it): the figures need GSO and the queues.
+neg=$(grep -o 'connected: vif.*' "$D/netback.log" | tail -1)
+echo "# negotiated: ${neg#connected: }"
+case "$neg" in
+*"$QUEUES queue(s)"*"gso 1/1"*) ;;
+*) echo "# net-bench: expected $QUEUES queues and GSO both ways" ;;
+esac
 ip -n $G addr add 198.18.0.2/24 dev eth0 && ip -n $G link set eth0 up
 ip -n $VA link add v0 type veth peer name v1 netns $VB
 ip -n $VA addr add 198.18.2.1/24 dev v0 && ip -n $VA link set v0 up
@@ -79,7 +87,7 @@ report() { # name value unit baseline-name baseline-value higher-is-better
 PASTA="ip netns exec $P pasta --runas 0 --config-net -q -i p0 --"
 have_pasta=0
 command -v pasta >/dev/null && $PASTA true 2>/dev/null && have_pasta=1
-echo "# iperf3 TCP ${SECS}s per figure; pvkit: guest ns -> netif rings -> netback -> vif/br0 (GSO, 2 queues, MTU 1500)"
+echo "# iperf3 TCP ${SECS}s per figure; pvkit: guest ns -> netif rings -> netback -> vif/br0 (GSO, $QUEUES queues, MTU 1500)"
 for p in 1 4; do
 	for dir in g2h h2g; do
 		[ $dir = g2h ] && r= || r=-R
