@@ -368,6 +368,11 @@ static bool reap_queue(struct pv_blkfront *bf, unsigned int qi)
 				backend_broken(bf, "response to no request of this ring", rsp.id);
 				return false;
 			}
+			/* An INDIRECT request is answered with the READ or WRITE it carries. */
+			if (rsp.operation != s->ring_op) {
+				backend_broken(bf, "response with another operation", rsp.id);
+				return false;
+			}
 			part_done(bf, s, rsp_status(bf, rsp.status));
 		}
 		if (rc == 0)

@@ -32,6 +32,13 @@ test-nbd-file_LIBS := -lcunit
 LIB_SRCS += frontends/blk/blkfront.c frontends/blk/blkfront-io.c frontends/blk/blkfront-nbd.c
 PUBLIC_HEADERS += include/pvkit/blkfront.h
 
+# The datapath over hand-made rings and a fake grant table: request building,
+# splitting, zero copy, and the responses of a broken backend.
+UNIT_TESTS += test-blkfront
+test-blkfront_SRCS := tests/unit/frontends/blk/test_blkfront.c frontends/blk/blkfront-io.c \
+	ring/gntpool.c tests/harness/cunit.c
+test-blkfront_LIBS := -lcunit
+
 # The toolstack's and guest's part of the blkfront tests and benchmark.
 ifneq ($(wildcard platform/platform.c),)
 TEST_PROGRAMS += blkfront-test

@@ -20,10 +20,11 @@
 #include "pvkit/ring.h"
 #include "pvkit/xenbus.h"
 
-enum mode { BAD_ID, UNUSED_ID, OVERFLOW, ODD_STATUS, EOPNOTSUPP_ST, SILENT, NMODES };
+enum mode { BAD_ID, UNUSED_ID, OVERFLOW, ODD_STATUS, EOPNOTSUPP_ST, BAD_OP, SILENT, NMODES };
 static const char *const mode_name[] = {"id out of range", "id of no request",
 					"rsp_prod far ahead", "unknown status",
-					"EOPNOTSUPP status", "no answer, then gone"};
+					"EOPNOTSUPP status", "another operation",
+					"no answer, then gone"};
 
 struct fake {
 	const char *rundir;
@@ -86,6 +87,8 @@ static void answer(struct fake *f, struct pv_ring_back *r, const struct pv_blkif
 		rsp.status = 77;
 	else if (f->mode == EOPNOTSUPP_ST)
 		rsp.status = PV_BLKIF_RSP_EOPNOTSUPP;
+	else if (f->mode == BAD_OP)
+		rsp.operation = PV_BLKIF_OP_WRITE; /* the requests are reads */
 	pv_ring_back_put(r, &rsp);
 	f->answered++;
 }
