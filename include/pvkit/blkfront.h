@@ -123,9 +123,9 @@ int pv_blkfront_submit(struct pv_blkfront *bf, enum pv_blkfront_op op, uint64_t 
  * the blkfront is open: the backend can read and write them at any time,
  * so put nothing in them but this disk's data (XSA-403: the pool only ever
  * holds data of I/O on this disk). Their contents are undefined (data of
- * earlier I/O). Returns NULL when the pool has no run that long left (each
- * pool keeps room for one bounced request of the largest size); fall back
- * to ordinary memory then. Free with pv_blkfront_buf_free() (same @len),
+ * earlier I/O). Returns NULL when no pool has a run that long left (each
+ * keeps some pages back, so that bounced requests still get through); fall
+ * back to ordinary memory then. Free with pv_blkfront_buf_free() (same @len),
  * never while a request using it is pending, and before closing @bf.
  */
 void *pv_blkfront_buf_alloc(struct pv_blkfront *bf, uint32_t len);
