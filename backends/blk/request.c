@@ -202,6 +202,15 @@ static int check_direct(const struct blk_limits *l, struct blk_req *r)
 		return PV_BLKIF_RSP_ERROR;
 	if (r->io != BLK_IO_READ && r->nr_segs && l->readonly)
 		return PV_BLKIF_RSP_ERROR;
+	/*
+	 * An empty flush addresses nothing: its sector number means nothing
+	 * (Linux's blkfront sends its block layer's "no position", all ones,
+	 * and turns the disk's flush and FUA off if we fail it).
+	 */
+	if (r->nr_segs == 0) {
+		r->nr_sectors = 0;
+		return PV_BLKIF_RSP_OKAY;
+	}
 	return blk_req_check_segs(l, r);
 }
 

@@ -254,12 +254,18 @@ static void frontend_changed(struct pv_xenbus_dev *x, enum pv_xenbus_state st)
 
 	pv_dev_debug(x->prefix, "frontend %s (we are %s)", pv_xenbus_state_name(st),
 		     pv_xenbus_state_name(x->state));
+	if (st != PV_XENBUS_STATE_CONNECTED)
+		v->fe_stale = 0;
 	switch (st) {
 	case PV_XENBUS_STATE_INITIALISED:
 	case PV_XENBUS_STATE_CONNECTED:
-		/* Connected with us in InitWait: a frontend from before our restart; it will redo. */
-		if (x->state != PV_XENBUS_STATE_INIT_WAIT || v->queues ||
-		    st != PV_XENBUS_STATE_INITIALISED)
+		/*
+		 * Linux's netfront goes from Initialising straight to Connected
+		 * once its rings are written. A frontend already Connected when
+		 * we probed is from before our restart: it redoes the handshake
+		 * (pvkit's goes Initialised) or stays on its old rings.
+		 */
+		if (x->state != PV_XENBUS_STATE_INIT_WAIT || v->queues || v->fe_stale)
 			break;
 		if (vif_connect(v) == 0) {
 			pv_xenbus_switch_state(x, PV_XENBUS_STATE_CONNECTED);
@@ -397,6 +403,7 @@ int netback_probe(struct pv_xenbus_dev *x, void *opaque)
 		goto out_free;
 	x->opaque = v;
 	x->otherend_changed = frontend_changed;
+	v->fe_stale = pv_xenbus_read_state(x->xs, x->otherend) == PV_XENBUS_STATE_CONNECTED;
 	rc = pv_xs_transaction(x->xs, advertise, v, 0);
 	/* Always (re)start at InitWait: after our own restart this tells the frontend. */
 	x->state = PV_XENBUS_STATE_UNKNOWN;

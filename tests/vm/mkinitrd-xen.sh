@@ -41,17 +41,25 @@ for t in ls read write list rm exists watch chmod; do
 	ln -s xenstore "$stage/usr/bin/xenstore-$t"
 done
 for m in xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc xen-blkfront xen-blkback loop \
-	irqbypass vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci; do
+	irqbypass vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci \
+	crc16 mbcache jbd2 crc32c_generic ext4 xen-netfront tun veth; do
 	f=$(find "$root/lib/modules/$kver" -name "$m.ko" | head -n 1)
 	[ -n "$f" ] && cp "$f" "$stage/lib/modules/"
 done
 for f in "$build"/bin/*; do
 	[ -f "$f" ] && [ -x "$f" ] && copy_elf "$f" "$stage/pvkit/bin/$(basename "$f")"
 done
+# Tools the interop tests use, from the host (`make deps` installs them); a
+# test skips what is missing.
+for t in mke2fs e2fsck fio; do
+	p=$(PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v $t) && copy_elf "$p" "$stage/usr/sbin/$t"
+done
+[ -e "$stage/usr/sbin/mke2fs" ] && ln -s mke2fs "$stage/usr/sbin/mkfs.ext4"
 install -m 755 "$init" "$stage/init"
 install -m 644 "$here/xen-vmlib.sh" "$here/xen-vbd.sh" "$stage/pvkit/"
 install -m 755 "$here/vfio-guest" "$stage/pvkit/"
-install -m 644 "$here"/xen-tests/*.sh "$stage/pvkit/xen-tests/"
+# PVKIT_VM_TESTS: a glob of the tests to run (default all), e.g. '5[0-9]-*'.
+install -m 644 "$here"/xen-tests/${PVKIT_VM_TESTS:-*}.sh "$stage/pvkit/xen-tests/"
 printf 'root:x:0:0:root:/:/bin/sh\ndriver:x:1000:1000:unprivileged driver:/tmp:/bin/sh\n' > "$stage/etc/passwd"
 printf 'root:x:0:\ndriver:x:1000:\n' > "$stage/etc/group"
 (cd "$stage" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out"

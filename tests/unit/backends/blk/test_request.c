@@ -172,6 +172,11 @@ static void test_bad_segment_count(void)
 	CU_ASSERT_EQUAL(check64(&l, &q, &req), PV_BLKIF_RSP_OKAY);
 	CU_ASSERT_EQUAL(req.io, BLK_IO_FLUSH);
 	CU_ASSERT_EQUAL(req.nr_sectors, 0);
+	/* An empty flush's sector means nothing: Linux's blkfront sends all ones. */
+	q.sector_number = UINT64_MAX;
+	CU_ASSERT_EQUAL(check64(&l, &q, &req), PV_BLKIF_RSP_OKAY);
+	CU_ASSERT_EQUAL(req.nr_sectors, 0);
+	q.sector_number = 0;
 	q.nr_segments = 2; /* a flush carrying data: written, then flushed */
 	CU_ASSERT_EQUAL(check64(&l, &q, &req), PV_BLKIF_RSP_OKAY);
 	CU_ASSERT_EQUAL(req.nr_sectors, 16);
