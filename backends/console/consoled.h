@@ -107,7 +107,8 @@ struct cons_cfg {
  */
 struct console {
 	int domid;
-	char prefix[32];          /* "console-<domid>" for log lines */
+	int devid;                /* 0: the domain's console; N: its device/console/N */
+	char prefix[32];          /* "console-<domid>[.<devid>]" for log lines */
 	void *page;               /* the mapped console page, NULL while not connected */
 	struct pv_cons_ring out, in;
 	int master_fd;            /* pty master, non-blocking */
@@ -176,6 +177,7 @@ struct consoled {
 	struct pv_platform *plat;
 	struct pv_evtchn *evtchn; /* one handle for every console's port */
 	struct pv_xs *xs;
+	struct pv_xenbus_bus *bus; /* backend/console: the secondary consoles (devices.c) */
 	struct cons_dom_watch *watches;
 	int epfd;
 	int timerfd;              /* armed while some console is rate limited */
@@ -189,11 +191,21 @@ struct cons_binding {
 	pv_evtchn_port_t remote_port;
 	int local_port;           /* -1 while not bound */
 	int peer_gone;            /* notify said the guest closed its end */
+	struct pv_xenbus_dev *xdev; /* a secondary console's xenbus device, else NULL */
 	uint32_t ep_events;       /* what the master fd is registered for */
 	int registered;
 };
 
+struct pv_xenbus_dev;
+struct pv_xenbus_bus;
+
 /* xenbus.c */
+/* A new console of @domid (@devid 0: its primary one) with its pty, link and log. */
+int xb_console_new(struct consoled *d, int domid, int devid, struct console **out);
+/* Map @ref and bind @port of @c's guest, then serve the ring. 0 or -errno. */
+int xb_console_connect(struct consoled *d, struct console *c, uint32_t ref, uint32_t port);
+/* Disconnect, unlink and free @c. */
+void xb_console_destroy(struct consoled *d, struct console *c);
 /* Connect to xenstore at @path (NULL: the xenbus library's default) and watch domains. */
 int xb_open(struct consoled *d, const char *path);
 void xb_close(struct consoled *d);
@@ -206,6 +218,10 @@ int xb_handle_watches(struct consoled *d);
 void xb_handle_port(struct consoled *d, int port);
 /* Unmap and unbind @c (it stays, with its pty and log, until its domain goes). */
 void xb_disconnect(struct consoled *d, struct console *c);
+
+/* devices.c: serve backend/console/<F>/<N> as a xenbus backend (0 or -errno). */
+int dev_open(struct consoled *d);
+void dev_close(struct consoled *d);
 
 /* main.c: re-register @c's master fd for what it needs now, arm the timer. */
 void consoled_update(struct consoled *d, struct console *c, int want);

@@ -24,7 +24,7 @@ test-consoled_LIBS := -lcunit
 
 PROGRAMS += pvkit-consoled
 pvkit-consoled_DIR := sbin
-pvkit-consoled_SRCS := backends/console/main.c backends/console/xenbus.c \
+pvkit-consoled_SRCS := backends/console/main.c backends/console/xenbus.c backends/console/devices.c \
 	backends/console/consoled.c backends/console/buffer.c backends/console/logfile.c
 pvkit-consoled_PKGS := xenstore
 

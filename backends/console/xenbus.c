@@ -54,7 +54,7 @@ static int read_u32(struct consoled *d, int domid, const char *key, uint32_t max
 static struct console *find_domain(struct consoled *d, int domid)
 {
 	for (struct console *c = d->consoles; c; c = c->next)
-		if (c->domid == domid)
+		if (c->domid == domid && c->devid == 0)
 			return c;
 	return NULL;
 }
@@ -82,23 +82,29 @@ void xb_disconnect(struct consoled *d, struct console *c)
 	consoled_update(d, c, 0);
 }
 
-static int new_console(struct consoled *d, int domid, struct console **out)
+int xb_console_new(struct consoled *d, int domid, int devid, struct console **out)
 {
-	char link[512], log[512];
+	char link[512], log[512], name[24];
 	struct cons_binding *b = calloc(1, sizeof(*b));
 	struct console *c;
 	int rc;
 
 	if (!b)
 		return -ENOMEM;
-	snprintf(link, sizeof(link), "%s/%d.pty", d->linkdir, domid);
-	snprintf(log, sizeof(log), "%s/dom%d.log", d->logdir, domid);
+	if (devid)
+		snprintf(name, sizeof(name), "%d.%d", domid, devid);
+	else
+		snprintf(name, sizeof(name), "%d", domid);
+	snprintf(link, sizeof(link), "%s/%s.pty", d->linkdir, name);
+	snprintf(log, sizeof(log), "%s/dom%s.log", d->logdir, name);
 	rc = console_create(&c, domid, link, d->cfg.log_off ? NULL : log, &d->cfg);
 	if (rc < 0) {
 		free(b);
 		return rc;
 	}
-	if (pv_stats_open(d->rundir, "console", (pv_domid_t)domid, 0, &c->stats) < 0)
+	c->devid = devid;
+	snprintf(c->prefix, sizeof(c->prefix), "console-%s", name);
+	if (pv_stats_open(d->rundir, "console", (pv_domid_t)domid, (uint32_t)devid, &c->stats) < 0)
 		pv_dev_warn(c->prefix, "cannot publish counters under %s/" PV_STATS_DIR, d->rundir);
 	b->d = d;
 	b->local_port = -1;
@@ -110,13 +116,15 @@ static int new_console(struct consoled *d, int domid, struct console **out)
 	return 0;
 }
 
+/* The pty's name where `xl console` looks: console/tty, or device/console/N/tty. */
 static void write_tty(struct consoled *d, struct console *c)
 {
+	struct cons_binding *b = c->binding;
 	char dir[64];
 	int rc;
 
 	snprintf(dir, sizeof(dir), "/local/domain/%d/console", c->domid);
-	rc = pv_xs_write(d->xs, PV_XS_NO_TXN, dir, "tty", c->pty_path);
+	rc = pv_xs_write(d->xs, PV_XS_NO_TXN, b->xdev ? b->xdev->otherend : dir, "tty", c->pty_path);
 	if (rc < 0)
 		pv_dev_warn(c->prefix, "cannot write %s/tty: %s", dir, strerror(-rc));
 }
@@ -125,7 +133,7 @@ static void *map_page(struct consoled *d, struct console *c, pv_grant_ref_t ref)
 {
 	void *page = pv_gnt_map(d->plat, (pv_domid_t)c->domid, 1, &ref, 1);
 
-	if (!page && strcmp(pv_platform_name(d->plat), "xen") == 0) {
+	if (!page && c->devid == 0 && strcmp(pv_platform_name(d->plat), "xen") == 0) {
 		ref = CONS_RESERVED_GREF;
 		page = pv_gnt_map(d->plat, (pv_domid_t)c->domid, 1, &ref, 1);
 	}
@@ -133,7 +141,7 @@ static void *map_page(struct consoled *d, struct console *c, pv_grant_ref_t ref)
 }
 
 /* Map and bind @ref/@port of @c's guest; on failure the console stays disconnected. */
-static int connect_console(struct consoled *d, struct console *c, uint32_t ref, uint32_t port)
+int xb_console_connect(struct consoled *d, struct console *c, uint32_t ref, uint32_t port)
 {
 	struct cons_binding *b = c->binding;
 	void *page = map_page(d, c, ref);
@@ -186,7 +194,7 @@ static void console_changed(struct consoled *d, int domid)
 		console_vanished(d, c, domid);
 		return;
 	}
-	if (!c && new_console(d, domid, &c) < 0)
+	if (!c && xb_console_new(d, domid, 0, &c) < 0)
 		return;
 	b = c->binding;
 	/* Connected, or closed for a protocol error: only new values reconnect. */
@@ -194,10 +202,10 @@ static void console_changed(struct consoled *d, int domid)
 		return;
 	if (c->page)
 		xb_disconnect(d, c);
-	connect_console(d, c, ref, port);
+	xb_console_connect(d, c, ref, port);
 }
 
-static void destroy_console(struct consoled *d, struct console *c)
+void xb_console_destroy(struct consoled *d, struct console *c)
 {
 	for (struct console **pp = &d->consoles; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
@@ -206,7 +214,7 @@ static void destroy_console(struct consoled *d, struct console *c)
 		}
 	}
 	xb_disconnect(d, c);
-	pv_dev_info(c->prefix, "domain gone, console removed");
+	pv_dev_info(c->prefix, c->devid ? "device removed" : "domain gone, console removed");
 	free(c->binding);
 	console_destroy(c);
 }
@@ -332,8 +340,9 @@ void xb_scan(struct consoled *d)
 	unwatch_gone(d, doms, n);
 	for (struct console *c = d->consoles; c; c = next) {
 		next = c->next;
-		if (!domain_listed(doms, n, c->domid))
-			destroy_console(d, c);
+		/* Secondary consoles go when the toolstack removes their device. */
+		if (c->devid == 0 && !domain_listed(doms, n, c->domid))
+			xb_console_destroy(d, c);
 	}
 	free(doms);
 }
@@ -361,6 +370,8 @@ void xb_handle_port(struct consoled *d, int port)
 		return;
 	b = c->binding;
 	rc = console_ring_event(c);
+	if (rc == -EPROTO && b->xdev)
+		pv_xenbus_dev_fatal(b->xdev, EPROTO, "ring index out of range: console closed");
 	if (rc == -EPROTO || b->peer_gone) {
 		if (b->peer_gone)
 			pv_dev_info(c->prefix, "guest closed its event channel; waiting for a new one");
@@ -385,9 +396,10 @@ int xb_open(struct consoled *d, const char *path)
 	if (rc < 0)
 		return rc;
 	if (pv_xs_watch(d->xs, "@introduceDomain", on_domain_list, d) < 0 ||
-	    (rc = pv_xs_watch(d->xs, "@releaseDomain", on_domain_list, d)) < 0) {
+	    (rc = pv_xs_watch(d->xs, "@releaseDomain", on_domain_list, d)) < 0 ||
+	    (rc = dev_open(d)) < 0) {
 		rc = rc < 0 ? rc : -EIO;
-		pv_err_errno(rc, "cannot watch @introduceDomain/@releaseDomain");
+		pv_err_errno(rc, "cannot watch @introduceDomain/@releaseDomain or backend/console");
 		pv_xs_close(d->xs);
 		d->xs = NULL;
 		return rc;
@@ -397,8 +409,9 @@ int xb_open(struct consoled *d, const char *path)
 
 void xb_close(struct consoled *d)
 {
+	dev_close(d);
 	while (d->consoles)
-		destroy_console(d, d->consoles);
+		xb_console_destroy(d, d->consoles);
 	while (d->watches) {
 		struct cons_dom_watch *w = d->watches;
 

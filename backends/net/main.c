@@ -30,7 +30,11 @@ static void usage(FILE *f)
 		   "  --max-queues N     queue pairs offered to each frontend (1..%d, default 2)\n"
 		   "  --no-gso           offer no GSO (TCP segmentation offload) features\n"
 		   "  --grant-copy       move every byte with grant copy; never keep the\n"
-		   "                     frontend's buffer pages mapped\n"
+		   "                     frontend's buffer pages mapped (the default on Xen:\n"
+		   "                     Linux's netfront disables a vif whose backend still\n"
+		   "                     maps a buffer it answered)\n"
+		   "  --map-grants       keep the frontend's buffer pages mapped (the default\n"
+		   "                     on the local platform; pvkit's netfront allows it)\n"
 		   "  --log FILE         also append log lines to FILE\n"
 		   "  -h, --help         show this help\n"
 		   "\n"
@@ -40,7 +44,7 @@ static void usage(FILE *f)
 
 struct options {
 	const char *rundir, *platform, *log;
-	int domid, max_queues, no_gso, copy_only;
+	int domid, max_queues, no_gso, copy_only, map_grants;
 };
 
 static int parse(int argc, char **argv, struct options *o)
@@ -49,7 +53,7 @@ static int parse(int argc, char **argv, struct options *o)
 		{"rundir", required_argument, NULL, 'r'}, {"domid", required_argument, NULL, 'd'},
 		{"platform", required_argument, NULL, 'p'}, {"log", required_argument, NULL, 'l'},
 		{"max-queues", required_argument, NULL, 'q'}, {"no-gso", no_argument, NULL, 'G'},
-		{"grant-copy", no_argument, NULL, 'C'},
+		{"grant-copy", no_argument, NULL, 'C'}, {"map-grants", no_argument, NULL, 'M'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	const char *env = getenv("PVKIT_DOMID");
@@ -65,11 +69,13 @@ static int parse(int argc, char **argv, struct options *o)
 		case 'q': o->max_queues = atoi(optarg); break;
 		case 'G': o->no_gso = 1; break;
 		case 'C': o->copy_only = 1; break;
+		case 'M': o->map_grants = 1; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
 	}
-	if (optind < argc || o->max_queues < 1 || o->max_queues > NETBACK_MAX_QUEUES) {
+	if (optind < argc || o->max_queues < 1 || o->max_queues > NETBACK_MAX_QUEUES ||
+	    (o->copy_only && o->map_grants)) {
 		fprintf(stderr, "pvkit-netback: bad arguments (see --help)\n");
 		return -1;
 	}
@@ -91,6 +97,13 @@ static int start(struct netback *nb, const struct options *o)
 		pv_err_errno(rc, "cannot open the %s platform", o->platform ? o->platform : "default");
 		return rc;
 	}
+	/*
+	 * Linux's netfront ends a buffer's grant as soon as it is answered and
+	 * disables the vif ("Grant still in use by backend domain") when we
+	 * still map it, so on Xen copy unless told the frontend allows it.
+	 */
+	if (!o->map_grants && strcmp(pv_platform_name(nb->platform), "xen") == 0)
+		nb->copy_only = 1;
 	rc = pv_xs_local_path(path, sizeof(path), o->rundir, (pv_domid_t)o->domid);
 	if (rc == 0)
 		rc = pv_xs_open(&nb->xs, strcmp(pv_platform_name(nb->platform), "local") ? NULL : path);

@@ -16,27 +16,35 @@ grep -q '^xen_netback ' /proc/modules && rmmod xen-netback
 for m in tun xen-netfront; do
 	grep -q "^$(echo $m | tr - _) " /proc/modules || insmod /lib/modules/$m.ko
 done
+# netfront asks for max_queues queues (default: one per vCPU, and dom0 has
+# one): ask for 2, so both ends run two queue pairs.
+echo 2 > /sys/module/xen_netfront/parameters/max_queues
 mkdir -p $run
 for s in /run/xenstored/socket /var/run/xenstored/socket; do
 	[ -S "$s" ] && export XENSTORED_PATH=$s && break
 done
 
-# Two network namespaces, each held by a sleeping process.
-unshare -n sleep 1000 &
-nsa=$!
-unshare -n sleep 1000 &
-nsb=$!
-ina() { nsenter -t $nsa -n "$@"; }
-inb() { nsenter -t $nsb -n "$@"; }
+# Two network namespaces, bound to files (as `ip netns add` does), each
+# with a sleeping process in it whose pid names it to `ip link set netns`.
+# Busybox applets run inside them through /bin/busybox.
+mkdir -p $run/ns
+for n in a b; do
+	touch $run/ns/$n
+	unshare --net=$run/ns/$n /bin/busybox true
+	nsenter --net=$run/ns/$n /bin/busybox sleep 1000 &
+	eval ns$n=\$!
+done
+ina() { nsenter --net=$run/ns/a /bin/busybox "$@"; }
+inb() { nsenter --net=$run/ns/b /bin/busybox "$@"; }
 cleanup() {
 	xenstore-rm $fe 2> /dev/null
 	xenstore-rm $be 2> /dev/null
 	[ -n "$nbpid" ] && kill -TERM $nbpid 2> /dev/null
 	kill $nsa $nsb 2> /dev/null
+	umount $run/ns/a $run/ns/b 2> /dev/null
 }
-vm_wait_for 5 test -e /proc/$nsb/ns/net
 
-nsenter -t $nsb -n pvkit-netback --platform xen --log $run/netback.log 2> $run/netback.err &
+PVKIT_RUNDIR=$run nsenter --net=$run/ns/b /pvkit/bin/pvkit-netback --platform xen --log $run/netback.log 2> $run/netback.err &
 nbpid=$!
 vm_check "pvkit-netback starts in namespace B" \
 	vm_wait_for 10 grep -q 'serving vifs' $run/netback.log
@@ -46,7 +54,8 @@ xenstore-write $be/frontend $fe $be/frontend-id 0 $be/online 1 $be/state 1 \
 	$be/mac 00:16:3e:00:60:01 $be/handle $dev $be/type vif \
 	$fe/backend $be $fe/backend-id 0 $fe/handle $dev $fe/mac 00:16:3e:00:60:01 $fe/state 1
 state() { xenstore-read $1/state 2> /dev/null; }
-if vm_wait_for 30 test "$(state $fe)" = 4 && vm_wait_for 5 test "$(state $be)" = 4; then
+is_state() { [ "$(state $1)" = $2 ]; }
+if vm_wait_for 30 is_state $fe 4 && vm_wait_for 5 is_state $be 4; then
 	vm_ok "Linux netfront and pvkit-netback reach Connected (4)"
 else
 	vm_fail "Linux netfront and pvkit-netback reach Connected (4): fe $(state $fe), be $(state $be)"
@@ -63,7 +72,7 @@ vm_check_eq "netfront does scatter-gather" 1 "$(xenstore-read $fe/feature-sg)"
 vm_check_eq "netfront does TCPv4 GSO" 1 "$(xenstore-read $fe/feature-gso-tcpv4)"
 vm_check_eq "netfront does TCPv6 GSO" 1 "$(xenstore-read $fe/feature-gso-tcpv6)"
 vm_check_eq "netback offers 2 queues" 2 "$(xenstore-read $be/multi-queue-max-queues)"
-vm_check_eq "netfront asks for 2 queues (one per vCPU)" 2 \
+vm_check_eq "netfront asks for 2 queues (its max_queues)" 2 \
 	"$(xenstore-read $fe/multi-queue-num-queues)"
 for q in 0 1; do
 	vm_check "queue-$q: tx and rx rings, split event channels" \
@@ -100,24 +109,24 @@ sum=$(sha256sum < $run/send)
 inb nc -l -p 6001 > $run/recv-b &
 lpid=$!
 sleep 1
-vm_check "TCP A -> B: nc sends 4 MiB" ina timeout 60 nc $ipb 6001 -e cat $run/send
+vm_check "TCP A -> B: nc sends 4 MiB" ina timeout 60 /bin/busybox nc $ipb 6001 -e /bin/busybox cat $run/send
 vm_wait_for 30 sh -c "! kill -0 $lpid"
 vm_check_eq "TCP A -> B: the bytes arrive intact" "$sum" "$(sha256sum < $run/recv-b)"
 kill $lpid 2> /dev/null
-ina nc -l -p 6002 -e cat $run/send &
+ina nc -l -p 6002 -e /bin/busybox cat $run/send &
 lpid=$!
 sleep 1
-vm_check "TCP B -> A: nc receives 4 MiB" sh -c "nsenter -t $nsb -n timeout 60 nc $ipa 6002 > $run/recv-a"
+vm_check "TCP B -> A: nc receives 4 MiB" sh -c "nsenter --net=$run/ns/b /bin/busybox timeout 60 /bin/busybox nc $ipa 6002 > $run/recv-a"
 vm_check_eq "TCP B -> A: the bytes arrive intact" "$sum" "$(sha256sum < $run/recv-a)"
 kill $lpid 2> /dev/null
 rm -f $run/send $run/recv-a $run/recv-b
 
 # Detach as the toolstack does: the backend closes, then both directories go.
 xenstore-write $be/online 0 $be/state 5
-vm_check "netfront closes after the backend" vm_wait_for 15 test "$(state $fe)" = 6
+vm_check "netfront closes after the backend" vm_wait_for 15 is_state $fe 6
 xenstore-rm $fe
 xenstore-rm $be
-vm_check "the TAP is gone" vm_wait_for 10 sh -c "! nsenter -t $nsb -n ip link show $tap 2>/dev/null"
+vm_check "the TAP is gone" vm_wait_for 10 sh -c "! nsenter --net=$run/ns/b /bin/busybox ip link show $tap 2>/dev/null"
 kill -TERM $nbpid
 wait $nbpid
 vm_check_eq "pvkit-netback exits 0 on SIGTERM" 0 $?
