@@ -10,7 +10,10 @@
  * IOMMU must block (the script checks the DMAR fault); then `pvkit
  * pci-detach` through Reconfiguring. Prints ok / not ok lines.
  *
- *   pv-pciback-edu-test RUNDIR BDF     (BDF bound to vfio-pci, pvkit host up)
+ *   pv-pciback-edu-test RUNDIR BDF [BDF2]   (bound to vfio-pci, pvkit host up)
+ *
+ * With a second edu: it is hot-added to the connected bus, then the first
+ * one hot-removed (libxl's renumbering), both through Reconfiguring.
  */
 #include <poll.h>
 #include <stdio.h>
@@ -37,6 +40,9 @@
 #define EDU_DMA_CMD 0x98
 #define EDU_BUF 0x40000u
 #define DMA_LEN 2048u /* edu in QEMU 7.2 mishandles 4096 at its buffer's end */
+
+/* The device the helpers below talk to: its devfn on the guest's bus. */
+static uint32_t cur_devfn;
 
 /* Start `pvkit ARGS...`; its pid. */
 static pid_t spawn(char *const argv[])
@@ -88,6 +94,7 @@ static uint64_t bar(struct front *f, int write, uint64_t off, int size, uint64_t
 {
 	struct pv_pci_op op = {.cmd = write ? PV_PCI_OP_BAR_WRITE : PV_PCI_OP_BAR_READ, .size = size};
 
+	op.devfn = cur_devfn;
 	op.ext.bar = 0;
 	op.ext.offset = off;
 	op.ext.data = v;
@@ -116,6 +123,7 @@ static int32_t cfg(struct front *f, int write, int off, int size, uint32_t *v)
 	struct pv_pci_op op = {.cmd = write ? PV_PCI_OP_CONF_WRITE : PV_PCI_OP_CONF_READ,
 			       .offset = off, .size = size, .value = *v};
 
+	op.devfn = cur_devfn;
 	if (front_op(f, &op) < 0)
 		return -99;
 	*v = op.value;
@@ -212,18 +220,69 @@ static void edu_dma(struct front *f)
 	pv_dma_free(f->p, buf, 1);
 }
 
-/* The guest side of `pvkit pci-detach`: let the device go when the backend asks. */
-static void detach_dance(struct front *f)
+/*
+ * The guest's side of a hot-plug of device @i (pvkit pci-attach, @want 3,
+ * or pci-detach, @want 6): the backend goes Reconfiguring, the guest too,
+ * the backend exports or releases it and goes Reconfigured, the guest
+ * Connected again.
+ */
+static void reconfigure(struct front *f, unsigned int i, int want, const char *what)
 {
+	char key[16], msg[160];
+	int from = want == PV_XENBUS_STATE_INITIALISED ? PV_XENBUS_STATE_INITIALISING
+						      : PV_XENBUS_STATE_CLOSING;
+
+	snprintf(key, sizeof(key), "state-%u", i);
+	snprintf(msg, sizeof(msg), "%s: backend Reconfiguring, %s %d", what, key, from);
 	check(front_wait_state(f->xs, f->be, "state", PV_XENBUS_STATE_RECONFIGURING) == 0 &&
-		      front_wait_state(f->xs, f->be, "state-0", PV_XENBUS_STATE_CLOSING) == 0,
-	      "pci-detach: backend Reconfiguring, state-0 Closing");
+		      front_wait_state(f->xs, f->be, key, from) == 0,
+	      msg);
 	pv_xs_write(f->xs, 0, f->fe, "state", "7");
-	check(front_wait_state(f->xs, f->be, "state", PV_XENBUS_STATE_RECONFIGURED) == 0,
-	      "the guest lets go: backend Reconfigured");
-	check(front_wait_state(f->xs, f->be, "state-0", PV_XENBUS_STATE_CLOSED) == 0,
-	      "the device released: state-0 Closed");
+	snprintf(msg, sizeof(msg), "%s: the guest answers, backend Reconfigured, %s %d", what,
+		 key, want);
+	check(front_wait_state(f->xs, f->be, "state", PV_XENBUS_STATE_RECONFIGURED) == 0 &&
+		      front_wait_state(f->xs, f->be, key, want) == 0,
+	      msg);
 	pv_xs_write(f->xs, 0, f->fe, "state", "4");
+}
+
+static int node_is(struct front *f, const char *node, const char *want)
+{
+	char *v = NULL;
+	int same = pv_xs_read(f->xs0, 0, f->be, node, &v) == 0 && !strcmp(v, want);
+
+	free(v);
+	return same;
+}
+
+/*
+ * A second edu hot-added to the connected bus (slot 1), then the first one
+ * hot-removed: libxl's renumbering moves dev-1 to dev-0 and the second
+ * device goes on working at its slot.
+ */
+static void hot_plug(struct front *f, const char *first, const char *second)
+{
+	uint32_t v = 0;
+	pid_t pid = spawn((char *[]){"pvkit", "pci-attach", "--timeout", "60", "edu-guest",
+				     (char *)second, NULL});
+
+	reconfigure(f, 1, PV_XENBUS_STATE_INITIALISED, "hot-add");
+	check(exit_status(pid) == 0, "hot-add: pvkit pci-attach returns 0");
+	check(node_is(f, "num_devs", "2") && node_is(f, "vdev-1", "0000:00:01.00"),
+	      "hot-add: num_devs 2, vdev-1 0000:00:01.00");
+	cur_devfn = 8;
+	check(cfg(f, 0, 0, 4, &v) == 0 && v == 0x11e81234 && rd(f, EDU_ID) == 0x010000ed,
+	      "the second edu answers at 00:01.0");
+	pid = spawn((char *[]){"pvkit", "pci-detach", "edu-guest", (char *)first, NULL});
+	reconfigure(f, 0, PV_XENBUS_STATE_CLOSED, "hot-remove of the first");
+	check(exit_status(pid) == 0, "hot-remove: pvkit pci-detach returns 0");
+	check(node_is(f, "num_devs", "1") && node_is(f, "dev-0", second) &&
+		      node_is(f, "vdev-0", "0000:00:01.00") && pv_xs_exists(f->xs0, 0, f->be, "dev-1") == 0,
+	      "renumbered as libxl does: the second is dev-0 now, still at 00:01.0");
+	check(rd(f, EDU_ID) == 0x010000ed, "and still answers");
+	cur_devfn = 0;
+	check(cfg(f, 0, 0, 4, &v) == PV_PCI_ERR_DEV_NOT_FOUND, "00:00.0 is gone: DEV_NOT_FOUND");
+	cur_devfn = 8;
 }
 
 int main(int argc, char **argv)
@@ -232,7 +291,7 @@ int main(int argc, char **argv)
 	char *v = NULL;
 	pid_t pid;
 
-	if (argc != 3)
+	if (argc != 3 && argc != 4)
 		return 2;
 	f.rundir = argv[1];
 	check(front_make_domain(&f, "edu-guest", GUEST_MEM) == 0, "domain edu-guest");
@@ -256,8 +315,10 @@ int main(int argc, char **argv)
 	edu_registers(&f);
 	edu_msi(&f);
 	edu_dma(&f);
-	pid = spawn((char *[]){"pvkit", "pci-detach", "edu-guest", argv[2], NULL});
-	detach_dance(&f);
+	if (argc == 4)
+		hot_plug(&f, argv[2], argv[3]);
+	pid = spawn((char *[]){"pvkit", "pci-detach", "edu-guest", argv[argc - 1], NULL});
+	reconfigure(&f, 0, PV_XENBUS_STATE_CLOSED, "pci-detach of the last");
 	check(exit_status(pid) == 0, "pvkit pci-detach returns 0");
 	check(pv_xs_exists(f.xs0, 0, f.be, NULL) == 0 && pv_xs_exists(f.xs0, 0, f.fe, NULL) == 0,
 	      "the last device took the bus's directories with it");

@@ -36,11 +36,13 @@ vm_qemu_wait() {
 	[ $rc = 124 ] && echo "# QEMU was killed after the ${limit}s timeout"
 }
 
-# vm_boot_edu LABEL: boot Debian's kernel from $root with $work/initrd.cpio.gz
-# under QEMU (TCG) with an emulated Intel IOMMU (interrupt remapping on: VFIO
-# needs it) and QEMU's edu device, for at most $limit seconds; then report.
+# vm_boot_edu LABEL [QEMU ARGS...]: boot Debian's kernel from $root with
+# $work/initrd.cpio.gz under QEMU (TCG) with an emulated Intel IOMMU
+# (interrupt remapping on: VFIO needs it), QEMU's edu device and the extra
+# arguments, for at most $limit seconds; then report.
 vm_boot_edu() {
-	local kernel bios=()
+	local label=$1 kernel bios=()
+	shift
 	kernel=$(ls "$root"/boot/vmlinuz-6.1*-amd64 | head -n 1)
 	[ -f /usr/share/qemu/qboot.rom ] && bios=(-bios /usr/share/qemu/qboot.rom)
 	start=$(date +%s)
@@ -49,11 +51,11 @@ vm_boot_edu() {
 		-serial "file:$work/console.log" -device intel-iommu,intremap=on -device edu \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$kernel" \
 		-initrd "$work/initrd.cpio.gz" \
-		-append "console=ttyS0 intel_iommu=on panic=-1 quiet loglevel=3" \
+		-append "console=ttyS0 intel_iommu=on panic=-1 quiet loglevel=3" "$@" \
 		< /dev/null > "$work/qemu.out" 2>&1 &
 	qpid=$!
 	vm_qemu_wait
-	vm_report "$1" "$work" "$rc" "$secs"
+	vm_report "$label" "$work" "$rc" "$secs"
 }
 
 vm_cleanup() {
