@@ -57,6 +57,12 @@ if [ "$(basename "$init")" = xen-init ]; then
 		p=$(PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v $t) && copy_elf "$p" "$stage/usr/sbin/$t"
 	done
 	[ -e "$stage/usr/sbin/mke2fs" ] && ln -s mke2fs "$stage/usr/sbin/mkfs.ext4"
+	# xl itself (Debian's /usr/sbin/xl is a wrapper script that finds it)
+	# and xen-init-dom0, which records dom0's configuration for libxl.
+	for t in xl xen-init-dom0; do
+		p=$root/usr/lib/xen-4.17/bin/$t
+		[ -x "$p" ] && copy_elf "$p" "$stage/usr/sbin/$t"
+	done
 fi
 install -m 755 "$init" "$stage/init"
 install -m 644 "$here/xen-vmlib.sh" "$here/xen-vbd.sh" "$stage/pvkit/"
