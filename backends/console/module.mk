@@ -29,6 +29,7 @@ pvkit-consoled_SRCS := backends/console/main.c backends/console/xenbus.c backend
 pvkit-consoled_PKGS := xenstore
 
 # End to end, with pvkitd and pvkit-xenstored.
-INTEGRATION_TESTS += tests/integration/console.sh tests/integration/console-flood.sh
+INTEGRATION_TESTS += tests/integration/console.sh tests/integration/console-flood.sh \
+	tests/integration/console-device.sh
 BENCHES += bench/console-bench.sh
 MAN_PAGES += backends/console/man/pvkit-consoled.8
