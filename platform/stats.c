@@ -93,6 +93,7 @@ static void copy_counters(const struct pv_stats_counters *m, struct pv_stats_cou
 	out->errors = __atomic_load_n(&m->errors, __ATOMIC_RELAXED);
 	out->drops = __atomic_load_n(&m->drops, __ATOMIC_RELAXED);
 	out->inflight = __atomic_load_n(&m->inflight, __ATOMIC_RELAXED);
+	out->spurious = __atomic_load_n(&m->spurious, __ATOMIC_RELAXED);
 }
 
 /*

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/time_types.h>
 
 #include "pvkit/log.h"
 #include "pvkit/platform.h"
@@ -211,6 +212,11 @@ struct blk_queue {
 	struct pv_gnt_cache *pgrants; /* NULL unless feature-persistent was negotiated */
 	struct pv_ratelimit rl;
 	uint64_t nr_requests, nr_errors;
+	/* Event storms (XSA-332/391): spurious notifications in a row hold the port masked. */
+	uint32_t seen_prod;         /* req_prod at the last notification */
+	unsigned int spurious_run;  /* spurious notifications in a row */
+	int held_port;              /* >= 0: masked until the back-off ends */
+	struct __kernel_timespec backoff; /* 0: not backing off */
 
 	pthread_t thread;
 	bool started;

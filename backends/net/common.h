@@ -41,6 +41,7 @@ struct netback {
 struct netback_stats {
 	uint64_t tx_packets, tx_bytes, tx_dropped, tx_errors;
 	uint64_t rx_packets, rx_bytes, rx_dropped;
+	uint64_t spurious;          /* notifications with no new request on either ring */
 };
 
 struct netback_vif;
@@ -88,6 +89,11 @@ struct netback_queue {
 	struct netback_stats st;
 	struct netback_stats pub;   /* the part of st already added to vif->stats */
 	const char *fatal;          /* why the queue gave up (set once, by its thread) */
+	/* Event storms (XSA-332/391): spurious notifications in a row hold the channel masked. */
+	uint32_t seen_tx_prod, seen_rx_prod; /* the frontend's req_prod at the last notification */
+	unsigned int spurious_run;  /* spurious notifications in a row */
+	int backoff_ms;             /* > 0: ports held masked this long */
+	int held[2], nheld;         /* the ports held masked */
 	struct pv_ratelimit rl;
 };
 

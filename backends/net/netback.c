@@ -8,6 +8,7 @@
  * and asks the main thread to disable the vif.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -25,6 +26,8 @@
 #define RX_BUDGET 64       /* packets per wake-up before tx gets a turn */
 #define MIN_BURST 131072u  /* rate limiting: a burst always fits a 64 KiB GSO packet */
 #define TX_PEEK 256        /* tx bytes copied for the header walk; the rest goes from the guest's pages */
+#define SPURIOUS_RUN 64    /* spurious notifications in a row before we back off */
+#define BACKOFF_MAX_MS 32  /* the longest a back-off holds the channel masked */
 
 enum { EV_EVTCHN, EV_TAP, EV_TIMER, EV_STOP };
 
@@ -562,28 +565,75 @@ static void publish_stats(struct netback_queue *q)
 	PV_STATS_ADD(s, bytes_out, a->rx_bytes - p->rx_bytes);
 	PV_STATS_ADD(s, errors, a->tx_errors - p->tx_errors);
 	PV_STATS_ADD(s, drops, (a->tx_dropped - p->tx_dropped) + (a->rx_dropped - p->rx_dropped));
+	PV_STATS_ADD(s, spurious, a->spurious - p->spurious);
 	*p = *a;
+}
+
+/*
+ * Take the pending ports and decide when to unmask them (XSA-332/391). A
+ * notification is spurious when neither ring's req_prod moved since the
+ * last one. After SPURIOUS_RUN in a row the ports stay masked for a
+ * back-off that doubles up to BACKOFF_MAX_MS: a frontend notifying in a
+ * tight loop costs us one wake-up per back-off. Real work ends it.
+ */
+static void take_events(struct netback_queue *q, int timed_out)
+{
+	uint32_t tx = __atomic_load_n(&q->tx.v.sring->req_prod, __ATOMIC_ACQUIRE);
+	uint32_t rx = __atomic_load_n(&q->rx.v.sring->req_prod, __ATOMIC_ACQUIRE);
+	int port, notified = 0, moved = tx != q->seen_tx_prod || rx != q->seen_rx_prod;
+
+	while ((port = pv_evtchn_pending(q->evt)) >= 0) {
+		int dup = 0;
+
+		for (int i = 0; i < q->nheld; i++)
+			dup |= q->held[i] == port;
+		if (!dup && q->nheld < 2)
+			q->held[q->nheld++] = port;
+		else if (!dup) /* not one of our two: never leave it masked */
+			pv_evtchn_unmask(q->evt, (pv_evtchn_port_t)port);
+		notified = 1;
+	}
+	q->seen_tx_prod = tx;
+	q->seen_rx_prod = rx;
+	if (notified && !moved) {
+		q->st.spurious++;
+		q->spurious_run++;
+	} else if (moved) {
+		q->spurious_run = 0;
+		q->backoff_ms = 0;
+	}
+	if (q->spurious_run >= SPURIOUS_RUN && !timed_out) {
+		if (!q->backoff_ms)
+			pv_dev_warn_rl(&q->rl, q->prefix, "%" PRIu64 " spurious notifications: backing off",
+				       q->st.spurious);
+		q->backoff_ms = q->backoff_ms ? q->backoff_ms * 2 : 1;
+		if (q->backoff_ms > BACKOFF_MAX_MS)
+			q->backoff_ms = BACKOFF_MAX_MS;
+		return; /* held masked until epoll_wait times out */
+	}
+	for (int i = 0; i < q->nheld; i++)
+		pv_evtchn_unmask(q->evt, (pv_evtchn_port_t)q->held[i]);
+	q->nheld = 0;
 }
 
 static void *queue_main(void *arg)
 {
 	struct netback_queue *q = arg;
 	struct epoll_event evs[8];
-	int port, n;
+	int n;
 
 	tx_process(q);
 	rx_process(q);
 	publish_stats(q);
 	while (!q->fatal) {
-		n = epoll_wait(q->epfd, evs, 8, -1);
+		n = epoll_wait(q->epfd, evs, 8, q->nheld ? q->backoff_ms : -1);
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.u32 == EV_STOP)
 				return NULL;
 			if (evs[i].data.u32 == EV_TIMER)
 				drain(q->timer_fd);
 		}
-		while ((port = pv_evtchn_pending(q->evt)) >= 0)
-			pv_evtchn_unmask(q->evt, (pv_evtchn_port_t)port);
+		take_events(q, n == 0);
 		tx_process(q);
 		if (!q->fatal)
 			rx_process(q);

@@ -12,7 +12,7 @@
 #include "pvkit/platform.h"
 
 #define PV_STATS_MAGIC   0x53544b50u /* "PKTS" little-endian */
-#define PV_STATS_VERSION 1u
+#define PV_STATS_VERSION 2u
 #define PV_STATS_DIR     "stats"
 
 /*
@@ -20,7 +20,8 @@
  * updates them with relaxed atomics, readers load them with relaxed atomics
  * and trust nothing beyond the checked magic, version and size.
  * bytes_in: written to the device (blk writes, net tx from the guest,
- * console input); bytes_out: read or delivered to the guest.
+ * console input); bytes_out: read or delivered to the guest; spurious:
+ * event-channel notifications that found no new work (XSA-332, XSA-391).
  */
 struct pv_stats_counters {
 	uint32_t magic;
@@ -36,6 +37,7 @@ struct pv_stats_counters {
 	uint64_t errors;
 	uint64_t drops;
 	uint64_t inflight;
+	uint64_t spurious;
 };
 
 struct pv_stats {

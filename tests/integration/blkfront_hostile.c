@@ -2,9 +2,10 @@
 /*
  * blkfront against a hostile backend: a fake blkback (a thread acting as
  * domain 0) answers with out-of-range ids, ids of no request, a producer
- * index far ahead, unknown statuses, or never, then vanishes. blkfront
+ * index far ahead, unknown statuses, an event storm before each answer
+ * (XSA-332), or never, then vanishes. blkfront
  * must fail the I/O with an error, never crash or hang.
- * Usage: blkfront-hostile RUNDIR DOMID FIRST-DEVID (devids FIRST + 16 * 0..5 added: xvda..xvdf)
+ * Usage: blkfront-hostile RUNDIR DOMID FIRST-DEVID (devids FIRST + 16 * 0..7 added: xvda..xvdh)
  */
 #include <errno.h>
 #include <poll.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pvkit/blkfront.h"
@@ -20,10 +22,11 @@
 #include "pvkit/ring.h"
 #include "pvkit/xenbus.h"
 
-enum mode { BAD_ID, UNUSED_ID, OVERFLOW, ODD_STATUS, EOPNOTSUPP_ST, BAD_OP, SILENT, NMODES };
+enum mode { BAD_ID, UNUSED_ID, OVERFLOW, ODD_STATUS, EOPNOTSUPP_ST, BAD_OP, STORM, SILENT, NMODES };
 static const char *const mode_name[] = {"id out of range", "id of no request",
 					"rsp_prod far ahead", "unknown status",
 					"EOPNOTSUPP status", "another operation",
+					"event storm (XSA-332)",
 					"no answer, then gone"};
 
 struct fake {
@@ -105,9 +108,13 @@ static void serve_ring(struct fake *f, struct pv_xs *xs, struct pv_ring_back *r,
 		poll(&p, 1, 20);
 		while ((pend = pv_evtchn_pending(ev)) >= 0)
 			pv_evtchn_unmask(ev, (pv_evtchn_port_t)pend);
-		while (pv_ring_back_get_request(r, &req) == 1)
+		while (pv_ring_back_get_request(r, &req) == 1) {
+			/* XSA-332: notifications in a tight loop with nothing new, then the answer. */
+			for (int i = 0; f->mode == STORM && i < 100000; i++)
+				pv_evtchn_notify(ev, (pv_evtchn_port_t)port);
 			if (f->mode != SILENT)
 				answer(f, r, &req);
+		}
 		if (pv_ring_back_push(r) > 0 || f->mode == OVERFLOW) {
 			if (f->mode == OVERFLOW && f->answered) /* a hostile peer's shared-memory write */
 				__atomic_store_n(&r->v.sring->rsp_prod, r->v.sring->rsp_prod + 1000,
@@ -179,14 +186,21 @@ static int read_once(struct pv_blkfront *bf, struct pv_xs *xs, struct fake *f, u
 	static unsigned char buf[4096];
 	struct result r = {0};
 
+	struct timespec t0, t;
+	long ms = 0;
+	int gone = 0;
+
 	if (pv_blkfront_submit(bf, PV_BLKFRONT_READ, off, 4096, buf, on_done, &r))
 		return 2;
 	pv_blkfront_kick(bf);
-	for (int i = 0; i < 250 && !r.done; i++) {
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* By the clock, not by wake-ups: an event storm wakes us far more often. */
+	for (; ms < 5000 && !r.done; clock_gettime(CLOCK_MONOTONIC, &t),
+	       ms = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000) {
 		struct pollfd p[2] = {{.fd = pv_blkfront_fd(bf), .events = POLLIN},
 				      {.fd = pv_xs_fd(xs), .events = POLLIN}};
 
-		if (f->mode == SILENT && i == 20) {
+		if (f->mode == SILENT && ms >= 400 && !gone++) {
 			struct pv_xs *xs0 = xs_as(f->rundir, 0);
 
 			if (xs0) {
@@ -230,6 +244,10 @@ static void run_mode(const char *rundir, struct pv_platform *gp, struct pv_xs *g
 		break;
 	case EOPNOTSUPP_ST:
 		check(st == -EOPNOTSUPP, "%s: the read fails with EOPNOTSUPP (%d)", mode_name[m], st);
+		break;
+	case STORM:
+		check(st == 0 && st2 == 0, "%s: 100000 events before each answer, both reads work (%d, %d)",
+		      mode_name[m], st, st2);
 		break;
 	default:
 		check(st == -EIO && st2 == -EIO,

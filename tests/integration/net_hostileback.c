@@ -4,7 +4,8 @@
  * netfront (pvkit-guest). It connects as domain 0's backend of the vif,
  * then answers the posted rx buffers with bad responses (an id that is not
  * its slot's, bytes past the page, an error status, an unknown extra), one
- * good packet, and finally a response producer index a ring ahead. Prints
+ * good packet, an event storm (XSA-332) with a good packet after it, and
+ * finally a response producer index a ring ahead. Prints
  * "ok - " / "not ok - " lines; the script checks that the guest survived.
  */
 #include <errno.h>
@@ -120,6 +121,29 @@ static void good_packet(struct hback *h)
 	pv_evtchn_notify(h->evt, h->port);
 }
 
+/*
+ * XSA-332: notifications in a tight loop with no new response. netfront
+ * stays Connected, and afterwards takes a good packet (it refills the
+ * buffer: the rx req_prod moves).
+ */
+static void storm(struct hback *h)
+{
+	unsigned long sent = 0;
+	uint32_t prod;
+	int moved = 0;
+
+	for (unsigned long i = 0; i < 200000; i++)
+		sent += pv_evtchn_notify(h->evt, h->port) == 0;
+	check(sent == 200000, "event storm: 200000 notifications with no new response");
+	check(pv_xenbus_read_state(h->xs, h->fe) == PV_XENBUS_STATE_CONNECTED,
+	      "event storm: netfront still Connected");
+	prod = __atomic_load_n(&h->rx.v.sring->req_prod, __ATOMIC_ACQUIRE);
+	good_packet(h);
+	for (int i = 0; i < 500 && !moved; i++, usleep(10000))
+		moved = __atomic_load_n(&h->rx.v.sring->req_prod, __ATOMIC_ACQUIRE) != prod;
+	check(moved, "event storm: netfront took the next packet and reposted its buffer");
+}
+
 int net_tool_hostileback(int argc, char **argv)
 {
 	struct pv_platform_opts po = {.name = "local", .domid = 0, .domid_set = 1};
@@ -152,6 +176,7 @@ int net_tool_hostileback(int argc, char **argv)
 	rc |= answer(&h, (struct pv_netif_rx_response){.offset = 100, .status = 4000}, 0);
 	check(rc == 0, "bad rx responses delivered: wrong id, past the page, error, unknown extra, "
 		       "overlong chain");
+	storm(&h);
 	good_packet(&h);
 	sleep(1);
 	h.rx.v.sring->rsp_prod += 1000; /* more responses than requests */

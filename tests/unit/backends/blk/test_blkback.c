@@ -490,6 +490,113 @@ static void test_double_fetch(void)
 	stop(); /* and nothing stays mapped */
 }
 
+/* The second thread for indirect requests: rewrites the shared indirect page, forever. */
+static void *indirect_flipper(void *arg)
+{
+	struct pv_blkif_indirect_page *page = mock_page(IND_REF);
+	volatile struct pv_blkif_request_segment *seg = page->seg;
+
+	(void)arg;
+	while (!atomic_load(&flip_stop)) {
+		for (unsigned int i = 0; i < 256; i++) {
+			seg[i].gref ^= 0x40000;          /* mappable <-> far outside the guest */
+			seg[i].first_sect ^= 6;          /* 0 <-> 6 */
+			seg[i].last_sect ^= 7 ^ 2;       /* 7 <-> 2: first past last half the time */
+		}
+	}
+	return NULL;
+}
+
+/*
+ * XSA-155 through the indirect page: it is shared too, so the backend must
+ * copy the segments out before it validates them. A second thread rewrites
+ * every segment while 1 MiB indirect reads and writes are consumed; each is
+ * answered OKAY or ERROR, under ASan nothing is touched out of bounds.
+ */
+static void test_indirect_double_fetch(void)
+{
+	struct pv_blkif_x86_64_response rsp;
+	struct pv_blkif_x86_64_request r;
+	struct pv_blkif_x86_64_request_indirect *ir = (void *)&r;
+	struct pv_blkif_indirect_page *ind = mock_page(IND_REF);
+	unsigned int got = 0, sane = 0;
+	pthread_t t;
+
+	start(BLK_ABI_64, false, false, 1);
+	for (int round = 0; round < 20; round++) {
+		for (unsigned int i = 0; i < 256; i++)
+			ind->seg[i] = (struct pv_blkif_request_segment){.gref = DATA_REF + 100 + i,
+									.last_sect = 7};
+		atomic_store(&flip_stop, 0);
+		for (unsigned int i = 0; i < 8; i++) {
+			memset(&r, 0, sizeof(r));
+			ir->operation = PV_BLKIF_OP_INDIRECT;
+			ir->indirect_op = i % 2 ? PV_BLKIF_OP_READ : PV_BLKIF_OP_WRITE;
+			ir->nr_segments = 256;
+			ir->id = 9000 + i;
+			ir->sector_number = (uint64_t)i * 2048 % (DISK_BYTES / 512 - 2048);
+			ir->indirect_grefs[0] = IND_REF;
+			pv_ring_front_put(&front, &r);
+		}
+		CU_ASSERT_FATAL(pthread_create(&t, NULL, indirect_flipper, NULL) == 0);
+		send();
+		for (unsigned int i = 0, seen = 0; i < 8 && wait_response(&rsp) == 1; i++) {
+			unsigned int bit = rsp.id - 9000 < 8 ? 1u << (rsp.id - 9000) : 0;
+
+			got++;
+			sane += (rsp.status == PV_BLKIF_RSP_OKAY || rsp.status == PV_BLKIF_RSP_ERROR) &&
+				bit && !(seen & bit); /* each id once, in any order */
+			seen |= bit;
+		}
+		atomic_store(&flip_stop, 1);
+		pthread_join(t, NULL);
+	}
+	CU_ASSERT_EQUAL(got, 20 * 8);
+	CU_ASSERT_EQUAL(sane, got);
+	CU_ASSERT_EQUAL(atomic_load(&q.failed), 0);
+	stop(); /* and nothing stays mapped */
+}
+
+/*
+ * XSA-216: responses carry no uninitialised byte. The ring's slots are
+ * filled with 0xAA before each request; after the answer, the response's
+ * padding and the rest of its slot are zero, in both request layouts.
+ */
+static void test_response_bytes(void)
+{
+	for (int abi = 0; abi < 2; abi++) {
+		struct pv_ring_shape shape = blk_abi_shape(abi ? BLK_ABI_32 : BLK_ABI_64);
+		unsigned char *slots = (unsigned char *)mock_page(0) + 64, raw[112], rsp[16];
+		uint8_t ops[3] = {PV_BLKIF_OP_READ, 77 /* unknown: EOPNOTSUPP */, PV_BLKIF_OP_FLUSH_DISKCACHE};
+		unsigned int bad = 0;
+
+		start(abi ? BLK_ABI_32 : BLK_ABI_64, false, false, 1);
+		for (unsigned int i = 0; i < 3; i++) {
+			struct pv_blkif_request_segment s = {.gref = READ_REF, .last_sect = 7};
+			uint64_t id = 0x1122334455667700ull + i;
+			unsigned char *slot = slots + (size_t)i * shape.slot_size;
+
+			memset(slots, 0xAA, (size_t)pv_ring_front_size(&front) * shape.slot_size);
+			/* Both layouts: operation, nr_segments, handle, id, sector, segments. */
+			memset(raw, 0, sizeof(raw));
+			raw[0] = ops[i];
+			raw[1] = ops[i] == PV_BLKIF_OP_READ;
+			memcpy(raw + (abi ? 4 : 8), &id, 8);
+			memcpy(raw + (abi ? 20 : 24), &s, sizeof(s));
+			CU_ASSERT_EQUAL(pv_ring_front_put(&front, raw), 0);
+			send();
+			CU_ASSERT_EQUAL_FATAL(wait_response(rsp), 1);
+			CU_ASSERT_EQUAL(memcmp(rsp, &id, 8), 0);
+			CU_ASSERT_EQUAL(rsp[8], ops[i]);
+			bad += rsp[9] != 0; /* padding after the operation */
+			for (size_t b = 12; b < shape.slot_size; b++)
+				bad += slot[b] != 0; /* padding (x86_64) and the slot's tail */
+		}
+		CU_ASSERT_EQUAL(bad, 0);
+		stop();
+	}
+}
+
 static CU_TestInfo blkback_tests[] = {
 	{"write, flush, read back", test_write_read_flush},
 	{"flush carrying data", test_flush_with_data},
@@ -503,6 +610,8 @@ static CU_TestInfo blkback_tests[] = {
 	{"multi-page ring, 128 in flight", test_multipage_many_inflight},
 	{"store without flush: EOPNOTSUPP, feature lost", test_flush_unsupported},
 	{"slots rewritten while consumed (XSA-155)", test_double_fetch},
+	{"indirect page rewritten while consumed (XSA-155)", test_indirect_double_fetch},
+	{"response slots fully defined (XSA-216)", test_response_bytes},
 	CU_TEST_INFO_NULL,
 };
 
