@@ -446,22 +446,52 @@ static void deliver(struct pv_xs *xs, char **vec)
 		w->fn(xs, vec[XS_WATCH_PATH], w->opaque);
 }
 
+/* The same watch firing for the same path: one callback run serves both. */
+static int same_event(char **a, char **b)
+{
+	return !strcmp(a[XS_WATCH_TOKEN], b[XS_WATCH_TOKEN]) &&
+	       !strcmp(a[XS_WATCH_PATH], b[XS_WATCH_PATH]);
+}
+
+/*
+ * Events queued back to back for the same watch and path run the callback
+ * once (it reads the current value anyway): taking them from libxenstore
+ * costs no round trip to xenstored, so a peer rewriting a node in a loop
+ * (XSA-349) cannot queue work faster than we drain it. At most
+ * DISPATCH_PULL events are taken per callback run allowed by @max.
+ */
+#define DISPATCH_PULL 64
+
 int pv_xs_dispatch(struct pv_xs *xs, unsigned int max)
 {
-	unsigned int n = 0;
-	char **vec;
+	unsigned int n = 0, pulled = 0;
+	char **vec, **held = NULL;
+	int rc = 0;
 
-	while (!max || n < max) {
+	while (!max || (n + !!held < max && pulled < max * DISPATCH_PULL)) {
 		errno = 0;
 		vec = xs_check_watch(xs->h);
 		if (!vec) {
-			if (errno == EAGAIN || errno == 0)
-				break;
-			return errno == EINVAL ? -ECONNRESET : -errno;
+			if (errno != EAGAIN && errno != 0)
+				rc = errno == EINVAL ? -ECONNRESET : -errno;
+			break;
 		}
-		deliver(xs, vec);
-		free(vec);
+		pulled++;
+		if (held && same_event(held, vec)) {
+			free(vec);
+			continue;
+		}
+		if (held) {
+			deliver(xs, held);
+			free(held);
+			n++;
+		}
+		held = vec;
+	}
+	if (held) {
+		deliver(xs, held);
+		free(held);
 		n++;
 	}
-	return (int)n;
+	return rc < 0 ? rc : (int)n;
 }

@@ -125,7 +125,9 @@ int pv_xs_fd(struct pv_xs *xs);
 /*
  * Run the callbacks of every queued watch event, at most @max (0: all that
  * are queued now) so a peer rewriting a node in a loop cannot hold the
- * caller here (XSA-349). Returns the number of events handled or -errno
+ * caller here (XSA-349). Events queued back to back for the same watch and
+ * path run the callback once, so such a peer cannot make our pending work
+ * grow either. Returns the number of callbacks run or -errno
  * (-ECONNRESET: xenstore went away).
  */
 int pv_xs_dispatch(struct pv_xs *xs, unsigned int max);
