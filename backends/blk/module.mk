@@ -60,3 +60,5 @@ $(BLKIF_FUZZ): tests/fuzz/blkif_request_fuzz.c backends/blk/request.c backends/b
 INTEGRATION_TESTS += tests/fuzz/blkif_request_smoke.sh
 endif
 endif
+# blkback.sh runs the daemon built with ASan+UBSan when it is there.
+ASAN_PROGRAMS += pvkit-blkback

@@ -13,11 +13,13 @@ bb_start_platform() {
 	pv_check "pvkit-xenstored starts" pv_wait_for 5 test -S "$rundir/xenstored.sock"
 }
 
-# bb_run_test ARGS...: run blkback-test RUNDIR BLKBACK ARGS..., count its ok / not ok
-# lines; returns its exit status.
+# bb_run_test ARGS...: run blkback-test RUNDIR BLKBACK ARGS... (BLKBACK is
+# $BB_BLKBACK or the plain build), count its ok / not ok lines; returns its
+# exit status.
 bb_run_test() {
 	local rc line
-	timeout 120 "$PV_BIN/blkback-test" "$rundir" "$PV_BIN/pvkit-blkback" "$@" > "$rundir/out" 2>&1
+	timeout 120 "$PV_BIN/blkback-test" "$rundir" "${BB_BLKBACK:-$PV_BIN/pvkit-blkback}" "$@" \
+		> "$rundir/out" 2>&1
 	rc=$?
 	while read -r line; do
 		case "$line" in

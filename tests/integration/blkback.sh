@@ -19,6 +19,17 @@ pv_check_eq "--help exits 0 and documents --rundir" 0 "${PIPESTATUS[0]}"
 "$PV_BIN/pvkit-blkback" --no-such-option 2>/dev/null
 pv_check_eq "a bad option exits 2" 2 $?
 
+# The daemon built with ASan+UBSan when make check built it: the hostile
+# requests, the storms and the connect/disconnect cycles with I/O in flight
+# (XSA-350) run under the sanitizers; a report aborts the daemon.
+if [ -x "$PVKIT_BUILD/asan/bin/pvkit-blkback" ]; then
+	export BB_BLKBACK=$PVKIT_BUILD/asan/bin/pvkit-blkback
+	export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+	pv_ok "pvkit-blkback runs with ASan+UBSan"
+fi
+
 bb_start_platform
 bb_run_test || sed 's/^/# blkback: /' "$rundir/log/pvkit-blkback.log" 2>/dev/null | tail -30
+pv_check "no sanitizer report from blkback" \
+	sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' '$rundir/out'"
 pv_done
