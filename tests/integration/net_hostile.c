@@ -46,10 +46,15 @@ int hostile_share_rings(struct hostile *h)
 	struct pv_ring_shape rx = PV_RING_SHAPE(struct pv_netif_rx_request, struct pv_netif_rx_response);
 	int rc;
 
-	h->tx_page = pv_gnt_share_pages(h->p, 0, 1, &h->tx_ref, 1);
-	h->rx_page = pv_gnt_share_pages(h->p, 0, 1, &h->rx_ref, 1);
+	if (!h->tx_page)
+		h->tx_page = pv_gnt_share_pages(h->p, 0, 1, &h->tx_ref, 1);
+	if (!h->rx_page)
+		h->rx_page = pv_gnt_share_pages(h->p, 0, 1, &h->rx_ref, 1);
 	if (!h->tx_page || !h->rx_page)
 		return -ENOMEM;
+	if (h->evt)
+		pv_evtchn_close(h->evt);
+	h->evt = NULL;
 	if (pv_ring_front_init(&h->tx, h->tx_page, 1, &tx) < 0 ||
 	    pv_ring_front_init(&h->rx, h->rx_page, 1, &rx) < 0)
 		return -EINVAL;
@@ -90,6 +95,7 @@ static int hostile_reconnect(struct hostile *h)
 		return -ETIMEDOUT;
 	pv_evtchn_close(h->evt);
 	h->evt = NULL; /* the old rings stay shared: we leave them be */
+	h->tx_page = h->rx_page = NULL;
 	pv_xs_write(h->xs, 0, h->fe, "state", "1");
 	return hostile_connect(h);
 }

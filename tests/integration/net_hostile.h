@@ -30,7 +30,11 @@ struct hostile {
 int hostile_open(struct hostile *h, const char *rundir, const char *domid, const char *devid);
 /* Poll @dir's state until it is @want: 0, or -ETIMEDOUT after 5 s. */
 int hostile_wait_state(struct pv_xs *xs, const char *dir, enum pv_xenbus_state want);
-/* Grant fresh ring pages, initialise both rings, allocate the event channel. */
+/*
+ * Grant ring pages (unless h->tx_page/rx_page are set: the backend has
+ * unmapped them, they are reused), initialise both rings, allocate a fresh
+ * event channel (closing the one before).
+ */
 int hostile_share_rings(struct hostile *h);
 /* Write the ring references, channel and features, Initialised; wait for Connected. */
 int hostile_publish(struct hostile *h);

@@ -176,27 +176,6 @@ static void fill_slots(struct pv_ring_view *v)
 	memset(v->slots, SLOT_FILL, (size_t)v->nr_ents * v->shape.slot_size);
 }
 
-/* Fresh rings on the pages we have (the backend unmapped them) and a fresh channel. */
-static int rings_again(struct hostile *h)
-{
-	struct pv_ring_shape tx = PV_RING_SHAPE(struct pv_netif_tx_request, struct pv_netif_tx_response);
-	struct pv_ring_shape rx = PV_RING_SHAPE(struct pv_netif_rx_request, struct pv_netif_rx_response);
-	int rc;
-
-	if (h->evt)
-		pv_evtchn_close(h->evt);
-	h->evt = NULL;
-	if (pv_ring_front_init(&h->tx, h->tx_page, 1, &tx) < 0 ||
-	    pv_ring_front_init(&h->rx, h->rx_page, 1, &rx) < 0)
-		return -EINVAL;
-	rc = pv_evtchn_open(h->p, &h->evt);
-	rc = rc ?: pv_evtchn_alloc_unbound(h->evt, 0);
-	if (rc < 0)
-		return rc;
-	h->port = (pv_evtchn_port_t)rc;
-	return 0;
-}
-
 /* Closing, wait for the backend's Closed, Initialising, wait for its InitWait. */
 static int close_and_reset(struct hostile *h)
 {
@@ -218,10 +197,7 @@ static int connect_fresh(struct xsa *x)
 	struct hostile *h = &x->h;
 	int rc = close_and_reset(h);
 
-	if (rc == 0 && !h->tx_page)
-		rc = hostile_share_rings(h);
-	else if (rc == 0)
-		rc = rings_again(h);
+	rc = rc ?: hostile_share_rings(h);
 	x->rx_posted = 0;
 	if (rc == 0 && x->fill) {
 		fill_slots(&h->tx.v);
