@@ -36,6 +36,7 @@ struct pcifront_client {
 	struct pv_pcisock_req req;     /* that request, private copy */
 	struct dma_buf dma[MAX_DMA];
 	unsigned int ndma;
+	uint32_t used;                 /* bit per device slot it sent a request for */
 	struct pcifront_client *next;
 };
 
@@ -260,6 +261,7 @@ static int serve(struct pcifront *f, struct pcifront_client *c)
 
 	if (!d)
 		return -ENODEV;
+	c->used |= 1u << (d - f->devs);
 	switch (r->op) {
 	case PV_PCISOCK_CFG_READ:
 	case PV_PCISOCK_CFG_WRITE:
@@ -342,6 +344,58 @@ static int dma_free(struct pcifront *f, struct pcifront_client *c)
 	return -EINVAL; /* not one of this driver's buffers */
 }
 
+/*
+ * A driver that hangs up may leave a device DMAing into its buffers: the
+ * pages go back to the guest only after the command register of every
+ * device it drove is written 0 (bus mastering and decoding off, as a
+ * release does; the next driver turns them on again).
+ */
+struct quiesce {
+	struct pcifront *f;
+	unsigned int pending;   /* writes not answered yet, + 1 while sending */
+	unsigned int ndma;
+	struct dma_buf dma[MAX_DMA];
+};
+
+static void quiesce_done(struct pcifront *f, void *ctx, int err, const struct pv_pci_op *rsp)
+{
+	struct quiesce *q = ctx;
+
+	(void)err;
+	(void)rsp;
+	if (--q->pending)
+		return;
+	for (unsigned int i = 0; i < q->ndma; i++)
+		if (pv_dma_free(pv_guest_platform(f->g), q->dma[i].addr, q->dma[i].pages) < 0)
+			pv_dev_warn(f->x->prefix, "freeing DMA pages at %#llx failed: leaking them",
+				    (unsigned long long)q->dma[i].gpa);
+	free(q);
+}
+
+/* Take @c's DMA buffers; free them once the devices stopped mastering. */
+static void quiesce(struct pcifront *f, struct pcifront_client *c)
+{
+	struct pv_pci_op off = {.cmd = PV_PCI_OP_CONF_WRITE, .offset = 0x04, .size = 2};
+	struct quiesce *q = malloc(sizeof(*q));
+
+	if (!q) {
+		while (c->ndma) /* no room to wait: free at once */
+			dma_release(f, c, 0);
+		return;
+	}
+	*q = (struct quiesce){.f = f, .pending = 1, .ndma = c->ndma};
+	memcpy(q->dma, c->dma, c->ndma * sizeof(c->dma[0]));
+	c->ndma = 0;
+	for (unsigned int i = 0; i < PV_PCISOCK_MAX_DEVS; i++) {
+		if (!f->devs[i].present || !(c->used & (1u << i)))
+			continue; /* only the devices this driver drove */
+		q->pending++;
+		if (pcifront_submit(f, &f->devs[i], &off, quiesce_done, q) < 0)
+			q->pending--; /* queue full: not waited for */
+	}
+	quiesce_done(f, q, 0, NULL); /* the sending guard */
+}
+
 /* Requests about the guest's memory, not a device: 1 answered here, 0 not one of them. */
 static int serve_mem(struct pcifront *f, struct pcifront_client *c, int *rc)
 {
@@ -376,8 +430,8 @@ static void drop_client(struct pcifront *f, struct pcifront_client *c)
 	for (unsigned int i = 0; i < PV_PCISOCK_MAX_DEVS; i++)
 		if (f->devs[i].present && f->devs[i].irq.kind >= 0 && f->devs[i].irq.owner == c)
 			irq_off(f, &f->devs[i], ignore_done, NULL);
-	while (c->ndma)
-		dma_release(f, c, 0);
+	if (c->ndma)
+		quiesce(f, c);
 	pv_guest_del_fd(f->g, c->fd);
 	close(c->fd);
 	free(c);

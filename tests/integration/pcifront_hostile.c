@@ -98,8 +98,10 @@ static void answer_good(struct back *b, struct pv_pci_op *op)
 			memcpy(&op->value, b->cfg + off, size);
 		break;
 	case PV_PCI_OP_CONF_WRITE:
-		if (off < 0x10)
+		if (off < 0x04)
 			op->err = PV_PCI_ERR_ACCESS_DENIED;
+		else if (off < 256 && size <= 256 - off)
+			memcpy(b->cfg + off, &op->value, size);
 		break;
 	case PV_PCI_OP_BAR_INFO:
 		op->ext.size = op->ext.bar == 0 ? 1u << 20 : 0;
@@ -311,6 +313,43 @@ static void dma(struct back *b, struct pv_pcidev_bus *bus)
 	check(pv_pcidev_dma_alloc(bus, 1ull << 40, (void **)&va, &gpa) < 0, "a 1 TiB DMA buffer: refused");
 }
 
+static int command_off(struct back *b)
+{
+	for (int i = 0; i < 500; i++) {
+		if (!__atomic_load_n(&b->cfg[4], __ATOMIC_SEQ_CST))
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
+/* A driver that hangs up with DMA buffers: mastering off first, then its pages go back. */
+static void dma_hangup(struct back *b, const char *sock)
+{
+	struct pv_pcidev_bus *bus = NULL;
+	struct pv_pcidev *dev;
+	void *va;
+	uint64_t gpa = 0, again = 1;
+
+	dev = pv_pcidev_bus_open(&bus, sock, NULL, 0) == 0 ? pv_pcidev_find(bus, 0x1234, 0x11e8, 0, 0, 0)
+							 : NULL;
+	check(dev && pv_pcidev_cfg_write(dev, 0x04, 2, 0x0006) == 0 &&
+	      pv_pcidev_dma_alloc(bus, 4096, &va, &gpa) == 0, "a second driver masters DMA into its buffer");
+	pv_pcidev_bus_close(bus); /* hangs up without freeing */
+	check(command_off(b), "it hangs up: pcifront turns the device's bus mastering off");
+	bus = NULL;
+	for (int i = 0; i < 100 && again != gpa; i++) {
+		pv_pcidev_bus_close(bus);
+		bus = NULL;
+		if (pv_pcidev_bus_open(&bus, sock, NULL, 0) == 0 &&
+		    pv_pcidev_dma_alloc(bus, 4096, &va, &again) < 0)
+			break;
+		usleep(10000);
+	}
+	check(again == gpa, "then its DMA page goes back to the guest (allocated again)");
+	pv_pcidev_bus_close(bus);
+}
+
 static void garbage(struct back *b, struct pv_pcidev *dev)
 {
 	uint32_t v;
@@ -475,6 +514,7 @@ int main(int argc, char **argv)
 	if (dev) {
 		good_device(&b, bus, dev);
 		dma(&b, bus);
+		dma_hangup(&b, sock);
 		garbage(&b, dev);
 		hostile_driver(sock, dev);
 		bus2 = hotplug(&b, sock, dev);
