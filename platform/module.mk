@@ -9,3 +9,9 @@ UNIT_TESTS += test-log
 CORE_UNIT_TESTS += test-log
 test-log_SRCS := tests/unit/platform/test_log.c tests/harness/cunit.c
 test-log_LIBS := -lcunit
+
+# The counters file pvkit top reads: magic/version/size checks, hostile files.
+UNIT_TESTS += test-stats
+CORE_UNIT_TESTS += test-stats
+test-stats_SRCS := tests/unit/platform/test_stats.c tests/harness/cunit.c
+test-stats_LIBS := -lcunit

@@ -173,6 +173,12 @@ static void exec_runtime(const struct guest_start *g)
 	argv[i++] = domid;
 	argv[i++] = "--rundir";
 	argv[i++] = (char *)ts_rundir();
+	if (g->dc->on_poweroff == DOMCFG_PRESERVE || g->dc->on_crash == DOMCFG_PRESERVE) {
+		argv[i++] = "--preserve";
+		argv[i++] = g->dc->on_poweroff != DOMCFG_PRESERVE ? "crash"
+			    : g->dc->on_crash != DOMCFG_PRESERVE  ? "poweroff"
+								  : "poweroff,crash";
+	}
 	argv[i++] = "--";
 	/* init: one program, or a command line for the shell. */
 	if (strpbrk(g->dc->init, " \t\n;&|<>()$`'\"*?")) {

@@ -106,17 +106,22 @@ static int set_number(const struct xlcfg_setting *s, long max, const char *unit,
 static int set_action(const struct xlcfg_setting *s, enum domcfg_action *out,
 		      struct xlcfg_err *err)
 {
-	for (size_t i = 0; i < sizeof(action_names) / sizeof(action_names[0]); i++)
-		if (!strcmp(s->value.text, action_names[i])) {
-			*out = (enum domcfg_action)i;
-			return 0;
-		}
-	if (!strcmp(s->value.text, "soft-reset"))
-		return xlcfg_errorf(err, &s->value.pos, "%s = soft-reset: not supported by pvkit",
-				    s->key);
+	for (size_t i = 0; i < sizeof(action_names) / sizeof(action_names[0]); i++) {
+		if (strcmp(s->value.text, action_names[i]))
+			continue;
+		if (i > DOMCFG_PRESERVE) /* xl's, but no core to dump and no rename yet */
+			break;
+		*out = (enum domcfg_action)i;
+		return 0;
+	}
+	if (!strcmp(s->value.text, "soft-reset") || !strcmp(s->value.text, "coredump-destroy") ||
+	    !strcmp(s->value.text, "coredump-restart") || !strcmp(s->value.text, "rename-restart"))
+		return xlcfg_errorf(err, &s->value.pos,
+				    "%s = %s: not implemented by pvkit (use destroy, restart or "
+				    "preserve)",
+				    s->key, s->value.text);
 	return xlcfg_errorf(err, &s->value.pos,
-			    "%s = \"%.40s\": use destroy, restart, preserve, coredump-destroy, "
-			    "coredump-restart or rename-restart",
+			    "%s = \"%.40s\": use destroy, restart or preserve",
 			    s->key, s->value.text);
 }
 

@@ -70,3 +70,5 @@ TEST_PROGRAMS += pvkit-nbd-writer
 pvkit-nbd-writer_SRCS := tests/integration/nbd_writer.c
 pvkit-nbd-writer_PKGS := libnbd
 INTEGRATION_TESTS += tests/integration/hotplug-io.sh
+# on_poweroff / on_crash: restart, preserve, and xl's others rejected by name.
+INTEGRATION_TESTS += tests/integration/guest-actions.sh

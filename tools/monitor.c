@@ -2,7 +2,8 @@
 /*
  * The guest monitor create leaves behind, as xl does: a small detached
  * process that waits for the domain's death (its init exited, its runtime
- * crashed) and removes what create made, so no xenstore node outlives it.
+ * crashed), removes what create made, so no xenstore node outlives it, and
+ * restarts the guest when its on_poweroff/on_crash says restart.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,12 +40,47 @@ static void log_line(const char *name, pv_domid_t domid, const char *what)
 	fflush(stdout);
 }
 
-/* In the monitor: wait for the death, then clean up. Never returns. */
-static void monitor(const char *name, pv_domid_t domid, enum domcfg_action on_poweroff)
+/* A guest restarted this often in a row, each living less than RESTART_QUICK_S, is destroyed. */
+#define RESTART_MAX     5
+#define RESTART_QUICK_S 10
+
+/* Restarts in a row of quickly ending guests: the next monitor is forked from this one. */
+static unsigned quick_restarts;
+
+/* How the guest ended, as its runtime wrote it: poweroff, or crash (also when it did not say). */
+static int ended_poweroff(pv_domid_t domid)
 {
+	char how[16];
+
+	return ts_guest_ended(domid, how, sizeof(how)) && !strcmp(how, "poweroff");
+}
+
+/* on_poweroff/on_crash=restart: the same configuration again (a new domid). */
+static void restart(const struct domcfg *dc, pv_domid_t old, time_t started)
+{
+	struct create_opts o = {.quiet = 1};
+	char what[96];
+
+	quick_restarts = time(NULL) - started < RESTART_QUICK_S ? quick_restarts + 1 : 0;
+	if (quick_restarts > RESTART_MAX) {
+		snprintf(what, sizeof(what), "ended %u times in a row within %d s: not restarted",
+			 RESTART_MAX + 1, RESTART_QUICK_S);
+		log_line(dc->name, old, what);
+		return;
+	}
+	log_line(dc->name, old, "ended; restarting it (same configuration)");
+	if (create_guest(dc, &o) != 0)
+		log_line(dc->name, old, "restart failed");
+}
+
+/* In the monitor: wait for the death, then do what the config says. Never returns. */
+static void monitor(const struct domcfg *dc, pv_domid_t domid)
+{
+	time_t started = time(NULL);
+	enum domcfg_action act;
 	struct pv_local *l;
 	struct pv_xs *xs;
-	int rc;
+	int rc, poweroff;
 
 	if (pv_local_open(&l, ts_rundir()) < 0)
 		_exit(1);
@@ -53,16 +89,21 @@ static void monitor(const char *name, pv_domid_t domid, enum domcfg_action on_po
 		_exit(0);
 	if (ts_xs_open(&xs) < 0)
 		_exit(1);
-	if (!still_ours(xs, domid, name)) { /* destroy or shutdown did it */
+	if (!still_ours(xs, domid, dc->name)) { /* destroy or shutdown did it */
 		pv_xs_close(xs);
 		_exit(0);
 	}
-	if (on_poweroff != DOMCFG_DESTROY)
-		log_line(name, domid, "ended; only on_poweroff=\"destroy\" is supported: destroyed");
+	poweroff = ended_poweroff(domid);
+	act = poweroff ? dc->on_poweroff : dc->on_crash;
+	if (act == DOMCFG_PRESERVE) /* the runtime keeps a preserved guest: this one died */
+		log_line(dc->name, domid, "ended with its runtime: nothing left to preserve");
 	rc = ts_domain_teardown(l, xs, domid);
-	log_line(name, domid, rc ? "ended; cleanup failed" : "ended; its nodes are removed");
+	log_line(dc->name, domid, rc ? "ended; cleanup failed" : poweroff ?
+		 "powered off; its nodes are removed" : "crashed; its nodes are removed");
 	pv_xs_close(xs);
 	pv_local_close(l);
+	if (!rc && act == DOMCFG_RESTART)
+		restart(dc, domid, started);
 	_exit(rc ? 1 : 0);
 }
 
@@ -84,6 +125,6 @@ int create_monitor(const struct domcfg *dc, pv_domid_t domid, const char *log)
 		dup2(fd, 1);
 		dup2(fd, 2);
 	}
-	monitor(dc->name, domid, dc->on_poweroff);
+	monitor(dc, domid);
 	return 0;
 }

@@ -116,10 +116,12 @@ static const struct pvkit_command commands[] = {
 	{"top", pvkit_cmd_top, "top [-b] [-n ITERATIONS] [-d SECONDS]",
 	 "live per-domain and per-device counters, like xentop",
 	 "Show the counters the backends publish (<rundir>/stats), per domain and per\n"
-	 "device (vbd/DEVID, ...): REQS requests taken off the ring, IN_BYTES written to\n"
-	 "the device (disk writes), OUT_BYTES read or delivered to the guest (disk\n"
-	 "reads), ERRS requests answered with an error, DROPS, INFL requests in flight;\n"
-	 "the /s columns are rates over the last interval ('-' on the first sample).\n"
+	 "device (vbd/DEVID, vif/DEVID, console/0): REQS requests taken off the ring\n"
+	 "(vif: packets both ways), IN_BYTES from the guest (disk writes, packets it\n"
+	 "sent, console output), OUT_BYTES to the guest (disk reads, packets delivered,\n"
+	 "console input), ERRS requests answered with an error, DROPS, INFL requests in\n"
+	 "flight; the /s columns are rates over the last interval ('-' on the first\n"
+	 "sample).\n"
 	 "Interactive mode redraws the screen until q or Ctrl-C.\n\n"
 	 "Options:\n"
 	 "  -b, --batch           plain lines, no screen handling\n"

@@ -306,6 +306,23 @@ pid_t ts_runtime_pid(pv_domid_t domid)
 	return ts_pid_is(pid, TS_GUEST_PROGRAM) ? pid : -ESRCH;
 }
 
+int ts_guest_ended(pv_domid_t domid, char *how, size_t len)
+{
+	char path[TS_PATH_MAX], word[16] = "";
+	FILE *f;
+
+	if (ts_path(path, sizeof(path), "dom/%u/" TS_SHUTDOWN_FILE, domid) ||
+	    !(f = fopen(path, "re")))
+		return 0;
+	if (!fgets(word, sizeof(word), f))
+		word[0] = 0;
+	fclose(f);
+	word[strcspn(word, "\n")] = 0;
+	if (how)
+		snprintf(how, len, "%s", word);
+	return 1;
+}
+
 static void forget_guest(pv_domid_t domid)
 {
 	char path[TS_PATH_MAX];
@@ -313,6 +330,8 @@ static void forget_guest(pv_domid_t domid)
 	if (!ts_path(path, sizeof(path), "dom/%u/" TS_RUNTIME_PID, domid))
 		unlink(path);
 	if (!ts_path(path, sizeof(path), "dom/%u/" TS_CONFIG_COPY, domid))
+		unlink(path);
+	if (!ts_path(path, sizeof(path), "dom/%u/" TS_SHUTDOWN_FILE, domid))
 		unlink(path);
 	if (!ts_path(path, sizeof(path), "dom/%u", domid))
 		rmdir(path); /* pvkitd or xenstored may still hold a socket there */

@@ -167,9 +167,31 @@ static void on_xenstore(struct pv_guest *g, int fd, uint32_t events, void *opaqu
 	}
 }
 
+/*
+ * Say how init ended in <dir>/shutdown, for the toolstack's on_poweroff /
+ * on_crash: "poweroff" (status 0, or after the toolstack's SIGTERM) or
+ * "crash". Returns the PV_GUEST_PRESERVE_* bit of that way.
+ */
+static unsigned record_end(struct pv_guest *g, int status, int failed)
+{
+	int poweroff = g->stopping || (!failed && status >= 0 && WIFEXITED(status) &&
+				       WEXITSTATUS(status) == 0);
+	char path[sizeof(g->dir) + 16];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/" PV_GUEST_SHUTDOWN_FILE, g->dir);
+	f = fopen(path, "we");
+	if (f) {
+		fputs(poweroff ? "poweroff\n" : "crash\n", f);
+		fclose(f);
+	}
+	return poweroff ? PV_GUEST_PRESERVE_POWEROFF : PV_GUEST_PRESERVE_CRASH;
+}
+
 static void on_console(struct pv_guest *g, int fd, uint32_t events, void *opaque)
 {
-	int rc, status;
+	int rc, status = -1;
+	unsigned how;
 
 	(void)events;
 	(void)opaque;
@@ -184,8 +206,17 @@ static void on_console(struct pv_guest *g, int fd, uint32_t events, void *opaque
 		status = pv_consfront_run(g->console);
 		if (status >= 0 && WIFEXITED(status))
 			g->exit_status = WEXITSTATUS(status);
-		pv_info("init exited (status %d): shutting the guest down", g->exit_status);
 	}
+	how = record_end(g, status, rc < 0);
+	if (!g->stopping && (g->preserve & how)) {
+		pv_info("init ended (%s, status %d): the domain is preserved, devices and all, "
+			"until it is destroyed", how == PV_GUEST_PRESERVE_POWEROFF ? "poweroff" : "crash",
+			g->exit_status);
+		g->preserved = 1;
+		return;
+	}
+	if (rc >= 0)
+		pv_info("init exited (status %d): shutting the guest down", g->exit_status);
 	g->stopping = 2;
 }
 
@@ -197,7 +228,7 @@ static void on_signal(struct pv_guest *g, int fd, uint32_t events, void *opaque)
 	(void)opaque;
 	if (read(fd, &si, sizeof(si)) != sizeof(si))
 		return;
-	if (g->console && !g->stopping) {
+	if (g->console && !g->stopping && !g->preserved) {
 		/* Like a kernel's orderly shutdown: init first, the devices after it. */
 		pv_info("signal %u: asking init (pid %d) to stop", si.ssi_signo,
 			(int)pv_consfront_pid(g->console));
@@ -232,7 +263,9 @@ static void run_loop(struct pv_guest *g)
 	int n;
 
 	while (g->stopping != 2) {
-		n = epoll_wait(g->epfd, evs, 32, g->console ? 100 : -1);
+		int polling = g->console && !g->preserved;
+
+		n = epoll_wait(g->epfd, evs, 32, polling ? 100 : -1);
 		if (n < 0 && errno != EINTR) {
 			pv_err_errno(errno, "epoll_wait");
 			break;
@@ -245,7 +278,7 @@ static void run_loop(struct pv_guest *g)
 		}
 		reap_fds(g);
 		/* Console output can be pending without a wakeup of its fd (ring space freed). */
-		if (g->console && n == 0 && g->stopping != 2)
+		if (polling && n == 0 && g->stopping != 2)
 			on_console(g, pv_consfront_fd(g->console), 0, NULL);
 	}
 }
@@ -262,6 +295,10 @@ static void usage(FILE *f)
 		"  --rundir DIR    pvkit's run directory (default $PVKIT_RUNDIR or /run/pvkit)\n"
 		"  --log FILE      also append log lines to FILE\n"
 		"  --no-console    do not start the console even if console/ exists\n"
+		"  --preserve WHEN keep the domain (devices and all) when INIT ends that way:\n"
+		"                  poweroff (status 0), crash (anything else), or both\n"
+		"                  (poweroff,crash); it then stays until SIGTERM. How INIT\n"
+		"                  ended is written to RUNDIR/dom/N/shutdown either way\n"
 		"  -h, --help      show this help\n"
 		"\n"
 		"Exit status: INIT's exit status, 1 on a runtime failure, 2 on bad usage.\n");
@@ -272,15 +309,36 @@ struct options {
 	const char *rundir;
 	const char *log;
 	int no_console;
+	unsigned preserve;
 	char *const *init;
 };
+
+/* --preserve's list: "poweroff", "crash" or both, comma-separated. 0 or -1. */
+static int parse_preserve(const char *arg, unsigned *out)
+{
+	char buf[64], *save = NULL;
+
+	if (strlen(arg) >= sizeof(buf))
+		return -1;
+	strcpy(buf, arg);
+	for (char *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(w, "poweroff"))
+			*out |= PV_GUEST_PRESERVE_POWEROFF;
+		else if (!strcmp(w, "crash"))
+			*out |= PV_GUEST_PRESERVE_CRASH;
+		else
+			return -1;
+	}
+	return 0;
+}
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longs[] = {
 		{"domid", required_argument, NULL, 'd'}, {"rundir", required_argument, NULL, 'r'},
 		{"log", required_argument, NULL, 'l'},   {"no-console", no_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+		{"help", no_argument, NULL, 'h'},        {"preserve", required_argument, NULL, 'p'},
+		{NULL, 0, NULL, 0},
 	};
 	char *end;
 	int c;
@@ -299,6 +357,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'r': o->rundir = optarg; break;
 		case 'l': o->log = optarg; break;
 		case 'n': o->no_console = 1; break;
+		case 'p':
+			if (parse_preserve(optarg, &o->preserve) < 0) {
+				fprintf(stderr, "pvkit-guest: --preserve %s: use poweroff, crash or "
+					"poweroff,crash\n", optarg);
+				return -1;
+			}
+			break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
@@ -335,6 +400,7 @@ static int setup(struct pv_guest *g, const struct options *o)
 	int rc;
 
 	g->domid = (pv_domid_t)o->domid;
+	g->preserve = o->preserve;
 	rc = set_environment(g, o);
 	if (rc < 0)
 		return rc;

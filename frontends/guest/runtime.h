@@ -33,6 +33,13 @@ struct pv_guest {
 	struct pv_consfront *console;
 	int stopping;      /* SIGTERM seen: init was told, devices close when it is gone */
 	int exit_status;
+	unsigned preserve; /* PV_GUEST_PRESERVE_*: init ends that way -> keep the domain */
+	int preserved;     /* init ended and the domain is kept, devices and all */
 };
+
+#define PV_GUEST_PRESERVE_POWEROFF 1u /* init exited with status 0 */
+#define PV_GUEST_PRESERVE_CRASH    2u /* init failed (non-zero status, a signal) */
+/* The file under the domain's run directory saying how init ended: "poweroff" or "crash". */
+#define PV_GUEST_SHUTDOWN_FILE "shutdown"
 
 #endif

@@ -214,7 +214,7 @@ else
 	pv_check "g6 ended: its /local/domain/$ID6 is removed" \
 		pv_wait_for 10 sh -c "! xenstore-read /local/domain/$ID6/name >/dev/null 2>&1"
 	pv_check "g6 ended: its dom/$ID6/ files are removed" pv_wait_for 5 test ! -e "$D/dom/$ID6/runtime.pid"
-	pv_check "g6 ended: the monitor said so" grep -q "guest g6 (domid $ID6) ended; its nodes are removed" \
+	pv_check "g6 ended: the monitor said so" grep -q "guest g6 (domid $ID6) powered off; its nodes are removed" \
 		"$D/log/guest-g6.log"
 	run P list >/dev/null
 	pv_check "g6 ended: not listed" sh -c "! grep -q '^g6 ' '$D/out'"

@@ -63,8 +63,8 @@ static const char full_config[] =
 	"memory = 512\n"
 	"vcpus = 2\n"
 	"on_crash = 'preserve'\n"
-	"on_reboot = 'rename-restart'\n"
-	"on_poweroff = 'coredump-destroy'\n"
+	"on_reboot = 'destroy'\n"
+	"on_poweroff = 'restart'\n"
 	"init = \"/sbin/init --verbose\"\n"
 	"disk = [ 'format=raw, vdev=xvda, access=rw, target=/srv/g1.img',\n"
 	"         '/srv/ro.img,,xvdb,ro', ]\n"
@@ -82,8 +82,8 @@ static void test_full_config(void)
 	CU_ASSERT_EQUAL(dc->memory_mib, 512);
 	CU_ASSERT_EQUAL(dc->vcpus, 2);
 	CU_ASSERT_EQUAL(dc->on_crash, DOMCFG_PRESERVE);
-	CU_ASSERT_EQUAL(dc->on_reboot, DOMCFG_RENAME_RESTART);
-	CU_ASSERT_EQUAL(dc->on_poweroff, DOMCFG_COREDUMP_DESTROY);
+	CU_ASSERT_EQUAL(dc->on_reboot, DOMCFG_DESTROY);
+	CU_ASSERT_EQUAL(dc->on_poweroff, DOMCFG_RESTART);
 	CU_ASSERT_STRING_EQUAL(dc->init, "/sbin/init --verbose");
 	CU_ASSERT_EQUAL_FATAL(dc->ndisks, 2);
 	CU_ASSERT_STRING_EQUAL(dc->disks[0].target, "/srv/g1.img");
@@ -121,10 +121,12 @@ static void test_defaults(void)
 
 static void test_actions(void)
 {
-	static const char *const names[] = {"destroy", "restart", "preserve", "coredump-destroy",
-					    "coredump-restart", "rename-restart"};
+	static const char *const names[] = {"destroy", "restart", "preserve"};
+	/* xl's other actions: rejected by name, not as unknown words. */
+	static const char *const later[] = {"coredump-destroy", "coredump-restart",
+					    "rename-restart", "soft-reset"};
 
-	for (size_t i = 0; i < 6; i++) {
+	for (size_t i = 0; i < 3; i++) {
 		struct domcfg *dc;
 		struct xlcfg_err err;
 		char text[128];
@@ -134,6 +136,19 @@ static void test_actions(void)
 		CU_ASSERT_EQUAL(dc->on_crash, (enum domcfg_action)i);
 		CU_ASSERT_STRING_EQUAL(domcfg_action_name(dc->on_crash), names[i]);
 		drop(dc);
+	}
+	for (size_t i = 0; i < 4; i++) {
+		struct domcfg *dc = NULL;
+		struct xlcfg_err err;
+		char text[128], want[160];
+
+		snprintf(text, sizeof(text), "name='g'\non_poweroff = '%s'\n", later[i]);
+		snprintf(want, sizeof(want), "t.cfg:2:15: on_poweroff = %s: not implemented by pvkit "
+			 "(use destroy, restart or preserve)", later[i]);
+		CU_ASSERT_NOT_EQUAL(load(text, &dc, &err), 0);
+		CU_ASSERT_STRING_EQUAL(err.msg, want);
+		if (dc)
+			drop(dc);
 	}
 }
 
@@ -172,7 +187,7 @@ struct reject_case {
 	const char *text, *msg;
 };
 
-#define ACTIONS "use destroy, restart, preserve, coredump-destroy, coredump-restart or rename-restart"
+#define ACTIONS "use destroy, restart or preserve"
 #define NAME_RULE "use 1-63 letters, digits, '_', '.' or '-', not all digits, not starting with '-' or '.'"
 
 static const struct reject_case rejected[] = {
@@ -186,7 +201,8 @@ static const struct reject_case rejected[] = {
 				     "128"},
 	{"name = 'g1'\non_crash = 'explode'", "t.cfg:2:12: on_crash = \"explode\": " ACTIONS},
 	{"name = 'g1'\non_reboot = 'soft-reset'",
-	 "t.cfg:2:13: on_reboot = soft-reset: not supported by pvkit"},
+	 "t.cfg:2:13: on_reboot = soft-reset: not implemented by pvkit (use destroy, restart or "
+	 "preserve)"},
 	{"name = '123'", "t.cfg:1:8: name \"123\": " NAME_RULE},
 	{"name = ''", "t.cfg:1:8: name \"\": " NAME_RULE},
 	{"name = '-g'", "t.cfg:1:8: name \"-g\": " NAME_RULE},
