@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "devwait.h"
 #include "hotplug.h"
@@ -16,6 +17,7 @@
 #include "toolstack.h"
 
 #define ATTACH_DEFAULT_TIMEOUT 30 /* seconds for the device to connect */
+#define DETACH_DEFAULT_TIMEOUT 10 /* seconds for both halves to close (libxl's too) */
 
 int hotplug_parse_args(int argc, char **argv, struct hotplug *h)
 {
@@ -32,6 +34,10 @@ int hotplug_parse_args(int argc, char **argv, struct hotplug *h)
 			if (*end || h->timeout < 1 || h->timeout > 3600)
 				return pvkit_usage_error(h->cmd, "--timeout %s: use 1 to 3600 seconds",
 							 argv[i]);
+		} else if (!strcmp(argv[i], "--force") || !strcmp(argv[i], "-f")) {
+			if (!strstr(h->cmd, "detach"))
+				return pvkit_usage_error(h->cmd, "--force goes with detach only");
+			h->force = 1;
 		} else if (npos < 2 && (argv[i][0] != '-' || npos == 1)) {
 			pos[npos++] = argv[i];
 		} else {
@@ -218,20 +224,60 @@ static int network_attach(struct hotplug *h)
 	return rc;
 }
 
+/* The xenbus state under @dir, or -1 when the directory is gone. */
+static int dir_state(struct pv_xs *xs, const char *dir)
+{
+	if (pv_xs_exists(xs, PV_XS_NO_TXN, dir, NULL) != 1)
+		return -1;
+	return (int)pv_xenbus_read_state(xs, dir);
+}
+
 /*
- * Unplug as this project's drivers expect: online=0 for the backend (what
- * libxl writes first), then both halves' directories removed in one
- * transaction; the guest runtime unbinds its frontend and the backend
- * tears the device down when their directories go. (Writing the backend's
- * state to Closing, as libxl does next, makes pvkit's blkfront and blkback
- * reconnect instead.) Returns 0 or -errno.
+ * libxl's removal, first half: online=0 and the backend's state Closing;
+ * the frontend closes (Closed), the backend follows (Closed) and releases
+ * the device. Waits up to the timeout for the backend's Closed. 0 when it
+ * closed (or has nothing to close), -ETIMEDOUT (printed, with both states).
+ */
+static int close_device(struct hotplug *h, const char *back, const char *front,
+			const char *label)
+{
+	unsigned secs = h->timeout ? h->timeout : DETACH_DEFAULT_TIMEOUT;
+	int be = dir_state(h->xs, back), fe;
+
+	if (be < 0 || be == PV_XENBUS_STATE_CLOSED)
+		return 0;
+	pv_xs_write(h->xs, PV_XS_NO_TXN, back, "online", "0");
+	pv_xs_write(h->xs, PV_XS_NO_TXN, back, "state", "5"); /* Closing */
+	for (unsigned i = 0; i < secs * 50; i++) {
+		be = dir_state(h->xs, back);
+		if (be < 0 || be == PV_XENBUS_STATE_CLOSED)
+			return 0;
+		usleep(20000);
+	}
+	fe = dir_state(h->xs, front);
+	fprintf(stderr, "pvkit %s: %s did not close in %u s: frontend %s, backend %s; "
+		"removing it anyway (as --force)\n", h->cmd, label, secs,
+		fe < 0 ? "gone" : pv_xenbus_state_name((enum pv_xenbus_state)fe),
+		be < 0 ? "gone" : pv_xenbus_state_name((enum pv_xenbus_state)be));
+	return -ETIMEDOUT;
+}
+
+/*
+ * Unplug as libxl does: close the device (unless --force or the attach that
+ * failed), then remove its frontend, backend and libxl directories in one
+ * transaction; the guest runtime unbinds its frontend and the backend drops
+ * the device when their directories go. Returns 0 or -errno.
  */
 static int close_and_rm(struct hotplug *h, const char *kind, unsigned devid)
 {
-	char back[96];
+	char back[96], front[96], label[48];
 
 	snprintf(back, sizeof(back), "/local/domain/0/backend/%s/%u/%u", kind, h->dom.domid, devid);
-	if (pv_xs_exists(h->xs, PV_XS_NO_TXN, back, NULL) == 1)
+	snprintf(front, sizeof(front), "/local/domain/%u/device/%s/%u", h->dom.domid, kind, devid);
+	snprintf(label, sizeof(label), "%s %u", kind, devid);
+	if (!h->force && strstr(h->cmd, "detach"))
+		close_device(h, back, front, h->label ? h->label : label);
+	else if (pv_xs_exists(h->xs, PV_XS_NO_TXN, back, NULL) == 1)
 		pv_xs_write(h->xs, PV_XS_NO_TXN, back, "online", "0");
 	return rm_device(h, kind, devid);
 }
@@ -246,6 +292,7 @@ static int unplug(struct hotplug *h, const char *kind, unsigned devid, const cha
 		fprintf(stderr, "pvkit %s: guest %s has no %s\n", h->cmd, h->dom.name, label);
 		return PVKIT_EXIT_FAILURE;
 	}
+	h->label = label;
 	rc = close_and_rm(h, kind, devid);
 	if (rc == 0)
 		printf("%s detached from guest %s\n", label, h->dom.name);

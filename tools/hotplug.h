@@ -15,6 +15,8 @@ struct hotplug {
 	const char *what;      /* NAME|ID */
 	const char *arg;       /* the spec, vdev, devid, MAC or BDF */
 	unsigned timeout;      /* 0: the command's default */
+	int force;             /* detach: remove the nodes without waiting for the drivers */
+	const char *label;     /* detach: "vbd 51728 (xvdb)", for messages */
 	struct pv_local *l;
 	struct pv_xs *xs;
 	struct pv_local_domain_info dom;

@@ -89,12 +89,17 @@ static const struct pvkit_command commands[] = {
 	 "The target is checked first, as create does; then the disk's nodes are written\n"
 	 "and pvkit waits until it is Connected (--timeout, default 30 s; then its nodes\n"
 	 "are removed and the command fails).\n"},
-	{"block-detach", pvkit_cmd_hotplug, "block-detach " NAME_OR_ID " VDEV",
+	{"block-detach", pvkit_cmd_hotplug, "block-detach [--force] [--timeout SECS] " NAME_OR_ID " VDEV",
 	 "hot-unplug a disk from a running guest",
-	 "Remove the disk VDEV (xvdb, or its number 51728) from a running guest: the\n"
-	 "backend's online node goes to 0, then the disk's frontend and backend\n"
-	 "directories are removed together; the guest drops the disk and the backend\n"
-	 "releases it.\n"},
+	 "Remove the disk VDEV (xvdb, or its number 51728) from a running guest as libxl\n"
+	 "does: the backend's online node goes to 0 and its state to Closing; the guest's\n"
+	 "frontend closes (its unanswered I/O fails), the backend follows (Closed) and\n"
+	 "releases the disk; then the disk's frontend and backend directories are\n"
+	 "removed together. If the two have not closed within --timeout (default 10 s),\n"
+	 "the directories are removed anyway, with a warning naming both states.\n\n"
+	 "Options:\n"
+	 "  -f, --force      remove the directories at once, without waiting\n"
+	 "  --timeout SECS   how long to wait for both halves to close\n"},
 	{"block-list", pvkit_cmd_block_list, "block-list " NAME_OR_ID, "list a guest's disks",
 	 "List the guest's disks as xenstore has them: Vdev (the Xen number), Dev (its\n"
 	 "name), BE (backend domain), handle, state (the frontend's xenbus state), evt-ch,\n"
@@ -105,10 +110,11 @@ static const struct pvkit_command commands[] = {
 	 "list (see pvkit.cfg(5)), e.g. 'mac=00:16:3e:00:00:01, bridge=pvbr0'. Without\n"
 	 "devid= it takes the next free one; without mac= the one create would give.\n"
 	 "pvkit waits until it is Connected, as block-attach does.\n"},
-	{"network-detach", pvkit_cmd_hotplug, "network-detach " NAME_OR_ID " DEVID|MAC",
+	{"network-detach", pvkit_cmd_hotplug,
+	 "network-detach [--force] [--timeout SECS] " NAME_OR_ID " DEVID|MAC",
 	 "hot-unplug a network interface from a running guest",
 	 "Remove the vif with this devid or MAC from a running guest, as block-detach\n"
-	 "does.\n"},
+	 "does (Closing, both halves Closed, then the directories; the same options).\n"},
 	{"network-list", pvkit_cmd_network_list, "network-list " NAME_OR_ID,
 	 "list a guest's network interfaces",
 	 "List the guest's vifs as xenstore has them: Idx, BE, Mac Addr., handle, state\n"

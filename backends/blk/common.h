@@ -255,6 +255,7 @@ struct blk_vbd {
 	bool persistent;
 	bool readonly;
 	bool connected;
+	bool stale;      /* the frontend is Connected to rings of our previous instance */
 	unsigned int nr_queues;
 	struct blk_queue *queues[BLK_MAX_QUEUES];
 	struct pv_stats *stats; /* for pvkit top; NULL if it could not be published */

@@ -241,6 +241,7 @@ static void vbd_connect(struct blk_vbd *v)
 
 	if (v->connected)
 		return;
+	v->stale = false;
 	if (read_frontend(v, &nq) || connect_queues(v, nq))
 		return;
 	v->connected = true;
@@ -269,7 +270,9 @@ static void frontend_changed(struct blk_vbd *v, enum pv_xenbus_state fs)
 		}
 		/* fall through */
 	case PV_XENBUS_STATE_CONNECTED:
-		if (v->dev->state == PV_XENBUS_STATE_INIT_WAIT)
+		/* Connected with us in InitWait after a restart: its rings are our
+		 * previous instance's; it closes and comes back through Initialising. */
+		if (v->dev->state == PV_XENBUS_STATE_INIT_WAIT && !(v->stale && fs == PV_XENBUS_STATE_CONNECTED))
 			vbd_connect(v);
 		break;
 	case PV_XENBUS_STATE_CLOSING:
@@ -278,6 +281,7 @@ static void frontend_changed(struct blk_vbd *v, enum pv_xenbus_state fs)
 		break;
 	case PV_XENBUS_STATE_CLOSED:
 	case PV_XENBUS_STATE_UNKNOWN: /* the frontend's directory went away */
+		v->stale = false;
 		disconnect(v);
 		if (v->dev->state != PV_XENBUS_STATE_CLOSED)
 			set_state(v, PV_XENBUS_STATE_CLOSED);
@@ -335,9 +339,10 @@ static void vbd_limits(struct blk_vbd *v)
 /*
  * Start serving a vbd the bus found. A previous instance of the daemon
  * may have left it Connected to a frontend whose ring state we no longer
- * know: ask that frontend to reconnect (Closing, then the usual
- * Closed -> Initialising -> InitWait cycle); it re-issues what we never
- * answered.
+ * know: InitWait while it is Connected tells it a fresh backend is here;
+ * it writes Closed (we follow), then Initialising, and re-issues what we
+ * never answered. Not Closing: that is the toolstack's removal, after
+ * which a frontend stays closed.
  */
 static void vbd_start(struct blk_vbd *v)
 {
@@ -353,8 +358,7 @@ static void vbd_start(struct blk_vbd *v)
 	if (fs == PV_XENBUS_STATE_CONNECTED && old != PV_XENBUS_STATE_INIT_WAIT &&
 	    old != PV_XENBUS_STATE_UNKNOWN) {
 		pv_dev_info(v->prefix, "was connected before a restart: asking the frontend to reconnect");
-		set_state(v, PV_XENBUS_STATE_CLOSING);
-		return;
+		v->stale = true;
 	}
 	set_state(v, PV_XENBUS_STATE_INIT_WAIT);
 }

@@ -83,6 +83,8 @@ enum bf_conn {
 	BF_CONNECTED,
 	BF_RECONNECT,     /* wrote Closed, waiting for the backend to follow */
 	BF_BROKEN,        /* gave up: every request fails with -EIO */
+	BF_SHUTDOWN,      /* the backend closed (Closing/Closed): we are Closed, requests
+			   * fail with -EIO, until the backend is back in InitWait */
 };
 
 struct pv_blkfront {

@@ -544,7 +544,7 @@ int pv_blkfront_submit(struct pv_blkfront *bf, enum pv_blkfront_op op, uint64_t 
 			     .zc_pool = op <= PV_BLKFRONT_WRITE ? buf_pool(bf, buf, len) : -1};
 	if (bf->pending++ == 0)
 		bf->last_progress_ms = bf_now_ms();
-	if (bf->conn == BF_BROKEN) {
+	if (bf->conn == BF_BROKEN || bf->conn == BF_SHUTDOWN) {
 		io->status = -EIO;
 		bf_io_finish(bf, io);
 		wake(bf);

@@ -328,15 +328,40 @@ static void start_reconnect(struct pv_blkfront *bf)
 	set_state(bf, PV_XENBUS_STATE_CLOSED);
 }
 
+/*
+ * The backend closes (Closing, or Closed while we were connected): as the
+ * xenbus protocol wants (and libxl's device removal waits for), write
+ * Closed and stay closed until the backend is in InitWait again. Unanswered
+ * requests fail: the device is going away.
+ */
+static void backend_closing(struct pv_blkfront *bf)
+{
+	for (unsigned int i = 0; i < bf->nq; i++) {
+		if (bf->q[i].port >= 0)
+			pv_evtchn_unbind(bf->ev, (pv_evtchn_port_t)bf->q[i].port);
+		bf->q[i].port = -1;
+	}
+	if (bf->conn != BF_SHUTDOWN)
+		pv_dev_info(bf->prefix, "backend closes: closing too; failing %u request(s)",
+			    bf->pending);
+	bf->conn = BF_SHUTDOWN;
+	bf_fail_all(bf, -EIO);
+	set_state(bf, PV_XENBUS_STATE_CLOSED);
+}
+
 /* One step of the handshake for the backend state @st. */
 static void step(struct pv_blkfront *bf, int st)
 {
+	if (st == PV_XENBUS_STATE_CLOSING && bf->conn != BF_SHUTDOWN) {
+		backend_closing(bf);
+		return;
+	}
 	switch (bf->conn) {
 	case BF_CLOSED:
 		if (st == PV_XENBUS_STATE_INIT_WAIT && talk_to_backend(bf)) {
 			bf->conn = BF_BROKEN;
 			bf_fail_all(bf, -EIO);
-		} else if (st == PV_XENBUS_STATE_CONNECTED || st == PV_XENBUS_STATE_CLOSING) {
+		} else if (st == PV_XENBUS_STATE_CONNECTED) {
 			start_reconnect(bf); /* a backend still connected to an earlier us */
 		}
 		break;
@@ -344,8 +369,9 @@ static void step(struct pv_blkfront *bf, int st)
 	case BF_CONNECTED:
 		if (st == PV_XENBUS_STATE_CONNECTED && bf->conn == BF_INITIALISED)
 			connected(bf);
-		else if (st == PV_XENBUS_STATE_CLOSING || st == PV_XENBUS_STATE_CLOSED ||
-			 (st == PV_XENBUS_STATE_INIT_WAIT && bf->conn == BF_CONNECTED))
+		else if (st == PV_XENBUS_STATE_CLOSED)
+			backend_closing(bf);
+		else if (st == PV_XENBUS_STATE_INIT_WAIT && bf->conn == BF_CONNECTED)
 			start_reconnect(bf); /* InitWait while Connected: a fresh backend */
 		break;
 	case BF_RECONNECT:
@@ -357,8 +383,17 @@ static void step(struct pv_blkfront *bf, int st)
 				step(bf, st);
 		}
 		break;
+	case BF_SHUTDOWN:
+		if (st == PV_XENBUS_STATE_INIT_WAIT) { /* the backend is back: connect again */
+			rings_free(bf);
+			bf->conn = BF_CLOSED;
+			bf->reconnects++;
+			set_state(bf, PV_XENBUS_STATE_INITIALISING);
+			step(bf, st);
+		}
+		break;
 	case BF_BROKEN:
-		if (st == PV_XENBUS_STATE_CLOSING || st == PV_XENBUS_STATE_INIT_WAIT)
+		if (st == PV_XENBUS_STATE_INIT_WAIT)
 			start_reconnect(bf);
 		break;
 	}

@@ -227,12 +227,11 @@ static void backend_changed(struct pv_xenbus_dev *x, enum pv_xenbus_state st)
 		go_live(f);
 		break;
 	case PV_XENBUS_STATE_CLOSING:
+	case PV_XENBUS_STATE_CLOSED:
+		/* The backend closes (libxl's removal, or it gave up): we close and stay
+		 * Closed until it is back in InitWait (a restarted netback starts there). */
 		teardown(f);
 		pv_xenbus_switch_state(x, PV_XENBUS_STATE_CLOSED);
-		break;
-	case PV_XENBUS_STATE_CLOSED:
-		teardown(f);
-		pv_xenbus_switch_state(x, PV_XENBUS_STATE_INITIALISING);
 		break;
 	default:
 		break;

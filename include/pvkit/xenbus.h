@@ -158,6 +158,20 @@ struct pv_xenbus_dev {
 };
 
 /*
+ * What a frontend does with its backend's state (pvkit's frontends follow
+ * Linux's and what libxl's device removal waits for):
+ *   InitWait            set up (from Initialising, or from Closed: reconnect;
+ *                       a restarted backend comes back this way)
+ *   Connected           connect, once Initialised
+ *   Closing, Closed     tear down, write Closed and stay Closed until the
+ *                       backend is in InitWait again (never Initialising on
+ *                       the backend's Closed: that would undo a removal)
+ * The toolstack removes a device by writing the backend's state Closing,
+ * waiting for the backend's Closed (which follows the frontend's), then
+ * removing both directories.
+ */
+
+/*
  * Read the state node under @dir: a state value, or PV_XENBUS_STATE_UNKNOWN
  * when absent or malformed (a peer's garbage is Unknown, never an error).
  */

@@ -246,9 +246,9 @@ static void case_restart(struct tfront *a, struct tfront *b, const char *image)
 	waitpid(env.blkback_pid, NULL, 0);
 	check(image_has(image, 1000 * 512, tf_page(a, 0), 4 * 4096), "restart: the image holds the flushed write");
 	tenv_start_blkback(&env, true); /* now with O_DIRECT (the images are not on tmpfs) */
-	check(tf_wait_be_state(a, PV_XENBUS_STATE_CLOSING, 10000) &&
-		      tf_wait_be_state(b, PV_XENBUS_STATE_CLOSING, 10000),
-	      "restart: the new daemon asks both frontends to reconnect");
+	check(tf_wait_be_state(a, PV_XENBUS_STATE_INIT_WAIT, 10000) &&
+		      tf_wait_be_state(b, PV_XENBUS_STATE_INIT_WAIT, 10000),
+	      "restart: the new daemon asks both frontends to reconnect (InitWait)");
 	check(tf_reconnect_prepare(a) == 0 && tf_connect(a) == 0 && tf_reconnect_prepare(b) == 0 &&
 		      tf_connect(b) == 0,
 	      "restart: both reconnect");

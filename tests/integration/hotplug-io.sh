@@ -139,6 +139,18 @@ truncate -s 16M "$D/a.img" "$D/b.img"
 snap "$D/base.gio"
 pv_check_eq "block-attach xvda: exit 0" 0 "$(run P block-attach gio "vdev=xvda, target=$D/a.img")"
 A="nbd+unix:///?socket=$D/dom/$ID/xvda.sock"
+# The xenbus protocol as libxl drives it: the backend Closing makes the
+# frontend close and stay Closed; the backend's InitWait brings it back.
+FE=/local/domain/$ID/device/vbd/51712 BE=/local/domain/0/backend/vbd/$ID/51712
+st() { xenstore-read "$1/state" 2>/dev/null; }
+xenstore-write "$BE/state" 5
+pv_check "backend Closing: the frontend closes" pv_wait_for 10 sh -c "[ \"\$(xenstore-read $FE/state)\" = 6 ]"
+pv_check "and the backend follows (Closed)" pv_wait_for 10 sh -c "[ \"\$(xenstore-read $BE/state)\" = 6 ]"
+sleep 1
+pv_check_eq "the frontend stays Closed (no reconnect)" "6 6" "$(st "$FE") $(st "$BE")"
+xenstore-write "$BE/state" 2
+pv_check "backend InitWait again: both Connected" pv_wait_for 10 \
+	sh -c "[ \"\$(xenstore-read $FE/state) \$(xenstore-read $BE/state)\" = '4 4' ]"
 B="nbd+unix:///?socket=$D/dom/$ID/xvdb.sock"
 pv_check "xvda is being written" writer wa "$A" 1
 pv_check_eq "block-attach xvdb while xvda is written: exit 0" 0 \
@@ -148,6 +160,7 @@ pv_check_eq "network-attach while xvda is written: exit 0" 0 \
 pv_check "the writer of xvda kept going" running wa
 pv_check "xvdb is being written" writer wb "$B" 2
 pv_check_eq "block-detach xvdb while it is written: exit 0" 0 "$(run P block-detach gio xvdb)"
+pv_check_eq "block-detach: both halves closed (no forced removal)" "" "$(cat "$D/err")"
 writer_ended wb "$D/b.img" 2
 pv_check "the writer of xvda is unaffected" running wa
 
@@ -162,9 +175,11 @@ V0=$(vif_bytes "$ID")
 pv_check "the stream runs over the vif" pv_wait_for 30 \
 	sh -c "[ \"\$('$PVKIT' --rundir '$D' top -b -n 1 | awk -v id=$ID '\$1 == \"vif/0\" && \$2 == id {print \$5}')\" -gt $((${V0:-0} + 1048576)) ]"
 pv_check_eq "network-detach while the stream runs: exit 0" 0 "$(run P network-detach gio 0)"
+pv_check_eq "network-detach: both halves closed (no forced removal)" "" "$(cat "$D/err")"
 pv_check "the guest's eth0 is gone" pv_wait_for 20 sh -c "! '$PVKIT' --rundir '$D' exec gio -- ip link show eth0 >/dev/null 2>&1"
 kill -9 "$(cat "$D/send.pid")" 2>/dev/null
 pv_check_eq "block-detach xvda while it is written: exit 0" 0 "$(run P block-detach gio xvda)"
+pv_check_eq "block-detach xvda: both halves closed (no forced removal)" "" "$(cat "$D/err")"
 writer_ended wa "$D/a.img" 1
 wait "${BG[@]}" 2>/dev/null
 BG=()

@@ -133,13 +133,19 @@ else
 	pv_check_eq "block-attach of a missing target: one line" \
 		"pvkit block-attach: disk 0: target $D/none.img: No such file or directory" "$(cat "$D/err")"
 	# Detach the disk and the vif written by hand (no backend serves them).
-	pv_check_eq "block-detach xvda: exit 0" 0 "$(run P block-detach g1 xvda)"
+	pv_check_eq "block-detach of a disk nobody serves (--timeout 1): exit 0" 0 \
+		"$(run P block-detach --timeout 1 g1 xvda)"
+	pv_check_eq "block-detach: nobody closed it, removed anyway, both states named" \
+		"pvkit block-detach: vbd 51712 (xvda) did not close in 1 s: frontend Connected, backend Closing; removing it anyway (as --force)" \
+		"$(cat "$D/err")"
 	pv_check_eq "block-detach: xvda's nodes are gone" "" \
 		"$(xenstore-ls -f / 2>&1 | grep -E "/vbd/($ID/)?51712\b")"
 	pv_check_eq "block-detach of a disk it does not have: exit 1" 1 "$(run P block-detach g1 xvda)"
 	pv_check_eq "block-detach of a disk it does not have: the message" \
 		"pvkit block-detach: guest g1 has no vbd 51712 (xvda)" "$(cat "$D/err")"
-	pv_check_eq "network-detach by MAC: exit 0" 0 "$(run P network-detach g1 00:16:3e:00:00:01)"
+	pv_check_eq "network-detach --force by MAC: exit 0" 0 \
+		"$(run P network-detach --force g1 00:16:3e:00:00:01)"
+	pv_check_eq "network-detach --force: no wait, no warning" "" "$(cat "$D/err")"
 	pv_check_eq "network-detach by MAC: vif 0's nodes are gone" "" \
 		"$(xenstore-ls -f / 2>&1 | grep -E "/vif/($ID/)?0\b")"
 	pv_check_eq "network-detach of an unknown MAC: exit 1" 1 \
