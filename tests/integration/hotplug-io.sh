@@ -76,8 +76,19 @@ fig_proc() {
 	done | sort
 }
 KINDS="fds pvkitd xenstore netif proc"
-# snap FILE: every kind.
-snap() { for k in $KINDS; do fig_$k; done >"$1"; }
+# snap FILE: every kind, once two takes a second apart agree (a baseline
+# taken while a daemon still finishes setting a device up would be wrong).
+snap() {
+	local i
+	for k in $KINDS; do fig_$k; done >"$1"
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		sleep 1
+		for k in $KINDS; do fig_$k; done >"$1.again"
+		cmp -s "$1" "$1.again" && break
+		mv "$1.again" "$1"
+	done
+	rm -f "$1.again"
+}
 # same KIND BASELINE: that kind now equals the baseline's.
 same() {
 	fig_$1 >"$D/now.$1"
