@@ -66,7 +66,7 @@ static void print_domain(struct pv_xs *xs, const struct pv_local_domain_info *d)
 		pid = ts_runtime_pid(d->domid);
 	if (d->state == PV_LOCAL_RUNNING)
 		state = pid > 0 ? "r-----" : "-b----";
-	if (d->state == PV_LOCAL_RUNNING && pid > 0 && d->domid && ts_guest_ended(d->domid, NULL, 0))
+	if (d->state == PV_LOCAL_RUNNING && pid > 0 && d->domid && ts_guest_preserved(d->domid, NULL, 0))
 		state = "---s--"; /* init ended, the domain is preserved (on_poweroff/on_crash) */
 	printf("%-32s %5u %6llu %5d %8s %9.1f\n", d->name, d->domid,
 	       (unsigned long long)(d->mem_bytes >> 20), vcpus, state, cpu_seconds(pid));
@@ -185,7 +185,7 @@ int pvkit_cmd_list(int argc, char **argv)
 			continue;
 		print_domain(xs, &v[i]);
 		shown++;
-		if (longfmt && v[i].domid && ts_guest_ended(v[i].domid, how, sizeof(how)))
+		if (longfmt && v[i].domid && ts_guest_preserved(v[i].domid, how, sizeof(how)))
 			printf("    shut down (%s); preserved until pvkit destroy %s\n", how, v[i].name);
 		if (longfmt && xs && v[i].domid)
 			print_devices(xs, v[i].domid);

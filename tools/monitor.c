@@ -47,13 +47,6 @@ static void log_line(const char *name, pv_domid_t domid, const char *what)
 /* Restarts in a row of quickly ending guests: the next monitor is forked from this one. */
 static unsigned quick_restarts;
 
-/* How the guest ended, as its runtime wrote it: poweroff, or crash (also when it did not say). */
-static int ended_poweroff(pv_domid_t domid)
-{
-	char how[16];
-
-	return ts_guest_ended(domid, how, sizeof(how)) && !strcmp(how, "poweroff");
-}
 
 /* on_poweroff/on_crash=restart: the same configuration again (a new domid). */
 static void restart(const struct domcfg *dc, pv_domid_t old, time_t started)
@@ -77,6 +70,7 @@ static void restart(const struct domcfg *dc, pv_domid_t old, time_t started)
 static void monitor(const struct domcfg *dc, pv_domid_t domid)
 {
 	time_t started = time(NULL);
+	char how[16] = "";
 	enum domcfg_action act;
 	struct pv_local *l;
 	struct pv_xs *xs;
@@ -93,7 +87,12 @@ static void monitor(const struct domcfg *dc, pv_domid_t domid)
 		pv_xs_close(xs);
 		_exit(0);
 	}
-	poweroff = ended_poweroff(domid);
+	if (ts_guest_ended(domid, how, sizeof(how)) && !strcmp(how, "destroyed")) {
+		pv_xs_close(xs); /* pvkit destroy (or shutdown) removes what is left */
+		pv_local_close(l);
+		_exit(0);
+	}
+	poweroff = !strcmp(how, "poweroff");
 	act = poweroff ? dc->on_poweroff : dc->on_crash;
 	if (act == DOMCFG_PRESERVE) /* the runtime keeps a preserved guest: this one died */
 		log_line(dc->name, domid, "ended with its runtime: nothing left to preserve");

@@ -323,6 +323,18 @@ int ts_guest_ended(pv_domid_t domid, char *how, size_t len)
 	return 1;
 }
 
+int ts_guest_preserved(pv_domid_t domid, char *how, size_t len)
+{
+	char word[16];
+
+	if (!ts_guest_ended(domid, word, sizeof(word)) ||
+	    (strcmp(word, "poweroff") && strcmp(word, "crash")))
+		return 0;
+	if (how)
+		snprintf(how, len, "%s", word);
+	return 1;
+}
+
 static void forget_guest(pv_domid_t domid)
 {
 	char path[TS_PATH_MAX];
@@ -455,12 +467,33 @@ static void kill_guest_processes(pid_t runtime)
 		usleep(10000);
 }
 
+/*
+ * Tell the guest's monitor, which wakes at the death before the nodes are
+ * gone, that this end is a destroy, not the guest's own poweroff or crash
+ * (to restart). A way the runtime already wrote stays.
+ */
+static void mark_destroyed(pv_domid_t domid)
+{
+	char path[TS_PATH_MAX];
+	int fd;
+
+	if (ts_path(path, sizeof(path), "dom/%u/" TS_SHUTDOWN_FILE, domid))
+		return;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	if (write(fd, "destroyed\n", 10) != 10)
+		unlink(path);
+	close(fd);
+}
+
 int ts_domain_teardown(struct pv_local *l, struct pv_xs *xs, pv_domid_t domid)
 {
 	pid_t pid = ts_runtime_pid(domid);
 	unsigned id = domid;
 	int rc, ret = 0;
 
+	mark_destroyed(domid);
 	if (pid > 0 && ts_pid_alive(pid))
 		kill_guest_processes(pid);
 	if (pid > 0 && (rc = ts_stop_pid(pid, SIGKILL, 5000)) < 0)

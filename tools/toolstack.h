@@ -19,7 +19,8 @@
 /* Per guest, under <rundir>/dom/<N>/: the runtime's pid and the config it runs. */
 #define TS_RUNTIME_PID "runtime.pid"
 #define TS_CONFIG_COPY "config.cfg"
-/* Written by pvkit-guest when init ends: "poweroff" or "crash" (PV_GUEST_SHUTDOWN_FILE). */
+/* Written by pvkit-guest when init ends: "poweroff" or "crash" (PV_GUEST_SHUTDOWN_FILE);
+ * "destroyed" by the toolstack's teardown when the runtime had not written it. */
 #define TS_SHUTDOWN_FILE "shutdown"
 #define TS_GUEST_PROGRAM "pvkit-guest"
 
@@ -68,9 +69,11 @@ int ts_find_domain(struct pv_local *l, const char *cmd, const char *what,
 
 /*
  * Has @domid's init ended (its runtime wrote TS_SHUTDOWN_FILE)? 1 or 0; the
- * way ("poweroff" or "crash") in @how when not NULL.
+ * way ("poweroff", "crash" or "destroyed") in @how when not NULL.
  */
 int ts_guest_ended(pv_domid_t domid, char *how, size_t len);
+/* Same, for the ways a guest ends by itself (poweroff, crash): not "destroyed". */
+int ts_guest_preserved(pv_domid_t domid, char *how, size_t len);
 
 /* The pid of @domid's guest runtime, checked to be one; or -ESRCH. */
 pid_t ts_runtime_pid(pv_domid_t domid);

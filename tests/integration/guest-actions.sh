@@ -80,6 +80,8 @@ ID=$(domid ga)
 kill -9 "$(cat "$D/dom/$ID/runtime.pid")"
 pv_check "a killed runtime: ga is restarted" pv_wait_for 30 restarted ga "$ID"
 pv_check_eq "destroy ga: exit 0" 0 "$(run P destroy ga)"
+sleep 1
+pv_check_eq "destroy of an on_crash=restart guest: not restarted" "" "$(domid ga)"
 
 # A guest that powers off at once keeps being restarted: given up after 5.
 pv_check_eq "create ga that always powers off, on_poweroff=restart: exit 0" 0 \
