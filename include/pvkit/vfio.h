@@ -103,7 +103,11 @@ int pv_vfio_dma_map_guest(struct pv_vfio_dev *d, int memfd, uint64_t size);
 /* Remove the guest's memory from the IOMMU (every mapping). */
 int pv_vfio_dma_unmap_guest(struct pv_vfio_dev *d);
 
-/* Reset the device when it offers a reset: 0, or -ENOTTY when it offers none. */
+/*
+ * Reset the device: its own reset (FLR, PM) when VFIO offers one, else a
+ * bus reset when every device it reaches is in this group: 0, or -ENOTTY when
+ * neither is possible (close then turns bus mastering and decoding off).
+ */
 int pv_vfio_reset(struct pv_vfio_dev *d);
 
 #endif

@@ -53,6 +53,7 @@ static int open_group(struct pv_vfio_dev *d, const char *sysfs, char *err, size_
 
 	if (g < 0)
 		return fail(err, errlen, -ENODEV, "%s has no IOMMU group (no IOMMU, or it is off)", d->bdf);
+	d->group_id = g;
 	snprintf(path, sizeof(path), "/dev/vfio/%d", g);
 	d->group = open(path, O_RDWR | O_CLOEXEC);
 	if (d->group < 0)
@@ -143,15 +144,59 @@ fail_free:
 	return rc;
 }
 
+/*
+ * A secondary bus reset through VFIO, when the device offers no reset of its
+ * own: allowed only when every device the reset reaches is in this group
+ * (which we own whole); a reset of anybody else's device is never done.
+ */
+static int hot_reset(struct pv_vfio_dev *d)
+{
+	enum { MAXDEP = 32 };
+	size_t isz = sizeof(struct vfio_pci_hot_reset_info) + MAXDEP * sizeof(struct vfio_pci_dependent_device);
+	size_t rsz = sizeof(struct vfio_pci_hot_reset) + sizeof(int32_t);
+	struct vfio_pci_hot_reset_info *info = calloc(1, isz);
+	struct vfio_pci_hot_reset *hr = calloc(1, rsz);
+	int rc = 0;
+
+	if (!info || !hr) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	info->argsz = (uint32_t)isz;
+	if (ioctl(d->device, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, info) < 0) {
+		rc = -ENOTTY; /* on a root bus, or no bus reset possible */
+		goto out;
+	}
+	for (uint32_t i = 0; i < info->count && i < MAXDEP; i++)
+		if ((int)info->devices[i].group_id != d->group_id) {
+			rc = -EBUSY; /* the reset would reach a device of another group */
+			goto out;
+		}
+	if (info->count > MAXDEP) {
+		rc = -EBUSY;
+		goto out;
+	}
+	hr->argsz = (uint32_t)rsz;
+	hr->count = 1;
+	hr->group_fds[0] = d->group;
+	if (ioctl(d->device, VFIO_DEVICE_PCI_HOT_RESET, hr) < 0)
+		rc = -errno;
+out:
+	free(info);
+	free(hr);
+	return rc;
+}
+
 int pv_vfio_reset(struct pv_vfio_dev *d)
 {
-	if (!(d->info.flags & VFIO_DEVICE_FLAGS_RESET))
-		return -ENOTTY;
-	if (ioctl(d->device, VFIO_DEVICE_RESET) < 0) {
+	if (d->info.flags & VFIO_DEVICE_FLAGS_RESET) {
+		if (ioctl(d->device, VFIO_DEVICE_RESET) == 0)
+			return 0;
 		/* Some devices (QEMU's edu) claim a reset they cannot do: EINVAL. */
-		return errno == EINVAL ? -ENOTTY : -errno;
+		if (errno != EINVAL)
+			return -errno;
 	}
-	return 0;
+	return hot_reset(d) == 0 ? 0 : -ENOTTY;
 }
 
 void pv_vfio_close(struct pv_vfio_dev *d)
@@ -165,7 +210,9 @@ void pv_vfio_close(struct pv_vfio_dev *d)
 		for (unsigned int i = 0; i < PV_VFIO_NBARS; i++)
 			if (d->bar_map[i])
 				munmap(d->bar_map[i], d->bar_len[i]);
-		pv_vfio_reset(d);
+		/* The best the device offers; with no reset at all, leave it quiet. */
+		if (pv_vfio_reset(d) < 0)
+			pv_vfio_cfg_quiesce(d);
 	}
 	pv_vfio_dma_unmap_guest(d);
 	if (d->msi_efd >= 0)

@@ -41,6 +41,21 @@ static int raw_write(struct pv_vfio_dev *d, unsigned int off, const void *buf, u
 	return 0;
 }
 
+int pv_vfio_cfg_quiesce(struct pv_vfio_dev *d)
+{
+	uint8_t b[2];
+	int rc = raw_read(d, 0x04, b, 2);
+	uint16_t cmd;
+
+	if (rc < 0)
+		return rc;
+	cmd = (uint16_t)(b[0] | b[1] << 8);
+	cmd = (uint16_t)((cmd & ~0x0007u) | 0x0400u); /* I/O, memory, bus master off; INTx disabled */
+	b[0] = (uint8_t)cmd;
+	b[1] = (uint8_t)(cmd >> 8);
+	return raw_write(d, 0x04, b, 2);
+}
+
 static uint32_t le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;

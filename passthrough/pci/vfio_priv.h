@@ -22,6 +22,7 @@ struct pv_vfio_region {
 struct pv_vfio_dev {
 	char bdf[PV_PCI_BDF_LEN];
 	int container, group, device;
+	int group_id;          /* its IOMMU group's number */
 	int iommu_type;
 	struct vfio_device_info info;
 	struct pv_vfio_region region[PV_VFIO_NREGIONS];
@@ -40,6 +41,8 @@ struct pv_vfio_dev {
 
 /* vfio_cfg.c: read the device's header, set up the filter and BAR shadows. */
 int pv_vfio_cfg_init(struct pv_vfio_dev *d, int permissive, char *err, size_t errlen);
+/* vfio_cfg.c: bus mastering, memory and I/O decoding off, INTx masked (no reset left). */
+int pv_vfio_cfg_quiesce(struct pv_vfio_dev *d);
 /* vfio.c: the eventfd for MSI enabled through config space. */
 int pv_vfio_msi_efd(struct pv_vfio_dev *d);
 
