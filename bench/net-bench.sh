@@ -63,10 +63,11 @@ pv_wait_for 5 ip netns exec $G "$NT" ping 198.18.0.1 1 >/dev/null
 # iperf NS-SERVER NS-CLIENT-CMD ADDR STREAMS [-R]: Mbit/s received.
 iperf() {
 	local srv=$1 cli=$2 addr=$3 p=$4 r=$5
-	ip netns exec $srv iperf3 -s -1 >/dev/null 2>&1 &
+	# Bounded: a run that fails must not leave the one-shot server waiting forever.
+	ip netns exec $srv timeout $((SECS + 30)) iperf3 -s -1 >/dev/null 2>&1 &
 	local s=$!
 	sleep 0.3
-	$cli iperf3 -c $addr -t $SECS -P $p $r -f m 2>/dev/null |
+	$cli timeout $((SECS + 30)) iperf3 -c $addr -t $SECS -P $p $r -f m 2>/dev/null |
 		awk '/receiver/ && ($0 ~ /SUM/ || '"$p"' == 1) { print $(NF-2) }' | tail -1
 	wait $s 2>/dev/null
 }

@@ -4,10 +4,11 @@
 # side (pvkitd, pvkit-xenstored, pvkit-netback, the vifs and a bridge) runs
 # in a network namespace this test makes, each guest (pvkit-guest) in its
 # own; addresses come from 198.18.0.0/15. Ping both ways, checksummed TCP
-# streams both ways, MTU 1500 and 9000, multi-queue 2 then 1, GSO on then
-# off, two guests on one bridge, xl rate limiting, kill -9 of netback and
-# its restart, a hostile frontend beside the good guests, and a hostile
-# backend against netfront.
+# streams both ways (1 GiB each way between a guest and domain 0), MTU 1500
+# and 9000, multi-queue 2 then 1, GSO on then off, two guests on one
+# bridge, xl rate limiting, kill -9 of netback and its restart, a hostile
+# frontend beside the good guests, netback's memory under a flood at a
+# frontend that posts no rx buffers, and a hostile backend against netfront.
 . "$(dirname "$0")/../lib.sh"
 
 command -v ip >/dev/null && [ -e /dev/net/tun ] && [ "$(id -u)" = 0 ] || {
