@@ -487,6 +487,26 @@ static void mark_destroyed(pv_domid_t domid)
 	close(fd);
 }
 
+/*
+ * Once its nodes are gone the backends release the dead domain (unmap its
+ * grants); wait, for up to 5 s, until pvkitd has freed it, so that it is
+ * not listed (dying) after destroy returns, as with xl.
+ */
+static void wait_released(struct pv_local *l, pv_domid_t domid)
+{
+	for (int i = 0; i < 250; i++) {
+		struct pv_local_domain_info *v = NULL;
+		int n = pv_local_domain_list(l, &v), found = 0;
+
+		for (int j = 0; j < n; j++)
+			found |= v[j].domid == domid;
+		free(v);
+		if (n < 0 || !found)
+			return;
+		usleep(20000);
+	}
+}
+
 int ts_domain_teardown(struct pv_local *l, struct pv_xs *xs, pv_domid_t domid)
 {
 	pid_t pid = ts_runtime_pid(domid);
@@ -516,6 +536,7 @@ int ts_domain_teardown(struct pv_local *l, struct pv_xs *xs, pv_domid_t domid)
 		ret = ret ? ret : rc;
 	}
 	forget_guest(domid);
+	wait_released(l, domid);
 	return ret;
 }
 
