@@ -67,7 +67,9 @@ int pv_gnt_pool_create(struct pv_platform *p, pv_domid_t backend, unsigned int n
 	pool->base = pv_gnt_share_pages(p, backend, npages, pool->refs, writable);
 	if (!pool->base) {
 		rc = errno ? -errno : -ENOMEM;
-		pv_err_errno(rc, "grant pool: cannot grant %u pages to domain %u", npages, backend);
+		/* Out of grants is the caller's to handle (blkfront retries smaller). */
+		pv_log(rc == -ENOSPC ? PV_LOG_DEBUG : PV_LOG_ERR, NULL, -rc,
+		       "grant pool: cannot grant %u pages to domain %u", npages, backend);
 		goto out_free_pool;
 	}
 	for (unsigned int i = 0; i < npages; i++)

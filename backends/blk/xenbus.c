@@ -141,18 +141,13 @@ static void write_geometry(struct blk_vbd *v)
 
 /* ---- connecting ------------------------------------------------------------- */
 
-/* Read ring-ref(s) and event-channel of queue @q from @dir. */
-static int read_queue_nodes(struct blk_vbd *v, struct blk_queue *q, const char *dir)
+/* Read ring-ref(s) and event-channel of queue @q from @dir; @order is the frontend's ring-page-order. */
+static int read_queue_nodes(struct blk_vbd *v, struct blk_queue *q, const char *dir, uint32_t order)
 {
-	uint32_t order, port;
+	uint32_t port;
 	char key[24];
 	int rc;
 
-	rc = xb_read_u32_def(v->d, dir, "ring-page-order", UINT32_MAX, 0, &order);
-	if (rc || order > BLK_MAX_RING_ORDER) {
-		vbd_fail(v, EINVAL, "%s/ring-page-order is not 0..%u", dir, BLK_MAX_RING_ORDER);
-		return -EINVAL;
-	}
 	q->ring_pages = 1u << order;
 	for (unsigned int i = 0; i < q->ring_pages; i++) {
 		if (order == 0)
@@ -203,8 +198,16 @@ static int read_frontend(struct blk_vbd *v, uint32_t *nq)
 
 static int connect_queues(struct blk_vbd *v, uint32_t nq)
 {
+	uint32_t order;
 	char dir[200];
 	int rc;
+
+	/* One ring-page-order for all queues, at the top even with queue-N/ (blkif.h, Linux's blkfront). */
+	rc = xb_read_u32_def(v->d, v->fe_path, "ring-page-order", UINT32_MAX, 0, &order);
+	if (rc || order > BLK_MAX_RING_ORDER) {
+		vbd_fail(v, EINVAL, "%s/ring-page-order is not 0..%u", v->fe_path, BLK_MAX_RING_ORDER);
+		return -EINVAL;
+	}
 
 	for (unsigned int i = 0; i < nq; i++) {
 		struct blk_queue *q = calloc(1, sizeof(*q));
@@ -223,7 +226,7 @@ static int connect_queues(struct blk_vbd *v, uint32_t nq)
 			snprintf(dir, sizeof(dir), "%s", v->fe_path);
 		else
 			snprintf(dir, sizeof(dir), "%s/queue-%u", v->fe_path, i);
-		rc = read_queue_nodes(v, q, dir);
+		rc = read_queue_nodes(v, q, dir, order);
 		if (rc)
 			return rc;
 		rc = blk_queue_start(q);

@@ -138,7 +138,6 @@ static void read_features(struct pv_blkfront *bf)
 	order = bf->opts.single_page_ring ? 0 : pick(bf->opts.max_ring_order, BF_MAX_RING_ORDER,
 							 bf->be_ring_order);
 	bf->ring_pages = 1u << (order > BF_MAX_RING_ORDER ? BF_MAX_RING_ORDER : order);
-	bf->info.persistent = !bf->opts.no_persistent && be_uint(bf, "feature-persistent", 1, 0);
 	ind = bf->opts.no_indirect ? 0 : bf->be_max_indirect;
 	if (ind > BF_MAX_INDIRECT_SEGS)
 		ind = BF_MAX_INDIRECT_SEGS;
@@ -166,12 +165,11 @@ static int write_queue_nodes(struct pv_blkfront *bf, pv_xs_txn_t t, unsigned int
 {
 	struct bf_queue *q = &bf->q[qi];
 	char key[24];
-	int rc;
+	int rc = 0;
 
 	if (bf->ring_pages == 1) {
 		rc = q_printf(bf, t, qi, "ring-ref", q->refs[0]);
 	} else {
-		rc = q_printf(bf, t, qi, "ring-page-order", (unsigned int)__builtin_ctz(bf->ring_pages));
 		for (unsigned int i = 0; !rc && i < bf->ring_pages; i++) {
 			snprintf(key, sizeof(key), "ring-ref%u", i);
 			rc = q_printf(bf, t, qi, key, q->refs[i]);
@@ -198,6 +196,14 @@ static int write_nodes_txn(struct pv_xs *xs, pv_xs_txn_t t, void *opaque)
 		if (i < PV_BLKFRONT_MAX_QUEUES)
 			pv_xs_rm(xs, t, bf->fe, key);
 	}
+	/*
+	 * ring-page-order is one node for all queues, at the top even with
+	 * queue-N/ directories (blkif.h; Linux's xen-blkback reads it only
+	 * there and otherwise looks for a single ring-ref in each queue).
+	 */
+	if (bf->ring_pages > 1)
+		rc = pv_xs_printf(xs, t, bf->fe, "ring-page-order", "%u",
+				  (unsigned int)__builtin_ctz(bf->ring_pages));
 	for (unsigned int i = 0; !rc && i < bf->nq; i++)
 		rc = write_queue_nodes(bf, t, i);
 	if (!rc && bf->nq > 1)
@@ -205,14 +211,14 @@ static int write_nodes_txn(struct pv_xs *xs, pv_xs_txn_t t, void *opaque)
 	if (!rc)
 		rc = pv_xs_write(xs, t, bf->fe, "protocol", PV_IO_PROTO_ABI_NATIVE);
 	if (!rc)
-		rc = pv_xs_write(xs, t, bf->fe, "feature-persistent", bf->info.persistent ? "1" : "0");
+		rc = pv_xs_write(xs, t, bf->fe, "feature-persistent", bf->opts.no_persistent ? "0" : "1");
 	return rc;
 }
 
 /* The bounce pool of queue @qi, kept across reconnects (re-issued requests hold its pages). */
 static int pool_create(struct pv_blkfront *bf, unsigned int qi)
 {
-	unsigned int n = bf->opts.pool_pages ? bf->opts.pool_pages : BF_POOL_PAGES;
+	unsigned int n = bf->opts.pool_pages ? bf->opts.pool_pages : BF_POOL_PAGES, want;
 	int rc;
 
 	if (bf->pool[qi])
@@ -221,12 +227,16 @@ static int pool_create(struct pv_blkfront *bf, unsigned int qi)
 		n = PV_GNT_POOL_MAX_PAGES;
 	if (n < BF_MAX_SEGS + BF_MAX_IND_PAGES)
 		n = BF_MAX_SEGS + BF_MAX_IND_PAGES; /* one request of the largest size fits */
+	want = n;
 	while ((rc = pv_gnt_pool_create(bf->plat, bf->be_id, n, 1, &bf->pool[qi])) == -ENOSPC &&
 	       n / 2 >= BF_MAX_SEGS + BF_MAX_IND_PAGES)
 		n /= 2;
 	if (rc)
 		pv_dev_err(bf->prefix, "granting %u bounce pages for queue %u: %s", n, qi,
 			   strerror(-rc));
+	else if (n < want)
+		pv_dev_info(bf->prefix, "queue %u: %u bounce pages (the grant limit refused more)", qi,
+			    n);
 	return rc;
 }
 
@@ -278,6 +288,13 @@ static int read_geometry(struct pv_blkfront *bf)
 	g.read_only = (be_uint(bf, "info", UINT32_MAX, 0) & PV_VDISK_READONLY) ||
 		      (mode && strcmp(mode, "w") != 0);
 	free(mode);
+	/*
+	 * We always reuse the pool's grants, so we offer feature-persistent
+	 * whatever the backend says; whether the backend keeps them mapped is
+	 * known only now: Linux's xen-blkback writes its feature-persistent
+	 * when it connects, after it saw ours, not before InitWait.
+	 */
+	g.persistent = !bf->opts.no_persistent && be_uint(bf, "feature-persistent", 1, 0);
 	g.flush = be_uint(bf, "feature-flush-cache", 1, 0);
 	g.discard = be_uint(bf, "feature-discard", 1, 0) && !g.read_only;
 	g.discard_granularity = be_uint(bf, "discard-granularity", UINT32_MAX, g.sector_size);

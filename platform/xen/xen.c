@@ -11,6 +11,7 @@
 
 #include <xengnttab.h>
 #include <xenstore.h>
+#include <xentoollog.h>
 
 #include "pvkit/log.h"
 #include "../private.h"
@@ -20,6 +21,12 @@
 struct xen_priv {
 	xengnttab_handle *gt; /* /dev/xen/gntdev: map, unmap, copy */
 	xengntshr_handle *gs; /* /dev/xen/gntalloc: share, unshare */
+	/*
+	 * gntshr's logger: critical messages only. Running out of grants
+	 * (gntalloc's limit, 1024 by default) is normal for a frontend that
+	 * sizes its pool down; we log every failure ourselves, with context.
+	 */
+	xentoollog_logger_stdiostream *gs_log;
 };
 
 static struct xen_priv *priv_of(struct pv_platform *p)
@@ -104,7 +111,8 @@ static int xen_open(struct pv_platform *p, const struct pv_platform_opts *opts)
 		pv_err_errno(ret, "xen: opening /dev/xen/gntdev (xengnttab_open)");
 		goto out_free;
 	}
-	x->gs = xengntshr_open(NULL, 0);
+	x->gs_log = xtl_createlogger_stdiostream(stderr, XTL_CRITICAL, 0);
+	x->gs = xengntshr_open((xentoollog_logger *)x->gs_log, 0);
 	if (!x->gs) {
 		ret = -errno;
 		pv_err_errno(ret, "xen: opening /dev/xen/gntalloc (xengntshr_open)");
@@ -121,6 +129,8 @@ out_close_gs:
 out_close_gt:
 	xengnttab_close(x->gt);
 out_free:
+	if (x->gs_log)
+		xtl_logger_destroy((xentoollog_logger *)x->gs_log);
 	free(x);
 	return ret;
 }
@@ -133,6 +143,8 @@ static void xen_close(struct pv_platform *p)
 		return;
 	xengntshr_close(x->gs);
 	xengnttab_close(x->gt);
+	if (x->gs_log)
+		xtl_logger_destroy((xentoollog_logger *)x->gs_log);
 	free(x);
 	p->priv = NULL;
 }

@@ -88,13 +88,14 @@ static int write_ring_nodes(struct tfront *f)
 	char key[32];
 	int rc = 0;
 
+	/* ring-page-order: one node at the top, also with queue-N/ (blkif.h). */
+	if (f->ring_order)
+		rc |= fe_write(f, "ring-page-order", "%u", f->ring_order);
 	for (unsigned int qi = 0; qi < f->nq; qi++) {
 		struct tqueue *q = &f->q[qi];
 
 		if (f->ring_order == 0)
 			rc |= q_write(f, qi, "ring-ref", q->ring_refs[0]);
-		else
-			rc |= q_write(f, qi, "ring-page-order", f->ring_order);
 		for (unsigned int i = 0; f->ring_order && i < pages; i++) {
 			snprintf(key, sizeof(key), "ring-ref%u", i);
 			rc |= q_write(f, qi, key, q->ring_refs[i]);

@@ -25,3 +25,8 @@ check-vfio: all
 	$(Q)rm -rf $(B)/results && mkdir -p $(B)/results
 	-$(Q)$(RUNNER) --verbose --results $(B)/results --label vm tests/vm/vfio.sh
 	$(Q)$(RUNNER) --results $(B)/results --summary
+
+# Run inside the VM by xen-tests/80-blkfront-linux-blkback.sh: pvkit's
+# blkfront against Linux's xen-blkback.
+TEST_PROGRAMS += pv-xen-blkfront-test
+pv-xen-blkfront-test_SRCS := tests/vm/xen_blkfront_test.c
