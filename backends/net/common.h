@@ -112,7 +112,6 @@ struct netback_vif {
 	unsigned int nqueues;
 	struct netback_queue *queues;      /* NULL while disconnected */
 	int fatal_fd;                      /* eventfd: a queue thread gave up */
-	int fe_stale;                      /* frontend was Connected before our InitWait */
 	struct netback_stats total;        /* of past connections */
 	struct pv_stats *stats;            /* for pvkit top; NULL if not published */
 };

@@ -254,18 +254,16 @@ static void frontend_changed(struct pv_xenbus_dev *x, enum pv_xenbus_state st)
 
 	pv_dev_debug(x->prefix, "frontend %s (we are %s)", pv_xenbus_state_name(st),
 		     pv_xenbus_state_name(x->state));
-	if (st != PV_XENBUS_STATE_CONNECTED)
-		v->fe_stale = 0;
 	switch (st) {
 	case PV_XENBUS_STATE_INITIALISED:
 	case PV_XENBUS_STATE_CONNECTED:
 		/*
-		 * Linux's netfront goes from Initialising straight to Connected
-		 * once its rings are written. A frontend already Connected when
-		 * we probed is from before our restart: it redoes the handshake
-		 * (pvkit's goes Initialised) or stays on its old rings.
+		 * netif.h: a frontend writes its nodes, then goes Connected
+		 * (Linux's netfront, and ours); Initialised is taken too. A
+		 * frontend still connected to an earlier us was sent Closing
+		 * at probe, so in InitWait either state is a fresh handshake.
 		 */
-		if (x->state != PV_XENBUS_STATE_INIT_WAIT || v->queues || v->fe_stale)
+		if (x->state != PV_XENBUS_STATE_INIT_WAIT || v->queues)
 			break;
 		if (vif_connect(v) == 0) {
 			pv_xenbus_switch_state(x, PV_XENBUS_STATE_CONNECTED);
@@ -382,6 +380,28 @@ static void vif_free(struct netback_vif *v)
 	free(v);
 }
 
+/*
+ * Where to (re)start. A frontend Connected to an earlier us (our state
+ * node says we were past InitWait) holds rings we know nothing about:
+ * ask it to reconnect (Closing, then Closed -> Initialising -> InitWait),
+ * as pvkit-blkback does. Otherwise InitWait; a frontend already Connected
+ * then wrote its nodes for this very InitWait and is taken as it is.
+ */
+static enum pv_xenbus_state restart_state(struct pv_xenbus_dev *x)
+{
+	uint64_t old = PV_XENBUS_STATE_UNKNOWN;
+
+	pv_xs_read_uint(x->xs, 0, x->nodename, "state", PV_XENBUS_STATE_COUNT - 1,
+			PV_XENBUS_STATE_UNKNOWN, &old);
+	if (pv_xenbus_read_state(x->xs, x->otherend) == PV_XENBUS_STATE_CONNECTED &&
+	    old != PV_XENBUS_STATE_INIT_WAIT && old != PV_XENBUS_STATE_UNKNOWN &&
+	    old != PV_XENBUS_STATE_INITIALISING) {
+		pv_dev_info(x->prefix, "was connected before a restart: asking the frontend to reconnect");
+		return PV_XENBUS_STATE_CLOSING;
+	}
+	return PV_XENBUS_STATE_INIT_WAIT;
+}
+
 int netback_probe(struct pv_xenbus_dev *x, void *opaque)
 {
 	struct netback_vif *v = calloc(1, sizeof(*v));
@@ -403,11 +423,9 @@ int netback_probe(struct pv_xenbus_dev *x, void *opaque)
 		goto out_free;
 	x->opaque = v;
 	x->otherend_changed = frontend_changed;
-	v->fe_stale = pv_xenbus_read_state(x->xs, x->otherend) == PV_XENBUS_STATE_CONNECTED;
 	rc = pv_xs_transaction(x->xs, advertise, v, 0);
-	/* Always (re)start at InitWait: after our own restart this tells the frontend. */
 	x->state = PV_XENBUS_STATE_UNKNOWN;
-	rc = rc ?: pv_xenbus_switch_state(x, PV_XENBUS_STATE_INIT_WAIT);
+	rc = rc ?: pv_xenbus_switch_state(x, restart_state(x));
 	rc = rc ?: pv_xenbus_dev_start(x);
 	if (rc < 0)
 		goto out_destroy_tap;

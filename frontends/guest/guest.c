@@ -3,6 +3,9 @@
  * pvkit-guest: the guest runtime of the local platform. Holds the domain's
  * life, binds frontend drivers to the devices the toolstack wrote under
  * /local/domain/<self>/device, runs the console and the guest's init.
+ * With --platform xen it runs in a real Xen domain instead (the domain is
+ * the one it runs in; no console: the kernel has one), binding pvkit's
+ * frontends to that domain's devices.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,6 +16,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -287,12 +291,17 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: pvkit-guest --domid N [OPTION]... [-- INIT [ARG]...]\n"
+		"       pvkit-guest --platform xen [OPTION]...\n"
 		"Run the guest runtime of local-platform domain N: bind a frontend to each\n"
 		"device under /local/domain/N/device, run INIT (default /bin/sh) on the\n"
 		"console, and keep the domain alive until INIT exits or SIGTERM.\n"
+		"With --platform xen, bind pvkit's frontends to the devices of the Xen\n"
+		"domain this runs in (no console, no INIT) until SIGTERM.\n"
 		"\n"
-		"  --domid N       the domain to run (created by the toolstack; required)\n"
-		"  --rundir DIR    pvkit's run directory (default $PVKIT_RUNDIR or /run/pvkit)\n"
+		"  --domid N       the domain to run (created by the toolstack; required on local)\n"
+		"  --platform NAME local (default) or xen\n"
+		"  --rundir DIR    pvkit's run directory (default $PVKIT_RUNDIR or /run/pvkit);\n"
+		"                  disk sockets go to DIR/dom/<domid>/\n"
 		"  --log FILE      also append log lines to FILE\n"
 		"  --no-console    do not start the console even if console/ exists\n"
 		"  --preserve WHEN keep the domain (devices and all) when INIT ends that way:\n"
@@ -306,6 +315,7 @@ static void usage(FILE *f)
 
 struct options {
 	long domid;
+	const char *platform;
 	const char *rundir;
 	const char *log;
 	int no_console;
@@ -338,12 +348,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"domid", required_argument, NULL, 'd'}, {"rundir", required_argument, NULL, 'r'},
 		{"log", required_argument, NULL, 'l'},   {"no-console", no_argument, NULL, 'n'},
 		{"help", no_argument, NULL, 'h'},        {"preserve", required_argument, NULL, 'p'},
-		{NULL, 0, NULL, 0},
+		{"platform", required_argument, NULL, 'P'}, {NULL, 0, NULL, 0},
 	};
 	char *end;
 	int c;
 
-	*o = (struct options){.domid = -1, .rundir = pv_local_default_rundir()};
+	*o = (struct options){.domid = -1, .platform = "local", .rundir = pv_local_default_rundir()};
 	while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -355,6 +365,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			}
 			break;
 		case 'r': o->rundir = optarg; break;
+		case 'P': o->platform = optarg; break;
 		case 'l': o->log = optarg; break;
 		case 'n': o->no_console = 1; break;
 		case 'p':
@@ -368,11 +379,24 @@ static int parse_options(int argc, char **argv, struct options *o)
 		default: usage(stderr); return -1;
 		}
 	}
+	if (strcmp(o->platform, "local") && strcmp(o->platform, "xen")) {
+		fprintf(stderr, "pvkit-guest: --platform %s: local or xen\n", o->platform);
+		return -1;
+	}
+	o->init = optind < argc ? &argv[optind] : NULL;
+	if (!strcmp(o->platform, "xen")) {
+		/* On Xen the domain is the one we run in, and its kernel owns the console. */
+		if (o->domid >= 0 || o->init) {
+			fprintf(stderr, "pvkit-guest: --platform xen takes neither --domid nor INIT\n");
+			return -1;
+		}
+		o->no_console = 1;
+		return 0;
+	}
 	if (o->domid < 0) {
 		fprintf(stderr, "pvkit-guest: --domid is required (see --help)\n");
 		return -1;
 	}
-	o->init = optind < argc ? &argv[optind] : NULL;
 	return 0;
 }
 
@@ -382,23 +406,59 @@ static int set_environment(struct pv_guest *g, const struct options *o)
 	char path[PATH_MAX];
 	char id[24];
 
-	snprintf(id, sizeof(id), "%ld", o->domid);
-	if (snprintf(g->dir, sizeof(g->dir), "%s/dom/%ld", o->rundir, o->domid) >= (int)sizeof(g->dir) ||
-	    pv_xs_local_path(path, sizeof(path), o->rundir, (pv_domid_t)o->domid) < 0)
+	snprintf(id, sizeof(id), "%u", (unsigned int)g->domid);
+	if (snprintf(g->dir, sizeof(g->dir), "%s/dom/%s", o->rundir, id) >= (int)sizeof(g->dir))
 		return -ENAMETOOLONG;
-	if (setenv("PVKIT_DOMID", id, 1) || setenv("PVKIT_RUNDIR", o->rundir, 1) ||
-	    setenv("XENSTORED_PATH", path, 1))
+	if (setenv("PVKIT_DOMID", id, 1) || setenv("PVKIT_PLATFORM", o->platform, 1))
 		return -errno;
-	return 0;
+	if (!strcmp(o->platform, "xen")) {
+		/* Without PVKIT_RUNDIR (or XENSTORED_PATH) libxenstore finds the host's xenstored. */
+		unsetenv("PVKIT_RUNDIR");
+		return 0;
+	}
+	if (setenv("PVKIT_RUNDIR", o->rundir, 1))
+		return -errno;
+	if (pv_xs_local_path(path, sizeof(path), o->rundir, g->domid) < 0)
+		return -ENAMETOOLONG;
+	return setenv("XENSTORED_PATH", path, 1) ? -errno : 0;
 }
 
-static int setup(struct pv_guest *g, const struct options *o)
+/* mkdir -p @dir (mode 0755): on Xen nobody made the run directory for us. */
+static int make_dirs(const char *dir)
 {
-	struct pv_platform_opts po = {.name = "local", .rundir = o->rundir,
+	char p[4096];
+
+	if (snprintf(p, sizeof(p), "%s", dir) >= (int)sizeof(p))
+		return -ENAMETOOLONG;
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	return mkdir(p, 0755) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+/* Join the domain: the local one we were given, or the Xen domain we run in. */
+static int join_domain(struct pv_guest *g, const struct options *o)
+{
+	struct pv_platform_opts po = {.name = o->platform, .rundir = o->rundir,
 				      .domid = (int)o->domid, .domid_set = 1};
-	sigset_t mask;
 	int rc;
 
+	if (!strcmp(o->platform, "xen")) {
+		po.domid_set = 0;
+		rc = pv_platform_open(&g->platform, &po);
+		if (rc < 0) {
+			pv_err_errno(rc, "cannot open the xen platform (/dev/xen, xenstore)");
+			return rc;
+		}
+		g->domid = pv_platform_domid(g->platform);
+		rc = set_environment(g, o);
+		return rc ? rc : make_dirs(g->dir);
+	}
 	g->domid = (pv_domid_t)o->domid;
 	g->preserve = o->preserve;
 	rc = set_environment(g, o);
@@ -411,11 +471,20 @@ static int setup(struct pv_guest *g, const struct options *o)
 		return rc;
 	}
 	rc = pv_local_hold(g->platform);
-	if (rc < 0) {
+	if (rc < 0)
 		pv_err_errno(rc, "cannot hold domain %ld (is another pvkit-guest running it?)",
 			     o->domid);
+	return rc;
+}
+
+static int setup(struct pv_guest *g, const struct options *o)
+{
+	sigset_t mask;
+	int rc;
+
+	rc = join_domain(g, o);
+	if (rc < 0)
 		return rc;
-	}
 	rc = pv_xs_open(&g->xs, NULL);
 	if (rc < 0)
 		return rc;
@@ -467,7 +536,7 @@ int main(int argc, char **argv)
 	pv_log_set_ident("pvkit-guest");
 	rc = setup(&g, &o);
 	if (rc < 0) {
-		pv_err_errno(rc, "domain %ld: runtime start failed", o.domid);
+		pv_err_errno(rc, "domain %u: runtime start failed", (unsigned int)g.domid);
 		teardown(&g);
 		return 1;
 	}

@@ -3,9 +3,13 @@
  * netfront xenbus handshake: at probe create the guest's TAP with the MAC
  * and MTU from xenstore; when the backend waits (InitWait), read its
  * features, build each queue (rings, pools, channels, a TAP queue), write
- * our nodes and features in one transaction, Initialised; on Connected set
- * the TAP's offloads to what both halves agreed and start moving packets.
- * A backend that restarts (InitWait again) gets fresh rings.
+ * our nodes and features in one transaction and go Connected (netif.h: the
+ * backend samples our nodes on that transition; Linux's xen-netback ignores
+ * Initialised and connects only then, and Linux's netfront does the same);
+ * once the backend is Connected too, set the TAP's offloads to what both
+ * halves agreed and start moving packets. A backend that restarts
+ * (InitWait again) gets fresh rings, after we went back to Initialising
+ * so that it sees a new handshake.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -156,8 +160,20 @@ static int setup(struct netfront *f)
 		return -EOPNOTSUPP;
 	pv_xs_read_uint(f->x->xs, 0, f->x->otherend, "multi-queue-max-queues", 1024, 1, &maxq);
 	f->nqueues = maxq < 1 ? 1 : maxq > NETFRONT_MAX_QUEUES ? NETFRONT_MAX_QUEUES : (unsigned int)maxq;
-	for (unsigned int i = 0; rc == 0 && i < f->nqueues; i++)
+	for (unsigned int i = 0; rc == 0 && i < f->nqueues; i++) {
 		rc = queue_setup(f, &f->q[i]);
+		/*
+		 * Out of grants (Xen's gntalloc grants 1024 pages by default,
+		 * and a queue takes 514): do with the queues we have.
+		 */
+		if (rc == -ENOSPC && i > 0) {
+			pv_dev_warn(f->x->prefix, "out of grants for queue %u: using %u queue(s) of %u",
+				    i, i, f->nqueues);
+			queue_teardown(f, &f->q[i]);
+			f->nqueues = i;
+			rc = 0;
+		}
+	}
 	rc = rc ?: pv_xs_transaction(f->x->xs, write_nodes, f, 0);
 	if (rc < 0)
 		teardown(f);
@@ -215,15 +231,16 @@ static void backend_changed(struct pv_xenbus_dev *x, enum pv_xenbus_state st)
 	switch (st) {
 	case PV_XENBUS_STATE_INIT_WAIT:
 		teardown(f); /* also after a backend restart while we were connected */
+		if (x->state != PV_XENBUS_STATE_INITIALISING)
+			pv_xenbus_switch_state(x, PV_XENBUS_STATE_INITIALISING);
 		rc = setup(f);
 		if (rc < 0)
 			return pv_xenbus_dev_fatal(x, -rc, "setting up the rings");
-		pv_xenbus_switch_state(x, PV_XENBUS_STATE_INITIALISED);
+		pv_xenbus_switch_state(x, PV_XENBUS_STATE_CONNECTED);
 		break;
 	case PV_XENBUS_STATE_CONNECTED:
-		if (x->state != PV_XENBUS_STATE_INITIALISED)
+		if (x->state != PV_XENBUS_STATE_CONNECTED || f->connected || !f->q[0].tx_page)
 			break;
-		pv_xenbus_switch_state(x, PV_XENBUS_STATE_CONNECTED);
 		go_live(f);
 		break;
 	case PV_XENBUS_STATE_CLOSING:

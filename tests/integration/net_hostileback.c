@@ -70,7 +70,8 @@ static int connect_back(struct hback *h)
 	pv_xs_write(h->xs, 0, h->be, "feature-rx-copy", "1");
 	pv_xs_write(h->xs, 0, h->be, "feature-sg", "1");
 	pv_xs_write(h->xs, 0, h->be, "state", "2");
-	if (wait_state(h->xs, h->fe, PV_XENBUS_STATE_INITIALISED) < 0)
+	/* netfront writes its nodes, then goes Connected (netif.h, as Linux's netfront). */
+	if (wait_state(h->xs, h->fe, PV_XENBUS_STATE_CONNECTED) < 0)
 		return -ETIMEDOUT;
 	txp = map_ref(h, "tx-ring-ref");
 	rxp = map_ref(h, "rx-ring-ref");

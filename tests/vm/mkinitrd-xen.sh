@@ -42,7 +42,8 @@ for t in ls read write list rm exists watch chmod; do
 done
 for m in xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc xen-blkfront xen-blkback loop \
 	irqbypass vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci \
-	crc16 mbcache jbd2 crc32c_generic ext4 xen-netfront tun veth; do
+	crc16 mbcache jbd2 crc32c_generic ext4 xen-netfront tun veth \
+	xen-netback; do
 	f=$(find "$root/lib/modules/$kver" -name "$m.ko" | head -n 1)
 	[ -n "$f" ] && cp "$f" "$stage/lib/modules/"
 done

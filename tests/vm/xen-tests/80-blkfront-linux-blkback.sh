@@ -4,6 +4,7 @@
 # device; the vbd's nodes written by xen-vbd.sh as libxl and the hotplug
 # script would (physical-device = the loop device's major:minor).
 . /pvkit/xen-vbd.sh
+t0=$(date +%s)
 dev=51728
 # Linux's own xen-blkfront would bind the frontend too: only ours may.
 grep -q '^xen_blkfront ' /proc/modules && rmmod xen-blkfront
@@ -42,3 +43,4 @@ fi
 vbd_del $dev vbd
 losetup -d "$loopdev"
 rm -f /tmp/disk80.img
+echo "  | 80-blkfront-linux-blkback.sh took $(($(date +%s) - t0))s"
