@@ -3,6 +3,7 @@
 # platform) against Linux's xen-blkback in the same dom0, exporting a loop
 # device; the vbd's nodes written by xen-vbd.sh as libxl and the hotplug
 # script would (physical-device = the loop device's major:minor).
+# vm-timeout: 180
 . /pvkit/xen-vbd.sh
 t0=$(date +%s)
 dev=51728
@@ -37,6 +38,26 @@ fi
 # independent look at the backing file.
 vm_check "the image file is no longer all zeros" \
 	sh -c '! cmp -s -n 1048576 /tmp/disk80.img /dev/zero 1048576 0'
+# The same vbd through pvkit-guest's vbd driver (blkfront exported over
+# NBD), driven by a libnbd client: trim, FUA, flush end to end (blkif has no
+# write-zeroes, so the export does not offer it).
+run=/tmp/pvg80
+sock=$run/dom/0/xvdb.sock
+mkdir -p $run
+pvkit-guest --platform xen --rundir $run --log $run/guest.log 2> $run/guest.err &
+gpid=$!
+vm_check "pvkit-guest --platform xen exports the vbd at $sock" vm_wait_for 30 test -S $sock
+vm_check "pvkit-guest: both ends Connected" sh -c "[ $(vbd_state fe $dev vbd) = 4 ] && [ $(vbd_state be $dev vbd) = 4 ]"
+vm_run nbd pvkit-nbd-probe trim "nbd+unix:///?socket=$sock"
+# What the probe did, seen in the image file behind the loop device: noise at 0, 256 KiB of it trimmed at 64 KiB.
+vm_check "the trimmed range is zeros in the image" cmp -s -n 262144 /tmp/disk80.img /dev/zero 65536 0
+vm_check "the range before it kept the probe's bytes" sh -c "! cmp -s -n 65536 /tmp/disk80.img /dev/zero 0 0"
+kill -TERM $gpid
+wait $gpid
+vm_check_eq "pvkit-guest exits 0 on SIGTERM" 0 $?
+vm_check_eq "pvkit-guest's blkfront closed (6)" 6 "$(vbd_state fe $dev vbd)"
+grep -i 'error\|warn' $run/guest.log | head -n 10 | sed 's/^/  | guest: /'
+
 if [ "$(vbd_state be $dev vbd)" != 6 ]; then
 	vbd_dump $dev vbd
 fi

@@ -3,6 +3,7 @@
 # vif driver: a TAP eth<devid>) against Linux's xen-netback (vif0.<devid>)
 # in the same dom0, each end in a network namespace of its own; the vif's
 # nodes written as libxl writes them, hotplug-status as the vif script.
+# vm-timeout: 240
 t0=$(date +%s)
 dev=7
 fe=/local/domain/0/device/vif/$dev
@@ -126,9 +127,9 @@ vm_check_eq "rx-copy: offered and requested" "1 1" "$(feat $be feature-rx-copy) 
 vm_check_eq "scatter-gather: offered and requested" "1 1" "$(feat $be feature-sg) $(feat $fe feature-sg)"
 vm_check_eq "TCPv4 GSO: offered and requested" "1 1" "$(feat $be feature-gso-tcpv4) $(feat $fe feature-gso-tcpv4)"
 vm_check_eq "multi-queue: 2 offered, 2 in use" "2 2" "$(feat $be multi-queue-max-queues) $(feat $fe multi-queue-num-queues)"
-vm_check "queue-1 has its own rings" xenstore-read $fe/queue-1/tx-ring-ref
+vm_check "queue-1 has its own rings" xenstore-exists $fe/queue-1/tx-ring-ref
 if [ "$(feat $be feature-split-event-channels)" = 1 ]; then
-	vm_check "split event channels used" xenstore-read $fe/queue-0/event-channel-rx
+	vm_check "split event channels used" xenstore-exists $fe/queue-0/event-channel-rx
 fi
 
 ina ip addr add 198.18.85.2/24 dev eth$dev
@@ -137,7 +138,7 @@ inb ip link set vif0.$dev up
 ina ip link set lo up
 inb ip link set lo up
 vm_check "ping netfront -> xen-netback's vif" vm_wait_for 20 ina ping -c 1 -W 2 198.18.85.1
-vm_check "ping xen-netback's vif -> netfront" inb ping -c 3 -W 5 198.18.85.2
+vm_check "ping xen-netback's vif -> netfront" sh -c "nsenter -t $nsb -n ping -c 3 -W 5 198.18.85.2 > /dev/null"
 
 # same_bytes WHAT FILE: FILE holds /tmp/tx85's bytes.
 same_bytes() {
@@ -147,8 +148,8 @@ same_bytes() {
 		vm_fail "$1: the bytes arrive intact (sha256): got $(wc -c < "$2") bytes; $(cmp /tmp/tx85 "$2" 2>&1 | head -n 1)"
 	fi
 }
-# TCP both ways, 4 MiB each, checksummed (GSO both ways when offered).
-dd if=/dev/urandom of=/tmp/tx85 bs=1M count=4 2> /dev/null
+# TCP both ways, 1 MiB each (TCG under load moves about 100 KiB/s-1 MiB/s), checksummed (GSO both ways when offered).
+dd if=/dev/urandom of=/tmp/tx85 bs=1M count=1 2> /dev/null
 sum=$(sha256sum < /tmp/tx85)
 # The receiver runs cat on the connection: a plain "nc -l" shuts its side
 # down when its own stdin ends, and the sender's nc then exits with data
@@ -156,13 +157,14 @@ sum=$(sha256sum < /tmp/tx85)
 inb timeout 60 nc -l -p 5085 -e sh -c 'cat > /tmp/rx85b' < /dev/null &
 lpid=$!
 sleep 0.5
-vm_check "TCP netfront -> vif: 4 MiB sent" ina timeout 60 nc 198.18.85.1 5085 < /tmp/tx85
+vm_check "TCP netfront -> vif: 1 MiB sent" ina timeout 60 nc 198.18.85.1 5085 < /tmp/tx85
 wait $lpid
 same_bytes "TCP netfront -> vif" /tmp/rx85b
+echo "  | $(($(date +%s) - t0))s in"
 ina timeout 60 nc -l -p 5086 -e sh -c 'cat > /tmp/rx85a' < /dev/null &
 lpid=$!
 sleep 0.5
-vm_check "TCP vif -> netfront: 4 MiB sent" inb timeout 60 nc 198.18.85.2 5086 < /tmp/tx85
+vm_check "TCP vif -> netfront: 1 MiB sent" inb timeout 60 nc 198.18.85.2 5086 < /tmp/tx85
 wait $lpid
 same_bytes "TCP vif -> netfront" /tmp/rx85a
 ina grep eth$dev /proc/net/dev | sed 's/^/  | A: /'
