@@ -188,11 +188,25 @@ static int all_zero(const unsigned char *b, size_t len)
 
 static int open_front(struct ctx *c, const char *what)
 {
-	int rc = pv_blkfront_open(c->plat, c->xs, c->fe, NULL, &c->bf);
+	/* TCG on a loaded host is slow: give the handshake a minute, not 10 s. */
+	struct pv_blkfront_opts o = {.timeout_ms = 60000};
+	int64_t t0 = now_ms();
+	int rc = pv_blkfront_open(c->plat, c->xs, c->fe, &o, &c->bf);
 
-	check(rc == 0, "%s: pv_blkfront_open (%s)", what, rc ? strerror(-rc) : "connected");
-	if (rc)
+	check(rc == 0, "%s: pv_blkfront_open (%s after %lld ms)", what,
+	      rc ? strerror(-rc) : "connected", (long long)(now_ms() - t0));
+	if (rc) {
+		char *err = NULL;
+		char path[200];
+
+		snprintf(path, sizeof(path), "/local/domain/0/error%s", c->be + strlen("/local/domain/0"));
+		pv_xs_read(c->xs, PV_XS_NO_TXN, path, "error", &err);
+		printf("# frontend state %d, backend state %d, backend error: %s\n",
+		       (int)pv_xenbus_read_state(c->xs, c->fe), (int)pv_xenbus_read_state(c->xs, c->be),
+		       err ? err : "(none)");
+		free(err);
 		return rc;
+	}
 	check(pv_xenbus_read_state(c->xs, c->fe) == PV_XENBUS_STATE_CONNECTED &&
 		      pv_xenbus_read_state(c->xs, c->be) == PV_XENBUS_STATE_CONNECTED,
 	      "%s: frontend and backend are Connected (fe %d, be %d)", what,
