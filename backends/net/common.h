@@ -112,6 +112,7 @@ struct netback_vif {
 	unsigned int nqueues;
 	struct netback_queue *queues;      /* NULL while disconnected */
 	int fatal_fd;                      /* eventfd: a queue thread gave up */
+	int reconnect;                     /* we sent a stale frontend Closing at probe */
 	struct netback_stats total;        /* of past connections */
 	struct pv_stats *stats;            /* for pvkit top; NULL if not published */
 };

@@ -276,6 +276,12 @@ static void frontend_changed(struct pv_xenbus_dev *x, enum pv_xenbus_state st)
 	case PV_XENBUS_STATE_CLOSED:
 	case PV_XENBUS_STATE_UNKNOWN:
 		vif_disconnect(v);
+		if (st == PV_XENBUS_STATE_CLOSED && v->reconnect) {
+			/* It let go of the rings we asked it to drop: offer a fresh start. */
+			v->reconnect = 0;
+			pv_xenbus_switch_state(x, PV_XENBUS_STATE_INIT_WAIT);
+			break;
+		}
 		if (x->state != PV_XENBUS_STATE_CLOSED && x->state != PV_XENBUS_STATE_INIT_WAIT)
 			pv_xenbus_switch_state(x, PV_XENBUS_STATE_CLOSED);
 		break;
@@ -383,7 +389,7 @@ static void vif_free(struct netback_vif *v)
 /*
  * Where to (re)start. A frontend Connected to an earlier us (our state
  * node says we were past InitWait) holds rings we know nothing about:
- * ask it to reconnect (Closing, then Closed -> Initialising -> InitWait),
+ * ask it to reconnect (Closing; once it is Closed, InitWait again),
  * as pvkit-blkback does. Otherwise InitWait; a frontend already Connected
  * then wrote its nodes for this very InitWait and is taken as it is.
  */
@@ -425,7 +431,9 @@ int netback_probe(struct pv_xenbus_dev *x, void *opaque)
 	x->otherend_changed = frontend_changed;
 	rc = pv_xs_transaction(x->xs, advertise, v, 0);
 	x->state = PV_XENBUS_STATE_UNKNOWN;
-	rc = rc ?: pv_xenbus_switch_state(x, restart_state(x));
+	v->reconnect = restart_state(x) == PV_XENBUS_STATE_CLOSING;
+	rc = rc ?: pv_xenbus_switch_state(x, v->reconnect ? PV_XENBUS_STATE_CLOSING
+						       : PV_XENBUS_STATE_INIT_WAIT);
 	rc = rc ?: pv_xenbus_dev_start(x);
 	if (rc < 0)
 		goto out_destroy_tap;
