@@ -2,12 +2,12 @@
 # tools/: the pvkit command. The config and device-spec parsers need only
 # libc, so their unit tests also run cross-built (CORE_UNIT_TESTS).
 TOOLS_PARSER_SRCS := tools/xlcfg.c tools/diskspec.c tools/vifspec.c tools/pcispec.c \
-	tools/domcfg.c tools/domcfg_print.c tools/xsnodes.c tools/hostcheck.c
+	tools/domcfg.c tools/domcfg_print.c tools/xsnodes.c
 
 PROGRAMS += pvkit
 pvkit_SRCS := tools/pvkit.c tools/cmd_create.c tools/cmd_host.c tools/cmd_device.c \
 	tools/toolstack.c tools/create_run.c tools/cmd_guest.c tools/cmd_exec.c tools/cmd_devlist.c tools/cmd_top.c tools/monitor.c tools/devwait.c \
-	$(TOOLS_PARSER_SRCS)
+	$(TOOLS_PARSER_SRCS) tools/hostcheck.c
 pvkit_PKGS := xenstore
 pvkit_SRCS += tools/cmd_pci.c tools/cmd_pcidev.c
 # Where an installed pvkit looks for the daemons and pvkit-guest.
@@ -16,13 +16,17 @@ pvkit_DIR := bin
 
 MAN_PAGES += tools/man/pvkit.1 tools/man/pvkit.cfg.5
 
-TOOLS_UNIT_TESTS := test-xlcfg test-diskspec test-vifspec test-pcispec test-domcfg test-xsnodes \
-	test-hostcheck
+TOOLS_UNIT_TESTS := test-xlcfg test-diskspec test-vifspec test-pcispec test-domcfg test-xsnodes
 UNIT_TESTS += $(TOOLS_UNIT_TESTS)
 CORE_UNIT_TESTS += $(TOOLS_UNIT_TESTS)
 $(foreach t,$(TOOLS_UNIT_TESTS),$(eval $(t)_SRCS := tests/unit/tools/$(subst -,_,$(t)).c \
 	$(TOOLS_PARSER_SRCS) tests/harness/cunit.c))
 $(foreach t,$(TOOLS_UNIT_TESTS),$(eval $(t)_LIBS := -lcunit))
+# The host checks look devices up through libpci (passthrough/pci): native only.
+UNIT_TESTS += test-hostcheck
+test-hostcheck_SRCS := tests/unit/tools/test_hostcheck.c $(TOOLS_PARSER_SRCS) tools/hostcheck.c \
+	tests/harness/cunit.c
+test-hostcheck_LIBS := -lcunit
 
 # The command itself, run as a program: help, dispatch, create --dry-run.
 INTEGRATION_TESTS += tests/integration/pvkit-cli.sh
