@@ -101,7 +101,10 @@ int pvkit_cmd_create(int argc, char **argv)
 		free(dc);
 		return PVKIT_EXIT_FAILURE;
 	}
-	if (o.dry_run) {
+	if (domcfg_pci_functions(dc, &err)) {
+		fprintf(stderr, "%s\n", err.msg);
+		rc = PVKIT_EXIT_FAILURE;
+	} else if (o.dry_run) {
 		rc = dry_run(dc, &o);
 	} else if (domcfg_check_host(dc, "/sys/class/net", &err)) {
 		fprintf(stderr, "%s\n", err.msg);

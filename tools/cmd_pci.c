@@ -4,6 +4,7 @@
  * pci-assignable-remove: the host's side of PCI passthrough, like xl's.
  * $PVKIT_SYSFS points them at another sysfs tree (tests use a fake one).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,14 +68,67 @@ int pvkit_cmd_pci_list_host(int argc, char **argv)
 	return list(argv[0], 1);
 }
 
+static int all_functions(const char *arg)
+{
+	size_t len = strlen(arg);
+
+	return len >= 2 && !strcmp(arg + len - 2, ".*");
+}
+
+/* BB:DD.* to vfio-pci: its functions together (they share their IOMMU group). */
+static int assignable_add_all(const char *bdf0, const char *dir, char *err, size_t errlen)
+{
+	unsigned int dom, bus, dev;
+
+	if (sscanf(bdf0, "%x:%x:%x", &dom, &bus, &dev) != 3)
+		return -EINVAL;
+	return pv_pci_assignable_add_slot(pvkit_pci_sysfs(), dom, bus, dev, dir, err, errlen);
+}
+
+/*
+ * @arg as the BDFs it names into @out: one, or for BB:DD.* every function
+ * the host has there (pvkit's extension: xl takes one BDF). How many, or
+ * -1 (printed).
+ */
+static int expand_bdf(const char *cmd, const char *arg, char out[8][PV_PCI_BDF_LEN])
+{
+	size_t len = strlen(arg);
+	int all = all_functions(arg), mask, n = 0;
+	unsigned int dom, bus, dev;
+	char copy[64];
+
+	if (all)
+		snprintf(copy, sizeof(copy), "%.*s.0", (int)(len - 2), arg);
+	else
+		snprintf(copy, sizeof(copy), "%s", arg);
+	if (pv_pci_bdf_normalise(copy, out[0]) < 0 ||
+	    sscanf(out[0], "%x:%x:%x", &dom, &bus, &dev) != 3) {
+		fprintf(stderr, "pvkit %s: '%s' is not a PCI address ([[DDDD:]BB:]DD.F, F may be *)\n",
+			cmd, arg);
+		return -1;
+	}
+	if (!all)
+		return 1;
+	mask = pv_pci_slot_functions(pvkit_pci_sysfs(), dom, bus, dev);
+	if (mask <= 0) {
+		fprintf(stderr, "pvkit %s: %04x:%02x:%02x.*: %s\n", cmd, dom, bus, dev,
+			mask < 0 ? strerror(-mask) : "no such PCI device on this host");
+		return -1;
+	}
+	for (unsigned int f = 0; f < 8; f++)
+		if (mask & (1 << f))
+			snprintf(out[n++], PV_PCI_BDF_LEN, "%04x:%02x:%02x.%x", dom, bus, dev, f);
+	return n;
+}
+
 int pvkit_cmd_pci_assignable(int argc, char **argv)
 {
 	static const struct option longs[] = {
 		{"all", no_argument, NULL, 'a'}, {"rebind", no_argument, NULL, 'r'}, {NULL, 0, NULL, 0},
 	};
 	const char *cmd = argv[0];
-	int all = 0, rebind = 0, c, rc;
-	char dir[4096], err[256];
+	int all = 0, rebind = 0, add, c, rc = 0, n;
+	char dir[4096], err[256], bdfs[8][PV_PCI_BDF_LEN];
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "ar", longs, NULL)) != -1) {
@@ -92,11 +146,18 @@ int pvkit_cmd_pci_assignable(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return pvkit_usage_error(cmd, "expects one BDF");
+	n = expand_bdf(cmd, argv[optind], bdfs);
+	if (n < 0)
+		return PVKIT_EXIT_FAILURE;
 	pvkit_pci_statedir(dir, sizeof(dir));
-	if (!strcmp(cmd, "pci-assignable-add"))
-		rc = pv_pci_assignable_add(pvkit_pci_sysfs(), argv[optind], dir, err, sizeof(err));
-	else
-		rc = pv_pci_assignable_remove(pvkit_pci_sysfs(), argv[optind], rebind, dir, err, sizeof(err));
+	add = !strcmp(cmd, "pci-assignable-add");
+	if (add && all_functions(argv[optind]))
+		rc = assignable_add_all(bdfs[0], dir, err, sizeof(err));
+	else if (add)
+		rc = pv_pci_assignable_add(pvkit_pci_sysfs(), bdfs[0], dir, err, sizeof(err));
+	for (int i = 0; !add && rc == 0 && i < n; i++)
+		rc = pv_pci_assignable_remove(pvkit_pci_sysfs(), bdfs[i], rebind, dir, err,
+					      sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "pvkit %s: %s\n", cmd, err);
 		return PVKIT_EXIT_FAILURE;

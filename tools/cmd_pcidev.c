@@ -216,28 +216,46 @@ static int rm_nodes(struct hotplug *h, const struct pcibus *b, unsigned i, const
 
 /* ---- pci-attach ------------------------------------------------------------------- */
 
-/* What the host must offer, as create checks it; seize=1 makes the device assignable first. */
-static int check_host(struct hotplug *h, const struct pcispec *p, const char *bdf)
+/* seize=1: make the device (every function of BB:DD.*) assignable first, as libxl. */
+static int seize(struct hotplug *h, const struct pcispec *p, struct xlcfg_err *err)
+{
+	char dir[4096], why[256], bdf[16];
+	int rc;
+
+	pvkit_pci_statedir(dir, sizeof(dir));
+	if (p->all_functions) {
+		snprintf(bdf, sizeof(bdf), "%04x:%02x:%02x.*", p->domain, p->bus, p->dev);
+		rc = pv_pci_assignable_add_slot(pvkit_pci_sysfs(), p->domain, p->bus, p->dev, dir,
+						why, sizeof(why));
+	} else {
+		domcfg_pci_bdf(p, bdf);
+		rc = pv_pci_assignable_add(pvkit_pci_sysfs(), bdf, dir, why, sizeof(why));
+	}
+	if (rc < 0)
+		snprintf(err->msg, sizeof(err->msg), "pvkit %s: seize %s: %s", h->cmd, bdf, why);
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * What the host must offer, as create checks it: BB:DD.* gets the host's
+ * functions into @p->func_mask; seize=1 makes the device assignable first.
+ */
+static int check_host(struct hotplug *h, struct pcispec *p)
 {
 	struct domcfg *dc = calloc(1, sizeof(*dc));
-	char dir[4096], why[256];
 	struct xlcfg_err err;
 	int rc;
 
 	if (!dc)
 		return -ENOMEM;
-	if (p->seize == 1) {
-		pvkit_pci_statedir(dir, sizeof(dir));
-		rc = pv_pci_assignable_add(pvkit_pci_sysfs(), bdf, dir, why, sizeof(why));
-		if (rc < 0) {
-			fprintf(stderr, "pvkit %s: seize %s: %s\n", h->cmd, bdf, why);
-			free(dc);
-			return rc;
-		}
-	}
 	dc->pcis[dc->npcis++] = *p;
 	snprintf(dc->pci_where[0], sizeof(dc->pci_where[0]), "pvkit %s", h->cmd);
-	rc = domcfg_check_host(dc, "/sys/class/net", &err);
+	rc = domcfg_pci_functions(dc, &err);
+	p->func_mask = dc->pcis[0].func_mask;
+	if (rc == 0 && p->seize == 1)
+		rc = seize(h, p, &err);
+	if (rc == 0)
+		rc = domcfg_check_host(dc, "/sys/class/net", &err);
 	if (rc)
 		fprintf(stderr, "%s\n", err.msg);
 	free(dc);
@@ -285,37 +303,29 @@ static int plug_more(struct hotplug *h, const struct pcibus *b, const struct pci
 	return rc;
 }
 
-static int pci_attach(struct hotplug *h)
+/* One function onto the guest's bus (the first creates it); 0 or -errno (printed). */
+static int attach_one(struct hotplug *h, const struct pcispec *p)
 {
-	struct pcispec p;
 	struct pcibus b;
-	char bdf[16], err[DEVSPEC_ERR_LEN];
+	char bdf[16];
 	int rc, other;
 	unsigned i;
 
-	if (pcispec_parse(h->arg, &p, err)) {
-		fprintf(stderr, "pvkit %s: %s\n", h->cmd, err);
-		return PVKIT_EXIT_FAILURE;
-	}
-	domcfg_pci_bdf(&p, bdf);
-	if (check_host(h, &p, bdf) || hotplug_open_guest(h))
-		return PVKIT_EXIT_FAILURE;
+	domcfg_pci_bdf(p, bdf);
 	bus_paths(h, &b);
 	other = holder(h, bdf);
 	if (find_dev(h, &b, bdf) >= 0 || other == (int)h->dom.domid) {
 		fprintf(stderr, "pvkit %s: PCI device %s is already attached to guest %s\n", h->cmd,
 			bdf, h->dom.name);
-		hotplug_close_guest(h);
-		return PVKIT_EXIT_FAILURE;
+		return -EEXIST;
 	}
 	if (other >= 0) {
 		fprintf(stderr, "pvkit %s: PCI device %s is not assignable: domain %d has it\n",
 			h->cmd, bdf, other);
-		hotplug_close_guest(h);
-		return PVKIT_EXIT_FAILURE;
+		return -EBUSY;
 	}
 	i = b.num;
-	rc = b.num ? plug_more(h, &b, &p) : plug_first(h, &p);
+	rc = b.num ? plug_more(h, &b, p) : plug_first(h, p);
 	if (rc == 0) {
 		b.num++;
 		rc = wait_dev(h, &b, i, PV_XENBUS_STATE_INITIALISED, 1);
@@ -328,6 +338,31 @@ static int pci_attach(struct hotplug *h)
 	}
 	if (rc == 0)
 		printf("PCI device %s attached to guest %s\n", bdf, h->dom.name);
+	return rc;
+}
+
+/* One device, or each function of BB:DD.* in libxl's order (function 0 last). */
+static int pci_attach(struct hotplug *h)
+{
+	struct pcispec p, fn[8];
+	char err[DEVSPEC_ERR_LEN], bdf[16];
+	int rc = 0, nf;
+
+	if (pcispec_parse(h->arg, &p, err)) {
+		fprintf(stderr, "pvkit %s: %s\n", h->cmd, err);
+		return PVKIT_EXIT_FAILURE;
+	}
+	if (check_host(h, &p) || hotplug_open_guest(h))
+		return PVKIT_EXIT_FAILURE;
+	nf = pcispec_functions(&p, fn);
+	for (int f = 0; rc == 0 && f < nf; f++) {
+		rc = attach_one(h, &fn[f]);
+		for (int g = 0; rc < 0 && g < f; g++) {
+			domcfg_pci_bdf(&fn[g], bdf);
+			fprintf(stderr, "pvkit %s: PCI device %s stays attached (pvkit pci-detach %s "
+					"%s takes it back)\n", h->cmd, bdf, h->dom.name, bdf);
+		}
+	}
 	hotplug_close_guest(h);
 	return rc < 0 ? PVKIT_EXIT_FAILURE : 0;
 }
@@ -365,38 +400,77 @@ static int unplug(struct hotplug *h, const struct pcibus *b, unsigned i)
 	return rc;
 }
 
-static int pci_detach(struct hotplug *h)
+/* Detach device @bdf from the guest's bus; 0 or -errno (printed). */
+static int detach_one(struct hotplug *h, const char *bdf)
 {
 	struct pcibus b;
-	char bdf[PV_PCI_BDF_LEN];
 	int i, rc;
 
-	if (pv_pci_bdf_normalise(h->arg, bdf) < 0) {
-		fprintf(stderr, "pvkit %s: '%s' is not a PCI address ([[DDDD:]BB:]DD.F)\n", h->cmd,
-			h->arg);
-		return PVKIT_EXIT_FAILURE;
-	}
-	if (hotplug_open_guest(h))
-		return PVKIT_EXIT_FAILURE;
 	bus_paths(h, &b);
 	i = find_dev(h, &b, bdf);
 	if (i < 0) {
 		fprintf(stderr, "pvkit %s: PCI device %s not attached to this domain (%s)\n",
 			h->cmd, bdf, h->dom.name);
-		hotplug_close_guest(h);
-		return PVKIT_EXIT_FAILURE;
+		return -ENODEV;
 	}
 	rc = unplug(h, &b, (unsigned)i);
 	if (rc < 0 && b.num > 1) {
 		fprintf(stderr, "pvkit %s: the guest did not let %s go; it is still attached "
 				"(pvkit destroy takes it back)\n", h->cmd, bdf);
-		hotplug_close_guest(h);
-		return PVKIT_EXIT_FAILURE;
+		return rc;
 	}
 	/* The last device: removing the bus makes pvkit-pciback release it whatever the guest does. */
 	rc = rm_nodes(h, &b, (unsigned)i, bdf);
 	if (rc == 0)
 		printf("PCI device %s detached from guest %s\n", bdf, h->dom.name);
+	return rc;
+}
+
+/*
+ * The functions of DDDD:BB:DD on the guest's bus (what BB:DD.* detaches),
+ * from 7 down to 0 as libxl removes them, into @out; how many.
+ */
+static int bus_functions(struct hotplug *h, const struct pcispec *p, char out[8][16])
+{
+	struct pcispec one = *p;
+	struct pcibus b;
+	int n = 0;
+
+	bus_paths(h, &b);
+	one.all_functions = 0;
+	for (int f = 7; f >= 0; f--) {
+		one.func = (unsigned)f;
+		domcfg_pci_bdf(&one, out[n]);
+		if (find_dev(h, &b, out[n]) >= 0)
+			n++;
+	}
+	return n;
+}
+
+/* xl's pci-detach: a BDF (options are ignored); BB:DD.* takes every function the guest has. */
+static int pci_detach(struct hotplug *h)
+{
+	char err[DEVSPEC_ERR_LEN], bdfs[8][16];
+	struct pcispec p;
+	int rc = 0, n = 1;
+
+	if (pcispec_parse(h->arg, &p, err)) {
+		fprintf(stderr, "pvkit %s: %s\n", h->cmd, err);
+		return PVKIT_EXIT_FAILURE;
+	}
+	if (hotplug_open_guest(h))
+		return PVKIT_EXIT_FAILURE;
+	if (p.all_functions)
+		n = bus_functions(h, &p, bdfs);
+	else
+		domcfg_pci_bdf(&p, bdfs[0]);
+	if (n == 0) {
+		fprintf(stderr, "pvkit %s: PCI device %04x:%02x:%02x.* not attached to this domain "
+				"(%s)\n", h->cmd, p.domain, p.bus, p.dev, h->dom.name);
+		rc = -ENODEV;
+	}
+	for (int f = 0; rc == 0 && f < n; f++)
+		rc = detach_one(h, bdfs[f]);
 	hotplug_close_guest(h);
 	return rc < 0 ? PVKIT_EXIT_FAILURE : 0;
 }

@@ -99,7 +99,10 @@ enum pcispec_rdm {
 struct pcispec {
 	unsigned domain, bus, dev, func; /* host BDF, hex in the spec */
 	int all_functions;               /* BB:DD.* */
+	unsigned func_mask;              /* BB:DD.*: the host's functions (bit F), 0 until looked up */
 	int vslot;                       /* -1: any, else the guest slot */
+	int vfunc;                       /* -1: function 0 on the guest (xl's rule for one
+					    function), else this function (one of BB:DD.*) */
 	int permissive, msitranslate, power_mgmt, seize; /* -1: default, else 0/1 */
 	enum pcispec_rdm rdm_policy;
 };
@@ -109,5 +112,21 @@ struct pcispec {
  * [,power_mgmt=0|1][,seize=0|1][,rdm_policy=strict|relaxed]. Returns 0 or -EINVAL.
  */
 int pcispec_parse(const char *spec, struct pcispec *out, char err[DEVSPEC_ERR_LEN]);
+
+/*
+ * The devices libxl adds for @p, in its order, into @out: @p itself for
+ * one function; for BB:DD.* one per function in @p->func_mask from 7 down
+ * to 0 (function 0 last: a guest sees a device once its function 0 is
+ * there), each at the guest slot @p->vslot with its own function number.
+ * Returns how many (0 for BB:DD.* before func_mask is known).
+ */
+int pcispec_functions(const struct pcispec *p, struct pcispec out[8]);
+
+/*
+ * The guest devfn a device asks for (libxl's vdevfn-<n>): VSLOT << 3 with
+ * function 0 for one function, its own function for one of BB:DD.*; -1
+ * without a slot (the backend picks one).
+ */
+int pcispec_vdevfn(const struct pcispec *p);
 
 #endif

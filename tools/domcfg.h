@@ -73,11 +73,19 @@ int domcfg_load(const char *path, char *const *overrides, int noverrides, int fi
  * target exists, is a regular file or a block device and can be opened with
  * the disk's access; every vif's bridge exists (a directory
  * @sysfs_net/BRIDGE/bridge; pass "/sys/class/net"); every pci device
- * exists and is bound to vfio-pci (sysfs: $PVKIT_SYSFS or /sys), and no
- * two name the same device or guest slot. Returns 0 or a -errno
+ * function exists and is bound to vfio-pci (sysfs: $PVKIT_SYSFS or /sys),
+ * BB:DD.* has a guest slot, and no two name the same device or guest slot. Returns 0 or a -errno
  * with @err "g1.cfg:4:10: disk 0: target /srv/g1.img: No such file or directory".
  */
 int domcfg_check_host(const struct domcfg *dc, const char *sysfs_net, struct xlcfg_err *err);
+
+/*
+ * Look up the functions of each BB:DD.* pci item on the host (sysfs:
+ * $PVKIT_SYSFS or /sys) into its func_mask, as libxl does before it adds
+ * them; create and pci-attach call it before domcfg_check_host (which
+ * refuses an item with none). Returns 0 or -errno with @err filled.
+ */
+int domcfg_pci_functions(struct domcfg *dc, struct xlcfg_err *err);
 
 /* "destroy", "coredump-restart", ... */
 const char *domcfg_action_name(enum domcfg_action a);
@@ -128,8 +136,9 @@ int domcfg_vif_nodes(const struct vifspec *v, unsigned domid, unsigned backend_d
 /*
  * The guest's PCI bus with devices @p[0..@n), as libxl_pci.c writes it:
  * backend/pci/<domid>/0 (frontend, frontend-id, online, state 1, domain,
- * num_devs, then per device key-<i>, dev-<i>, vdevfn-<i> when a slot is
- * asked, opts-<i>, state-<i> 1; the backend domain owns it, the guest
+ * num_devs, then per device (BB:DD.*: per function, as pcispec_functions)
+ * key-<i>, dev-<i>, vdevfn-<i> when a slot is asked, opts-<i>,
+ * state-<i> 1; the backend domain owns it, the guest
  * reads it), device/pci/0 (backend, backend-id, state 1; the other way
  * round) and /libxl/pci/DDDD-BB-DD-F/domid. Returns 0 or -ENOMEM.
  */

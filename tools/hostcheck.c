@@ -72,45 +72,114 @@ static int check_bridge(const struct vifspec *v, size_t i, const char *where,
 			   i, v->bridge, v->bridge);
 }
 
+/* Every function the pci= list names, as libxl adds them, each with the item it came from. */
+struct pci_fn {
+	struct pcispec s;
+	size_t item;
+};
+
 /*
- * A pci= device: one function (BB:DD.* is not expanded yet), present, and
- * bound to vfio-pci (what pci-assignable-add does), as libxl checks that
- * it is in the assignable list; not named twice.
+ * pci item @i: BB:DD.* has a guest slot (libxl's "Must specify a v-slot
+ * for multi-function devices") and functions on this host; its functions
+ * go to @fns (at *@n).
  */
-static int check_pci(const struct domcfg *dc, size_t i, struct xlcfg_err *err)
+static int expand_pci(const struct domcfg *dc, size_t i, struct pci_fn *fns, size_t *n,
+		      struct xlcfg_err *err)
 {
 	const struct pcispec *p = &dc->pcis[i];
-	const char *sysfs = getenv("PVKIT_SYSFS");
+	struct pcispec fn[8];
+	int nf;
+
+	if (p->all_functions && p->vslot <= 0)
+		return check_error(err, -EINVAL, dc->pci_where[i],
+				   "pci %zu: %02x:%02x.*: all functions need a guest slot "
+				   "(%02x:%02x.*@SLOT, SLOT 1 to 1f), as xl's",
+				   i, p->bus, p->dev, p->bus, p->dev);
+	nf = pcispec_functions(p, fn);
+	if (nf == 0)
+		return check_error(err, -ENODEV, dc->pci_where[i],
+				   "pci %zu: PCI device %04x:%02x:%02x.*: no such PCI device on "
+				   "this host", i, p->domain, p->bus, p->dev);
+	for (int f = 0; f < nf; f++)
+		fns[(*n)++] = (struct pci_fn){fn[f], i};
+	return 0;
+}
+
+/*
+ * One function: present and bound to vfio-pci (what pci-assignable-add
+ * does), as libxl checks that it is in the assignable list; neither it nor
+ * its guest slot named by an earlier item.
+ */
+static int check_pci_fn(const struct domcfg *dc, const struct pci_fn *fns, size_t k,
+			struct xlcfg_err *err)
+{
+	const struct pci_fn *e = &fns[k];
+	const char *sysfs = getenv("PVKIT_SYSFS"), *where = dc->pci_where[e->item];
+	int vdevfn = pcispec_vdevfn(&e->s), rc;
 	struct pv_pci_host_dev hd;
 	char bdf[16], why[256];
-	int rc;
 
-	domcfg_pci_bdf(p, bdf);
-	if (p->all_functions)
-		return check_error(err, -ENOTSUP, dc->pci_where[i],
-				   "pci %zu: %02x:%02x.*: list each function instead", i, p->bus,
-				   p->dev);
-	for (size_t j = 0; j < i; j++) {
+	domcfg_pci_bdf(&e->s, bdf);
+	for (size_t j = 0; j < k; j++) {
 		char other[16];
 
-		domcfg_pci_bdf(&dc->pcis[j], other);
+		domcfg_pci_bdf(&fns[j].s, other);
 		if (!strcmp(bdf, other))
-			return check_error(err, -EEXIST, dc->pci_where[i],
-					   "pci %zu: PCI device %s is already pci %zu", i, bdf, j);
-		if (p->vslot > 0 && p->vslot == dc->pcis[j].vslot)
-			return check_error(err, -EEXIST, dc->pci_where[i],
-					   "pci %zu: guest slot %02x is already pci %zu's", i,
-					   p->vslot, j);
+			return check_error(err, -EEXIST, where, "pci %zu: PCI device %s is already pci %zu",
+					   e->item, bdf, fns[j].item);
+		if (vdevfn >= 0 && fns[j].item != e->item && vdevfn == pcispec_vdevfn(&fns[j].s))
+			return check_error(err, -EEXIST, where,
+					   "pci %zu: guest slot %02x.%x is already pci %zu's", e->item,
+					   vdevfn >> 3, vdevfn & 7, fns[j].item);
 	}
 	rc = pv_pci_host_get(sysfs && *sysfs ? sysfs : NULL, bdf, &hd, why, sizeof(why));
 	if (rc < 0)
-		return check_error(err, rc, dc->pci_where[i], "pci %zu: PCI device %s: %s", i, bdf,
-				   why);
+		return check_error(err, rc, where, "pci %zu: PCI device %s: %s", e->item, bdf, why);
 	if (strcmp(hd.driver, "vfio-pci"))
-		return check_error(err, -EPERM, dc->pci_where[i],
+		return check_error(err, -EPERM, where,
 				   "pci %zu: PCI device %s is not assignable (%s), run pvkit "
 				   "pci-assignable-add %s",
-				   i, bdf, hd.driver[0] ? hd.driver : "no driver", bdf);
+				   e->item, bdf, hd.driver[0] ? hd.driver : "no driver", bdf);
+	return 0;
+}
+
+static int check_pcis(const struct domcfg *dc, struct xlcfg_err *err)
+{
+	struct pci_fn *fns;
+	size_t n = 0;
+	int rc = 0;
+
+	if (!dc->npcis)
+		return 0;
+	fns = calloc(dc->npcis * 8, sizeof(*fns));
+	if (!fns)
+		return check_error(err, -ENOMEM, "pci", "out of memory");
+	for (size_t i = 0; !rc && i < dc->npcis; i++)
+		rc = expand_pci(dc, i, fns, &n, err);
+	for (size_t k = 0; !rc && k < n; k++)
+		rc = check_pci_fn(dc, fns, k, err);
+	free(fns);
+	return rc;
+}
+
+int domcfg_pci_functions(struct domcfg *dc, struct xlcfg_err *err)
+{
+	const char *sysfs = getenv("PVKIT_SYSFS");
+
+	for (size_t i = 0; i < dc->npcis; i++) {
+		struct pcispec *p = &dc->pcis[i];
+		int mask;
+
+		if (!p->all_functions)
+			continue;
+		mask = pv_pci_slot_functions(sysfs && *sysfs ? sysfs : NULL, p->domain, p->bus,
+					     p->dev);
+		if (mask < 0)
+			return check_error(err, mask, dc->pci_where[i],
+					   "pci %zu: cannot list %s/bus/pci/devices: %s", i,
+					   sysfs && *sysfs ? sysfs : "/sys", strerror(-mask));
+		p->func_mask = (unsigned)mask;
+	}
 	return 0;
 }
 
@@ -122,7 +191,5 @@ int domcfg_check_host(const struct domcfg *dc, const char *sysfs_net, struct xlc
 		rc = check_disk(&dc->disks[i], i, dc->disk_where[i], err);
 	for (size_t i = 0; !rc && i < dc->nvifs; i++)
 		rc = check_bridge(&dc->vifs[i], i, dc->vif_where[i], sysfs_net, err);
-	for (size_t i = 0; !rc && i < dc->npcis; i++)
-		rc = check_pci(dc, i, err);
-	return rc;
+	return rc ? rc : check_pcis(dc, err);
 }

@@ -25,7 +25,7 @@ $(foreach t,$(TOOLS_UNIT_TESTS),$(eval $(t)_LIBS := -lcunit))
 # The host checks look devices up through libpci (passthrough/pci): native only.
 UNIT_TESTS += test-hostcheck
 test-hostcheck_SRCS := tests/unit/tools/test_hostcheck.c $(TOOLS_PARSER_SRCS) tools/hostcheck.c \
-	tests/harness/cunit.c
+	tests/harness/cunit.c tests/harness/fakesysfs.c
 test-hostcheck_LIBS := -lcunit
 
 # The command itself, run as a program: help, dispatch, create --dry-run.

@@ -121,6 +121,7 @@ int pcispec_parse(const char *spec, struct pcispec *out, char err[DEVSPEC_ERR_LE
 	}
 	memset(out, 0, sizeof(*out));
 	out->vslot = -1;
+	out->vfunc = -1;
 	out->permissive = out->msitranslate = out->power_mgmt = out->seize = -1;
 	err[0] = '\0';
 	opts = strchr(copy, ',');
@@ -142,4 +143,32 @@ int pcispec_parse(const char *spec, struct pcispec *out, char err[DEVSPEC_ERR_LE
 out_free:
 	free(copy);
 	return rc;
+}
+
+int pcispec_functions(const struct pcispec *p, struct pcispec out[8])
+{
+	int n = 0;
+
+	if (!p->all_functions) {
+		out[0] = *p;
+		return 1;
+	}
+	for (int f = 7; f >= 0; f--) {
+		if (!(p->func_mask & (1u << f)))
+			continue;
+		out[n] = *p;
+		out[n].all_functions = 0;
+		out[n].func_mask = 0;
+		out[n].func = (unsigned)f;
+		out[n].vfunc = f;
+		n++;
+	}
+	return n;
+}
+
+int pcispec_vdevfn(const struct pcispec *p)
+{
+	if (p->vslot <= 0)
+		return -1;
+	return p->vslot << 3 | (p->vfunc >= 0 ? p->vfunc & 7 : 0);
 }

@@ -212,8 +212,8 @@ static void pci_dev_kvs(struct kvs *k, const struct pcispec *p, unsigned i)
 	snprintf(keys[4], sizeof(keys[4]), "state-%u", i);
 	kv_set(k, keys[0], "%s", bdf);
 	kv_set(k, keys[1], "%s", bdf);
-	if (p->vslot > 0)
-		kv_set(k, keys[2], "%x", (unsigned)p->vslot << 3 | (p->func & 7));
+	if (pcispec_vdevfn(p) >= 0)
+		kv_set(k, keys[2], "%x", (unsigned)pcispec_vdevfn(p));
 	kv_set(k, keys[3], "msitranslate=%d,power_mgmt=%d,permissive=%d,rdm_policy=%s",
 	       p->msitranslate > 0, p->power_mgmt > 0, p->permissive > 0,
 	       p->rdm_policy == PCISPEC_RDM_RELAXED ? "relaxed" : "strict");
@@ -242,8 +242,13 @@ int domcfg_pci_nodes(const struct pcispec *p, size_t n, unsigned domid, const ch
 		     unsigned backend_domid, struct xsnodes *out)
 {
 	struct kvs front = {0}, back = {0};
+	struct pcispec fn[8];
 	char fe[64], be[96];
 	int d = (int)domid, b = (int)backend_domid, rc;
+	unsigned num = 0;
+
+	for (size_t i = 0; i < n; i++)
+		num += (unsigned)pcispec_functions(&p[i], fn);
 
 	snprintf(fe, sizeof(fe), "/local/domain/%u/device/pci/0", domid);
 	snprintf(be, sizeof(be), "/local/domain/%u/backend/pci/%u/0", backend_domid, domid);
@@ -252,14 +257,19 @@ int domcfg_pci_nodes(const struct pcispec *p, size_t n, unsigned domid, const ch
 	kv_set(&back, "online", "1");
 	kv_set(&back, "state", XS_STATE_INITIALISING);
 	kv_set(&back, "domain", "%s", name);
-	kv_set(&back, "num_devs", "%zu", n);
+	kv_set(&back, "num_devs", "%u", num);
 	kv_set(&front, "backend", "%s", be);
 	kv_set(&front, "backend-id", "%u", backend_domid);
 	kv_set(&front, "state", XS_STATE_INITIALISING);
 	if ((rc = add(out, b, d, be, NULL, "")) || (rc = add_kvs(out, b, d, be, &back)))
 		return rc;
-	for (size_t i = 0; !rc && i < n; i++)
-		rc = domcfg_pci_dev_nodes(&p[i], (unsigned)i, domid, backend_domid, out);
+	num = 0;
+	for (size_t i = 0; !rc && i < n; i++) {
+		int nf = pcispec_functions(&p[i], fn);
+
+		for (int f = 0; !rc && f < nf; f++)
+			rc = domcfg_pci_dev_nodes(&fn[f], num++, domid, backend_domid, out);
+	}
 	if (rc || (rc = add(out, d, b, fe, NULL, "")))
 		return rc;
 	return add_kvs(out, d, b, fe, &front);

@@ -47,6 +47,15 @@ int pv_pci_host_get(const char *sysfs, const char *bdf, struct pv_pci_host_dev *
 		    size_t errlen);
 
 /*
+ * The functions the host has at device @dev of bus @bus in PCI domain
+ * @domain (what xl's BB:DD.* names): bit F set for function F, from the
+ * entries of <sysfs>/bus/pci/devices. Returns the mask (0: no such
+ * device) or -errno when the directory cannot be read.
+ */
+int pv_pci_slot_functions(const char *sysfs, unsigned int domain, unsigned int bus,
+			  unsigned int dev);
+
+/*
  * Make @bdf assignable: refuse when there is no IOMMU, the device is a
  * bridge, or another endpoint of its IOMMU group is bound to a host driver
  * (the group would not be viable); else remember the current driver in
@@ -55,6 +64,16 @@ int pv_pci_host_get(const char *sysfs, const char *bdf, struct pv_pci_host_dev *
  */
 int pv_pci_assignable_add(const char *sysfs, const char *bdf, const char *statedir, char *err,
 			  size_t errlen);
+
+/*
+ * pv_pci_assignable_add for every function of device DDDD:BB:DD (@domain,
+ * @bus, @dev: what xl's BB:DD.* names) together: its functions do not
+ * stand in each other's way in their IOMMU group, other devices still do.
+ * Every function is checked before any is bound. Returns how many
+ * functions the device has, or -errno (-ENODEV: no such device).
+ */
+int pv_pci_assignable_add_slot(const char *sysfs, unsigned int domain, unsigned int bus,
+			       unsigned int dev, const char *statedir, char *err, size_t errlen);
 
 /*
  * Give @bdf back: unbind it from vfio-pci, clear driver_override, and with

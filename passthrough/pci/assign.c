@@ -58,48 +58,90 @@ static int bound_to(const char *sysfs, const char *bdf, const char *want)
 	return pci_sysfs_driver(sysfs, bdf, drv, sizeof(drv)) == 0 && !strcmp(drv, want);
 }
 
-int pv_pci_assignable_add(const char *sysfs, const char *bdf, const char *statedir, char *err,
-			  size_t errlen)
+/* @bdf assignable, its group judged without the functions of device @also (NULL: none). */
+static int check_one(const char *sysfs, const char *bdf, const char *also,
+		     struct pv_pci_host_dev *d, char *err, size_t errlen)
+{
+	int rc = pci_host_get_with(sysfs, bdf, also, d, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	if (!d->assignable) {
+		pci_reason(err, errlen, "%s: %s", d->bdf, d->reason);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* Bind checked device @d to vfio-pci through driver_override. */
+static int bind_one(const char *sysfs, const struct pv_pci_host_dev *d, const char *statedir,
+		    char *err, size_t errlen)
 {
 	const char *root = pci_sysfs_root(sysfs);
-	struct pv_pci_host_dev d;
 	char path[PATH_MAX];
 	int rc;
 
-	rc = pv_pci_host_get(sysfs, bdf, &d, err, errlen);
-	if (rc < 0)
-		return rc;
-	if (!d.assignable) {
-		pci_reason(err, errlen, "%s: %s", d.bdf, d.reason);
-		return -EPERM;
-	}
-	if (!strcmp(d.driver, VFIO))
+	if (!strcmp(d->driver, VFIO))
 		return 0;
 	snprintf(path, sizeof(path), "%s/bus/pci/drivers/" VFIO, root);
 	if (access(path, F_OK) < 0) {
 		pci_reason(err, errlen, "the vfio-pci driver is not loaded (try: modprobe vfio-pci)");
 		return -ENODEV;
 	}
-	rc = remember(statedir, d.bdf, d.driver);
+	rc = remember(statedir, d->bdf, d->driver);
 	if (rc < 0) {
-		pci_reason(err, errlen, "%s: cannot record its driver under %s: %s", d.bdf, statedir,
+		pci_reason(err, errlen, "%s: cannot record its driver under %s: %s", d->bdf, statedir,
 			   strerror(-rc));
 		return rc;
 	}
-	rc = pci_sysfs_write(VFIO, "%s/bus/pci/devices/%s/driver_override", root, d.bdf);
-	if (rc == 0 && d.driver[0])
-		rc = pci_sysfs_write(d.bdf, "%s/bus/pci/devices/%s/driver/unbind", root, d.bdf);
+	rc = pci_sysfs_write(VFIO, "%s/bus/pci/devices/%s/driver_override", root, d->bdf);
+	if (rc == 0 && d->driver[0])
+		rc = pci_sysfs_write(d->bdf, "%s/bus/pci/devices/%s/driver/unbind", root, d->bdf);
 	if (rc == 0)
-		rc = pci_sysfs_write(d.bdf, "%s/bus/pci/drivers_probe", root);
+		rc = pci_sysfs_write(d->bdf, "%s/bus/pci/drivers_probe", root);
 	if (rc < 0) {
-		pci_reason(err, errlen, "%s: cannot rebind it to vfio-pci: %s", d.bdf, strerror(-rc));
+		pci_reason(err, errlen, "%s: cannot rebind it to vfio-pci: %s", d->bdf, strerror(-rc));
 		return rc;
 	}
-	if (!bound_to(sysfs, d.bdf, VFIO)) {
-		pci_reason(err, errlen, "%s: vfio-pci did not take the device", d.bdf);
+	if (!bound_to(sysfs, d->bdf, VFIO)) {
+		pci_reason(err, errlen, "%s: vfio-pci did not take the device", d->bdf);
 		return -EIO;
 	}
 	return 0;
+}
+
+int pv_pci_assignable_add(const char *sysfs, const char *bdf, const char *statedir, char *err,
+			  size_t errlen)
+{
+	struct pv_pci_host_dev d;
+	int rc = check_one(sysfs, bdf, NULL, &d, err, errlen);
+
+	return rc < 0 ? rc : bind_one(sysfs, &d, statedir, err, errlen);
+}
+
+int pv_pci_assignable_add_slot(const char *sysfs, unsigned int domain, unsigned int bus,
+			       unsigned int dev, const char *statedir, char *err, size_t errlen)
+{
+	int mask = pv_pci_slot_functions(sysfs, domain, bus, dev), n = 0, rc = 0;
+	struct pv_pci_host_dev d[8];
+	char slot[16], bdf[32];
+
+	snprintf(slot, sizeof(slot), "%04x:%02x:%02x", domain & 0xffff, bus & 0xff, dev & 0x1f);
+	if (mask <= 0) {
+		pci_reason(err, errlen, "%s.*: %s", slot,
+			   mask < 0 ? strerror(-mask) : "no such PCI device on this host");
+		return mask < 0 ? mask : -ENODEV;
+	}
+	/* Every function checked before any is bound: all of them or none. */
+	for (int f = 0; f < 8 && rc == 0; f++) {
+		if (!(mask & (1 << f)))
+			continue;
+		snprintf(bdf, sizeof(bdf), "%s.%x", slot, f);
+		rc = check_one(sysfs, bdf, slot, &d[n++], err, errlen);
+	}
+	for (int i = 0; i < n && rc == 0; i++)
+		rc = bind_one(sysfs, &d[i], statedir, err, errlen);
+	return rc < 0 ? rc : n;
 }
 
 int pv_pci_assignable_remove(const char *sysfs, const char *bdf, int rebind, const char *statedir,

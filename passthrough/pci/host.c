@@ -56,6 +56,31 @@ int pv_pci_bdf_normalise(const char *in, char out[PV_PCI_BDF_LEN])
 	return 0;
 }
 
+int pv_pci_slot_functions(const char *sysfs, unsigned int domain, unsigned int bus,
+			  unsigned int dev)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	int mask = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "%s/bus/pci/devices", pci_sysfs_root(sysfs));
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while ((e = readdir(dir))) {
+		unsigned int d, b, s, f;
+		char tail;
+
+		/* The kernel's names: "DDDD:BB:DD.F", lower-case hex. */
+		if (sscanf(e->d_name, "%4x:%2x:%2x.%1x%c", &d, &b, &s, &f, &tail) == 4 &&
+		    d == domain && b == bus && s == dev && f < 8)
+			mask |= 1 << f;
+	}
+	closedir(dir);
+	return mask;
+}
+
 static int is_free_driver(const char *drv)
 {
 	return !*drv || !strcmp(drv, "vfio-pci") || !strcmp(drv, "pci-stub");
@@ -166,8 +191,12 @@ static int scan(const char *sysfs, struct pv_pci_host_dev **out, char *err, size
 static int find(const char *sysfs, const char *bdf, struct pv_pci_host_dev *out, char *err,
 		size_t errlen);
 
-/* Decide @d's assignability against the other devices of its group. */
-static void judge(const char *sysfs, struct pv_pci_host_dev *d)
+/*
+ * Decide @d's assignability against the other devices of its group; the
+ * functions of device @also ("DDDD:BB:DD", NULL: none) do not count (they
+ * are being assigned with it).
+ */
+static void judge(const char *sysfs, struct pv_pci_host_dev *d, const char *also)
 {
 	char path[PATH_MAX], drv[64], bdf[PV_PCI_BDF_LEN];
 	struct pv_pci_host_dev other;
@@ -190,7 +219,7 @@ static void judge(const char *sysfs, struct pv_pci_host_dev *d)
 	d->assignable = 1;
 	while ((e = readdir(dir)) && d->assignable) {
 		if (e->d_name[0] == '.' || pv_pci_bdf_normalise(e->d_name, bdf) < 0 ||
-		    !strcmp(bdf, d->bdf))
+		    !strcmp(bdf, d->bdf) || (also && !strncmp(bdf, also, 10)))
 			continue;
 		if (pci_sysfs_driver(sysfs, bdf, drv, sizeof(drv)) < 0 || is_free_driver(drv))
 			continue;
@@ -210,7 +239,7 @@ int pv_pci_host_list(const char *sysfs, struct pv_pci_host_dev **out, char *err,
 	int n = scan(sysfs, out, err, errlen);
 
 	for (int i = 0; i < n; i++)
-		judge(sysfs, &(*out)[i]);
+		judge(sysfs, &(*out)[i], NULL);
 	return n;
 }
 
@@ -241,12 +270,18 @@ static int find(const char *sysfs, const char *bdf, struct pv_pci_host_dev *out,
 	return rc;
 }
 
-int pv_pci_host_get(const char *sysfs, const char *bdf, struct pv_pci_host_dev *out, char *err,
-		    size_t errlen)
+int pci_host_get_with(const char *sysfs, const char *bdf, const char *also,
+		      struct pv_pci_host_dev *out, char *err, size_t errlen)
 {
 	int rc = find(sysfs, bdf, out, err, errlen);
 
 	if (rc == 0)
-		judge(sysfs, out);
+		judge(sysfs, out, also);
 	return rc;
+}
+
+int pv_pci_host_get(const char *sysfs, const char *bdf, struct pv_pci_host_dev *out, char *err,
+		    size_t errlen)
+{
+	return pci_host_get_with(sysfs, bdf, NULL, out, err, errlen);
 }

@@ -9,7 +9,8 @@ PUBLIC_HEADERS += include/pvkit/pcihost.h include/pvkit/vfio.h
 
 UNIT_TESTS += test-pcihost test-cfgfilter
 CORE_UNIT_TESTS += test-cfgfilter
-test-pcihost_SRCS := tests/unit/passthrough/pci/test_pcihost.c tests/harness/cunit.c
+test-pcihost_SRCS := tests/unit/passthrough/pci/test_pcihost.c tests/harness/cunit.c \
+	tests/harness/fakesysfs.c
 test-pcihost_LIBS := -lcunit
 test-cfgfilter_SRCS := tests/unit/passthrough/pci/test_cfgfilter.c tests/harness/cunit.c
 test-cfgfilter_LIBS := -lcunit

@@ -28,7 +28,7 @@ if [ ! -x "$PV_BIN/pvkit-guest" ] || [ ! -x "$PV_BIN/pvkit-pciback" ]; then
 fi
 
 # The fake host: edu bound to vfio-pci (IOMMU group 9003, which /dev/vfio has not),
-# a NIC still bound to its host driver.
+# a NIC still bound to its host driver, a two-function NIC bound to vfio-pci.
 dev() {
 	local d=$S/bus/pci/devices/$1
 	mkdir -p "$d" "$S/bus/pci/drivers/$6" "$S/kernel/iommu_groups/$5/devices"
@@ -41,6 +41,8 @@ dev() {
 }
 dev 0000:00:03.0 1234 11e8 00ff00 9003 vfio-pci
 dev 0000:00:04.0 8086 10d3 020000 9004 e1000e
+dev 0000:00:05.0 8086 1521 020000 9005 vfio-pci
+dev 0000:00:05.1 8086 1521 020000 9005 vfio-pci
 
 pv_check_eq "host up: exit 0" 0 "$(run P host up)"
 pv_check "pvkit-pciback serves" grep -Eq "^pvkit-pciback +[0-9]+ +up$" <<<"$(P host status)"
@@ -82,6 +84,25 @@ pv_check "its nodes, both directories and libxl's record are gone" nodes_gone
 pv_check "pvkit-pciback logged it" grep -q "exporting 0000:00:03.0" "$D/log/pvkit-pciback.log"
 pv_check "pvkit-pciback still serves" grep -Eq "^pvkit-pciback +[0-9]+ +up$" <<<"$(P host status)"
 
+# BB:DD.*: every function, as libxl adds them (7 down to 0), at the slot it needs.
+pv_check_eq "pci-attach 00:05.* without a slot: exit 1" 1 "$(run P pci-attach g1 00:05.*)"
+pv_check_eq "xl wants a slot for all functions" \
+	"pvkit pci-attach: pci 0: 00:05.*: all functions need a guest slot (00:05.*@SLOT, SLOT 1 to 1f), as xl's" \
+	"$(cat "$D/err")"
+pv_check_eq "pci-attach 00:07.*@2, no such device: exit 1" 1 "$(run P pci-attach g1 00:07.*@2)"
+pv_check "says so" grep -q "PCI device 0000:00:07.\*: no such PCI device on this host" "$D/err"
+pv_check_eq "pci-attach 00:05.*@2 that pvkit-pciback cannot open: exit 1" 1 \
+	"$(run P pci-attach --timeout 20 g1 00:05.*@2)"
+pv_check "function 1 goes first, at 02.1: the backend's reason" \
+	grep -Eq "pvkit-pciback: .*exporting 0000:00:05.1" "$D/err"
+pv_check "and nothing more is tried" sh -c "! grep -q 0000:00:05.0 '$D/err'"
+pv_check "pvkit-pciback logged it" \
+	grep -q "exporting 0000:00:05.1" "$D/log/pvkit-pciback.log"
+pv_check "its nodes are gone again" nodes_gone
+pv_check_eq "pci-detach 00:05.* that the guest does not have: exit 1" 1 "$(run P pci-detach g1 00:05.*)"
+pv_check_eq "says so" "pvkit pci-detach: PCI device 0000:00:05.* not attached to this domain (g1)" \
+	"$(cat "$D/err")"
+
 pv_check_eq "pci-detach of a device the guest does not have: exit 1" 1 "$(run P pci-detach g1 00:03.0)"
 pv_check_eq "xl's words" "pvkit pci-detach: PCI device 0000:00:03.0 not attached to this domain (g1)" \
 	"$(cat "$D/err")"
@@ -95,6 +116,13 @@ pv_check_eq "pci-list shows Vdev and Device" "Vdev Device
 05.7 0000:00:04.0" "$(P pci-list g1)"
 pv_check_eq "pci-attach of a device the guest already has: exit 1" 1 \
 	"$(run P pci-attach g1 00:03.0)"
+xenstore-write "$BE/num_devs" 4 "$BE/dev-2" 0000:00:05.1 "$BE/vdevfn-2" 11 "$BE/dev-3" 0000:00:05.0 \
+	"$BE/vdevfn-3" 10
+pv_check_eq "pci-list: the functions of 00:05.* at 02.1 and 02.0" "Vdev Device
+00.0 0000:00:03.0
+05.7 0000:00:04.0
+02.1 0000:00:05.1
+02.0 0000:00:05.0" "$(P pci-list g1)"
 pv_check "already attached" grep -q "PCI device 0000:00:03.0 is already attached to guest g1" "$D/err"
 pv_check_eq "destroy g1: exit 0" 0 "$(run P destroy g1)"
 pv_check "destroy removes the bus and libxl's record" nodes_gone
@@ -109,7 +137,18 @@ pv_check_eq "create with a device that is not assignable: exit 1" 1 "$(run P cre
 pv_check "says which and why" \
 	grep -q "g2.cfg:3:.*pci 1: PCI device 0000:00:04.0 is not assignable (e1000e), run pvkit pci-assignable-add 0000:00:04.0" "$D/err"
 pv_check "no guest was created" sh -c "! '$PVKIT' --rundir '$D' list | grep -q '^g2 '"
-sed -i "s/'0000:00:04.0,permissive=1'/'00:03.0@2'/" "$D/g2.cfg"
+sed -i "s/'0000:00:04.0,permissive=1'/'00:05.*'/" "$D/g2.cfg"
+pv_check_eq "create with 00:05.* and no slot: exit 1" 1 "$(run P create -q "$D/g2.cfg")"
+pv_check "says where and what xl wants" \
+	grep -q "g2.cfg:3:.*pci 1: 00:05.\*: all functions need a guest slot" "$D/err"
+sed -i "s/'00:05.\*'/'00:05.*@3'/" "$D/g2.cfg"
+pv_check_eq "create --dry-run with 00:05.*@3: exit 0" 0 "$(run P create -n "$D/g2.cfg")"
+pv_check "keeps the spec as written" grep -q "00:05.\*@3'" "$D/out"
+pv_check "three devices on the bus" grep -q "backend/pci/1/0/num_devs = \"3\"" "$D/out"
+pv_check "function 1 at 03.1 before function 0 at 03.0" \
+	sh -c "grep -q 'dev-1 = \"0000:00:05.1\"' '$D/out' && grep -q 'vdevfn-1 = \"19\"' '$D/out' &&
+		grep -q 'dev-2 = \"0000:00:05.0\"' '$D/out' && grep -q 'vdevfn-2 = \"18\"' '$D/out'"
+sed -i "s/'00:05.\*@3'/'00:03.0@2'/" "$D/g2.cfg"
 pv_check_eq "create with the same device twice: exit 1" 1 "$(run P create -q "$D/g2.cfg")"
 pv_check "says so" grep -q "pci 1: PCI device 0000:00:03.0 is already pci 0" "$D/err"
 pv_check_eq "create --dry-run shows the pci list back" 0 "$(run P create -n "$D/g2.cfg")"

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # pvkit pci-list-host / pci-assignable-* on a fake sysfs tree (PVKIT_SYSFS):
 # listing with reasons, refusals a new user meets, and the driver_override
-# writes of add and remove --rebind.
+# writes of add and remove --rebind, one function or BB:DD.* (every
+# function, together: a multi-function device's functions share their group).
 . "$(dirname "$0")/../lib.sh"
 
 S=$(mktemp -d) R=$(mktemp -d)
@@ -59,4 +60,24 @@ pv_check "pci-assignable-list shows it" grep -q '^0000:00:03.0' <<< "$("$P" pci-
 pv_check "remove --rebind" "$P" --rundir "$R" pci-assignable-remove --rebind 00:03.0
 pv_check_eq "vfio-pci lets it go" 0000:00:03.0 "$(cat "$S/bus/pci/drivers/vfio-pci/unbind")"
 pv_check_eq "driver_override is cleared" "" "$(cat "$S/bus/pci/devices/0000:00:03.0/driver_override")"
+
+# BB:DD.*: the NIC's two functions are in one group, each blocks the other alone.
+pv_check "add 00:04.*: both functions at once" "$P" --rundir "$R" pci-assignable-add 00:04.*
+for f in 0 1; do
+	pv_check_eq "00:04.$f: driver_override is vfio-pci" vfio-pci \
+		"$(cat "$S/bus/pci/devices/0000:00:04.$f/driver_override")"
+	ln -sfn ../../../../bus/pci/drivers/vfio-pci "$S/bus/pci/devices/0000:00:04.$f/driver"
+done
+pv_check_eq "pci-assignable-list shows both" "0000:00:04.0 0000:00:04.1" \
+	"$("$P" pci-assignable-list | awk '/^0000:00:04/ {print $1}' | xargs)"
+msg=$("$P" --rundir "$R" pci-assignable-add 00:07.* 2>&1)
+pv_check_eq "00:07.*, no such device: exit 1" 1 $?
+pv_check_eq "says so" "pvkit pci-assignable-add: 0000:00:07.*: no such PCI device on this host" "$msg"
+pv_check "remove --rebind 00:04.*" "$P" --rundir "$R" pci-assignable-remove --rebind 00:04.*
+pv_check_eq "e1000e is asked to take both back (the last write)" 0000:00:04.1 \
+	"$(cat "$S/bus/pci/drivers/e1000e/bind")"
+for f in 0 1; do
+	pv_check_eq "00:04.$f: driver_override is cleared" "" \
+		"$(cat "$S/bus/pci/devices/0000:00:04.$f/driver_override")"
+done
 pv_done

@@ -94,9 +94,59 @@ static void test_rejected(void)
 	}
 }
 
+/* libxl's vdevfn: one function is function 0 on the guest, whatever its host function. */
+static void test_one_function(void)
+{
+	struct pcispec p, out[8];
+	char err[DEVSPEC_ERR_LEN];
+
+	CU_ASSERT_EQUAL_FATAL(pcispec_parse("03:00.5@7,permissive=1", &p, err), 0);
+	CU_ASSERT_EQUAL_FATAL(pcispec_functions(&p, out), 1);
+	CU_ASSERT_EQUAL(out[0].func, 5);
+	CU_ASSERT_EQUAL(out[0].permissive, 1);
+	CU_ASSERT_EQUAL(pcispec_vdevfn(&out[0]), 7 << 3);
+	CU_ASSERT_EQUAL_FATAL(pcispec_parse("03:00.5", &p, err), 0);
+	CU_ASSERT_EQUAL(pcispec_vdevfn(&p), -1); /* no slot asked: the backend picks */
+	CU_ASSERT_EQUAL_FATAL(pcispec_parse("03:00.5@0", &p, err), 0);
+	CU_ASSERT_EQUAL(pcispec_vdevfn(&p), -1); /* slot 0 is "any" to libxl */
+}
+
+/*
+ * BB:DD.*: one device per function the host has, from 7 down to 0 (function
+ * 0 last), each at the slot with its own function number; none before the
+ * host was asked.
+ */
+static void test_all_functions(void)
+{
+	struct pcispec p, out[8];
+	char err[DEVSPEC_ERR_LEN];
+
+	CU_ASSERT_EQUAL_FATAL(pcispec_parse("0001:03:02.*@5,seize=1", &p, err), 0);
+	CU_ASSERT_EQUAL(pcispec_functions(&p, out), 0);
+	p.func_mask = 0x85; /* functions 0, 2 and 7 */
+	CU_ASSERT_EQUAL_FATAL(pcispec_functions(&p, out), 3);
+	CU_ASSERT_EQUAL(out[0].func, 7);
+	CU_ASSERT_EQUAL(out[1].func, 2);
+	CU_ASSERT_EQUAL(out[2].func, 0);
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(out[i].domain, 1);
+		CU_ASSERT_EQUAL(out[i].bus, 3);
+		CU_ASSERT_EQUAL(out[i].dev, 2);
+		CU_ASSERT_EQUAL(out[i].all_functions, 0);
+		CU_ASSERT_EQUAL(out[i].seize, 1);
+		CU_ASSERT_EQUAL(pcispec_vdevfn(&out[i]), (int)(5 << 3 | out[i].func));
+	}
+	p.func_mask = 0xff;
+	CU_ASSERT_EQUAL(pcispec_functions(&p, out), 8);
+	CU_ASSERT_EQUAL(pcispec_vdevfn(&out[7]), 5 << 3);
+	CU_ASSERT_EQUAL(pcispec_vdevfn(&out[0]), 5 << 3 | 7);
+}
+
 static CU_TestInfo pcispec_tests[] = {
 	{"accepted pci specs", test_accepted},
 	{"rejected pci specs", test_rejected},
+	{"one function: guest function 0", test_one_function},
+	{"BB:DD.*: each function, 7 to 0", test_all_functions},
 	CU_TEST_INFO_NULL,
 };
 

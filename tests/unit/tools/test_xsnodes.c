@@ -251,7 +251,7 @@ static const struct node_case pci_nodes[] = {
 	{"/libxl/pci/0000-03-00-0/domid", "7", 0, -1},
 	{PBE "/key-1", "0001:0a:1f.7", 0, 7},
 	{PBE "/dev-1", "0001:0a:1f.7", 0, 7},
-	{PBE "/vdevfn-1", "2f", 0, 7},
+	{PBE "/vdevfn-1", "28", 0, 7}, /* slot 5, function 0: libxl's rule for one function */
 	{PBE "/opts-1", "msitranslate=1,power_mgmt=0,permissive=1,rdm_policy=relaxed", 0, 7},
 	{PBE "/state-1", "1", 0, 7},
 	{"/libxl/pci/0001-0a-1f-7/domid", "7", 0, -1},
@@ -275,8 +275,47 @@ static void test_pci_nodes(void)
 	xsnodes_free(&nodes);
 }
 
+/* 03:00.* with functions 0 and 1 at slot 4, then one more device: three on the bus. */
+static const struct node_case pci_all_nodes[] = {
+	{PBE "/num_devs", "3", 0, 7},
+	{PBE "/dev-0", "0000:03:00.1", 0, 7},
+	{PBE "/vdevfn-0", "21", 0, 7},
+	{PBE "/state-0", "1", 0, 7},
+	{"/libxl/pci/0000-03-00-1/domid", "7", 0, -1},
+	{PBE "/dev-1", "0000:03:00.0", 0, 7},
+	{PBE "/vdevfn-1", "20", 0, 7},
+	{"/libxl/pci/0000-03-00-0/domid", "7", 0, -1},
+	{PBE "/dev-2", "0000:05:00.0", 0, 7},
+	{PBE "/state-2", "1", 0, 7},
+};
+
+static void test_pci_all_functions(void)
+{
+	struct pcispec p[2];
+	struct xsnodes nodes = {0};
+	char err[DEVSPEC_ERR_LEN];
+
+	CU_ASSERT_EQUAL_FATAL(pcispec_parse("03:00.*@4", &p[0], err), 0);
+	CU_ASSERT_EQUAL_FATAL(pcispec_parse("05:00.0", &p[1], err), 0);
+	p[0].func_mask = 0x3;
+	CU_ASSERT_EQUAL_FATAL(domcfg_pci_nodes(p, 2, 7, "g7", 0, &nodes), 0);
+	for (size_t i = 0; i < sizeof(pci_all_nodes) / sizeof(pci_all_nodes[0]); i++) {
+		const char *v = xsnodes_get(&nodes, pci_all_nodes[i].path);
+
+		if (!v || strcmp(v, pci_all_nodes[i].value))
+			fprintf(stderr, "%s: %s, want %s\n", pci_all_nodes[i].path, v ? v : "(none)",
+				pci_all_nodes[i].value);
+		CU_ASSERT_PTR_NOT_NULL(v);
+		CU_ASSERT_STRING_EQUAL(v ? v : "", pci_all_nodes[i].value);
+	}
+	CU_ASSERT_PTR_NULL(xsnodes_get(&nodes, PBE "/vdevfn-2"));
+	CU_ASSERT_PTR_NULL(xsnodes_get(&nodes, PBE "/dev-3"));
+	xsnodes_free(&nodes);
+}
+
 static CU_TestInfo xsnodes_tests[] = {
 	{"pci nodes as libxl writes them", test_pci_nodes},
+	{"pci BB:DD.*: one device per function", test_pci_all_functions},
 	{"disk nodes as libxl writes them", test_disk_nodes},
 	{"cdrom, other backend domain", test_cdrom_and_backend_domain},
 	{"vif nodes as libxl writes them", test_vif_nodes},

@@ -14,41 +14,10 @@
 
 #include "pvkit/pcihost.h"
 #include "../../../harness/cunit.h"
+#include "../../../harness/fakesysfs.h"
 
-static char root[] = "/tmp/pvkit-sysfs-XXXXXX";
+#define root fakesysfs_root
 static char state[300];
-
-static void put(const char *rel, const void *data, size_t len)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	f = fopen(path, "w");
-	if (f) {
-		fwrite(data, 1, len, f);
-		fclose(f);
-	}
-}
-
-static void mkdirs(const char *rel)
-{
-	char cmd[600];
-
-	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/%s'", root, rel);
-	if (system(cmd) != 0)
-		fprintf(stderr, "mkdir %s failed\n", rel);
-}
-
-static void link_to(const char *target, const char *rel)
-{
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	unlink(path);
-	if (symlink(target, path) < 0)
-		perror(path);
-}
 
 static char *slurp(const char *rel)
 {
@@ -68,82 +37,23 @@ static char *slurp(const char *rel)
 	return buf;
 }
 
-static void driver(const char *name)
-{
-	char rel[128];
-
-	snprintf(rel, sizeof(rel), "bus/pci/drivers/%s", name);
-	mkdirs(rel);
-	snprintf(rel, sizeof(rel), "bus/pci/drivers/%s/bind", name);
-	put(rel, "", 0);
-	snprintf(rel, sizeof(rel), "bus/pci/drivers/%s/unbind", name);
-	put(rel, "", 0);
-}
-
-/* One device: IDs, class, its group (-1: none) and driver (NULL: none). */
-static void device(const char *bdf, unsigned int ven, unsigned int dev, unsigned int cls, int group,
-		   const char *drv)
-{
-	uint8_t cfg[256] = {0};
-	char rel[256], val[64], target[128];
-
-	snprintf(rel, sizeof(rel), "bus/pci/devices/%s", bdf);
-	mkdirs(rel);
-	cfg[0] = ven & 0xff, cfg[1] = ven >> 8, cfg[2] = dev & 0xff, cfg[3] = dev >> 8;
-	cfg[9] = cls & 0xff, cfg[10] = (cls >> 8) & 0xff, cfg[11] = cls >> 16;
-	cfg[0x0e] = (cls >> 8) == 0x0604 ? 1 : 0;
-#define PUT(name, fmt, v)                                                                          \
-	snprintf(rel, sizeof(rel), "bus/pci/devices/%s/" name, bdf);                               \
-	snprintf(val, sizeof(val), fmt "\n", v);                                                   \
-	put(rel, val, strlen(val))
-	PUT("vendor", "0x%04x", ven);
-	PUT("device", "0x%04x", dev);
-	PUT("class", "0x%06x", cls);
-	PUT("irq", "%d", 0);
-	PUT("driver_override", "%s", "(null)");
-#undef PUT
-	snprintf(rel, sizeof(rel), "bus/pci/devices/%s/config", bdf);
-	put(rel, cfg, sizeof(cfg));
-	if (group >= 0) {
-		snprintf(rel, sizeof(rel), "kernel/iommu_groups/%d/devices", group);
-		mkdirs(rel);
-		snprintf(target, sizeof(target), "../../../../bus/pci/devices/%s", bdf);
-		snprintf(rel, sizeof(rel), "kernel/iommu_groups/%d/devices/%s", group, bdf);
-		link_to(target, rel);
-		snprintf(target, sizeof(target), "../../../../kernel/iommu_groups/%d", group);
-		snprintf(rel, sizeof(rel), "bus/pci/devices/%s/iommu_group", bdf);
-		link_to(target, rel);
-	}
-	if (drv) {
-		driver(drv);
-		snprintf(target, sizeof(target), "../../../../bus/pci/drivers/%s", drv);
-		snprintf(rel, sizeof(rel), "bus/pci/devices/%s/driver", bdf);
-		link_to(target, rel);
-	}
-}
-
 static int setup(void)
 {
-	if (!mkdtemp(root))
+	if (fakesysfs_init() < 0)
 		return -1;
 	snprintf(state, sizeof(state), "%s/state", root);
-	mkdirs("bus/pci/devices");
-	put("bus/pci/drivers_probe", "", 0);
-	device("0000:00:00.0", 0x8086, 0x29c0, 0x060000, 0, NULL);      /* host bridge */
-	device("0000:00:03.0", 0x1234, 0x11e8, 0x00ff00, 3, NULL);      /* edu, alone */
-	device("0000:00:04.0", 0x8086, 0x10d3, 0x020000, 4, "e1000e");  /* NIC ... */
-	device("0000:00:04.1", 0x8086, 0x10d3, 0x020000, 4, "e1000e");  /* ... sharing its group */
-	device("0000:00:05.0", 0x8086, 0x2922, 0x010601, -1, "ahci");   /* no IOMMU group */
-	device("0000:00:1c.0", 0x8086, 0x2940, 0x060400, 4, "pcieport"); /* bridge in group 4 */
+	fakesysfs_device("0000:00:00.0", 0x8086, 0x29c0, 0x060000, 0, NULL);      /* host bridge */
+	fakesysfs_device("0000:00:03.0", 0x1234, 0x11e8, 0x00ff00, 3, NULL);      /* edu, alone */
+	fakesysfs_device("0000:00:04.0", 0x8086, 0x10d3, 0x020000, 4, "e1000e");  /* NIC ... */
+	fakesysfs_device("0000:00:04.1", 0x8086, 0x10d3, 0x020000, 4, "e1000e");  /* ... sharing its group */
+	fakesysfs_device("0000:00:05.0", 0x8086, 0x2922, 0x010601, -1, "ahci");   /* no IOMMU group */
+	fakesysfs_device("0000:00:1c.0", 0x8086, 0x2940, 0x060400, 4, "pcieport"); /* bridge in group 4 */
 	return 0;
 }
 
 static int teardown(void)
 {
-	char cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	return system(cmd) == 0 ? 0 : -1;
+	return fakesysfs_remove();
 }
 
 static struct pv_pci_host_dev *find(struct pv_pci_host_dev *d, int n, const char *bdf)
@@ -215,6 +125,26 @@ static void test_get_unknown(void)
 	CU_ASSERT_EQUAL(pv_pci_host_get(root, "zz", &d, err, sizeof(err)), -EINVAL);
 }
 
+/* BB:DD.*: the functions sysfs lists at that device, nothing else. */
+static void test_slot_functions(void)
+{
+	char dir[400];
+
+	CU_ASSERT_EQUAL(pv_pci_slot_functions(root, 0, 0, 4), 0x3);
+	CU_ASSERT_EQUAL(pv_pci_slot_functions(root, 0, 0, 3), 0x1);
+	CU_ASSERT_EQUAL(pv_pci_slot_functions(root, 0, 0, 7), 0);
+	CU_ASSERT_EQUAL(pv_pci_slot_functions(root, 0, 1, 4), 0);  /* another bus */
+	CU_ASSERT_EQUAL(pv_pci_slot_functions(root, 1, 0, 4), 0);  /* another domain */
+	/* Functions need not be contiguous (a device may have 0, 2 and 7 only). */
+	fakesysfs_mkdirs("bus/pci/devices/0000:00:06.0");
+	fakesysfs_mkdirs("bus/pci/devices/0000:00:06.2");
+	fakesysfs_mkdirs("bus/pci/devices/0000:00:06.7");
+	CU_ASSERT_EQUAL(pv_pci_slot_functions(root, 0, 0, 6), 0x85);
+	snprintf(dir, sizeof(dir), "rm -rf '%s/bus/pci/devices/0000:00:06.'*", root);
+	CU_ASSERT_EQUAL(system(dir), 0);
+	CU_ASSERT_EQUAL(pv_pci_slot_functions("/nonexistent/sys", 0, 0, 4), -ENOENT);
+}
+
 static void test_add_needs_vfio_driver(void)
 {
 	char err[200];
@@ -227,7 +157,7 @@ static void test_add_refuses_unviable_group(void)
 {
 	char err[200];
 
-	driver("vfio-pci");
+	fakesysfs_driver("vfio-pci");
 	CU_ASSERT_EQUAL(pv_pci_assignable_add(root, "00:04.0", state, err, sizeof(err)), -EPERM);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "make it assignable too"));
 	CU_ASSERT_EQUAL(pv_pci_assignable_add(root, "00:05.0", state, err, sizeof(err)), -EPERM);
@@ -239,9 +169,9 @@ static void test_add_and_remove(void)
 {
 	char err[200];
 
-	driver("vfio-pci");
+	fakesysfs_driver("vfio-pci");
 	/* Once its group sibling is with vfio-pci, the NIC can go too. */
-	link_to("../../../../bus/pci/drivers/vfio-pci", "bus/pci/devices/0000:00:04.1/driver");
+	fakesysfs_link("../../../../bus/pci/drivers/vfio-pci", "bus/pci/devices/0000:00:04.1/driver");
 	CU_ASSERT_EQUAL(pv_pci_assignable_add(root, "00:04.0", state, err, sizeof(err)), 0);
 	CU_ASSERT_STRING_EQUAL(slurp("bus/pci/devices/0000:00:04.0/driver_override"), "vfio-pci");
 	CU_ASSERT_STRING_EQUAL(slurp("bus/pci/drivers/e1000e/unbind"), "0000:00:04.0");
@@ -253,7 +183,7 @@ static void test_add_and_remove(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "its driver is e1000e"));
 
 	/* The kernel would now show vfio-pci as its driver. */
-	link_to("../../../../bus/pci/drivers/vfio-pci", "bus/pci/devices/0000:00:04.0/driver");
+	fakesysfs_link("../../../../bus/pci/drivers/vfio-pci", "bus/pci/devices/0000:00:04.0/driver");
 	CU_ASSERT_EQUAL(pv_pci_assignable_remove(root, "00:04.0", 1, state, err, sizeof(err)), 0);
 	CU_ASSERT_STRING_EQUAL(slurp("bus/pci/drivers/vfio-pci/unbind"), "0000:00:04.0");
 	CU_ASSERT_STRING_EQUAL(slurp("bus/pci/devices/0000:00:04.0/driver_override"), "\n");
@@ -261,13 +191,47 @@ static void test_add_and_remove(void)
 	CU_ASSERT_EQUAL(access("state/0000:00:04.0.driver", F_OK), -1);
 }
 
+/*
+ * BB:DD.*: a two-function NIC whose functions share their IOMMU group
+ * goes to vfio-pci together (one at a time, each stands in the other's
+ * way); a device of the group that is not one of its functions still
+ * blocks, and then neither function is touched.
+ */
+static void test_add_slot(void)
+{
+	char err[200];
+
+	fakesysfs_driver("vfio-pci");
+	fakesysfs_device("0000:00:08.0", 0x8086, 0x1521, 0x020000, 8, "igb");
+	fakesysfs_device("0000:00:08.1", 0x8086, 0x1521, 0x020000, 8, "igb");
+	CU_ASSERT_EQUAL(pv_pci_assignable_add(root, "00:08.0", state, err, sizeof(err)), -EPERM);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "also holds 0000:00:08.1"));
+	fakesysfs_device("0000:00:09.0", 0x8086, 0x1521, 0x020000, 8, "igb");
+	CU_ASSERT_EQUAL(pv_pci_assignable_add_slot(root, 0, 0, 8, state, err, sizeof(err)), -EPERM);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "also holds 0000:00:09.0"));
+	CU_ASSERT_STRING_EQUAL(slurp("bus/pci/devices/0000:00:08.0/driver_override"), "(null)\n");
+	CU_ASSERT_STRING_EQUAL(slurp("bus/pci/devices/0000:00:08.1/driver_override"), "(null)\n");
+	fakesysfs_link("../../../../bus/pci/drivers/vfio-pci", "bus/pci/devices/0000:00:09.0/driver");
+	CU_ASSERT_EQUAL(pv_pci_assignable_add_slot(root, 0, 0, 8, state, err, sizeof(err)), 2);
+	CU_ASSERT_STRING_EQUAL(slurp("bus/pci/devices/0000:00:08.0/driver_override"), "vfio-pci");
+	CU_ASSERT_STRING_EQUAL(slurp("bus/pci/devices/0000:00:08.1/driver_override"), "vfio-pci");
+	CU_ASSERT_STRING_EQUAL(slurp("bus/pci/drivers/igb/unbind"), "0000:00:08.1");
+	CU_ASSERT_STRING_EQUAL(slurp("state/0000:00:08.0.driver"), "igb\n");
+	CU_ASSERT_STRING_EQUAL(slurp("state/0000:00:08.1.driver"), "igb\n");
+	CU_ASSERT_EQUAL(pv_pci_assignable_add_slot(root, 0, 0, 0x0a, state, err, sizeof(err)),
+			-ENODEV);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "0000:00:0a.*: no such PCI device"));
+}
+
 static CU_TestInfo tests[] = {
 	{"BDF normalisation", test_bdf},
 	{"list with names, drivers, groups, reasons", test_list},
 	{"unknown device", test_get_unknown},
+	{"the functions of BB:DD.*", test_slot_functions},
 	{"add without vfio-pci loaded", test_add_needs_vfio_driver},
 	{"add refuses a group that is not viable", test_add_refuses_unviable_group},
 	{"add and remove with rebind", test_add_and_remove},
+	{"add BB:DD.*: the functions together", test_add_slot},
 	CU_TEST_INFO_NULL,
 };
 
