@@ -24,22 +24,10 @@
 
 #include "pvkit/xenbus.h"
 #include "../integration/pciback_front.h"
+#include "edu.h"
 
 #define GUEST_MEM (16u << 20)
 #define OUTSIDE 0x2000000u /* 32 MiB: past the guest's memory */
-#define EDU_ID 0x00
-#define EDU_LIVE 0x04
-#define EDU_FACT 0x08
-#define EDU_STATUS 0x20
-#define EDU_IRQ_STATUS 0x24
-#define EDU_IRQ_RAISE 0x60
-#define EDU_IRQ_ACK 0x64
-#define EDU_DMA_SRC 0x80
-#define EDU_DMA_DST 0x88
-#define EDU_DMA_CNT 0x90
-#define EDU_DMA_CMD 0x98
-#define EDU_BUF 0x40000u
-#define DMA_LEN 2048u /* edu in QEMU 7.2 mishandles 4096 at its buffer's end */
 
 /* The device the helpers below talk to: its devfn on the guest's bus. */
 static uint32_t cur_devfn;
