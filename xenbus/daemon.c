@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pv_daemon: the options, signals, connections and event loop every
+ * backend daemon shares (include/pvkit/daemon.h).
+ */
+#include <assert.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "pvkit/daemon.h"
+#include "pvkit/log.h"
+#include "pvkit/xenbus.h"
+
+/* getopt values of the common options: above any a daemon's table may use. */
+enum { OPT_RUNDIR = 256, OPT_DOMID, OPT_PLATFORM, OPT_LOG, OPT_HELP };
+
+#define MAX_OPTIONS 32
+#define MAX_EVENTS 32
+
+int pv_daemon_number(const struct pv_daemon *d, const char *s, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v > max) {
+		fprintf(stderr, "%s: bad number '%s'\n", d->spec->name, s);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+/* getopt's table: the common options @flags asks for, the daemon's, --help. */
+static void build_table(const struct pv_daemon_spec *spec, struct option *t)
+{
+	static const struct option common[] = {
+		{"rundir", required_argument, NULL, OPT_RUNDIR},
+		{"domid", required_argument, NULL, OPT_DOMID},
+		{"platform", required_argument, NULL, OPT_PLATFORM},
+		{"log", required_argument, NULL, OPT_LOG},
+	};
+	static const unsigned int need[] = {PV_DAEMON_RUNDIR, PV_DAEMON_DOMID | PV_DAEMON_DOMID_STRICT,
+					    PV_DAEMON_PLATFORM, PV_DAEMON_LOG};
+	int n = 0;
+
+	for (unsigned int i = 0; i < sizeof(common) / sizeof(common[0]); i++)
+		if (spec->flags & need[i])
+			t[n++] = common[i];
+	for (const struct option *o = spec->options; o && o->name; o++) {
+		assert(n < MAX_OPTIONS - 2 && o->val < OPT_RUNDIR);
+		t[n++] = *o;
+	}
+	t[n++] = (struct option){"help", no_argument, NULL, OPT_HELP};
+	t[n] = (struct option){NULL, 0, NULL, 0};
+}
+
+static int common_option(struct pv_daemon *d, int c, const char *arg)
+{
+	uint64_t v;
+
+	switch (c) {
+	case OPT_RUNDIR: d->rundir = arg; return 0;
+	case OPT_PLATFORM: d->platform = arg; return 0;
+	case OPT_LOG: d->log = arg; return 0;
+	case OPT_DOMID:
+		if (!(d->spec->flags & PV_DAEMON_DOMID_STRICT))
+			d->domid = atoi(arg);
+		else if (pv_daemon_number(d, arg, PV_DOMID_SELF - 1, &v) == 0)
+			d->domid = (int)v;
+		else
+			return -EINVAL;
+		d->domid_set = true;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int pv_daemon_parse(struct pv_daemon *d, const struct pv_daemon_spec *spec, int argc,
+		    char **argv, void *opaque)
+{
+	struct option table[MAX_OPTIONS];
+	const char *env = getenv("PVKIT_DOMID");
+	int c, rc;
+
+	*d = (struct pv_daemon){.spec = spec, .sigfd = -1, .epfd = -1};
+	if (env && (spec->flags & (PV_DAEMON_DOMID | PV_DAEMON_DOMID_STRICT)))
+		d->domid = atoi(env);
+	build_table(spec, table);
+	optind = 0; /* glibc: start over, as for a new argv */
+	while ((c = getopt_long(argc, argv, spec->flags & PV_DAEMON_SHORT_HELP ? "h" : "", table,
+				NULL)) != -1) {
+		if (c == OPT_HELP || (c == 'h' && (spec->flags & PV_DAEMON_SHORT_HELP))) {
+			fputs(spec->usage, stdout);
+			exit(0);
+		}
+		if (c == '?' || c == ':') {
+			fputs(spec->usage, stderr);
+			return -EINVAL;
+		}
+		rc = c >= OPT_RUNDIR ? common_option(d, c, optarg)
+				     : spec->option ? spec->option(d, opaque, c, optarg) : -EINVAL;
+		if (rc < 0)
+			return rc;
+	}
+	return optind;
+}
+
+const char *pv_daemon_rundir(const struct pv_daemon *d)
+{
+	const char *env = getenv("PVKIT_RUNDIR");
+
+	return d->rundir ? d->rundir : env ? env : "/run/pvkit";
+}
+
+static int block_signals(const struct pv_daemon *d)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (d->spec->flags & PV_DAEMON_SIGHUP)
+		sigaddset(&set, SIGHUP);
+	/* Blocked before any thread starts, so every thread inherits the mask. */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (d->spec->flags & PV_DAEMON_NO_SIGPIPE)
+		signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+int pv_daemon_init(struct pv_daemon *d)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &d->sigfd};
+	int rc;
+
+	pv_log_set_ident(d->spec->name);
+	if (d->log && (rc = pv_log_open_file(d->log)) < 0)
+		pv_warn_errno(rc, "cannot open log %s", d->log);
+	d->sigfd = block_signals(d);
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->sigfd < 0 || d->epfd < 0 || epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->sigfd, &ev) < 0) {
+		rc = -errno;
+		pv_err_errno(rc, "cannot create the event loop's fds");
+		pv_daemon_close(d);
+		return rc;
+	}
+	return 0;
+}
+
+int pv_daemon_connect(struct pv_daemon *d, struct pv_platform **plat, struct pv_xs **xs)
+{
+	struct pv_platform_opts po = {.name = d->platform, .rundir = d->rundir,
+				      .domid = d->domid, .domid_set = 1};
+	char path[4096];
+	int rc;
+
+	if (d->rundir)
+		setenv("PVKIT_RUNDIR", d->rundir, 1);
+	rc = pv_platform_open(plat, &po);
+	if (rc < 0) {
+		pv_err_errno(rc, "cannot open the %s platform", d->platform ? d->platform : "default");
+		return rc;
+	}
+	rc = pv_xs_local_path(path, sizeof(path), d->rundir, (pv_domid_t)d->domid);
+	if (rc == 0)
+		rc = pv_xs_open(xs, strcmp(pv_platform_name(*plat), "local") ? NULL : path);
+	if (rc < 0) {
+		pv_err_errno(rc, "cannot connect to xenstore");
+		pv_platform_close(*plat);
+		*plat = NULL;
+		return rc;
+	}
+	d->xs = *xs;
+	return 0;
+}
+
+void pv_daemon_close(struct pv_daemon *d)
+{
+	if (d->epfd >= 0)
+		close(d->epfd);
+	if (d->sigfd >= 0)
+		close(d->sigfd);
+	d->epfd = d->sigfd = -1;
+}
+
+/* The usual ops->xenstore: bounded, so a guest rewriting its nodes cannot hold the loop. */
+static int xs_dispatch(struct pv_xs *xs)
+{
+	if (pv_xs_dispatch(xs, 64) != -ECONNRESET)
+		return 0;
+	pv_err("xenstore went away: exiting");
+	return -ECONNRESET;
+}
+
+/*
+ * One batch: the daemon's events in order, a termination signal ends it
+ * at once (1), xenstore's fd only marked (*xs_ready) for after the batch.
+ */
+static int batch(struct pv_daemon *d, const struct epoll_event *evs, int n,
+		 const struct pv_daemon_ops *ops, void *opaque, int *xs_ready)
+{
+	struct signalfd_siginfo si;
+
+	for (int i = 0; i < n; i++) {
+		if (evs[i].data.ptr == &d->sigfd) {
+			/* Taken, so that it is not pending still for whoever runs next. */
+			if (read(d->sigfd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			pv_debug("signal %u: stopping", si.ssi_signo);
+			return 1;
+		}
+		if (evs[i].data.ptr == &d->epfd)
+			*xs_ready = 1;
+		else
+			ops->event(opaque, evs[i].data.ptr, evs[i].events);
+	}
+	return 0;
+}
+
+int pv_daemon_run(struct pv_daemon *d, int xs_fd, const struct pv_daemon_ops *ops, void *opaque)
+{
+	/* Tags no daemon pointer can equal: the addresses of our own fields. */
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &d->epfd}, evs[MAX_EVENTS];
+	int n, rc;
+
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, xs_fd, &ev) < 0) {
+		rc = -errno;
+		pv_err_errno(rc, "cannot watch xenstore's fd %d", xs_fd);
+		return rc;
+	}
+	for (;;) {
+		int xs_ready = 0;
+
+		n = epoll_wait(d->epfd, evs, MAX_EVENTS, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (batch(d, evs, n, ops, opaque, &xs_ready))
+			return 0;
+		if (ops->batch_end)
+			ops->batch_end(opaque);
+		if (!xs_ready)
+			continue;
+		rc = ops->xenstore ? ops->xenstore(opaque) : xs_dispatch(d->xs);
+		if (rc < 0)
+			return rc;
+	}
+}
