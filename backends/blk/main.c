@@ -4,93 +4,63 @@
  * backend/vbd directory; this file has the options and the main loop.
  */
 #include <errno.h>
-#include <getopt.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "pvkit/daemon.h"
 #include "common.h"
 
-static const char usage[] =
-	"Usage: pvkit-blkback [OPTION]...\n"
-	"Serve every virtual block device under /local/domain/<domid>/backend/vbd:\n"
-	"raw image files and block devices, through io_uring.\n"
-	"\n"
-	"  --rundir DIR     run directory (default $PVKIT_RUNDIR or /run/pvkit)\n"
-	"  --domid N        the domain this backend runs in (default $PVKIT_DOMID or 0)\n"
-	"  --log FILE       also append log lines to FILE\n"
-	"  --direct         open targets with O_DIRECT where the file system allows it\n"
-	"  --max-queues N   multi-queue-max-queues offered, 1..4 (default: CPUs, at most 4)\n"
-	"  --platform NAME  local or xen (default: detect)\n"
-	"  --help           this text\n";
+/* Our options' getopt values (the common ones are pv_daemon's). */
+enum { OPT_DIRECT = 'D', OPT_QUEUES = 'q' };
+
+static const struct option options[] = {
+	{"direct", no_argument, NULL, OPT_DIRECT},
+	{"max-queues", required_argument, NULL, OPT_QUEUES},
+	{NULL, 0, NULL, 0},
+};
 
 struct opts {
-	const char *rundir, *log, *platform;
-	int domid;
-	bool domid_set, direct;
+	bool direct;
 	unsigned int max_queues;
 };
 
-static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+static int option(const struct pv_daemon *d, void *opaque, int val, const char *arg)
 {
-	char *end;
+	struct opts *o = opaque;
+	uint64_t v;
 
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	if (errno || end == s || *end || *s == '-' || *out > max) {
-		fprintf(stderr, "pvkit-blkback: bad number '%s'\n", s);
-		return -EINVAL;
+	if (val == OPT_DIRECT) {
+		o->direct = true;
+		return 0;
 	}
+	if (pv_daemon_number(d, arg, BLK_MAX_QUEUES, &v) || v == 0)
+		return -EINVAL;
+	o->max_queues = (unsigned int)v;
 	return 0;
 }
 
-static int parse_args(int argc, char **argv, struct opts *o)
-{
-	static const struct option longopts[] = {
-		{"rundir", required_argument, NULL, 'r'},
-		{"domid", required_argument, NULL, 'd'},
-		{"log", required_argument, NULL, 'l'},
-		{"direct", no_argument, NULL, 'D'},
-		{"max-queues", required_argument, NULL, 'q'},
-		{"platform", required_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	unsigned long v;
-	int opt;
-
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'r': o->rundir = optarg; break;
-		case 'l': o->log = optarg; break;
-		case 'p': o->platform = optarg; break;
-		case 'D': o->direct = true; break;
-		case 'd':
-			if (parse_uint(optarg, PV_DOMID_SELF - 1, &v))
-				return -EINVAL;
-			o->domid = (int)v;
-			o->domid_set = true;
-			break;
-		case 'q':
-			if (parse_uint(optarg, BLK_MAX_QUEUES, &v) || v == 0)
-				return -EINVAL;
-			o->max_queues = (unsigned int)v;
-			break;
-		case 'h': fputs(usage, stdout); exit(0);
-		default: fputs(usage, stderr); return -EINVAL;
-		}
-	}
-	if (optind != argc) {
-		fputs(usage, stderr);
-		return -EINVAL;
-	}
-	return 0;
-}
+static const struct pv_daemon_spec spec = {
+	.name = "pvkit-blkback",
+	.flags = PV_DAEMON_RUNDIR | PV_DAEMON_DOMID_STRICT | PV_DAEMON_PLATFORM | PV_DAEMON_LOG |
+		 PV_DAEMON_SIGHUP | PV_DAEMON_NO_SIGPIPE,
+	.usage = "Usage: pvkit-blkback [OPTION]...\n"
+		 "Serve every virtual block device under /local/domain/<domid>/backend/vbd:\n"
+		 "raw image files and block devices, through io_uring.\n"
+		 "\n"
+		 "  --rundir DIR     run directory (default $PVKIT_RUNDIR or /run/pvkit)\n"
+		 "  --domid N        the domain this backend runs in (default $PVKIT_DOMID or 0)\n"
+		 "  --log FILE       also append log lines to FILE\n"
+		 "  --direct         open targets with O_DIRECT where the file system allows it\n"
+		 "  --max-queues N   multi-queue-max-queues offered, 1..4 (default: CPUs, at most 4)\n"
+		 "  --platform NAME  local or xen (default: detect)\n"
+		 "  --help           this text\n",
+	.options = options,
+	.option = option,
+};
 
 void blk_kick(struct blkback *d)
 {
@@ -115,51 +85,31 @@ static void write_pidfile(const char *rundir)
 	fclose(f);
 }
 
-static int signals_fd(void)
+static void event(void *opaque, void *ptr, uint32_t events)
 {
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	/* Blocked before any thread starts, so queue threads inherit the mask. */
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	return signalfd(-1, &set, SFD_CLOEXEC);
-}
-
-static void run(struct blkback *d, int sigfd)
-{
-	struct pollfd pfd[3] = {
-		{.fd = blk_xb_fd(d), .events = POLLIN},
-		{.fd = d->kick_efd, .events = POLLIN},
-		{.fd = sigfd, .events = POLLIN},
-	};
+	struct blkback *d = opaque;
 	uint64_t n;
 
-	for (;;) {
-		if (poll(pfd, 3, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			pv_err("poll: %s", strerror(errno));
-			return;
-		}
-		if (pfd[2].revents)
-			return;
-		if (pfd[1].revents && read(d->kick_efd, &n, sizeof(n)) == sizeof(n))
-			blk_xb_kicked(d);
-		if (pfd[0].revents && blk_xb_handle(d) < 0) {
-			pv_err("lost the xenstore connection");
-			return;
-		}
-	}
+	(void)events;
+	if (ptr == &d->kick_efd && read(d->kick_efd, &n, sizeof(n)) == sizeof(n))
+		blk_xb_kicked(d);
 }
 
-static int start(struct blkback *d, const struct opts *o, const char *rundir)
+static int xenstore(void *opaque)
 {
-	struct pv_platform_opts po = {.name = o->platform, .rundir = rundir,
-				      .domid = o->domid, .domid_set = o->domid_set};
+	if (blk_xb_handle(opaque) >= 0)
+		return 0;
+	pv_err("lost the xenstore connection");
+	return -ECONNRESET;
+}
+
+static const struct pv_daemon_ops ops = {.event = event, .xenstore = xenstore};
+
+static int start(struct blkback *d, const struct pv_daemon *dm, const struct opts *o,
+		 const char *rundir)
+{
+	struct pv_platform_opts po = {.name = dm->platform, .rundir = rundir,
+				      .domid = dm->domid, .domid_set = dm->domid_set};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int rc;
 
@@ -174,9 +124,11 @@ static int start(struct blkback *d, const struct opts *o, const char *rundir)
 	d->max_queues = o->max_queues ? o->max_queues
 				      : (unsigned int)(cpus < 1 ? 1 : cpus > BLK_MAX_QUEUES ? BLK_MAX_QUEUES : cpus);
 	d->kick_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (d->kick_efd < 0) {
+	if (d->kick_efd < 0 ||
+	    epoll_ctl(dm->epfd, EPOLL_CTL_ADD, d->kick_efd,
+		      &(struct epoll_event){.events = EPOLLIN, .data.ptr = &d->kick_efd}) < 0) {
 		rc = -errno;
-		goto out_platform;
+		goto out_kick;
 	}
 	rc = blk_xb_init(d);
 	if (rc) {
@@ -187,8 +139,8 @@ static int start(struct blkback *d, const struct opts *o, const char *rundir)
 	return 0;
 
 out_kick:
-	close(d->kick_efd);
-out_platform:
+	if (d->kick_efd >= 0)
+		close(d->kick_efd);
 	pv_platform_close(d->plat);
 	return rc;
 }
@@ -197,33 +149,31 @@ int main(int argc, char **argv)
 {
 	struct opts o = {0};
 	struct blkback d = {0};
+	struct pv_daemon dm;
 	const char *rundir;
 	char xspath[4096];
-	int sigfd, rc;
+	int rc;
 
-	if (parse_args(argc, argv, &o))
-		return 2;
-	rundir = o.rundir ? o.rundir : getenv("PVKIT_RUNDIR") ? getenv("PVKIT_RUNDIR") : "/run/pvkit";
-	if (!o.domid_set && getenv("PVKIT_DOMID"))
-		o.domid = atoi(getenv("PVKIT_DOMID"));
-	/* A backend in domain N (a driver domain) talks to xenstore as N. */
-	if (pv_xs_local_path(xspath, sizeof(xspath), rundir, (pv_domid_t)o.domid) == 0)
-		setenv("XENSTORED_PATH", xspath, o.rundir != NULL || o.domid_set);
-	if (o.log && (rc = pv_log_open_file(o.log)))
-		pv_warn_errno(rc, "cannot open log %s", o.log);
-	sigfd = signals_fd();
-	if (sigfd < 0) {
-		pv_err("signalfd: %s", strerror(errno));
-		return 1;
+	rc = pv_daemon_parse(&dm, &spec, argc, argv, &o);
+	if (rc >= 0 && rc < argc) {
+		fputs(spec.usage, stderr);
+		rc = -EINVAL;
 	}
-	if (start(&d, &o, rundir))
+	if (rc < 0)
+		return 2;
+	rundir = pv_daemon_rundir(&dm);
+	/* A backend in domain N (a driver domain) talks to xenstore as N. */
+	if (pv_xs_local_path(xspath, sizeof(xspath), rundir, (pv_domid_t)dm.domid) == 0)
+		setenv("XENSTORED_PATH", xspath, dm.rundir != NULL || dm.domid_set);
+	if (pv_daemon_init(&dm) < 0 || start(&d, &dm, &o, rundir))
 		return 1;
 	write_pidfile(rundir);
 	pv_info("serving %s (max %u queues%s)", d.base, d.max_queues, d.direct ? ", O_DIRECT" : "");
-	run(&d, sigfd);
+	pv_daemon_run(&dm, blk_xb_fd(&d), &ops, &d);
 	pv_info("exiting");
 	blk_xb_exit(&d);
 	close(d.kick_efd);
 	pv_platform_close(d.plat);
+	pv_daemon_close(&dm);
 	return 0;
 }
