@@ -4,102 +4,87 @@
  * xenconsoled. Options, the loop, and the per-console fd registration.
  */
 #include <errno.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "pvkit/daemon.h"
 #include "pvkit/log.h"
 #include "consoled.h"
 
 /* epoll tags for the daemon's own fds; consoles are tagged by their pointer. */
-static char tag_xs, tag_evtchn, tag_signal, tag_timer;
+static char tag_evtchn, tag_timer;
 
-static const char usage[] =
-	"Usage: pvkit-consoled [OPTION]...\n"
-	"Serve the consoles of all guest domains: a pty and a log per console.\n"
-	"\n"
-	"  --rundir DIR       run directory (default $PVKIT_RUNDIR or /run/pvkit);\n"
-	"                     ptys are linked as DIR/console/<domid>.pty\n"
-	"  --log DIR          guest logs DIR/dom<domid>.log (default DIR=<rundir>/log/console)\n"
-	"  --no-log           keep no guest logs\n"
-	"  --log-timestamps   prefix each logged line with the time\n"
-	"  --log-size BYTES   rotate a guest log at this size (default 1048576; 0: never)\n"
-	"  --log-keep N       rotated logs kept, dom<domid>.log.1 .. .N (default 3)\n"
-	"  --rate-limit BPS   bytes per second logged and shown per console (default 4194304;\n"
-	"                     0: unlimited); a guest above it is still drained, never blocked:\n"
-	"                     its oldest unlogged output is dropped, with a marker line\n"
-	"  --buffer BYTES     per-console output buffer, unlogged and unread (default 65536)\n"
-	"  --platform NAME    local or xen (default: detect)\n"
-	"  --help             this text\n";
-
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoull(s, &end, 10);
-	if (errno || end == s || *end || *s == '-') {
-		fprintf(stderr, "pvkit-consoled: bad number '%s'\n", s);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-struct opts {
-	const char *rundir, *logdir, *platform;
+/* Our options' getopt values (the common ones are pv_daemon's). */
+enum {
+	OPT_LOG = 'l', OPT_NO_LOG = 'n', OPT_STAMPS = 't', OPT_SIZE = 's', OPT_KEEP = 'k',
+	OPT_RATE = 'R', OPT_BUFFER = 'b',
 };
 
-static int parse_args(int argc, char **argv, struct opts *o, struct cons_cfg *cfg)
-{
-	static const struct option longopts[] = {
-		{"rundir", required_argument, NULL, 'r'},
-		{"log", required_argument, NULL, 'l'},
-		{"no-log", no_argument, NULL, 'n'},
-		{"log-timestamps", no_argument, NULL, 't'},
-		{"log-size", required_argument, NULL, 's'},
-		{"log-keep", required_argument, NULL, 'k'},
-		{"rate-limit", required_argument, NULL, 'R'},
-		{"buffer", required_argument, NULL, 'b'},
-		{"platform", required_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	uint64_t v;
-	int opt;
+static const struct option options[] = {
+	{"log", required_argument, NULL, OPT_LOG},
+	{"no-log", no_argument, NULL, OPT_NO_LOG},
+	{"log-timestamps", no_argument, NULL, OPT_STAMPS},
+	{"log-size", required_argument, NULL, OPT_SIZE},
+	{"log-keep", required_argument, NULL, OPT_KEEP},
+	{"rate-limit", required_argument, NULL, OPT_RATE},
+	{"buffer", required_argument, NULL, OPT_BUFFER},
+	{NULL, 0, NULL, 0},
+};
 
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'r': o->rundir = optarg; break;
-		case 'l': o->logdir = optarg; break;
-		case 'p': o->platform = optarg; break;
-		case 'n': cfg->log_off = 1; break;
-		case 't': cfg->log_timestamps = 1; break;
-		case 's': if (parse_size(optarg, &v)) return -EINVAL; cfg->log_cap = (off_t)v; break;
-		case 'k': if (parse_size(optarg, &v)) return -EINVAL; cfg->log_keep = (unsigned)v; break;
-		case 'R': if (parse_size(optarg, &v)) return -EINVAL; cfg->rate = v; break;
-		case 'b':
-			if (parse_size(optarg, &v) || v < 4096 || v > (1u << 30))
-				return -EINVAL;
-			cfg->staging_cap = cfg->pty_cap = (size_t)v;
-			break;
-		case 'h': fputs(usage, stdout); exit(0);
-		default: fputs(usage, stderr); return -EINVAL;
-		}
+static int option(const struct pv_daemon *dm, void *opaque, int val, const char *arg)
+{
+	struct consoled *d = opaque;
+	struct cons_cfg *cfg = &d->cfg;
+	uint64_t v = 0;
+
+	if (val == OPT_LOG) {
+		d->logdir = arg;
+		return 0;
 	}
-	if (optind != argc) {
-		fputs(usage, stderr);
+	if (arg && pv_daemon_number(dm, arg, UINT64_MAX, &v))
 		return -EINVAL;
+	switch (val) {
+	case OPT_NO_LOG: cfg->log_off = 1; break;
+	case OPT_STAMPS: cfg->log_timestamps = 1; break;
+	case OPT_SIZE: cfg->log_cap = (off_t)v; break;
+	case OPT_KEEP: cfg->log_keep = (unsigned)v; break;
+	case OPT_RATE: cfg->rate = v; break;
+	case OPT_BUFFER:
+		if (v < 4096 || v > (1u << 30))
+			return -EINVAL;
+		cfg->staging_cap = cfg->pty_cap = (size_t)v;
+		break;
 	}
-	cfg->burst = cfg->rate / 4 > 65536 ? cfg->rate / 4 : 65536;
 	return 0;
 }
+
+static const struct pv_daemon_spec spec = {
+	.name = "pvkit-consoled",
+	.flags = PV_DAEMON_RUNDIR | PV_DAEMON_PLATFORM | PV_DAEMON_SIGHUP | PV_DAEMON_NO_SIGPIPE,
+	.usage = "Usage: pvkit-consoled [OPTION]...\n"
+		 "Serve the consoles of all guest domains: a pty and a log per console.\n"
+		 "\n"
+		 "  --rundir DIR       run directory (default $PVKIT_RUNDIR or /run/pvkit);\n"
+		 "                     ptys are linked as DIR/console/<domid>.pty\n"
+		 "  --log DIR          guest logs DIR/dom<domid>.log (default DIR=<rundir>/log/console)\n"
+		 "  --no-log           keep no guest logs\n"
+		 "  --log-timestamps   prefix each logged line with the time\n"
+		 "  --log-size BYTES   rotate a guest log at this size (default 1048576; 0: never)\n"
+		 "  --log-keep N       rotated logs kept, dom<domid>.log.1 .. .N (default 3)\n"
+		 "  --rate-limit BPS   bytes per second logged and shown per console (default 4194304;\n"
+		 "                     0: unlimited); a guest above it is still drained, never blocked:\n"
+		 "                     its oldest unlogged output is dropped, with a marker line\n"
+		 "  --buffer BYTES     per-console output buffer, unlogged and unread (default 65536)\n"
+		 "  --platform NAME    local or xen (default: detect)\n"
+		 "  --help             this text\n",
+	.options = options,
+	.option = option,
+};
 
 static void epoll_add(struct consoled *d, int fd, void *tag)
 {
@@ -163,54 +148,27 @@ static void handle_master(struct consoled *d, struct console *c, uint32_t events
 	consoled_update(d, c, console_pump(c, cons_now_ns()));
 }
 
-/* Returns 1 when a termination signal arrived, -errno when xenstore went away. */
-static int dispatch(struct consoled *d, struct epoll_event *ev, int sigfd)
+static void event(void *opaque, void *ptr, uint32_t events)
 {
+	struct consoled *d = opaque;
 	uint64_t ticks;
-	struct signalfd_siginfo si;
 
-	if (ev->data.ptr == &tag_signal)
-		return read(sigfd, &si, sizeof(si)) == sizeof(si);
-	if (ev->data.ptr == &tag_xs)
-		return xb_handle_watches(d);
-	if (ev->data.ptr == &tag_evtchn)
+	if (ptr == &tag_evtchn)
 		handle_evtchn(d);
-	else if (ev->data.ptr == &tag_timer) {
+	else if (ptr == &tag_timer) {
 		if (read(d->timerfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 			pv_warn("timerfd read: %s", strerror(errno));
 		pump_all(d);
 	} else
-		handle_master(d, ev->data.ptr, ev->events);
-	return 0;
+		handle_master(d, ptr, events);
 }
 
-static int run(struct consoled *d, int sigfd)
+static int xenstore(void *opaque)
 {
-	struct epoll_event evs[32];
-
-	epoll_add(d, sigfd, &tag_signal);
-	epoll_add(d, xb_fd(d), &tag_xs);
-	epoll_add(d, pv_evtchn_fd(d->evtchn), &tag_evtchn);
-	epoll_add(d, d->timerfd, &tag_timer);
-	xb_scan(d);
-	for (;;) {
-		int n = epoll_wait(d->epfd, evs, 32, -1);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		for (int i = 0; i < n; i++) {
-			int rc = dispatch(d, &evs[i], sigfd);
-
-			if (rc)
-				return rc > 0 ? 0 : rc;
-			/* Watches may have destroyed consoles later in this batch. */
-			if (evs[i].data.ptr == &tag_xs)
-				break;
-		}
-	}
+	return xb_handle_watches(opaque);
 }
+
+static const struct pv_daemon_ops ops = {.event = event, .xenstore = xenstore};
 
 static int make_dirs(struct consoled *d, char *linkdir, char *logdir, size_t len)
 {
@@ -238,9 +196,9 @@ static int make_dirs(struct consoled *d, char *linkdir, char *logdir, size_t len
 }
 
 /* Started with the platform daemons, we may be a moment early: wait up to 5 s. */
-static int open_platform(struct consoled *d, const struct opts *o)
+static int open_platform(struct consoled *d, const struct pv_daemon *dm)
 {
-	struct pv_platform_opts po = {.name = o->platform, .rundir = d->rundir,
+	struct pv_platform_opts po = {.name = dm->platform, .rundir = d->rundir,
 				      .domid = 0, .domid_set = 1};
 	int rc;
 
@@ -261,59 +219,56 @@ static int open_platform(struct consoled *d, const struct opts *o)
 	return rc;
 }
 
-static int setup_signals(void)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-}
-
 int main(int argc, char **argv)
 {
 	struct consoled d = {.epfd = -1, .timerfd = -1};
-	struct opts o = {0};
+	struct pv_daemon dm;
 	char linkdir[4096], logdir[4096], xspath[4200];
 	const char *xs_at = NULL;
-	int sigfd, rc;
+	int rc;
 
 	d.cfg = (struct cons_cfg){.staging_cap = 65536, .pty_cap = 65536, .rate = 4u << 20,
 				  .log_cap = 1 << 20, .log_keep = 3};
-	if (parse_args(argc, argv, &o, &d.cfg) < 0)
+	rc = pv_daemon_parse(&dm, &spec, argc, argv, &d);
+	if (rc >= 0 && rc < argc) {
+		fputs(spec.usage, stderr);
+		rc = -EINVAL;
+	}
+	if (rc < 0)
 		return 2;
-	d.rundir = o.rundir ? o.rundir : getenv("PVKIT_RUNDIR") ? getenv("PVKIT_RUNDIR") : "/run/pvkit";
-	d.logdir = o.logdir;
+	d.cfg.burst = d.cfg.rate / 4 > 65536 ? d.cfg.rate / 4 : 65536;
+	d.rundir = pv_daemon_rundir(&dm);
 	/* --rundir names the local xenstored; otherwise the xenbus library decides. */
-	if (o.rundir) {
+	if (dm.rundir) {
 		snprintf(xspath, sizeof(xspath), "%s/xenstored.sock", d.rundir);
 		xs_at = xspath;
 	}
-	sigfd = setup_signals();
-	d.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (pv_daemon_init(&dm) < 0)
+		return 1;
+	d.epfd = dm.epfd;
 	d.timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (sigfd < 0 || d.epfd < 0 || d.timerfd < 0) {
+	if (d.timerfd < 0) {
 		pv_err("cannot create the event loop's fds: %s", strerror(errno));
 		return 1;
 	}
 	rc = make_dirs(&d, linkdir, logdir, sizeof(linkdir));
 	if (rc == 0)
-		rc = open_platform(&d, &o);
+		rc = open_platform(&d, &dm);
 	if (rc == 0)
 		rc = xb_open(&d, xs_at);
 	if (rc == 0) {
 		pv_info("serving consoles: links in %s, logs in %s", d.linkdir,
 			d.cfg.log_off ? "(none)" : d.logdir);
-		rc = run(&d, sigfd);
+		epoll_add(&d, pv_evtchn_fd(d.evtchn), &tag_evtchn);
+		epoll_add(&d, d.timerfd, &tag_timer);
+		xb_scan(&d);
+		rc = pv_daemon_run(&dm, xb_fd(&d), &ops, &d);
 	}
 	xb_close(&d);
 	if (d.evtchn)
 		pv_evtchn_close(d.evtchn);
 	if (d.plat)
 		pv_platform_close(d.plat);
+	pv_daemon_close(&dm);
 	return rc < 0 ? 1 : 0;
 }
