@@ -94,6 +94,8 @@ static void copy_counters(const struct pv_stats_counters *m, struct pv_stats_cou
 	out->drops = __atomic_load_n(&m->drops, __ATOMIC_RELAXED);
 	out->inflight = __atomic_load_n(&m->inflight, __ATOMIC_RELAXED);
 	out->spurious = __atomic_load_n(&m->spurious, __ATOMIC_RELAXED);
+	out->poll_hits = __atomic_load_n(&m->poll_hits, __ATOMIC_RELAXED);
+	out->poll_misses = __atomic_load_n(&m->poll_misses, __ATOMIC_RELAXED);
 }
 
 /*

@@ -1,12 +1,18 @@
 # SPDX-License-Identifier: MIT
 # ring/: typed shared rings (Xen io/ring.h compatible), dependency-free core.
-CORE_SRCS += ring/ring.c
-PUBLIC_HEADERS += include/pvkit/ring.h
+CORE_SRCS += ring/ring.c ring/busypoll.c
+PUBLIC_HEADERS += include/pvkit/ring.h include/pvkit/busypoll.h
 
 UNIT_TESTS += test-ring
 CORE_UNIT_TESTS += test-ring
 test-ring_SRCS := tests/unit/ring/test_ring.c tests/harness/cunit.c
 test-ring_LIBS := -lcunit
+
+# The adaptive poll-before-sleep window, on a fake clock.
+UNIT_TESTS += test-busypoll
+CORE_UNIT_TESTS += test-busypoll
+test-busypoll_SRCS := tests/unit/ring/test_busypoll.c tests/harness/cunit.c
+test-busypoll_LIBS := -lcunit
 
 # Two processes over a memfd ring: >= 10 million requests, none lost, duplicated or reordered.
 TEST_PROGRAMS += ring-stress

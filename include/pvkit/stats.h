@@ -12,7 +12,7 @@
 #include "pvkit/platform.h"
 
 #define PV_STATS_MAGIC   0x53544b50u /* "PKTS" little-endian */
-#define PV_STATS_VERSION 2u
+#define PV_STATS_VERSION 3u
 #define PV_STATS_DIR     "stats"
 
 /*
@@ -21,7 +21,11 @@
  * and trust nothing beyond the checked magic, version and size.
  * bytes_in: written to the device (blk writes, net tx from the guest,
  * console input); bytes_out: read or delivered to the guest; spurious:
- * event-channel notifications that found no new work (XSA-332, XSA-391).
+ * event-channel notifications that found no new work (XSA-332, XSA-391);
+ * poll_hits / poll_misses: waits for the ring that polling ended (no
+ * sleep, no notification) / poll windows that passed without work before
+ * the thread slept (pvkit/busypoll.h; both 0 while polling is off or its
+ * window is zero).
  */
 struct pv_stats_counters {
 	uint32_t magic;
@@ -38,6 +42,8 @@ struct pv_stats_counters {
 	uint64_t drops;
 	uint64_t inflight;
 	uint64_t spurious;
+	uint64_t poll_hits;
+	uint64_t poll_misses;
 };
 
 struct pv_stats {

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Adaptive poll-before-sleep (include/pvkit/busypoll.h): the window, its
+ * KVM-style growth and shrinking, and the spin itself.
+ */
+#include <stdlib.h>
+#include <time.h>
+
+#include "pvkit/arch.h"
+#include "pvkit/busypoll.h"
+
+static uint64_t now_ns(const struct pv_busypoll *bp)
+{
+	struct timespec ts;
+
+	if (bp->clock)
+		return bp->clock(bp->clock_arg);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint32_t pv_busypoll_default_ns(void)
+{
+	const char *env = getenv("PVKIT_BUSYPOLL_NS");
+	unsigned long long v;
+	char *end;
+
+	if (!env || !*env)
+		return PV_BUSYPOLL_DEFAULT_NS;
+	v = strtoull(env, &end, 10);
+	if (*end || *env == '-')
+		return PV_BUSYPOLL_DEFAULT_NS;
+	return v > PV_BUSYPOLL_MAX_NS ? PV_BUSYPOLL_MAX_NS : (uint32_t)v;
+}
+
+void pv_busypoll_init(struct pv_busypoll *bp, int64_t max_ns)
+{
+	*bp = (struct pv_busypoll){0};
+	if (max_ns < 0)
+		bp->max_ns = pv_busypoll_default_ns();
+	else
+		bp->max_ns = max_ns > PV_BUSYPOLL_MAX_NS ? PV_BUSYPOLL_MAX_NS : (uint32_t)max_ns;
+}
+
+/* A short wait the window just missed: 0 -> START, then double, never past the cap. */
+static void grow(struct pv_busypoll *bp)
+{
+	uint64_t w = bp->window_ns ? (uint64_t)bp->window_ns * 2 : PV_BUSYPOLL_START_NS;
+
+	bp->window_ns = w > bp->max_ns ? bp->max_ns : (uint32_t)w;
+}
+
+/* Polling was wasted: halve, and stop polling below START. */
+static void shrink(struct pv_busypoll *bp)
+{
+	bp->window_ns /= 2;
+	if (bp->window_ns < PV_BUSYPOLL_START_NS)
+		bp->window_ns = 0;
+}
+
+int pv_busypoll_spin(struct pv_busypoll *bp, pv_busypoll_ready_fn ready, void *arg)
+{
+	uint64_t start, last, now;
+	int rc;
+
+	bp->waiting = 0;
+	if (!bp->max_ns)
+		return 0;
+	start = last = now_ns(bp);
+	bp->wait_start = start;
+	bp->waiting = 1;
+	bp->preempted = 0;
+	if (!bp->window_ns)
+		return 0;
+	for (;;) {
+		rc = ready(arg);
+		if (rc) {
+			bp->waiting = 0;
+			bp->hits += rc > 0;
+			return rc;
+		}
+		now = now_ns(bp);
+		if (now - last > PV_BUSYPOLL_PREEMPT_NS) {
+			/* Descheduled mid-poll: the CPU is wanted, maybe by our peer. */
+			bp->preempted = 1;
+			shrink(bp);
+			break;
+		}
+		if (now - start >= bp->window_ns)
+			break;
+		last = now;
+		pv_cpu_relax();
+	}
+	bp->misses++;
+	return 0;
+}
+
+void pv_busypoll_woke(struct pv_busypoll *bp)
+{
+	uint64_t waited;
+
+	if (!bp->waiting)
+		return;
+	bp->waiting = 0;
+	if (bp->preempted)
+		return; /* already shrunk: a wait that long says nothing about the window */
+	waited = now_ns(bp) - bp->wait_start;
+	if (waited > bp->max_ns)
+		shrink(bp);
+	else if (bp->window_ns < bp->max_ns)
+		grow(bp);
+}
