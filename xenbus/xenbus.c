@@ -245,6 +245,31 @@ int pv_xenbus_dev_start(struct pv_xenbus_dev *dev)
 	return 0;
 }
 
+int pv_xenbus_front_start(struct pv_xenbus_dev *dev, int rc, void (*release)(void *opaque))
+{
+	dev->state = PV_XENBUS_STATE_UNKNOWN;
+	if (rc == 0)
+		rc = pv_xenbus_switch_state(dev, PV_XENBUS_STATE_INITIALISING);
+	if (rc == 0)
+		rc = pv_xenbus_dev_start(dev);
+	if (rc < 0) {
+		release(dev->opaque);
+		dev->opaque = NULL;
+	}
+	return rc;
+}
+
+void pv_xenbus_front_remove(struct pv_xenbus_dev *dev, void (*release)(void *opaque))
+{
+	if (!dev->opaque)
+		return;
+	if (dev->state == PV_XENBUS_STATE_CONNECTED || dev->state == PV_XENBUS_STATE_INITIALISED)
+		pv_xenbus_switch_state(dev, PV_XENBUS_STATE_CLOSING);
+	release(dev->opaque);
+	pv_xenbus_switch_state(dev, PV_XENBUS_STATE_CLOSED);
+	dev->opaque = NULL;
+}
+
 /* ---- the device bus ---------------------------------------------------------- */
 
 struct bus_entry {

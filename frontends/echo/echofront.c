@@ -367,8 +367,10 @@ static int open_socket(struct echofront *f)
 	return pv_guest_add_fd(f->g, fd, EPOLLIN, on_listen, f);
 }
 
-static void echofront_free(struct echofront *f)
+static void echofront_free(void *opaque)
 {
+	struct echofront *f = opaque;
+
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (f->clients[i])
 			drop_client(f, f->clients[i]);
@@ -398,30 +400,13 @@ static int echofront_probe(struct pv_guest *g, struct pv_xenbus_dev *x)
 	x->otherend_changed = backend_changed;
 	f->data = pv_gnt_share_pages(pv_guest_platform(g), x->otherend_id, NSLOTS, f->data_refs, 1);
 	rc = f->data ? open_socket(f) : -errno;
-	x->state = PV_XENBUS_STATE_UNKNOWN;
-	if (rc == 0)
-		rc = pv_xenbus_switch_state(x, PV_XENBUS_STATE_INITIALISING);
-	if (rc == 0)
-		rc = pv_xenbus_dev_start(x);
-	if (rc < 0) {
-		echofront_free(f);
-		x->opaque = NULL;
-	}
-	return rc;
+	return pv_xenbus_front_start(x, rc, echofront_free);
 }
 
 static void echofront_remove(struct pv_guest *g, struct pv_xenbus_dev *x)
 {
-	struct echofront *f = x->opaque;
-
 	(void)g;
-	if (!f)
-		return;
-	if (x->state == PV_XENBUS_STATE_CONNECTED || x->state == PV_XENBUS_STATE_INITIALISED)
-		pv_xenbus_switch_state(x, PV_XENBUS_STATE_CLOSING);
-	echofront_free(f);
-	pv_xenbus_switch_state(x, PV_XENBUS_STATE_CLOSED);
-	x->opaque = NULL;
+	pv_xenbus_front_remove(x, echofront_free);
 }
 
 const struct pv_guest_driver pv_echofront_driver = {

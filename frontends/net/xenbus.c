@@ -281,8 +281,10 @@ static int make_tap(struct netfront *f)
 	return rc;
 }
 
-static void netfront_free(struct netfront *f)
+static void netfront_free(void *opaque)
 {
+	struct netfront *f = opaque;
+
 	teardown(f);
 	if (f->q[0].tap_fd >= 0)
 		close(f->q[0].tap_fd);
@@ -315,34 +317,27 @@ static int netfront_probe(struct pv_guest *g, struct pv_xenbus_dev *x)
 	rc = rc ?: make_tap(f);
 	if (rc < 0)
 		pv_dev_err(x->prefix, "cannot create %s: %s", f->ifname, strerror(-rc));
-	x->state = PV_XENBUS_STATE_UNKNOWN;
-	rc = rc ?: pv_xenbus_switch_state(x, PV_XENBUS_STATE_INITIALISING);
-	rc = rc ?: pv_xenbus_dev_start(x);
-	if (rc < 0) {
-		netfront_free(f);
-		x->opaque = NULL;
-	}
-	return rc;
+	return pv_xenbus_front_start(x, rc, netfront_free);
 }
 
-static void netfront_remove(struct pv_guest *g, struct pv_xenbus_dev *x)
+/* Between Closing and Closed (pv_xenbus_front_remove). */
+static void netfront_release(void *opaque)
 {
-	struct netfront *f = x->opaque;
+	struct netfront *f = opaque;
 
-	(void)g;
-	if (!f)
-		return;
-	if (x->state == PV_XENBUS_STATE_CONNECTED || x->state == PV_XENBUS_STATE_INITIALISED)
-		pv_xenbus_switch_state(x, PV_XENBUS_STATE_CLOSING);
 	teardown(f); /* the queue threads stop: their counters are final */
 	for (unsigned int i = 0; i < f->nqueues; i++)
-		pv_dev_info(x->prefix, "queue %u: tx %llu (%llu dropped), rx %llu (%llu dropped), %llu bad responses",
+		pv_dev_info(f->x->prefix, "queue %u: tx %llu (%llu dropped), rx %llu (%llu dropped), %llu bad responses",
 			    i, (unsigned long long)f->q[i].tx_packets,
 			    (unsigned long long)f->q[i].tx_dropped, (unsigned long long)f->q[i].rx_packets,
 			    (unsigned long long)f->q[i].rx_dropped, (unsigned long long)f->q[i].bad_rsps);
 	netfront_free(f);
-	pv_xenbus_switch_state(x, PV_XENBUS_STATE_CLOSED);
-	x->opaque = NULL;
+}
+
+static void netfront_remove(struct pv_guest *g, struct pv_xenbus_dev *x)
+{
+	(void)g;
+	pv_xenbus_front_remove(x, netfront_release);
 }
 
 const struct pv_guest_driver pv_netfront_driver = {

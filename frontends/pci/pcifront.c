@@ -500,8 +500,10 @@ static unsigned int timeout_ms(void)
 	return *end || v < 10 || v > 600000 ? DEFAULT_TIMEOUT_MS : (unsigned int)v;
 }
 
-static void pcifront_free(struct pcifront *f)
+static void pcifront_free(void *opaque)
 {
+	struct pcifront *f = opaque;
+
 	pcifront_srv_close(f);
 	teardown(f);
 	if (f->timer_fd >= 0) {
@@ -535,30 +537,13 @@ static int pcifront_probe(struct pv_guest *g, struct pv_xenbus_dev *x)
 		rc = pv_guest_add_fd(g, f->backoff_fd, EPOLLIN, on_backoff, f);
 	if (rc == 0)
 		rc = pcifront_srv_open(f);
-	x->state = PV_XENBUS_STATE_UNKNOWN;
-	if (rc == 0)
-		rc = pv_xenbus_switch_state(x, PV_XENBUS_STATE_INITIALISING);
-	if (rc == 0)
-		rc = pv_xenbus_dev_start(x);
-	if (rc < 0) {
-		pcifront_free(f);
-		x->opaque = NULL;
-	}
-	return rc;
+	return pv_xenbus_front_start(x, rc, pcifront_free);
 }
 
 static void pcifront_remove(struct pv_guest *g, struct pv_xenbus_dev *x)
 {
-	struct pcifront *f = x->opaque;
-
 	(void)g;
-	if (!f)
-		return;
-	if (x->state == PV_XENBUS_STATE_CONNECTED || x->state == PV_XENBUS_STATE_INITIALISED)
-		pv_xenbus_switch_state(x, PV_XENBUS_STATE_CLOSING);
-	pcifront_free(f);
-	pv_xenbus_switch_state(x, PV_XENBUS_STATE_CLOSED);
-	x->opaque = NULL;
+	pv_xenbus_front_remove(x, pcifront_free);
 }
 
 const struct pv_guest_driver pv_pcifront_driver = {

@@ -207,6 +207,20 @@ int pv_xenbus_frontend_dev_new(struct pv_xs *xs, const char *type, unsigned int 
 			       struct pv_xenbus_dev **out);
 /* Watch the peer's state node; otherend_changed runs on each change. */
 int pv_xenbus_dev_start(struct pv_xenbus_dev *dev);
+/*
+ * The end of a frontend driver's probe, @rc its own set-up's result. When
+ * that is 0: our state Initialising (written even where an earlier run of
+ * the guest left it so), then pv_xenbus_dev_start(). When either failed:
+ * @release(dev->opaque) undoes the set-up and dev->opaque is NULL.
+ * Returns @rc, else the start's result.
+ */
+int pv_xenbus_front_start(struct pv_xenbus_dev *dev, int rc, void (*release)(void *opaque));
+/*
+ * A frontend driver's remove: Closing when it had got as far as
+ * Initialised, @release(dev->opaque) (the driver's own teardown and
+ * free), Closed, dev->opaque NULL. Nothing when dev->opaque is NULL.
+ */
+void pv_xenbus_front_remove(struct pv_xenbus_dev *dev, void (*release)(void *opaque));
 /* Stop watching and free @dev (does not touch xenstore). */
 void pv_xenbus_dev_free(struct pv_xenbus_dev *dev);
 

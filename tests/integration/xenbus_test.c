@@ -400,6 +400,84 @@ static void test_frontend_bus(void)
 	CU_ASSERT_EQUAL(removed, 1);
 }
 
+/* A frontend driver's start and remove (pv_xenbus_front_start/_remove). */
+#define FE5 "/local/domain/1/device/vif/5"
+#define BE5 "/local/domain/0/backend/vif/1/5"
+
+static int released;
+static enum pv_xenbus_state state_at_release, fe5_backend;
+
+static void release(void *opaque)
+{
+	CU_ASSERT_PTR_EQUAL(opaque, &released);
+	state_at_release = pv_xenbus_read_state(xs1, FE5);
+	released++;
+}
+
+static void fe5_changed(struct pv_xenbus_dev *dev, enum pv_xenbus_state st)
+{
+	(void)dev;
+	fe5_backend = st;
+}
+
+static int fe5_saw_init_wait(void)
+{
+	return fe5_backend == PV_XENBUS_STATE_INIT_WAIT;
+}
+
+static void test_frontend_start_remove(void)
+{
+	struct pv_xenbus_dev *dev;
+
+	toolstack_add(FE5, BE5, "1");
+	CU_ASSERT_EQUAL_FATAL(pv_xenbus_frontend_dev_new(xs1, "vif", 5, &dev), 0);
+	dev->otherend_changed = fe5_changed;
+	pv_xs_write(xs1, 0, FE5, "state", "6");
+
+	/* The driver's own set-up failed: released, our state untouched. */
+	released = 0;
+	dev->opaque = &released;
+	CU_ASSERT_EQUAL(pv_xenbus_front_start(dev, -ENOMEM, release), -ENOMEM);
+	CU_ASSERT_EQUAL(released, 1);
+	CU_ASSERT_PTR_NULL(dev->opaque);
+	CU_ASSERT_EQUAL(pv_xenbus_read_state(xs1, FE5), PV_XENBUS_STATE_CLOSED);
+
+	/* It succeeded: Initialising, even where we believed it written already. */
+	dev->opaque = &released;
+	dev->state = PV_XENBUS_STATE_INITIALISING;
+	CU_ASSERT_EQUAL(pv_xenbus_front_start(dev, 0, release), 0);
+	CU_ASSERT_EQUAL(released, 1);
+	CU_ASSERT_PTR_EQUAL(dev->opaque, &released);
+	CU_ASSERT_EQUAL(pv_xenbus_read_state(xs1, FE5), PV_XENBUS_STATE_INITIALISING);
+	/* ... and the backend is followed (readable by the guest, as the toolstack makes it). */
+	pv_xs_write(xs0, 0, BE5, "state", "2");
+	pv_xs_set_perms(xs0, 0, BE5, 0, 'n', 1, (pv_domid_t[]){1}, "r");
+	pv_xs_set_perms(xs0, 0, BE5 "/state", 0, 'n', 1, (pv_domid_t[]){1}, "r");
+	pump(xs1, fe5_saw_init_wait);
+	CU_ASSERT_EQUAL(fe5_backend, PV_XENBUS_STATE_INIT_WAIT);
+
+	/* Remove once Initialised: Closing while released, then Closed. */
+	CU_ASSERT_EQUAL(pv_xenbus_switch_state(dev, PV_XENBUS_STATE_INITIALISED), 0);
+	pv_xenbus_front_remove(dev, release);
+	CU_ASSERT_EQUAL(released, 2);
+	CU_ASSERT_EQUAL(state_at_release, PV_XENBUS_STATE_CLOSING);
+	CU_ASSERT_PTR_NULL(dev->opaque);
+	CU_ASSERT_EQUAL(pv_xenbus_read_state(xs1, FE5), PV_XENBUS_STATE_CLOSED);
+	/* Removed already: nothing more. */
+	pv_xenbus_front_remove(dev, release);
+	CU_ASSERT_EQUAL(released, 2);
+
+	/* Removed before it got to Initialised: no Closing. */
+	dev->opaque = &released;
+	CU_ASSERT_EQUAL(pv_xenbus_switch_state(dev, PV_XENBUS_STATE_INITIALISING), 0);
+	pv_xenbus_front_remove(dev, release);
+	CU_ASSERT_EQUAL(state_at_release, PV_XENBUS_STATE_INITIALISING);
+	CU_ASSERT_EQUAL(pv_xenbus_read_state(xs1, FE5), PV_XENBUS_STATE_CLOSED);
+	pv_xenbus_dev_free(dev);
+	pv_xs_rm(xs0, 0, "/local/domain/0/backend/vif", NULL);
+	pv_xs_rm(xs0, 0, "/local/domain/1/device", NULL);
+}
+
 static CU_TestInfo tests[] = {
 	{"own domid", test_domids},
 	{"node helpers", test_nodes},
@@ -410,6 +488,7 @@ static CU_TestInfo tests[] = {
 	{"dispatch is bounded", test_dispatch_bound},
 	{"backend bus, handshake, errors, unplug", test_backend_bus},
 	{"frontend bus", test_frontend_bus},
+	{"frontend start and remove", test_frontend_start_remove},
 	CU_TEST_INFO_NULL,
 };
 
