@@ -227,6 +227,38 @@ static int map_segments(struct blk_queue *q, struct blk_inflight *io)
 	return PV_BLKIF_RSP_OKAY;
 }
 
+/* The status of a read or write of @io that moved @res bytes (or failed with -errno). */
+static int16_t rw_status(struct blk_queue *q, struct blk_inflight *io, int64_t res)
+{
+	if (res >= 0 && (uint64_t)res == io->expect)
+		return PV_BLKIF_RSP_OKAY;
+	pv_dev_warn_rl(&q->rl, q->prefix, "id %llu: I/O at sector %llu: %s",
+		       (unsigned long long)io->req.id, (unsigned long long)io->req.sector,
+		       res < 0 ? strerror((int)-res) : "short transfer");
+	return PV_BLKIF_RSP_ERROR;
+}
+
+/*
+ * The data of @io now, in this thread: for a file in memory (tmpfs) a read
+ * or write is a copy that io_uring would hand to a worker thread anyway.
+ * Returns the status.
+ */
+static int rw_inline(struct blk_queue *q, struct blk_inflight *io, uint64_t off)
+{
+	struct blk_req *r = &io->req;
+	int fd = q->vbd->target.fd;
+	ssize_t n;
+
+	do {
+		if (r->io == BLK_IO_READ)
+			n = preadv(fd, io->iov, r->nr_segs, (off_t)off);
+		else
+			n = pwritev2(fd, io->iov, r->nr_segs, (off_t)off,
+				     q->limits.flush ? 0 : RWF_DSYNC);
+	} while (n < 0 && errno == EINTR);
+	return rw_status(q, io, n < 0 ? -errno : n);
+}
+
 /* READ, WRITE, and FLUSH (its data first, linked to the fdatasync). */
 static int submit_rw(struct blk_queue *q, struct blk_inflight *io)
 {
@@ -240,6 +272,13 @@ static int submit_rw(struct blk_queue *q, struct blk_inflight *io)
 		st = map_segments(q, io);
 		if (st != PV_BLKIF_RSP_OKAY)
 			return st;
+		io->expect = blk_unit_bytes(&q->limits, r->nr_sectors);
+	}
+	if (r->nr_segs && q->vbd->target.memory) {
+		st = rw_inline(q, io, off);
+		if (st != PV_BLKIF_RSP_OKAY || r->io != BLK_IO_FLUSH)
+			return st; /* a FLUSH's fdatasync follows its data, as linked */
+	} else if (r->nr_segs) {
 		sqe = get_sqe(q);
 		if (!sqe)
 			return PV_BLKIF_RSP_ERROR;
@@ -249,7 +288,6 @@ static int submit_rw(struct blk_queue *q, struct blk_inflight *io)
 			io_uring_prep_writev2(sqe, fd, io->iov, r->nr_segs, off,
 					      q->limits.flush ? 0 : RWF_DSYNC);
 		io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)io);
-		io->expect = blk_unit_bytes(&q->limits, r->nr_sectors);
 		io->pending++;
 		if (r->io == BLK_IO_FLUSH)
 			sqe->flags |= IOSQE_IO_LINK;
@@ -369,11 +407,8 @@ static void complete_cqe(struct blk_queue *q, uint64_t ud, int res)
 		} else if (res < 0) {
 			st = PV_BLKIF_RSP_ERROR;
 		}
-	} else if (res < 0 || (uint64_t)res != io->expect) {
-		pv_dev_warn_rl(&q->rl, q->prefix, "id %llu: I/O at sector %llu: %s",
-			       (unsigned long long)io->req.id, (unsigned long long)io->req.sector,
-			       res < 0 ? strerror(-res) : "short transfer");
-		st = PV_BLKIF_RSP_ERROR;
+	} else {
+		st = rw_status(q, io, res);
 	}
 	if (st != PV_BLKIF_RSP_OKAY && io->status == PV_BLKIF_RSP_OKAY)
 		io->status = st;
@@ -473,6 +508,41 @@ static bool more_requests(struct blk_queue *q)
 	return rc > 0;
 }
 
+/* Busy-poll condition: a completion (or a poll's CQE) to reap, or a request we can take. */
+static int queue_ready(void *arg)
+{
+	struct blk_queue *q = arg;
+
+	if (io_uring_cq_ready(uring(q)))
+		return 1;
+	if (!q->free_ios || atomic_load(&q->failed))
+		return 0;
+	return pv_ring_back_unconsumed(&q->ring); /* < 0: consume() fails the queue */
+}
+
+/*
+ * Before re-arming req_event and sleeping, poll the ring and the
+ * completion queue for the adaptive window (pvkit/busypoll.h): while we
+ * poll, req_event is still behind, so the frontend's pushes do not notify
+ * and neither side pays a wake-up. The I/O taken so far is submitted
+ * first, so its completions can arrive while we poll. Returns non-zero
+ * when there is something to do.
+ */
+static int poll_ring(struct blk_queue *q)
+{
+	uint64_t misses = q->bp.misses;
+	int rc;
+
+	if (q->bp.window_ns && io_uring_sq_ready(uring(q)))
+		io_uring_submit(uring(q));
+	rc = pv_busypoll_spin(&q->bp, queue_ready, q);
+	if (rc > 0)
+		PV_STATS_ADD(q->vbd->stats, poll_hits, 1);
+	else if (q->bp.misses != misses)
+		PV_STATS_ADD(q->vbd->stats, poll_misses, 1);
+	return rc;
+}
+
 static void *queue_main(void *arg)
 {
 	struct blk_queue *q = arg;
@@ -487,9 +557,16 @@ static void *queue_main(void *arg)
 		push_responses(q);
 		if (stopping && q->inflight == 0)
 			break;
-		if (!stopping && more_requests(q))
+		if (!stopping && poll_ring(q)) {
+			stopping |= reap(q);
 			continue;
+		}
+		if (!stopping && more_requests(q)) {
+			pv_busypoll_woke(&q->bp);
+			continue;
+		}
 		io_uring_submit_and_wait(uring(q), 1);
+		pv_busypoll_woke(&q->bp);
 		stopping |= reap(q);
 	}
 	return NULL;
@@ -614,6 +691,7 @@ int blk_queue_start(struct blk_queue *q)
 	atomic_store(&q->failed, 0);
 	atomic_store(&q->lost, 0);
 	q->rl = (struct pv_ratelimit)PV_RATELIMIT_INIT;
+	pv_busypoll_init(&q->bp, q->vbd->d->busypoll_ns);
 	rc = queue_setup(q);
 	if (!rc)
 		rc = -pthread_create(&q->thread, NULL, queue_main, q);
@@ -635,8 +713,10 @@ void blk_queue_stop(struct blk_queue *q)
 		pv_dev_err(q->prefix, "cannot signal the queue thread: %s", strerror(errno));
 	pthread_join(q->thread, NULL);
 	q->started = false;
-	pv_dev_debug(q->prefix, "stopped after %llu requests (%llu errors, %u persistent grants)",
+	pv_dev_debug(q->prefix, "stopped after %llu requests (%llu errors, %u persistent grants, "
+		     "polls %llu hit / %llu missed)",
 		     (unsigned long long)q->nr_requests, (unsigned long long)q->nr_errors,
-		     q->pgrants ? pv_gnt_cache_count(q->pgrants) : 0);
+		     q->pgrants ? pv_gnt_cache_count(q->pgrants) : 0,
+		     (unsigned long long)q->bp.hits, (unsigned long long)q->bp.misses);
 	queue_release(q);
 }

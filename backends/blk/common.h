@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <linux/time_types.h>
 
+#include "pvkit/busypoll.h"
 #include "pvkit/log.h"
 #include "pvkit/platform.h"
 #include "pvkit/proto/blkif.h"
@@ -154,6 +155,7 @@ struct blk_target {
 	int fd;
 	bool is_blockdev;
 	bool direct;                   /* opened O_DIRECT */
+	bool memory;                   /* a file in memory (tmpfs): reads and writes done inline */
 	bool flush;                    /* fdatasync is meaningful */
 	bool discard;                  /* punch holes / BLKDISCARD */
 	bool discard_secure;           /* BLKSECDISCARD works (probed on block devices) */
@@ -217,6 +219,7 @@ struct blk_queue {
 	unsigned int spurious_run;  /* spurious notifications in a row */
 	int held_port;              /* >= 0: masked until the back-off ends */
 	struct __kernel_timespec backoff; /* 0: not backing off */
+	struct pv_busypoll bp;      /* poll the ring (and io_uring) before sleeping */
 
 	pthread_t thread;
 	bool started;
@@ -269,6 +272,7 @@ struct blkback {
 	const char *rundir; /* where the per-device stats files go */
 	bool direct;        /* open targets O_DIRECT when possible */
 	unsigned int max_queues;
+	int64_t busypoll_ns; /* each queue's poll cap (pv_busypoll_init(): 0 off, < 0 default) */
 	int kick_efd;       /* queue threads -> main loop */
 	char base[64];      /* /local/domain/<domid>/backend/vbd */
 	struct blk_vbd *vbds;

@@ -15,17 +15,19 @@
 #include "common.h"
 
 /* Our options' getopt values (the common ones are pv_daemon's). */
-enum { OPT_DIRECT = 'D', OPT_QUEUES = 'q' };
+enum { OPT_DIRECT = 'D', OPT_QUEUES = 'q', OPT_BUSYPOLL = 'P' };
 
 static const struct option options[] = {
 	{"direct", no_argument, NULL, OPT_DIRECT},
 	{"max-queues", required_argument, NULL, OPT_QUEUES},
+	{"busypoll-ns", required_argument, NULL, OPT_BUSYPOLL},
 	{NULL, 0, NULL, 0},
 };
 
 struct opts {
 	bool direct;
 	unsigned int max_queues;
+	int64_t busypoll_ns; /* PV_BUSYPOLL_DEFAULT unless given */
 };
 
 static int option(const struct pv_daemon *d, void *opaque, int val, const char *arg)
@@ -35,6 +37,12 @@ static int option(const struct pv_daemon *d, void *opaque, int val, const char *
 
 	if (val == OPT_DIRECT) {
 		o->direct = true;
+		return 0;
+	}
+	if (val == OPT_BUSYPOLL) {
+		if (pv_daemon_number(d, arg, PV_BUSYPOLL_MAX_NS, &v))
+			return -EINVAL;
+		o->busypoll_ns = (int64_t)v;
 		return 0;
 	}
 	if (pv_daemon_number(d, arg, BLK_MAX_QUEUES, &v) || v == 0)
@@ -56,6 +64,8 @@ static const struct pv_daemon_spec spec = {
 		 "  --log FILE       also append log lines to FILE\n"
 		 "  --direct         open targets with O_DIRECT where the file system allows it\n"
 		 "  --max-queues N   multi-queue-max-queues offered, 1..4 (default: CPUs, at most 4)\n"
+		 "  --busypoll-ns N  poll each ring up to N ns before sleeping, adaptive (0: off;\n"
+		 "                   default $PVKIT_BUSYPOLL_NS or 50000)\n"
 		 "  --platform NAME  local or xen (default: detect)\n"
 		 "  --help           this text\n",
 	.options = options,
@@ -121,6 +131,7 @@ static int start(struct blkback *d, const struct pv_daemon *dm, const struct opt
 	d->domid = pv_platform_domid(d->plat);
 	d->rundir = rundir;
 	d->direct = o->direct;
+	d->busypoll_ns = o->busypoll_ns;
 	d->max_queues = o->max_queues ? o->max_queues
 				      : (unsigned int)(cpus < 1 ? 1 : cpus > BLK_MAX_QUEUES ? BLK_MAX_QUEUES : cpus);
 	d->kick_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -147,7 +158,7 @@ out_kick:
 
 int main(int argc, char **argv)
 {
-	struct opts o = {0};
+	struct opts o = {.busypoll_ns = PV_BUSYPOLL_DEFAULT};
 	struct blkback d = {0};
 	struct pv_daemon dm;
 	const char *rundir;
@@ -168,7 +179,9 @@ int main(int argc, char **argv)
 	if (pv_daemon_init(&dm) < 0 || start(&d, &dm, &o, rundir))
 		return 1;
 	write_pidfile(rundir);
-	pv_info("serving %s (max %u queues%s)", d.base, d.max_queues, d.direct ? ", O_DIRECT" : "");
+	pv_info("serving %s (max %u queues%s, busy poll up to %u ns)", d.base, d.max_queues,
+		d.direct ? ", O_DIRECT" : "",
+		d.busypoll_ns < 0 ? pv_busypoll_default_ns() : (unsigned int)d.busypoll_ns);
 	pv_daemon_run(&dm, blk_xb_fd(&d), &ops, &d);
 	pv_info("exiting");
 	blk_xb_exit(&d);

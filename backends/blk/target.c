@@ -7,10 +7,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -70,9 +72,25 @@ static int probe_blockdev(struct blk_target *t, const struct stat *st)
 	return 0;
 }
 
+/*
+ * Is @fd's file in memory (tmpfs, ramfs)? io_uring hands every read and
+ * write of such a file to a worker thread (shmem has no non-blocking
+ * read: RWF_NOWAIT gives EOPNOTSUPP), a wake-up each way per request for
+ * what is only a copy; blkback copies inline instead.
+ */
+static bool in_memory(int fd)
+{
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf) < 0)
+		return false;
+	return sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC;
+}
+
 static int probe_file(struct blk_target *t, const struct stat *st, uint32_t sector_size)
 {
 	t->is_blockdev = false;
+	t->memory = in_memory(t->fd);
 	t->size_bytes = (uint64_t)st->st_size;
 	t->sector_size = sector_size ? sector_size : 512;
 	t->physical_sector_size = t->sector_size > 4096 ? t->sector_size : 4096;
