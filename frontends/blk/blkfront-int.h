@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "pvkit/blkfront.h"
+#include "pvkit/busypoll.h"
 #include "pvkit/gntpool.h"
 #include "pvkit/log.h"
 #include "pvkit/proto/blkif.h"
@@ -115,6 +116,7 @@ struct pv_blkfront {
 	struct bf_io *wait_head, *wait_tail;   /* not fully issued yet */
 	struct bf_io *done_head, *done_tail;   /* completed, callbacks owed */
 	unsigned int pending;
+	struct pv_busypoll bp;     /* pv_blkfront_poll() waits for responses polling, first */
 	struct pv_ratelimit rl;
 };
 
@@ -127,7 +129,7 @@ void bf_backend_changed(struct pv_xs *xs, const char *path, void *opaque);
 int bf_shadow_init(struct pv_blkfront *bf);
 void bf_pump(struct pv_blkfront *bf);
 void bf_push_all(struct pv_blkfront *bf);
-void bf_reap(struct pv_blkfront *bf);
+void bf_reap(struct pv_blkfront *bf, bool rearm);
 void bf_requeue_inflight(struct pv_blkfront *bf);
 void bf_fail_all(struct pv_blkfront *bf, int status);
 void bf_run_done(struct pv_blkfront *bf);

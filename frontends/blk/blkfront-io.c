@@ -353,8 +353,12 @@ static int rsp_status(struct pv_blkfront *bf, int16_t st)
 	}
 }
 
-/* Consume the responses of queue @qi; false once the backend broke the protocol. */
-static bool reap_queue(struct pv_blkfront *bf, unsigned int qi)
+/*
+ * Consume the responses of queue @qi; with @rearm, re-arm rsp_event when
+ * it is empty (the final check: we may sleep after this). False once the
+ * backend broke the protocol.
+ */
+static bool reap_queue(struct pv_blkfront *bf, unsigned int qi, bool rearm)
 {
 	struct bf_queue *q = &bf->q[qi];
 	struct pv_blkif_response rsp;
@@ -375,7 +379,7 @@ static bool reap_queue(struct pv_blkfront *bf, unsigned int qi)
 			}
 			part_done(bf, s, rsp_status(bf, rsp.status));
 		}
-		if (rc == 0)
+		if (rc == 0 && rearm)
 			rc = pv_ring_front_final_check(&q->front);
 	} while (rc > 0);
 	if (rc < 0) {
@@ -385,10 +389,10 @@ static bool reap_queue(struct pv_blkfront *bf, unsigned int qi)
 	return true;
 }
 
-void bf_reap(struct pv_blkfront *bf)
+void bf_reap(struct pv_blkfront *bf, bool rearm)
 {
 	for (unsigned int i = 0; bf->conn == BF_CONNECTED && i < bf->nq; i++)
-		if (!reap_queue(bf, i))
+		if (!reap_queue(bf, i, rearm))
 			return;
 }
 
@@ -584,24 +588,72 @@ void bf_check_timeout(struct pv_blkfront *bf)
 	bf_fail_all(bf, -EIO);
 }
 
+/* Busy-poll condition: responses on any ring (< 0: a broken ring, the next reap says so). */
+static int responses_ready(void *arg)
+{
+	struct pv_blkfront *bf = arg;
+
+	for (unsigned int i = 0; i < bf->nq; i++) {
+		int n = pv_ring_front_unconsumed(&bf->q[i].front);
+
+		if (n)
+			return n;
+	}
+	return 0;
+}
+
+/* Requests on the rings that the backend has not answered yet. */
+static bool awaiting_responses(struct pv_blkfront *bf)
+{
+	if (bf->conn != BF_CONNECTED)
+		return false;
+	for (unsigned int i = 0; i < bf->nq; i++)
+		if (pv_ring_front_free(&bf->q[i].front) < pv_ring_front_size(&bf->q[i].front))
+			return true;
+	return false;
+}
+
+/*
+ * Rounds of reap / complete / resubmit that one pv_blkfront_poll() runs
+ * while polling keeps finding responses, before it hands the thread back
+ * to the caller's loop (its other fds) with the eventfd set.
+ */
+#define POLL_ROUNDS 64
+
 void pv_blkfront_poll(struct pv_blkfront *bf)
 {
+	bool polling = true;
 	uint64_t v;
 	int port;
 
+	pv_busypoll_woke(&bf->bp); /* the caller's sleep, if our last poll missed, is over */
 	if (read(bf->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		pv_dev_warn(bf->prefix, "reading the completion eventfd failed");
 	if (read(bf->tfd, &v, sizeof(v)) == sizeof(v))
 		bf_check_timeout(bf);
 	while ((port = pv_evtchn_pending(bf->ev)) >= 0)
 		pv_evtchn_unmask(bf->ev, (pv_evtchn_port_t)port);
-	bf_reap(bf);
-	bf_pump(bf);
-	bf_push_all(bf);
-	bf_run_done(bf);
-	/* Requests the callbacks submitted go out now, not at the next wake-up. */
-	if (bf->wait_head) {
+	for (unsigned int round = 0;; round++) {
+		/*
+		 * While we poll, rsp_event stays behind: the backend's responses
+		 * do not notify. The last round re-arms it (Xen's final check).
+		 */
+		bf_reap(bf, !polling);
 		bf_pump(bf);
 		bf_push_all(bf);
+		bf_run_done(bf);
+		/* Requests the callbacks submitted go out now, not at the next wake-up. */
+		if (bf->wait_head) {
+			bf_pump(bf);
+			bf_push_all(bf);
+		}
+		if (!polling)
+			return;
+		if (!awaiting_responses(bf) || pv_busypoll_spin(&bf->bp, responses_ready, bf) == 0) {
+			polling = false; /* one more round, with the final check */
+		} else if (round + 1 >= POLL_ROUNDS) {
+			wake(bf); /* serve the caller's other fds, then come back for these */
+			return;
+		}
 	}
 }

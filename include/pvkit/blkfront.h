@@ -51,6 +51,10 @@ struct pv_blkfront_opts {
 	int timeout_ms;              /* handshake wait (0: 10000) */
 	int io_timeout_ms;           /* fail pending I/O with -EIO after this long without any
 				      * completion (a dead backend never restarted; 0: 30000) */
+	int busypoll_ns;             /* pv_blkfront_poll() polls the rings up to this long for
+				      * the next responses before it returns (adaptive, see
+				      * pvkit/busypoll.h; 0: $PVKIT_BUSYPOLL_NS or 50000;
+				      * < 0: never) */
 };
 
 #define PV_BLKFRONT_MAX_QUEUES 4
@@ -139,7 +143,11 @@ int pv_blkfront_fd(const struct pv_blkfront *bf);
 
 /*
  * Reap responses, run completions, refill the rings (requests the
- * completion callbacks submitted included). Never blocks.
+ * completion callbacks submitted included). Never sleeps; while requests
+ * are on the rings it may poll them for the next responses for a short,
+ * adaptive window (opts.busypoll_ns, at most 1 ms, usually tens of
+ * microseconds; zero once waits are long or the machine is busy) and
+ * handle those too, so that a busy disk costs neither side a wake-up.
  */
 void pv_blkfront_poll(struct pv_blkfront *bf);
 
