@@ -4,6 +4,7 @@
  * KVM-style growth and shrinking, and the spin itself.
  */
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "pvkit/arch.h"
@@ -17,6 +18,17 @@ static uint64_t now_ns(const struct pv_busypoll *bp)
 		return bp->clock(bp->clock_arg);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t preempts(const struct pv_busypoll *bp)
+{
+	struct rusage ru;
+
+	if (bp->preempts)
+		return bp->preempts(bp->preempts_arg);
+	if (getrusage(RUSAGE_THREAD, &ru) < 0)
+		return 0;
+	return (uint64_t)ru.ru_nivcsw;
 }
 
 uint32_t pv_busypoll_default_ns(void)
@@ -58,6 +70,27 @@ static void shrink(struct pv_busypoll *bp)
 		bp->window_ns = 0;
 }
 
+/*
+ * Every PV_BUSYPOLL_CHECK_NS: were we preempted (involuntary switches)
+ * often enough since the last look to call the CPU contended?
+ */
+static void look_for_contention(struct pv_busypoll *bp, uint64_t now)
+{
+	uint64_t n;
+
+	if (bp->check_at && now < bp->check_at)
+		return;
+	n = preempts(bp);
+	/* The first look only takes the count: it is this thread's, whatever came before. */
+	bp->contended = bp->check_at && n - bp->nivcsw >= PV_BUSYPOLL_CONTENDED;
+	bp->nivcsw = n;
+	bp->check_at = now + PV_BUSYPOLL_CHECK_NS;
+	if (bp->contended) {
+		bp->window_ns = 0;
+		bp->contended_looks++;
+	}
+}
+
 int pv_busypoll_spin(struct pv_busypoll *bp, pv_busypoll_ready_fn ready, void *arg)
 {
 	uint64_t start, last, now;
@@ -70,6 +103,7 @@ int pv_busypoll_spin(struct pv_busypoll *bp, pv_busypoll_ready_fn ready, void *a
 	bp->wait_start = start;
 	bp->waiting = 1;
 	bp->preempted = 0;
+	look_for_contention(bp, start);
 	if (!bp->window_ns)
 		return 0;
 	for (;;) {
@@ -102,8 +136,8 @@ void pv_busypoll_woke(struct pv_busypoll *bp)
 	if (!bp->waiting)
 		return;
 	bp->waiting = 0;
-	if (bp->preempted)
-		return; /* already shrunk: a wait that long says nothing about the window */
+	if (bp->preempted || bp->contended)
+		return; /* already shrunk, or the CPU is wanted: do not grow */
 	waited = now_ns(bp) - bp->wait_start;
 	if (waited > bp->max_ns)
 		shrink(bp);

@@ -33,8 +33,17 @@
  *    PV_BUSYPOLL_PREEMPT_NS apart): the CPU is wanted elsewhere (on a small
  *    or loaded machine, quite possibly by the very peer we wait for), so
  *    polling stops at once and the window halves; that wait does not grow it.
+ *  - the CPU is contended: at most every PV_BUSYPOLL_CHECK_NS a wait looks
+ *    at the thread's involuntary context switches (getrusage(RUSAGE_THREAD),
+ *    one system call); PV_BUSYPOLL_CONTENDED or more since the last look
+ *    mean other runnable threads (another process, or our own peer) keep
+ *    taking our CPU: the window drops to 0 and stays there until a look
+ *    finds fewer. A spinning thread is charged for its spin by the
+ *    scheduler, so on a loaded host it would lose its turn exactly when it
+ *    has work; KVM can leave this to the host scheduler, a process cannot.
  * On a loaded machine the window therefore goes to zero and costs two clock
- * reads per sleep; on an idle one it removes the wake-ups of a busy ring.
+ * reads per sleep (and a getrusage() every 20 ms); on an idle one it
+ * removes the wake-ups of a busy ring.
  *
  * Knobs: the cap is given at init (a daemon option); PV_BUSYPOLL_DEFAULT
  * takes it from the environment variable PVKIT_BUSYPOLL_NS (nanoseconds,
@@ -42,8 +51,8 @@
  * to PV_BUSYPOLL_MAX_NS.
  *
  * Threading: a struct pv_busypoll belongs to the one thread that waits;
- * nothing here takes a lock or makes a system call (the clock is
- * CLOCK_MONOTONIC through the vDSO, or the injected one).
+ * nothing here takes a lock, and the only system call is the contention
+ * look (the clock is CLOCK_MONOTONIC through the vDSO, or the injected one).
  */
 #ifndef PVKIT_BUSYPOLL_H
 #define PVKIT_BUSYPOLL_H
@@ -58,11 +67,17 @@
 #define PV_BUSYPOLL_START_NS 10000u
 /* A gap this long between two clock reads while polling means we were descheduled. */
 #define PV_BUSYPOLL_PREEMPT_NS 20000u
+/* How often a wait looks for CPU contention, and how many involuntary switches mean it. */
+#define PV_BUSYPOLL_CHECK_NS 20000000u
+#define PV_BUSYPOLL_CONTENDED 2u
 /* pv_busypoll_init()'s @max_ns: take the cap from PVKIT_BUSYPOLL_NS, else the default. */
 #define PV_BUSYPOLL_DEFAULT (-1)
 
 /* Nanoseconds from an arbitrary origin, never decreasing (the injectable clock). */
 typedef uint64_t (*pv_busypoll_clock_fn)(void *arg);
+
+/* The calling thread's involuntary context switches so far (the injectable contention probe). */
+typedef uint64_t (*pv_busypoll_preempts_fn)(void *arg);
 
 /* Returns > 0 when there is work, 0 when not, < 0 for an error (polling stops). */
 typedef int (*pv_busypoll_ready_fn)(void *arg);
@@ -77,10 +92,16 @@ struct pv_busypoll {
 	uint64_t wait_start;         /* clock at the start of the current wait */
 	int waiting;                 /* a spin returned 0 and woke() is owed */
 	int preempted;               /* that spin ended because we were descheduled */
+	int contended;               /* the last contention look found the CPU taken: no polling */
+	uint64_t check_at;           /* clock of the next contention look */
+	uint64_t nivcsw;             /* involuntary switches at the last look */
 	uint64_t hits;               /* waits that ended inside the window (no sleep) */
 	uint64_t misses;             /* windows that passed without work (then slept) */
+	uint64_t contended_looks;    /* looks that found the CPU contended */
 	pv_busypoll_clock_fn clock;  /* NULL: CLOCK_MONOTONIC */
 	void *clock_arg;
+	pv_busypoll_preempts_fn preempts; /* NULL: getrusage(RUSAGE_THREAD).ru_nivcsw */
+	void *preempts_arg;
 };
 
 /*

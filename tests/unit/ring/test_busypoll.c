@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for ring/busypoll.c: the adaptive window (grow, keep, shrink
- * to zero, preemption), the cap and its environment knob, counters. A
- * fake clock makes every step deterministic; nothing asserts a time.
+ * to zero, preemption, a contended CPU), the cap and its environment knob,
+ * counters. A fake clock and a fake count of involuntary context switches
+ * make every step deterministic; nothing asserts a time.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -46,11 +47,22 @@ static int fake_ready(void *arg)
 	return r->after && r->calls >= r->after ? r->rc : 0;
 }
 
+/* Involuntary context switches the fake scheduler reports. */
+static uint64_t fake_nivcsw;
+
+static uint64_t fake_preempts(void *arg)
+{
+	(void)arg;
+	return fake_nivcsw;
+}
+
 static void setup_bp(struct pv_busypoll *bp, struct fake_clock *c, uint32_t max_ns)
 {
 	pv_busypoll_init(bp, max_ns);
 	bp->clock = fake_now;
 	bp->clock_arg = c;
+	bp->preempts = fake_preempts;
+	fake_nivcsw = 1000; /* whatever the thread had before: the first look is the baseline */
 }
 
 /* A wait the window misses, then a sleep of @sleep_ns: one full cycle. */
@@ -233,6 +245,55 @@ static void test_preempted(void)
 	CU_ASSERT_EQUAL(bp.window_ns, 50000);
 }
 
+/*
+ * A contended CPU (involuntary switches between two looks): the window goes
+ * to 0 and short waits do not grow it until a look finds the CPU free again.
+ */
+static void test_contended(void)
+{
+	struct fake_clock c = {.step = 1000};
+	struct pv_busypoll bp;
+
+	setup_bp(&bp, &c, 50000);
+	for (int i = 0; i < 4; i++)
+		miss_and_sleep(&bp, &c, 100);
+	CU_ASSERT_EQUAL(bp.window_ns, 50000);
+	CU_ASSERT_EQUAL(bp.contended, 0);
+	/* Preempted twice, then the next look is due. */
+	fake_nivcsw += PV_BUSYPOLL_CONTENDED;
+	c.t += PV_BUSYPOLL_CHECK_NS;
+	miss_and_sleep(&bp, &c, 100);
+	CU_ASSERT_EQUAL(bp.contended, 1);
+	CU_ASSERT_EQUAL(bp.contended_looks, 1);
+	CU_ASSERT_EQUAL(bp.window_ns, 0);
+	for (int i = 0; i < 5; i++)
+		miss_and_sleep(&bp, &c, 100);
+	CU_ASSERT_EQUAL(bp.window_ns, 0);
+	/* Once per check interval only: more switches before it change nothing yet. */
+	fake_nivcsw += 1;
+	c.t += PV_BUSYPOLL_CHECK_NS;
+	miss_and_sleep(&bp, &c, 100); /* one switch since the last look: free */
+	CU_ASSERT_EQUAL(bp.contended, 0);
+	CU_ASSERT_EQUAL(bp.window_ns, PV_BUSYPOLL_START_NS);
+	miss_and_sleep(&bp, &c, 100);
+	CU_ASSERT_EQUAL(bp.window_ns, 20000);
+	CU_ASSERT_EQUAL(bp.contended_looks, 1);
+}
+
+/* The first look takes the thread's count as it is: no contention from a history. */
+static void test_first_look_is_baseline(void)
+{
+	struct fake_clock c = {.step = 1000};
+	struct pv_busypoll bp;
+
+	setup_bp(&bp, &c, 50000);
+	fake_nivcsw = 123456;
+	miss_and_sleep(&bp, &c, 100);
+	CU_ASSERT_EQUAL(bp.contended, 0);
+	CU_ASSERT_EQUAL(bp.window_ns, PV_BUSYPOLL_START_NS);
+	CU_ASSERT_EQUAL(bp.nivcsw, 123456);
+}
+
 /* An error from ready() stops the poll, is returned, and is counted as neither. */
 static void test_error(void)
 {
@@ -283,6 +344,8 @@ static CU_TestInfo busypoll_tests[] = {
 	{"a hit keeps the window", test_hit_keeps_window},
 	{"the window bounds the spin", test_window_bounds_spin},
 	{"preempted while polling", test_preempted},
+	{"a contended CPU stops polling", test_contended},
+	{"the first contention look is a baseline", test_first_look_is_baseline},
 	{"an error from ready()", test_error},
 	{"a cap below the start window", test_small_cap},
 	{"the real clock", test_real_clock},
