@@ -199,7 +199,28 @@ static int rm_bus_txn(struct pv_xs *xs, pv_xs_txn_t t, void *opaque)
 	return rc ? rc : pv_xs_rm(xs, t, path, NULL);
 }
 
-static int rm_nodes(struct hotplug *h, const struct pcibus *b, unsigned i, const char *bdf)
+/*
+ * pci-detach -f: device @i's keys go as above and the backend's state is
+ * written back, Connected when the guest left a reconfiguration half done,
+ * else as it is (the write is what makes pvkit-pciback look: it releases
+ * the devices no longer listed).
+ */
+static int rm_dev_forced_txn(struct pv_xs *xs, pv_xs_txn_t t, void *opaque)
+{
+	const struct rm_dev *r = opaque;
+	uint64_t st;
+	int rc = rm_dev_txn(xs, t, opaque);
+
+	if (rc == 0)
+		rc = pv_xs_read_uint(xs, t, r->b->be, "state", 8, PV_XENBUS_STATE_UNKNOWN, &st);
+	if (rc == 0 && (st == PV_XENBUS_STATE_RECONFIGURING || st == PV_XENBUS_STATE_RECONFIGURED))
+		st = PV_XENBUS_STATE_CONNECTED;
+	return rc ? rc : pv_xs_printf(xs, t, r->b->be, "state", "%u", (unsigned)st);
+}
+
+/* Device @i's nodes (the whole bus for the last one); @forced: rm_dev_forced_txn. */
+static int rm_nodes(struct hotplug *h, const struct pcibus *b, unsigned i, const char *bdf,
+		    int forced)
 {
 	struct rm_dev r = {b, i, b->num, bdf};
 	int rc;
@@ -207,7 +228,8 @@ static int rm_nodes(struct hotplug *h, const struct pcibus *b, unsigned i, const
 	/* Unplug as the other classes do: online 0, then the directories go. */
 	if (b->num <= 1)
 		pv_xs_write(h->xs, PV_XS_NO_TXN, b->be, "online", "0");
-	rc = pv_xs_transaction(h->xs, b->num <= 1 ? rm_bus_txn : rm_dev_txn, &r, 0);
+	rc = pv_xs_transaction(h->xs, b->num <= 1 ? rm_bus_txn : forced ? rm_dev_forced_txn
+								 : rm_dev_txn, &r, 0);
 	if (rc < 0)
 		fprintf(stderr, "pvkit %s: cannot remove the nodes of %s: %s\n", h->cmd, bdf,
 			strerror(-rc));
@@ -333,7 +355,7 @@ static int attach_one(struct hotplug *h, const struct pcispec *p)
 			print_backend_error(h, &b);
 		if (rc < 0) {
 			fprintf(stderr, "pvkit %s: PCI device %s was not attached\n", h->cmd, bdf);
-			rm_nodes(h, &b, i, bdf);
+			rm_nodes(h, &b, i, bdf, 0);
 		}
 	}
 	if (rc == 0)
@@ -414,13 +436,20 @@ static int detach_one(struct hotplug *h, const char *bdf)
 		return -ENODEV;
 	}
 	rc = unplug(h, &b, (unsigned)i);
-	if (rc < 0 && b.num > 1) {
+	if (rc < 0 && b.num > 1 && !h->force) {
 		fprintf(stderr, "pvkit %s: the guest did not let %s go; it is still attached "
-				"(pvkit destroy takes it back)\n", h->cmd, bdf);
+				"(pvkit %s -f takes it anyway, as pvkit destroy does)\n", h->cmd, bdf,
+			h->cmd);
 		return rc;
 	}
-	/* The last device: removing the bus makes pvkit-pciback release it whatever the guest does. */
-	rc = rm_nodes(h, &b, (unsigned)i, bdf);
+	if (rc < 0 && b.num > 1)
+		fprintf(stderr, "pvkit %s: the guest did not let %s go: removing it anyway "
+				"(-f)\n", h->cmd, bdf);
+	/*
+	 * The last device: removing the bus makes pvkit-pciback release it
+	 * whatever the guest does; with -f (rm_dev_forced_txn) any device.
+	 */
+	rc = rm_nodes(h, &b, (unsigned)i, bdf, rc < 0);
 	if (rc == 0)
 		printf("PCI device %s detached from guest %s\n", bdf, h->dom.name);
 	return rc;

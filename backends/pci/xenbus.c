@@ -233,10 +233,53 @@ static void reconfigure(struct pciback_bus *b)
 		pv_xenbus_switch_state(x, PV_XENBUS_STATE_RECONFIGURED);
 }
 
+/* Whether dev-0 .. dev-<num_devs - 1> name @d. */
+static int listed(struct pciback_bus *b, const struct pciback_pdev *d, unsigned int num)
+{
+	struct pv_xenbus_dev *x = b->xdev;
+	char key[32], *bdf = NULL, norm[PV_PCI_BDF_LEN];
+	int found = 0;
+
+	for (unsigned int i = 0; i < num && !found; i++) {
+		snprintf(key, sizeof(key), "dev-%u", i);
+		if (pv_xs_read(x->xs, 0, x->nodename, key, &bdf) == 0 &&
+		    pv_pci_bdf_normalise(bdf, norm) == 0 && !strcmp(norm, d->bdf))
+			found = 1;
+		free(bdf);
+		bdf = NULL;
+	}
+	return found;
+}
+
 /*
- * The toolstack set us Reconfiguring. A connected frontend answers first
- * (frontend_changed); a guest whose bus never connected has nothing to let
- * go, so the devices are added and released at once.
+ * Devices the toolstack took off the bus without the guest (`pvkit
+ * pci-detach -f` after the guest did not answer: their keys are gone and
+ * our state rewritten): released as a detach releases them, interrupts
+ * off, every mapping gone, reset. The guest's next op on one finds no
+ * device.
+ */
+static void release_orphans(struct pciback_bus *b)
+{
+	unsigned int num = 0;
+
+	if (read_num_devs(b->xdev, &num) < 0)
+		return; /* the directory is going: remove releases everything */
+	for (unsigned int i = 0; i < PCIBACK_MAX_DEVS; i++) {
+		struct pciback_pdev *d = b->devs[i];
+
+		if (!d || listed(b, d, num))
+			continue;
+		pv_dev_info(b->prefix, "%s: taken off the bus without the guest (forced detach)",
+			    d->bdf);
+		pciback_dev_release(d);
+	}
+}
+
+/*
+ * The toolstack wrote our state. Reconfiguring: a connected frontend
+ * answers first (frontend_changed); a guest whose bus never connected has
+ * nothing to let go, so the devices are added and released at once. Any
+ * write: devices no longer listed go (a forced detach).
  */
 static void own_state_changed(struct pv_xs *xs, const char *path, void *opaque)
 {
@@ -245,6 +288,7 @@ static void own_state_changed(struct pv_xs *xs, const char *path, void *opaque)
 	enum pv_xenbus_state fe;
 
 	(void)xs, (void)path;
+	release_orphans(b);
 	if (own_state(x) != PV_XENBUS_STATE_RECONFIGURING)
 		return;
 	fe = pv_xenbus_read_state(x->xs, x->otherend);

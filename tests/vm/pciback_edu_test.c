@@ -13,7 +13,9 @@
  *   pv-pciback-edu-test RUNDIR BDF [BDF2]   (bound to vfio-pci, pvkit host up)
  *
  * With a second edu: it is hot-added to the connected bus, then the first
- * one hot-removed (libxl's renumbering), both through Reconfiguring.
+ * one hot-removed (libxl's renumbering), both through Reconfiguring; the
+ * first comes back and is taken away from a guest that does not answer
+ * (pci-detach fails, pci-detach -f does it anyway).
  */
 #include <poll.h>
 #include <stdio.h>
@@ -273,6 +275,43 @@ static void hot_plug(struct front *f, const char *first, const char *second)
 	cur_devfn = 8;
 }
 
+/*
+ * A guest that never answers a detach: pci-detach fails after its timeout
+ * and the device stays; pci-detach -f takes it anyway (pvkit-pciback
+ * releases it with its MSI on: interrupts off, unmapped, reset, as a
+ * detach does) and its nodes go, the other device unharmed.
+ */
+static void forced(struct front *f, const char *first)
+{
+	struct pv_pci_op op = {.cmd = PV_PCI_OP_ENABLE_MSI};
+	uint32_t v = 0;
+	pid_t pid = spawn((char *[]){"pvkit", "pci-attach", "--timeout", "60", "edu-guest",
+				     (char *)first, NULL});
+
+	reconfigure(f, 1, PV_XENBUS_STATE_INITIALISED, "re-attach of the first");
+	check(exit_status(pid) == 0 && node_is(f, "vdev-1", "0000:00:00.00"),
+	      "re-attach: pvkit pci-attach returns 0, the first is back at 00:00.0");
+	cur_devfn = 0;
+	op.devfn = cur_devfn;
+	check(front_op(f, &op) == 0 && op.err == 0, "its MSI on, left on");
+	pid = spawn((char *[]){"pvkit", "pci-detach", "--timeout", "3", "edu-guest", (char *)first,
+			       NULL});
+	check(exit_status(pid) == 1, "the guest never answers: pvkit pci-detach fails after 3 s");
+	check(node_is(f, "num_devs", "2") && cfg(f, 0, 0, 4, &v) == 0 && v == 0x11e81234,
+	      "and the device is still there");
+	pid = spawn((char *[]){"pvkit", "pci-detach", "-f", "--timeout", "3", "edu-guest",
+			       (char *)first, NULL});
+	check(exit_status(pid) == 0, "pvkit pci-detach -f: removed anyway (exit 0)");
+	check(node_is(f, "num_devs", "1") && pv_xs_exists(f->xs0, 0, f->be, "dev-1") == 0 &&
+		      node_is(f, "state", "4"),
+	      "its keys are gone, the backend Connected again");
+	check(front_wait_state(f->xs, f->be, "state", PV_XENBUS_STATE_CONNECTED) == 0 &&
+		      cfg(f, 0, 0, 4, &v) == PV_PCI_ERR_DEV_NOT_FOUND,
+	      "the guest's next op on it: DEV_NOT_FOUND");
+	cur_devfn = 8;
+	check(rd(f, EDU_ID) == 0x010000ed, "the other edu still answers");
+}
+
 int main(int argc, char **argv)
 {
 	struct front f = {0};
@@ -303,8 +342,10 @@ int main(int argc, char **argv)
 	edu_registers(&f);
 	edu_msi(&f);
 	edu_dma(&f);
-	if (argc == 4)
+	if (argc == 4) {
 		hot_plug(&f, argv[2], argv[3]);
+		forced(&f, argv[2]);
+	}
 	pid = spawn((char *[]){"pvkit", "pci-detach", "edu-guest", argv[argc - 1], NULL});
 	reconfigure(&f, 0, PV_XENBUS_STATE_CLOSED, "pci-detach of the last");
 	check(exit_status(pid) == 0, "pvkit pci-detach returns 0");
