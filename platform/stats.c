@@ -96,6 +96,7 @@ static void copy_counters(const struct pv_stats_counters *m, struct pv_stats_cou
 	out->spurious = __atomic_load_n(&m->spurious, __ATOMIC_RELAXED);
 	out->poll_hits = __atomic_load_n(&m->poll_hits, __ATOMIC_RELAXED);
 	out->poll_misses = __atomic_load_n(&m->poll_misses, __ATOMIC_RELAXED);
+	out->irqs = __atomic_load_n(&m->irqs, __ATOMIC_RELAXED);
 }
 
 /*

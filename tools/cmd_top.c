@@ -170,7 +170,7 @@ static int sample_take(struct pv_local *l, struct top_sample *s)
 
 /* Counters summed over a domain's devices, or one device's; rates per second. */
 struct top_row {
-	uint64_t requests, bytes_in, bytes_out, errors, drops, inflight;
+	uint64_t requests, bytes_in, bytes_out, errors, drops, inflight, irqs, spurious;
 	double r_req, r_in, r_out;
 	int have_rate;
 };
@@ -200,7 +200,8 @@ static void row_of_device(const struct top_sample *prev, double secs,
 
 	*r = (struct top_row){.requests = c->requests, .bytes_in = c->bytes_in,
 			      .bytes_out = c->bytes_out, .errors = c->errors,
-			      .drops = c->drops, .inflight = c->inflight};
+			      .drops = c->drops, .inflight = c->inflight, .irqs = c->irqs,
+			      .spurious = c->spurious};
 	if (!p || secs <= 0)
 		return;
 	r->have_rate = 1;
@@ -217,6 +218,8 @@ static void row_add(struct top_row *sum, const struct top_row *r)
 	sum->errors += r->errors;
 	sum->drops += r->drops;
 	sum->inflight += r->inflight;
+	sum->irqs += r->irqs;
+	sum->spurious += r->spurious;
 	sum->r_req += r->r_req;
 	sum->r_in += r->r_in;
 	sum->r_out += r->r_out;
@@ -225,9 +228,9 @@ static void row_add(struct top_row *sum, const struct top_row *r)
 
 static void print_header(FILE *f)
 {
-	fprintf(f, "%-24s %5s %4s %10s %8s %12s %12s %10s %10s %6s %6s %5s\n", "NAME", "ID",
-		"DEVS", "REQS", "REQS/s", "IN_BYTES", "OUT_BYTES", "IN_B/s", "OUT_B/s", "ERRS",
-		"DROPS", "INFL");
+	fprintf(f, "%-24s %5s %4s %10s %8s %12s %12s %10s %10s %6s %6s %5s %8s %6s\n", "NAME",
+		"ID", "DEVS", "REQS", "REQS/s", "IN_BYTES", "OUT_BYTES", "IN_B/s", "OUT_B/s", "ERRS",
+		"DROPS", "INFL", "IRQS", "SPUR");
 }
 
 static void print_row(FILE *f, const char *name, unsigned int domid, const char *devs,
@@ -241,9 +244,9 @@ static void print_row(FILE *f, const char *name, unsigned int domid, const char 
 		snprintf(ro, sizeof(ro), "%.0f", r->r_out);
 	}
 	fprintf(f, "%-24s %5u %4s %10" PRIu64 " %8s %12" PRIu64 " %12" PRIu64 " %10s %10s %6" PRIu64
-		   " %6" PRIu64 " %5" PRIu64 "\n",
+		   " %6" PRIu64 " %5" PRIu64 " %8" PRIu64 " %6" PRIu64 "\n",
 		name, domid, devs, r->requests, rq, r->bytes_in, r->bytes_out, ri, ro, r->errors,
-		r->drops, r->inflight);
+		r->drops, r->inflight, r->irqs, r->spurious);
 }
 
 /* One domain: its totals, then a line per device ("  vbd/51712"). */

@@ -14,6 +14,7 @@
 #include "pvkit/pcihost.h"
 #include "pvkit/platform.h"
 #include "pvkit/proto/pciif.h"
+#include "pvkit/stats.h"
 #include "pvkit/vfio.h"
 #include "pvkit/xenbus.h"
 
@@ -83,6 +84,7 @@ struct pciback {
 	struct pv_xenbus_bus *xbus;
 	int epfd;                              /* -1 in unit tests: nothing is polled */
 	const char *sysfs;                     /* NULL: /sys ($PVKIT_SYSFS) */
+	const char *rundir;                    /* for the counters; NULL: $PVKIT_RUNDIR or /run/pvkit */
 	const struct pciback_hw_ops *hw;
 	const struct pciback_port_ops *ports;
 	struct pciback_bus *buses;             /* every guest's bus, for domain deaths */
@@ -133,14 +135,23 @@ struct pciback_bus {
 	int memfd;                 /* the guest's memory (-1: not yet, or xen) */
 	uint64_t mem_bytes;
 	uint64_t ops, errors, spurious;
+	struct pv_stats *stats;    /* <rundir>/stats/pci-<fe>-0 for pvkit top; NULL: none */
 	struct pv_ratelimit rl;    /* for messages the frontend can trigger */
 	int own_watch;             /* watch on our own state (the toolstack's Reconfiguring) */
 	struct pciback_bus *next;
 };
 
 /* pciop.c: the op handler. */
-/* Serve the op pending in the shared page (if any): copy, validate, run, answer, notify. */
-void pciback_op_service(struct pciback_bus *b);
+/*
+ * Serve the op pending in the shared page (if any): copy, validate, run,
+ * answer, notify. Returns 1 when there was one, 0 when not.
+ */
+int pciback_op_service(struct pciback_bus *b);
+/*
+ * The frontend notified port @port: an op to serve on the op port, else
+ * (an interrupt port, or nothing posted) a spurious notification, counted.
+ */
+void pciback_op_notified(struct pciback_bus *b, pv_evtchn_port_t port);
 /* Run one op (a private copy): sets op->err and the outputs. Exposed for unit tests. */
 void pciback_op_handle(struct pciback_bus *b, struct pv_pci_op *op);
 /* The exported device the guest calls (domain, bus, devfn), or NULL. */

@@ -140,6 +140,8 @@ void pciback_irq_event(struct pciback_vec *v)
 	if (b->pb->ports->notify(b, v->port) < 0)
 		pv_dev_warn_rl(&b->rl, b->prefix, "%s: interrupt to port %u not delivered",
 			       v->dev->bdf, v->port);
+	else
+		PV_STATS_ADD(b->stats, irqs, 1);
 }
 
 /* ---- the platform's ports ----------------------------------------------------- */

@@ -272,15 +272,25 @@ static int known_cmd(uint32_t cmd)
 	       (cmd >= PV_PCI_OP_BAR_INFO && cmd <= PV_PCI_OP_RESET);
 }
 
+/* An op answered with an error: counted for the bus, its device (if any) and pvkit top. */
+static void refused(struct pciback_bus *b, struct pciback_pdev *d)
+{
+	if (d)
+		d->errors++;
+	b->errors++;
+	PV_STATS_ADD(b->stats, errors, 1);
+}
+
 void pciback_op_handle(struct pciback_bus *b, struct pv_pci_op *op)
 {
 	struct pciback_pdev *d;
 
 	b->ops++;
+	PV_STATS_ADD(b->stats, requests, 1);
 	if (!known_cmd(op->cmd)) {
 		op->err = PV_PCI_ERR_NOT_IMPLEMENTED;
 		pv_dev_warn_rl(&b->rl, b->prefix, "op %#x is not implemented", op->cmd);
-		b->errors++;
+		refused(b, NULL);
 		return;
 	}
 	d = pciback_find(b, op->domain, op->bus, op->devfn);
@@ -288,29 +298,23 @@ void pciback_op_handle(struct pciback_bus *b, struct pv_pci_op *op)
 		op->err = PV_PCI_ERR_DEV_NOT_FOUND;
 		pv_dev_warn_rl(&b->rl, b->prefix, "op %#x for %04x:%02x:%02x.%x: no such device",
 			       op->cmd, op->domain, op->bus, op->devfn >> 3, op->devfn & 7);
-		b->errors++;
+		refused(b, NULL);
 		return;
 	}
 	d->ops++;
 	op->err = dispatch(d, op);
-	if (op->err) {
-		d->errors++;
-		b->errors++;
-	}
+	if (op->err)
+		refused(b, d);
 }
 
-void pciback_op_service(struct pciback_bus *b)
+int pciback_op_service(struct pciback_bus *b)
 {
 	struct pv_pci_sharedinfo *sh = b->sh;
 	struct pv_pci_op op;
 
-	if (!sh)
-		return;
 	/* Acquire: the op's bytes are read after the frontend's flag. */
-	if (!(__atomic_load_n(&sh->flags, __ATOMIC_ACQUIRE) & PV_PCIF_ACTIVE)) {
-		b->spurious++;
-		return;
-	}
+	if (!sh || !(__atomic_load_n(&sh->flags, __ATOMIC_ACQUIRE) & PV_PCIF_ACTIVE))
+		return 0;
 	/* One copy; everything below works on it, never on the page (XSA-155). */
 	memcpy(&op, (const void *)&sh->op, sizeof(op));
 	pciback_op_handle(b, &op);
@@ -325,4 +329,13 @@ void pciback_op_service(struct pciback_bus *b)
 	__atomic_fetch_and(&sh->flags, ~PV_PCIF_ACTIVE, __ATOMIC_RELEASE);
 	if (b->pb->ports->notify(b, b->op_port) < 0)
 		pv_dev_warn_rl(&b->rl, b->prefix, "notify on port %u failed", b->op_port);
+	return 1;
+}
+
+void pciback_op_notified(struct pciback_bus *b, pv_evtchn_port_t port)
+{
+	if (port == b->op_port && pciback_op_service(b))
+		return;
+	b->spurious++;
+	PV_STATS_ADD(b->stats, spurious, 1);
 }

@@ -354,10 +354,7 @@ void pciback_bus_event(struct pciback_bus *b)
 		if (port < 0)
 			return;
 		pv_evtchn_unmask(b->evt, (pv_evtchn_port_t)port);
-		if ((pv_evtchn_port_t)port == b->op_port)
-			pciback_op_service(b);
-		else
-			b->spurious++; /* an interrupt port the guest notified: nothing to do */
+		pciback_op_notified(b, (pv_evtchn_port_t)port);
 	}
 }
 
@@ -373,12 +370,24 @@ static void bus_free(struct pciback_bus *b)
 			pciback_dev_release(b->devs[i]);
 	if (b->memfd >= 0)
 		close(b->memfd);
+	pv_stats_close(b->stats);
 	for (pp = &b->pb->buses; *pp; pp = &(*pp)->next)
 		if (*pp == b) {
 			*pp = b->next;
 			break;
 		}
 	free(b);
+}
+
+/* The bus's counters for pvkit top: <rundir>/stats/pci-<frontend>-0 (the bus is devid 0). */
+static void open_stats(struct pciback_bus *b)
+{
+	const char *rundir = b->pb->rundir, *env = getenv("PVKIT_RUNDIR");
+
+	if (!rundir)
+		rundir = env && *env ? env : "/run/pvkit";
+	if (pv_stats_open(rundir, "pci", b->frontend_id, 0, &b->stats) < 0)
+		pv_dev_warn(b->prefix, "cannot publish counters under %s/" PV_STATS_DIR, rundir);
 }
 
 int pciback_probe(struct pv_xenbus_dev *x, void *opaque)
@@ -398,6 +407,7 @@ int pciback_probe(struct pv_xenbus_dev *x, void *opaque)
 				  .frontend_id = x->otherend_id, .memfd = -1,
 				  .rl = PV_RATELIMIT_INIT, .next = pb->buses};
 	snprintf(b->prefix, sizeof(b->prefix), "pci-%u", x->otherend_id);
+	open_stats(b);
 	pb->buses = b;
 	x->opaque = b;
 	x->otherend_changed = frontend_changed;

@@ -12,7 +12,7 @@
 #include "pvkit/platform.h"
 
 #define PV_STATS_MAGIC   0x53544b50u /* "PKTS" little-endian */
-#define PV_STATS_VERSION 3u
+#define PV_STATS_VERSION 4u
 #define PV_STATS_DIR     "stats"
 
 /*
@@ -26,6 +26,9 @@
  * sleep, no notification) / poll windows that passed without work before
  * the thread slept (pvkit/busypoll.h; both 0 while polling is off or its
  * window is zero).
+ * irqs: device interrupts delivered to the guest as events (pci: device
+ * triggers the backend had not forwarded yet go as one event).
+ * pci counts its ops in requests, those it refused also in errors.
  */
 struct pv_stats_counters {
 	uint32_t magic;
@@ -34,7 +37,7 @@ struct pv_stats_counters {
 	uint32_t domid;  /* the frontend's domain */
 	uint32_t devid;
 	uint32_t pad;
-	char cls[16];    /* "vbd", "vif", "console" */
+	char cls[16];    /* "vbd", "vif", "console", "pci" */
 	uint64_t requests;
 	uint64_t bytes_in;
 	uint64_t bytes_out;
@@ -44,6 +47,7 @@ struct pv_stats_counters {
 	uint64_t spurious;
 	uint64_t poll_hits;
 	uint64_t poll_misses;
+	uint64_t irqs;
 };
 
 struct pv_stats {

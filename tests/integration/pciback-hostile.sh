@@ -5,7 +5,8 @@
 # VFIO cannot open here, and tests/integration/pciback_hostile.c as the
 # guest (wrong magic, missing grant, junk event channel, ops for no device,
 # unknown ops, an event storm, close and reopen, Reconfiguring). The daemon
-# must answer or close the bus each time, and still be running at the end.
+# must answer or close the bus each time, and still be running at the end;
+# its counters (pvkit top) match the ops.
 . "$(dirname "$0")/../lib.sh"
 
 D=$(mktemp -d)
@@ -36,7 +37,7 @@ back=$!
 pids+=($back)
 pv_check "pvkit-pciback serves" pv_wait_for 5 grep -q "serving pci buses" "$D/pciback.log"
 
-"$PV_BIN/pciback-hostile" "$D" "$B" >"$D/out" 2>&1
+PATH=$PV_BIN:$PATH "$PV_BIN/pciback-hostile" "$D" "$B" >"$D/out" 2>&1
 rc=$?
 while IFS= read -r line; do
 	case "$line" in

@@ -6,7 +6,8 @@
  * guest: a wrong magic, a grant reference that is not there, ops for no
  * device and unknown ops, an event storm on the op channel, a close and a
  * reconnect. Every step must get an error code or a closed bus, never a
- * dead daemon. Prints ok / not ok lines.
+ * dead daemon; the bus's counters for pvkit top match. Prints ok / not ok
+ * lines (pvkit on $PATH).
  *
  *   pciback-hostile RUNDIR BDF
  */
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "pvkit/local.h"
+#include "pvkit/stats.h"
 #include "pciback_front.h"
 
 static void ops(struct front *f)
@@ -40,6 +42,37 @@ static void ops(struct front *f)
 	op = (struct pv_pci_op){.cmd = PV_PCI_OP_AER_DETECTED};
 	check(front_op(f, &op) == 0 && op.err == PV_PCI_ERR_NOT_IMPLEMENTED,
 	      "after 20000 empty notifies the backend still answers");
+}
+
+/*
+ * pvkit top's counters for the bus (<rundir>/stats/pci-<domid>-0): the 5
+ * ops above, every one refused; the empty notifies as spurious (fewer
+ * than 20000: pending events coalesce); and `pvkit top` shows the same.
+ */
+static void counters(struct front *f)
+{
+	struct pv_stats_counters c;
+	char path[512], cmd[600], line[512], name[32];
+	unsigned long long id, reqs, errs, irqs, spur, n[5];
+	int seen = 0;
+	FILE *p;
+
+	snprintf(path, sizeof(path), "%s/" PV_STATS_DIR "/pci-%u-0", f->rundir, f->domid);
+	check(pv_stats_read(path, &c) == 0 && c.requests == 5 && c.errors == 5 && c.irqs == 0 &&
+		      c.spurious >= 1 && c.spurious <= 20000,
+	      "counters: 5 ops, 5 refused, no interrupts, the empty notifies as spurious");
+	snprintf(cmd, sizeof(cmd), "pvkit --rundir '%s' top -b -n 1", f->rundir);
+	p = popen(cmd, "r");
+	while (p && fgets(line, sizeof(line), p)) {
+		/* "  pci/0 ID REQS REQS/s IN OUT IN/s OUT/s ERRS DROPS INFL IRQS SPUR" */
+		if (sscanf(line, " %31s %llu %llu %*s %llu %llu %*s %*s %llu %llu %llu %llu %llu",
+			   name, &id, &reqs, &n[0], &n[1], &errs, &n[2], &n[3], &irqs, &spur) == 10 &&
+		    !strcmp(name, "pci/0") && id == f->domid)
+			seen = reqs == 5 && errs == 5 && irqs == 0 && spur == c.spurious;
+	}
+	if (p)
+		pclose(p);
+	check(seen, "pvkit top: the pci/0 line with REQS 5, ERRS 5, IRQS 0 and the spurious count");
 }
 
 int main(int argc, char **argv)
@@ -83,6 +116,7 @@ int main(int argc, char **argv)
 	check(front_wait_state(f.xs, f.be, "state", PV_XENBUS_STATE_CONNECTED) == 0,
 	      "the right page, port and magic: Connected");
 	ops(&f);
+	counters(&f);
 	check(front_restart(&f) == 0, "close and reopen while connected");
 	/* The backend closed its end of the old channel: a new one, as a real frontend does. */
 	pv_evtchn_unbind(f.evt, f.port);

@@ -83,6 +83,8 @@ static void test_open_count_read_close(void)
 	PV_STATS_SUB(s, inflight, 1);
 	PV_STATS_ADD(s, poll_hits, 4);
 	PV_STATS_ADD(s, poll_misses, 6);
+	PV_STATS_ADD(s, spurious, 5);
+	PV_STATS_ADD(s, irqs, 9);
 	CU_ASSERT_EQUAL_FATAL(pv_stats_read(s->path, &c), 0);
 	CU_ASSERT_EQUAL(c.magic, PV_STATS_MAGIC);
 	CU_ASSERT_EQUAL(c.version, PV_STATS_VERSION);
@@ -98,6 +100,8 @@ static void test_open_count_read_close(void)
 	CU_ASSERT_EQUAL(c.inflight, 2);
 	CU_ASSERT_EQUAL(c.poll_hits, 4);
 	CU_ASSERT_EQUAL(c.poll_misses, 6);
+	CU_ASSERT_EQUAL(c.spurious, 5);
+	CU_ASSERT_EQUAL(c.irqs, 9);
 	pv_stats_close(s);
 	CU_ASSERT_EQUAL(access(path_of("vif-4-1"), F_OK), -1);
 	CU_ASSERT_EQUAL(pv_stats_read(path_of("vif-4-1"), &c), -ENOENT);

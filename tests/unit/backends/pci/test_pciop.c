@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -503,8 +504,9 @@ static void test_service(void)
 	bus.sh = page;
 	notifies = 0;
 	bus.spurious = 0;
-	pciback_op_service(&bus); /* not ACTIVE: nothing done, counted */
+	CU_ASSERT_EQUAL(pciback_op_service(&bus), 0); /* not ACTIVE: nothing done */
 	CU_ASSERT_EQUAL(notifies, 0);
+	pciback_op_notified(&bus, bus.op_port); /* a notify for nothing: counted */
 	CU_ASSERT_EQUAL(bus.spurious, 1);
 	page->op = op_for(PV_PCI_OP_CONF_READ);
 	page->op.size = 2;
@@ -520,6 +522,62 @@ static void test_service(void)
 	page->flags = PV_PCIF_ACTIVE;
 	pciback_op_service(&bus);
 	CU_ASSERT_EQUAL(page->op.ext.size, FAKE_BAR_SIZE);
+}
+
+/*
+ * pvkit top's counters (<rundir>/stats/pci-7-0), exact for a known run:
+ * every op in requests, the refused ones also in errors, interrupts
+ * delivered (triggers not yet forwarded go as one), notifications for
+ * nothing in spurious.
+ */
+static void test_stats(void)
+{
+	char dir[] = "/tmp/pvkit-test-pcistats.XXXXXX", cmd[128];
+	struct pv_pci_op op;
+	struct pv_stats_counters c;
+	uint32_t v = 0;
+
+	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+	CU_ASSERT_EQUAL_FATAL(pv_stats_open(dir, "pci", 7, 0, &bus.stats), 0);
+	for (int i = 0; i < 5; i++) { /* 5 served */
+		op = op_for(PV_PCI_OP_CONF_READ);
+		op.size = 4;
+		CU_ASSERT_EQUAL(run(&op), 0);
+	}
+	op = (struct pv_pci_op){.cmd = 0xdead}; /* refused: unknown op */
+	run(&op);
+	op = op_for(PV_PCI_OP_CONF_READ); /* refused: no such device */
+	op.devfn = 0x18;
+	run(&op);
+	op = op_for(PV_PCI_OP_CONF_WRITE); /* refused by the filter: the vendor ID */
+	op.size = 2;
+	op.value = v;
+	run(&op);
+	op = op_for(PV_PCI_OP_ENABLE_MSI); /* served */
+	CU_ASSERT_EQUAL_FATAL(run(&op), 0);
+	CU_ASSERT_EQUAL(write(fake.efds[0], &(uint64_t){1}, 8), 8);
+	pciback_irq_event(&dev->vec[0]);
+	CU_ASSERT_EQUAL(write(fake.efds[0], &(uint64_t){1}, 8), 8);
+	CU_ASSERT_EQUAL(write(fake.efds[0], &(uint64_t){1}, 8), 8);
+	pciback_irq_event(&dev->vec[0]); /* two triggers, one event */
+	pciback_irq_event(&dev->vec[0]); /* nothing pending: not one */
+	op = op_for(PV_PCI_OP_DISABLE_MSI); /* served */
+	CU_ASSERT_EQUAL(run(&op), 0);
+	pciback_op_notified(&bus, bus.op_port + 100); /* an interrupt port: spurious */
+	pciback_op_notified(&bus, bus.op_port);       /* nothing posted: spurious */
+	CU_ASSERT_EQUAL_FATAL(pv_stats_read(bus.stats->path, &c), 0);
+	CU_ASSERT_STRING_EQUAL(c.cls, "pci");
+	CU_ASSERT_EQUAL(c.domid, 7);
+	CU_ASSERT_EQUAL(c.devid, 0);
+	CU_ASSERT_EQUAL(c.requests, 10);
+	CU_ASSERT_EQUAL(c.errors, 3);
+	CU_ASSERT_EQUAL(c.irqs, 2);
+	CU_ASSERT_EQUAL(c.spurious, 2);
+	CU_ASSERT_EQUAL(c.bytes_in + c.bytes_out + c.drops + c.inflight, 0);
+	pv_stats_close(bus.stats);
+	bus.stats = NULL;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CU_ASSERT_EQUAL(system(cmd), 0);
 }
 
 static volatile int scribbling;
@@ -571,6 +629,7 @@ static CU_TestInfo tests[] = {
 	{"BAR reads and writes bounded, MSI-X table protected", test_bar_access},
 	{"INTx ack and reset", test_intx_and_reset},
 	{"the shared page: copy, answer, clear, notify", test_service},
+	{"counters for pvkit top, exact", test_stats},
 	{"a page rewritten while served", test_service_double_fetch},
 	CU_TEST_INFO_NULL,
 };
