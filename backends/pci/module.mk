@@ -23,8 +23,8 @@ pciback-hostile_PKGS := xenstore
 INTEGRATION_TESTS += tests/integration/pciback-hostile.sh
 
 
-# With a real device: QEMU's edu behind an emulated IOMMU (tests/vm/pciback.sh, one boot).
+# With a real device: QEMU's edu behind an emulated IOMMU, in the boot of
+# tests/vm/vfio.sh (tests/vm/pciback-tests.sh after the VFIO tests).
 TEST_PROGRAMS += pv-pciback-edu-test
 pv-pciback-edu-test_SRCS := tests/vm/pciback_edu_test.c tests/integration/pciback_front.c
 pv-pciback-edu-test_PKGS := xenstore
-INTEGRATION_TESTS += tests/vm/pciback.sh

@@ -66,7 +66,7 @@ if [ "$(basename "$init")" = xen-init ]; then
 	done
 fi
 install -m 755 "$init" "$stage/init"
-install -m 644 "$here/xen-vmlib.sh" "$here/xen-vbd.sh" "$stage/pvkit/"
+install -m 644 "$here/xen-vmlib.sh" "$here/xen-vbd.sh" "$here/pciback-tests.sh" "$stage/pvkit/"
 install -m 755 "$here/vfio-guest" "$stage/pvkit/"
 # PVKIT_VM_TESTS: a glob of the tests to run (default all), e.g. '5[0-9]-*'.
 install -m 644 "$here"/xen-tests/${PVKIT_VM_TESTS:-*}.sh "$stage/pvkit/xen-tests/"

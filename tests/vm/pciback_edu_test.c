@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pvkit-pciback with a real device, in the VFIO test VM (tests/vm/pciback.sh):
+ * pvkit-pciback with a real device, in the VFIO test VM (tests/vm/vfio.sh,
+ * tests/vm/pciback-tests.sh):
  * this program is the toolstack's caller and the guest at once. It makes a
  * domain, runs `pvkit pci-attach` and answers as a minimal pcifront at the
  * protocol level (proto/pciif.h, no guest driver API), then drives QEMU's

@@ -67,17 +67,21 @@ vm_cleanup() {
 
 #
 #   vm_report LABEL WORK QEMU_STATUS SECONDS
-# reads WORK/console.log (and WORK/qemu.out when the run did not finish).
+# reads WORK/console.log (and WORK/qemu.out when the run did not finish);
+# a "PVVM label NAME" line labels the results after it NAME (one boot, two
+# sets of tests).
 vm_report() {
 	local label=$1 work=$2 rc=$3 secs=$4 line
 	tr -d '\r' < "$work/console.log" > "$work/console.txt"
 	while IFS= read -r line; do
 		case "$line" in
+		"PVVM label "*) label=${line#PVVM label } ;;
 		"PVVM ok - "*) pv_ok "$label: ${line#PVVM ok - }" ;;
 		"PVVM not ok - "*) pv_fail "$label: ${line#PVVM not ok - }" ;;
 		"PVVM skip - "*) pv_skip "$label: ${line#PVVM skip - }" ;;
 		esac
-	done < <(grep -a '^PVVM \(not \)\?\(ok\|skip\) - ' "$work/console.txt")
+	done < <(grep -a '^PVVM \(\(not \)\?\(ok\|skip\) - \|label \)' "$work/console.txt")
+	label=$1
 	if grep -aq '^PVVM done' "$work/console.txt"; then
 		pv_ok "$label VM ran to the end (${secs}s)"
 	else

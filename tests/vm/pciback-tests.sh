@@ -1,18 +1,10 @@
-#!/bin/busybox sh
 # SPDX-License-Identifier: MIT
-# /init of the pvkit-pciback VM (Linux with an emulated Intel IOMMU and
-# two of QEMU's edu devices): both to vfio-pci, pvkit host up, then
-# pv-pciback-edu-test plays `pvkit pci-attach`'s guest at the protocol level
-# and drives edu through pvkit-pciback; "PVVM ..." markers on the console.
-/bin/busybox --install -s /bin
-export PATH=/pvkit/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export LD_LIBRARY_PATH=/lib/x86_64-linux-gnu HOME=/tmp PVKIT_RUNDIR=/run/pvkit
-for fs in proc:/proc sysfs:/sys devtmpfs:/dev tmpfs:/tmp tmpfs:/run; do
-	mount -t "${fs%%:*}" "${fs%%:*}" "${fs#*:}"
-done
-mkdir -p /run/pvkit
-echo "PVVM boot $(uname -r)"
-. /pvkit/xen-vmlib.sh
+# Sourced by tests/vm/vfio-init once its VFIO tests are done (one boot for
+# both, two of QEMU's edu devices, the VFIO modules loaded, a clean
+# /run/pvkit): both edus to vfio-pci, pvkit host up, then
+# pv-pciback-edu-test plays `pvkit pci-attach`'s guest at the protocol
+# level and drives edu through pvkit-pciback; "PVVM ..." markers on the
+# console.
 
 # The BDFs of QEMU's edu devices (1234:11e8), one per line.
 edus() {
@@ -23,9 +15,6 @@ edus() {
 }
 
 pciback_tests() {
-	for m in irqbypass vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci; do
-		vm_check "insmod $m" insmod /lib/modules/$m.ko
-	done
 	bdf=$(edus | sed -n 1p)
 	bdf2=$(edus | sed -n 2p)
 	[ -n "$bdf" ] && [ -n "$bdf2" ] || { vm_fail "two edu devices present"; return; }
@@ -53,15 +42,3 @@ pciback_tests() {
 	sed 's/^/  pciback| /' "$log"
 }
 
-echo "PVVM run pciback"
-( pciback_tests ) &
-tpid=$!
-( sleep "${PVVM_TEST_TIMEOUT:-120}"; echo "PVVM not ok - pciback tests timed out"; kill -KILL $tpid ) &
-wpid=$!
-wait $tpid
-kill $wpid 2> /dev/null
-echo "PVVM done"
-sync
-printf '\001' | dd of=/dev/port bs=1 seek=244 count=1 2> /dev/null
-sleep 5
-poweroff -f
