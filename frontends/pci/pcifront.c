@@ -458,7 +458,13 @@ static void backend_changed(struct pv_xenbus_dev *x, enum pv_xenbus_state st)
 			pv_xenbus_dev_fatal(x, -rc, "granting the op page");
 		break;
 	case PV_XENBUS_STATE_CONNECTED:
-		if (x->state == PV_XENBUS_STATE_INITIALISED && f->sh)
+		/*
+		 * Initialised: the bus is up. Reconfiguring: the toolstack ended a
+		 * reconfiguration we had not finished (pvkit pci-detach -f): the
+		 * list as it is now, connected again.
+		 */
+		if (f->sh && (x->state == PV_XENBUS_STATE_INITIALISED ||
+			      x->state == PV_XENBUS_STATE_RECONFIGURING))
 			bus_connect(f);
 		break;
 	case PV_XENBUS_STATE_RECONFIGURING:

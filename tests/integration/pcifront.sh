@@ -3,8 +3,9 @@
 # pcifront in pvkit-guest against a hostile PCI backend (pcifront-hostile
 # plays domain 0): a fake device driven through include/pvkit/pcidev.h,
 # then garbage answers, an event storm, a hostile driver on pci.sock,
-# hot-plug, and a backend that never answers. pvkit-guest must survive all
-# of it, and the socket must be its user's only.
+# hot-plug, what a forced detach leaves (pvkit pci-detach -f), and a
+# backend that never answers. pvkit-guest must survive all of it, and the
+# socket must be its user's only.
 . "$(dirname "$0")/../lib.sh"
 
 D=$(mktemp -d)

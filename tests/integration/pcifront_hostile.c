@@ -457,6 +457,48 @@ static struct pv_pcidev_bus *hotplug(struct back *b, const char *sock, struct pv
 	return bus;
 }
 
+/*
+ * What pvkit pci-detach -f leaves when the guest answered too late: the
+ * backend back at Connected with a reconfiguration the frontend had not
+ * finished (it must go Connected again), once with nothing changed, once
+ * with the device taken off the list (it must let it go). The device then
+ * comes back through Reconfiguring; a new bus on @sock has it.
+ */
+static struct pv_pcidev_bus *forced(struct back *b, const char *sock, struct pv_pcidev *dev)
+{
+	struct pv_pcidev_bus *bus = NULL;
+	struct pv_pcidev *again;
+	uint32_t v;
+
+	pv_xs_write(b->xs, 0, b->be, "state", "7");
+	check(wait_state(b->xs, b->fe, PV_XENBUS_STATE_RECONFIGURING) == 0,
+	      "forced: the frontend says Reconfiguring");
+	pv_xs_write(b->xs, 0, b->be, "state", "4");
+	check(wait_state(b->xs, b->fe, PV_XENBUS_STATE_CONNECTED) == 0,
+	      "forced: the backend Connected without Reconfigured: the frontend Connected too");
+	check(pv_pcidev_cfg_read(dev, 0, 4, &v) == 0 && v == 0x11e81234, "forced: the device still works");
+	pv_xs_write(b->xs, 0, b->be, "num_devs", "3");
+	pv_xs_write(b->xs, 0, b->be, "state", "7");
+	check(wait_state(b->xs, b->fe, PV_XENBUS_STATE_RECONFIGURING) == 0,
+	      "forced: the device off the list, the frontend says Reconfiguring");
+	pv_xs_write(b->xs, 0, b->be, "state", "4");
+	check(wait_state(b->xs, b->fe, PV_XENBUS_STATE_CONNECTED) == 0 &&
+		      pv_pcidev_cfg_read(dev, 0, 4, &v) == -ENODEV,
+	      "forced: the backend Connected: the frontend Connected, the device let go (-ENODEV)");
+	pv_xs_write(b->xs, 0, b->be, "num_devs", "4");
+	pv_xs_write(b->xs, 0, b->be, "state", "7");
+	check(wait_state(b->xs, b->fe, PV_XENBUS_STATE_RECONFIGURING) == 0, "forced: re-added");
+	pv_xs_write(b->xs, 0, b->be, "state", "8");
+	check(wait_state(b->xs, b->fe, PV_XENBUS_STATE_CONNECTED) == 0, "forced: Connected again");
+	pv_xs_write(b->xs, 0, b->be, "state", "4");
+	again = pv_pcidev_bus_open(&bus, sock, NULL, 0) == 0
+			? pv_pcidev_find(bus, 0x1234, 0x11e8, 0, 0, 0)
+			: NULL;
+	check(again && pv_pcidev_cfg_read(again, 0, 4, &v) == 0 && v == 0x11e81234,
+	      "forced: a new bus has the device back");
+	return bus;
+}
+
 static void silent(struct back *b, struct pv_pcidev *dev)
 {
 	char *err = NULL;
@@ -491,7 +533,7 @@ static int setup(struct back *b, const char *rundir, const char *domid)
 int main(int argc, char **argv)
 {
 	struct back b = {0};
-	struct pv_pcidev_bus *bus = NULL, *bus2 = NULL;
+	struct pv_pcidev_bus *bus = NULL, *bus2 = NULL, *bus3 = NULL;
 	struct pv_pcidev *dev;
 	pthread_t t;
 	char sock[sizeof(((struct sockaddr_un *)0)->sun_path)], err[256] = "";
@@ -519,9 +561,12 @@ int main(int argc, char **argv)
 		hostile_driver(sock, dev);
 		bus2 = hotplug(&b, sock, dev);
 		dev = bus2 ? pv_pcidev_find(bus2, 0x1234, 0x11e8, 0, 0, 0) : NULL;
+		bus3 = dev ? forced(&b, sock, dev) : NULL;
+		dev = bus3 ? pv_pcidev_find(bus3, 0x1234, 0x11e8, 0, 0, 0) : NULL;
 		if (dev)
 			silent(&b, dev);
 	}
+	pv_pcidev_bus_close(bus3);
 	pv_pcidev_bus_close(bus2);
 	pv_pcidev_bus_close(bus);
 	__atomic_store_n(&b.stop, 1, __ATOMIC_SEQ_CST);
