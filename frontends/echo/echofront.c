@@ -330,13 +330,13 @@ static void backend_changed(struct pv_xenbus_dev *x, enum pv_xenbus_state st)
 		kick(f);
 		break;
 	case PV_XENBUS_STATE_CLOSING:
+	case PV_XENBUS_STATE_CLOSED:
+		/*
+		 * Closed, and stay Closed until the backend is in InitWait again
+		 * (pvkit/xenbus.h): Initialising here would undo a removal.
+		 */
 		teardown_ring(f);
 		pv_xenbus_switch_state(x, PV_XENBUS_STATE_CLOSED);
-		break;
-	case PV_XENBUS_STATE_CLOSED:
-		teardown_ring(f);
-		/* Reconnect after Closed: the backend returns to InitWait. */
-		pv_xenbus_switch_state(x, PV_XENBUS_STATE_INITIALISING);
 		break;
 	default:
 		break;

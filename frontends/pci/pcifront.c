@@ -481,13 +481,14 @@ static void backend_changed(struct pv_xenbus_dev *x, enum pv_xenbus_state st)
 			bus_connect(f);
 		break;
 	case PV_XENBUS_STATE_CLOSING:
+	case PV_XENBUS_STATE_CLOSED:
+		/*
+		 * Closed, and stay Closed until the backend starts over
+		 * (pvkit/xenbus.h; pciif's InitWait or Initialised, above):
+		 * Initialising here would undo a removal.
+		 */
 		teardown(f);
 		pv_xenbus_switch_state(x, PV_XENBUS_STATE_CLOSED);
-		break;
-	case PV_XENBUS_STATE_CLOSED:
-		teardown(f);
-		/* Reconnect after Closed: the backend starts over. */
-		pv_xenbus_switch_state(x, PV_XENBUS_STATE_INITIALISING);
 		break;
 	default:
 		break;

@@ -56,6 +56,19 @@ cat "$D/stream.out"
 pv_check "reconnected after the restart" pv_wait_for 10 connected "$FE" "$BE"
 pv_check "1000 more round trips after the restart" "$EC" run "$SOCK" 1000
 
+# The reconnect contract (pvkit/xenbus.h): the backend closing makes the
+# frontend Closed, and it stays Closed (Initialising would undo a removal)
+# until the backend is back in InitWait, here by its restart.
+xenstore-write "$BE/state" 5
+pv_check "backend Closing: the frontend closes" pv_wait_for 10 sh -c "[ \"\$(xenstore-read $FE/state)\" = 6 ]"
+pv_check "and the backend follows (Closed)" pv_wait_for 10 sh -c "[ \"\$(xenstore-read $BE/state)\" = 6 ]"
+sleep 1
+pv_check_eq "the frontend stays Closed (no Initialising)" "6 6" "$(state "$FE") $(state "$BE")"
+kill $backpid; wait $backpid 2>/dev/null
+start_back
+pv_check "the restarted backend's InitWait: both Connected again" pv_wait_for 10 connected "$FE" "$BE"
+pv_check "1000 round trips after the reconnect from Closed" "$EC" run "$SOCK" 1000
+
 # Hot-unplug: the toolstack removes both halves; then plugs a new device in.
 xenstore-rm "$BE"; xenstore-rm "$FE"
 pv_check "unplug: the guest drops the socket" pv_wait_for 10 test ! -e "$SOCK"

@@ -228,13 +228,13 @@ static int write_nodes(struct pv_xs *xs, pv_xs_txn_t t, void *opaque)
 	return rc ?: pv_xs_write(xs, t, b->be, "state", "2");
 }
 
-static int connect_back(struct back *b)
+/* Initialised (pciif), map the frontend's page, bind its channel, Connected. */
+static int handshake(struct back *b)
 {
 	uint64_t ref, port;
 	int rc;
 
-	rc = pv_xs_transaction(b->xs, write_nodes, b, 0);
-	rc = rc ?: pv_xs_write(b->xs, 0, b->be, "state", "3");
+	rc = pv_xs_write(b->xs, 0, b->be, "state", "3");
 	rc = rc ?: wait_state(b->xs, b->fe, PV_XENBUS_STATE_INITIALISED);
 	rc = rc ?: pv_xs_read_uint(b->xs, 0, b->fe, "pci-op-ref", UINT32_MAX, 0, &ref);
 	rc = rc ?: pv_xs_read_uint(b->xs, 0, b->fe, "event-channel", INT32_MAX, 0, &port);
@@ -249,6 +249,13 @@ static int connect_back(struct back *b)
 	b->port = (pv_evtchn_port_t)rc;
 	pv_xs_write(b->xs, 0, b->be, "state", "4");
 	return wait_state(b->xs, b->fe, PV_XENBUS_STATE_CONNECTED);
+}
+
+static int connect_back(struct back *b)
+{
+	int rc = pv_xs_transaction(b->xs, write_nodes, b, 0);
+
+	return rc ?: handshake(b);
 }
 
 /* ---- the driver's side ----------------------------------------------------------- */
@@ -513,6 +520,47 @@ static void silent(struct back *b, struct pv_pcidev *dev)
 	check(pv_pcidev_cfg_read(dev, 0, 4, &v) == -ENODEV, "later ops: -ENODEV");
 }
 
+/*
+ * The reconnect contract (pvkit/xenbus.h): the backend closing leaves the
+ * frontend Closed, and Closed it stays until the backend starts over; then
+ * a restarted backend (InitWait, Initialised) gets a working bus again.
+ * The backend thread is stopped: the page and channel are replaced.
+ */
+static int restart(struct back *b, const char *sock, pthread_t *t)
+{
+	struct pv_pcidev_bus *bus = NULL;
+	struct pv_pcidev *dev;
+	uint32_t v;
+
+	__atomic_store_n(&b->stop, 1, __ATOMIC_SEQ_CST);
+	pthread_join(*t, NULL);
+	pv_evtchn_close(b->evt);
+	pv_gnt_unmap(b->p, b->sh, 1);
+	b->evt = NULL;
+	b->sh = NULL;
+	pv_xs_write(b->xs, 0, b->be, "state", "5");
+	check(wait_state(b->xs, b->fe, PV_XENBUS_STATE_CLOSED) == 0,
+	      "restart: the backend Closing, the frontend is Closed");
+	pv_xs_write(b->xs, 0, b->be, "state", "6");
+	usleep(500000);
+	check(pv_xenbus_read_state(b->xs, b->fe) == PV_XENBUS_STATE_CLOSED,
+	      "restart: the backend Closed, the frontend stays Closed (no Initialising)");
+	pv_xs_write(b->xs, 0, b->be, "state", "2");
+	check(handshake(b) == 0, "restart: the backend starts over, the frontend connects again");
+	set_mode(b, GOOD);
+	__atomic_store_n(&b->stop, 0, __ATOMIC_SEQ_CST);
+	if (!b->sh || !b->evt || pthread_create(t, NULL, backend, b)) {
+		check(0, "restart: the backend serves again");
+		return -1;
+	}
+	dev = pv_pcidev_bus_open(&bus, sock, NULL, 0) == 0 ? pv_pcidev_find(bus, 0x1234, 0x11e8, 0, 0, 0)
+							 : NULL;
+	check(dev && pv_pcidev_cfg_read(dev, 0, 4, &v) == 0 && v == 0x11e81234,
+	      "restart: a driver reads the device's config space again");
+	pv_pcidev_bus_close(bus);
+	return 0;
+}
+
 static int setup(struct back *b, const char *rundir, const char *domid)
 {
 	struct pv_platform_opts po = {.name = "local", .rundir = rundir, .domid = 0, .domid_set = 1};
@@ -537,6 +585,7 @@ int main(int argc, char **argv)
 	struct pv_pcidev *dev;
 	pthread_t t;
 	char sock[sizeof(((struct sockaddr_un *)0)->sun_path)], err[256] = "";
+	int running = 1;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: pcifront-hostile RUNDIR DOMID\n");
@@ -565,15 +614,19 @@ int main(int argc, char **argv)
 		dev = bus3 ? pv_pcidev_find(bus3, 0x1234, 0x11e8, 0, 0, 0) : NULL;
 		if (dev)
 			silent(&b, dev);
+		running = restart(&b, sock, &t) == 0;
 	}
 	pv_pcidev_bus_close(bus3);
 	pv_pcidev_bus_close(bus2);
 	pv_pcidev_bus_close(bus);
 	__atomic_store_n(&b.stop, 1, __ATOMIC_SEQ_CST);
-	pthread_join(t, NULL);
+	if (running)
+		pthread_join(t, NULL);
 	pv_xs_write(b.xs, 0, b.be, "state", "6");
-	pv_evtchn_close(b.evt);
-	pv_gnt_unmap(b.p, b.sh, 1);
+	if (b.evt)
+		pv_evtchn_close(b.evt);
+	if (b.sh)
+		pv_gnt_unmap(b.p, b.sh, 1);
 	pv_xs_close(b.xs);
 	pv_platform_close(b.p);
 	return failures ? 1 : 0;
