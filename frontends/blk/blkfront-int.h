@@ -28,12 +28,14 @@
 /* Bounce pages per queue: what Linux's blkback keeps mapped per ring (max_persistent_grants). */
 #define BF_POOL_PAGES 1056u
 /*
- * Pages of each pool that zero-copy buffers leave free (four 1 MiB buffers
- * fit beside them in a pool of 1056). While any zero-copy buffer is out,
- * bounced requests go in parts of at most BF_POOL_RESERVE pages (data and
- * indirect), so they always get pages once the requests in flight complete.
+ * Pages of each pool that zero-copy buffers leave free: four 1 MiB buffers
+ * and the indirect page each takes from the same pool when it is on the
+ * ring (4 x 257) fit beside them in a pool of 1056. While any zero-copy
+ * buffer is out, bounced requests go in parts of at most BF_POOL_RESERVE
+ * pages (data and indirect), so they always get pages once the requests
+ * in flight complete.
  */
-#define BF_POOL_RESERVE 32u
+#define BF_POOL_RESERVE 28u
 
 /* The caller's request, split into one or more ring requests. */
 struct bf_io {
@@ -106,6 +108,9 @@ struct pv_blkfront {
 	unsigned int next_q;
 	struct pv_evtchn *ev;
 	int epfd, efd, tfd;        /* epoll of {event channel, eventfd for local completions, timer} */
+	bool efd_set;              /* we wrote efd since we last read it */
+	int64_t tick_base_ms;      /* tfd was armed then (or just after): it fires every 1000 ms */
+	uint64_t ticks;            /* tfd expirations read so far */
 	int64_t last_progress_ms;  /* last completion, or when pending went from 0 to 1 */
 	struct pv_gnt_pool *pool[PV_BLKFRONT_MAX_QUEUES]; /* one per queue (the backend caches per ring) */
 	unsigned int zc_pages;     /* pool pages out in zero-copy buffers */

@@ -41,8 +41,31 @@ static void wake(struct pv_blkfront *bf)
 {
 	uint64_t one = 1;
 
+	bf->efd_set = true;
 	if (write(bf->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		pv_dev_warn(bf->prefix, "cannot signal local completions");
+}
+
+/*
+ * Clear the eventfd and the timer only when they may have fired: a
+ * wake-up by the backend's event then costs no read that finds nothing.
+ */
+static void clear_local_events(struct pv_blkfront *bf)
+{
+	uint64_t v;
+
+	if (bf->efd_set) {
+		bf->efd_set = false;
+		if (read(bf->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+			pv_dev_warn(bf->prefix, "reading the completion eventfd failed");
+	}
+	/* Its next expiry is no earlier than this: the arming time rounds down. */
+	if (bf_now_ms() < bf->tick_base_ms + (int64_t)(bf->ticks + 1) * 1000)
+		return;
+	if (read(bf->tfd, &v, sizeof(v)) == sizeof(v)) {
+		bf->ticks += v;
+		bf_check_timeout(bf);
+	}
 }
 
 void bf_io_finish(struct pv_blkfront *bf, struct bf_io *io)
@@ -467,11 +490,13 @@ static int buf_pool(const struct pv_blkfront *bf, const void *buf, uint32_t len)
 
 void *pv_blkfront_buf_alloc(struct pv_blkfront *bf, uint32_t len)
 {
-	unsigned int n = (len + BF_PAGE - 1) / BF_PAGE, first;
+	unsigned int n = (len + BF_PAGE - 1) / BF_PAGE, first, need;
 	bool tried[PV_BLKFRONT_MAX_QUEUES] = {false};
 
 	if (!len || len > bf->info.max_request)
 		return NULL;
+	/* The buffer, the indirect pages its request will take, and the reserve. */
+	need = pages_for(len) + BF_POOL_RESERVE;
 	for (;;) { /* the pool with the most free pages first */
 		int best = -1;
 		unsigned int most = 0;
@@ -479,7 +504,7 @@ void *pv_blkfront_buf_alloc(struct pv_blkfront *bf, uint32_t len)
 		for (int i = 0; i < PV_BLKFRONT_MAX_QUEUES; i++) {
 			unsigned int avail = bf->pool[i] ? pv_gnt_pool_avail(bf->pool[i]) : 0;
 
-			if (!tried[i] && avail >= n + BF_POOL_RESERVE && avail > most) {
+			if (!tried[i] && avail >= need && avail > most) {
 				best = i;
 				most = avail;
 			}
@@ -623,14 +648,10 @@ static bool awaiting_responses(struct pv_blkfront *bf)
 void pv_blkfront_poll(struct pv_blkfront *bf)
 {
 	bool polling = true;
-	uint64_t v;
 	int port;
 
 	pv_busypoll_woke(&bf->bp); /* the caller's sleep, if our last poll missed, is over */
-	if (read(bf->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		pv_dev_warn(bf->prefix, "reading the completion eventfd failed");
-	if (read(bf->tfd, &v, sizeof(v)) == sizeof(v))
-		bf_check_timeout(bf);
+	clear_local_events(bf);
 	while ((port = pv_evtchn_pending(bf->ev)) >= 0)
 		pv_evtchn_unmask(bf->ev, (pv_evtchn_port_t)port);
 	for (unsigned int round = 0;; round++) {

@@ -478,6 +478,7 @@ static int events_open(struct pv_blkfront *bf)
 		return -errno;
 	/* A 1 s tick for the I/O timeout. */
 	bf->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	bf->tick_base_ms = bf_now_ms(); /* pv_blkfront_poll() reads tfd only once it may have fired */
 	if (bf->tfd < 0 || timerfd_settime(bf->tfd, 0, &tick, NULL) ||
 	    epoll_ctl(bf->epfd, EPOLL_CTL_ADD, bf->tfd, &e))
 		return -errno;

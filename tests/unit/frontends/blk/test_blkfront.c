@@ -406,6 +406,48 @@ static void test_zero_copy(void)
 	free_bf();
 }
 
+/*
+ * Four 1 MiB zero-copy buffers fit in one pool even while the first three
+ * are on the ring with their indirect pages (each takes one from the same
+ * pool), a fifth does not, and a bounced request still gets through beside
+ * them (in parts that fit the reserve).
+ */
+static void test_zero_copy_four_buffers(void)
+{
+	union pv_blkif_request_any r;
+	unsigned char *buf[5], *own = malloc(1 << 20);
+	unsigned int parts = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(own);
+	make_bf(1, 256);
+	reset_done();
+	for (unsigned int i = 0; i < 4; i++) {
+		buf[i] = pv_blkfront_buf_alloc(bf, 1 << 20);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(buf[i]);
+		CU_ASSERT_EQUAL(submit(PV_BLKFRONT_READ, (uint64_t)i << 20, 1 << 20, buf[i], i), 0);
+	}
+	CU_ASSERT_PTR_NULL(pv_blkfront_buf_alloc(bf, 1 << 20));
+	CU_ASSERT_EQUAL(pv_gnt_pool_avail(bf->pool[0]), BF_POOL_RESERVE);
+	CU_ASSERT_EQUAL(submit(PV_BLKFRONT_READ, 4 << 20, 1 << 20, own, 4), 0);
+	while (take(0, &r) == 1) {
+		uint64_t id = r.rw.operation == PV_BLKIF_OP_INDIRECT ? r.indirect.id : r.rw.id;
+
+		parts++;
+		respond(0, id, PV_BLKIF_OP_READ, PV_BLKIF_RSP_OKAY);
+		poll_bf();
+	}
+	for (unsigned int i = 0; i < 5; i++) {
+		CU_ASSERT_EQUAL(done_count[i], 1);
+		CU_ASSERT_EQUAL(done_status[i], 0);
+	}
+	CU_ASSERT(parts > 5); /* the bounced one went in parts */
+	for (unsigned int i = 0; i < 4; i++)
+		pv_blkfront_buf_free(bf, buf[i], 1 << 20);
+	CU_ASSERT_EQUAL(bf->zc_pages, 0);
+	free_bf();
+	free(own);
+}
+
 /* ---- responses from a broken backend ---------------------------------------------- */
 
 /* Submit a 4 KiB read in slot @slot on a fresh blkfront; returns its ring request id. */
@@ -565,6 +607,7 @@ static CU_TestInfo blkfront_tests[] = {
 	{"indirect: 1 MiB in one request, the rest direct", test_split_indirect},
 	{"flush and discard; bad requests refused", test_flush_discard},
 	{"zero-copy buffers: segments are the buffer's pages", test_zero_copy},
+	{"four 1 MiB zero-copy buffers per pool, bounced I/O beside them", test_zero_copy_four_buffers},
 	{"response id out of range breaks the device", test_bad_id},
 	{"response to no request breaks the device", test_unused_id},
 	{"duplicate response breaks the device", test_duplicate_id},
