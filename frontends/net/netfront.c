@@ -172,7 +172,12 @@ static void tx_complete(struct netfront_queue *q)
 		broken(q, "tx response index out of range");
 }
 
-static void tx_process(struct netfront_queue *q)
+/*
+ * Move what the TAP holds onto the tx ring. Returns 1 when it stopped for
+ * want of room: the TAP is no longer polled and the caller must ask for a
+ * tx response event (queue_kick()).
+ */
+static int tx_process(struct netfront_queue *q)
 {
 	int rc = 0;
 
@@ -180,8 +185,10 @@ static void tx_process(struct netfront_queue *q)
 		;
 	if (pv_ring_front_push(&q->tx) > 0)
 		pv_evtchn_notify(q->evt, q->tx_port);
-	if (rc == -ENOSPC)
-		tap_poll(q, 0); /* resumed when responses free room */
+	if (rc != -ENOSPC)
+		return 0;
+	tap_poll(q, 0); /* resumed when responses free room */
+	return 1;
 }
 
 /* ---- receive ------------------------------------------------------------------------ */
@@ -268,27 +275,36 @@ static void rx_refill(struct netfront_queue *q)
 		pv_evtchn_notify(q->evt, q->rx_port);
 }
 
+/*
+ * Take every response, refill the rx ring, and re-arm the events we need
+ * before sleeping. A tx response is only worth a wake-up when we are out
+ * of room (the TAP not polled): otherwise tx responses are reclaimed at
+ * the next wake-up for any other reason, and rsp_event is left behind so
+ * the backend does not notify for them (one event per ACK batch when the
+ * guest receives, one per data batch when it sends).
+ */
 static void queue_kick(struct netfront_queue *q)
 {
 	int more;
 
 	do {
-		tx_complete(q);
-		rx_complete(q);
-		rx_refill(q);
-		more = pv_ring_front_final_check(&q->tx);
-		if (more >= 0) {
-			int r = pv_ring_front_final_check(&q->rx);
+		do {
+			tx_complete(q);
+			rx_complete(q);
+			rx_refill(q);
+			more = q->tap_polled ? 0 : pv_ring_front_final_check(&q->tx);
+			if (more >= 0) {
+				int r = pv_ring_front_final_check(&q->rx);
 
-			more = r < 0 ? r : more + r;
-		}
-	} while (more > 0);
-	if (more < 0)
-		return broken(q, "response index out of range");
-	if (!q->tap_polled && pv_ring_front_free(&q->tx) >= TX_PAGES + 1) {
+				more = r < 0 ? r : more + r;
+			}
+		} while (more > 0);
+		if (more < 0)
+			return broken(q, "response index out of range");
+		if (q->tap_polled || pv_ring_front_free(&q->tx) < TX_PAGES + 1)
+			return;
 		tap_poll(q, 1);
-		tx_process(q);
-	}
+	} while (tx_process(q));
 }
 
 /* ---- the queue's thread ---------------------------------------------------------------- */
@@ -311,8 +327,8 @@ static void *queue_main(void *arg)
 		while ((port = pv_evtchn_pending(q->evt)) >= 0)
 			pv_evtchn_unmask(q->evt, (pv_evtchn_port_t)port);
 		queue_kick(q);
-		if (tap && q->tap_polled && !q->fatal)
-			tx_process(q);
+		if (tap && q->tap_polled && !q->fatal && tx_process(q))
+			queue_kick(q);
 	}
 	return NULL;
 }
