@@ -11,7 +11,9 @@
 . "$(dirname "$0")/../tests/lib.sh"
 SECS=${NET_BENCH_SECONDS:-10}
 RR_SECS=${NET_BENCH_RR_SECONDS:-3}
-QUEUES=${NET_BENCH_QUEUES:-4} # as many as the most streams: each flow can have its own queue
+# One queue per CPU, at most netfront's 4: what Linux's xen-netfront and xen-netback choose.
+NPROC=$(nproc)
+QUEUES=${NET_BENCH_QUEUES:-$((NPROC < 4 ? NPROC : 4))}
 NT=$PV_BIN/net-tool
 for t in iperf3 ip; do
 	command -v $t >/dev/null || { echo "# net-bench: $t not installed: skipped"; exit 0; }
@@ -35,11 +37,11 @@ ip netns exec $H "$PV_BIN/pvkit-xenstored" --rundir "$D" --log "$D/xs.log" 2>/de
 pv_wait_for 5 test -S "$D/pvkitd.sock" -a -S "$D/xenstored.sock" || { echo "# net-bench: no pvkitd"; exit 1; }
 ip -n $H link add br0 type bridge && ip -n $H addr add 198.18.0.1/24 dev br0 && ip -n $H link set br0 up
 ip netns exec $H "$PV_BIN/pvkit-netback" --rundir "$D" --log "$D/netback.log" --max-queues $QUEUES 2>/dev/null &
-pids+=($!)
+pids+=($!) NBPID=$!
 DOM=$("$PV_BIN/echo-client" mkdomain "$D" bench)
 "$NT" adddev "$D" "$DOM" 0 mac=00:16:3e:12:34:56 bridge=br0 mtu=1500
 ip netns exec $G "$PV_BIN/pvkit-guest" --domid "$DOM" --rundir "$D" --no-console \
-	--log "$D/guest.log" 2>/dev/null & pids+=($!)
+	--log "$D/guest.log" 2>/dev/null & pids+=($!) GPID=$!
 up() { [ "$(xenstore-read /local/domain/$DOM/device/vif/0/state 2>/dev/null)" = 4 ]; }
 pv_wait_for 10 up || { echo "# net-bench: the vif did not connect"; exit 1; }
 # What the two halves agreed (netback logs it): the figures need GSO and the queues.
@@ -60,16 +62,32 @@ ip -n $P link set p0 up && ip -n $P link set p1 up
 ip -n $P route add default via 198.18.3.254 dev p0 onlink
 pv_wait_for 5 ip netns exec $G "$NT" ping 198.18.0.1 1 >/dev/null
 
-# iperf NS-SERVER NS-CLIENT-CMD ADDR STREAMS [-R]: Mbit/s received.
+# CPU seconds (user + system) the processes @pids... have used so far, all threads.
+cpu_of() {
+	local p
+	for p in "$@"; do cat /proc/$p/task/*/stat 2>/dev/null; done |
+		awk -v hz="$(getconf CLK_TCK)" '{ s += $14 + $15 } END { printf "%.2f", s / hz }'
+}
+# iperf NS-SERVER NS-CLIENT-CMD ADDR STREAMS [-R] [PIDS...]: "Mbit/s cpu-seconds-per-GB"
+# received; the CPU is both iperf3 processes' plus that of PIDS (the path's own
+# daemons) over the run, per GB moved: what the path costs, whatever the load.
 iperf() {
-	local srv=$1 cli=$2 addr=$3 p=$4 r=$5
+	local srv=$1 cli=$2 addr=$3 p=$4 r=$5 c0 c1 mbit
+	shift 5
+	c0=$(cpu_of "$@")
 	# Bounded: a run that fails must not leave the one-shot server waiting forever.
-	ip netns exec $srv timeout $((SECS + 30)) iperf3 -s -1 >/dev/null 2>&1 &
+	( TIMEFORMAT='%U %S'
+	  { time ip netns exec $srv timeout $((SECS + 30)) iperf3 -s -1 >/dev/null 2>&1; } 2>"$D/srv.time" ) &
 	local s=$!
 	sleep 0.3
-	$cli timeout $((SECS + 30)) iperf3 -c $addr -t $SECS -P $p $r -f m 2>/dev/null |
-		awk '/receiver/ && ($0 ~ /SUM/ || '"$p"' == 1) { print $(NF-2) }' | tail -1
+	mbit=$( TIMEFORMAT='%U %S'
+		{ time $cli timeout $((SECS + 30)) iperf3 -c $addr -t $SECS -P $p $r -f m >"$D/iperf.out" 2>/dev/null; } 2>"$D/cli.time"
+		awk '/receiver/ && ($0 ~ /SUM/ || '"$p"' == 1) { print $(NF-2) }' "$D/iperf.out" | tail -1 )
 	wait $s 2>/dev/null
+	c1=$(cpu_of "$@")
+	cat "$D/srv.time" "$D/cli.time" | awk -v m="${mbit:-0}" -v secs=$SECS -v d=$c1-$c0 '
+		{ s += $1 + $2 } END { split(d, c, "-"); gb = m * secs / 8000
+			printf "%s %.3f\n", m, (gb > 0 ? (s + c[1] - c[2]) / gb : 0) }'
 }
 rr() {
 	local srv=$1 cli=$2 addr=$3
@@ -89,16 +107,19 @@ PASTA="ip netns exec $P pasta --runas 0 --config-net -q -i p0 --"
 have_pasta=0
 command -v pasta >/dev/null && $PASTA true 2>/dev/null && have_pasta=1
 echo "# iperf3 TCP ${SECS}s per figure; pvkit: guest ns -> netif rings -> netback -> vif/br0 (GSO, $QUEUES queues, MTU 1500)"
+echo "# *_cpu: CPU seconds per GB moved: both iperf3 processes, plus pvkit-netback and pvkit-guest for pvkit; less load-sensitive than Mbit/s (ratio = veth / pvkit)"
 for p in 1 4; do
 	for dir in g2h h2g; do
 		[ $dir = g2h ] && r= || r=-R
-		pv=$(iperf $H "ip netns exec $G" 198.18.0.1 $p $r)
-		ve=$(iperf $VA "ip netns exec $VB" 198.18.2.1 $p $r)
-		report "net_tcp_${dir}_p$p" "$pv" Mbit/s veth "$ve" 1
+		echo "# load average $(cut -d' ' -f1-3 /proc/loadavg)"
+		pv=($(iperf $H "ip netns exec $G" 198.18.0.1 $p "$r" $NBPID $GPID))
+		ve=($(iperf $VA "ip netns exec $VB" 198.18.2.1 $p "$r"))
+		report "net_tcp_${dir}_p$p" "${pv[0]}" Mbit/s veth "${ve[0]}" 1
 		if [ $have_pasta = 1 ]; then
-			pa=$(iperf $P "$PASTA" 198.18.3.254 $p $r)
-			report "net_tcp_${dir}_p${p}_vs_pasta" "$pv" Mbit/s pasta "$pa" 1
+			pa=($(iperf $P "$PASTA" 198.18.3.254 $p "$r"))
+			report "net_tcp_${dir}_p${p}_vs_pasta" "${pv[0]}" Mbit/s pasta "${pa[0]}" 1
 		fi
+		report "net_tcp_${dir}_p${p}_cpu" "${pv[1]}" s/GB veth "${ve[1]}" 0
 	done
 done
 echo "# 1-byte TCP request/response round trip, mean over ${RR_SECS}s (lower is better; ratio = baseline / pvkit)"
