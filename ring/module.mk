@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # ring/: typed shared rings (Xen io/ring.h compatible), dependency-free core.
-CORE_SRCS += ring/ring.c ring/busypoll.c
-PUBLIC_HEADERS += include/pvkit/ring.h include/pvkit/busypoll.h
+CORE_SRCS += ring/ring.c ring/busypoll.c ring/evstorm.c
+PUBLIC_HEADERS += include/pvkit/ring.h include/pvkit/busypoll.h include/pvkit/evstorm.h
 
 UNIT_TESTS += test-ring
 CORE_UNIT_TESTS += test-ring
@@ -13,6 +13,12 @@ UNIT_TESTS += test-busypoll
 CORE_UNIT_TESTS += test-busypoll
 test-busypoll_SRCS := tests/unit/ring/test_busypoll.c tests/harness/cunit.c
 test-busypoll_LIBS := -lcunit
+
+# Event storms (XSA-332/391): counting and back-off, on a fake event channel.
+UNIT_TESTS += test-evstorm
+CORE_UNIT_TESTS += test-evstorm
+test-evstorm_SRCS := tests/unit/ring/test_evstorm.c tests/harness/cunit.c
+test-evstorm_LIBS := -lcunit
 
 # Two processes over a memfd ring: >= 10 million requests, none lost, duplicated or reordered.
 TEST_PROGRAMS += ring-stress

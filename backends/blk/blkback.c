@@ -22,9 +22,6 @@
 #define TAG_EVTCHN ((uint64_t)2)
 #define TAG_STOP   ((uint64_t)4)
 #define TAG_BACKOFF ((uint64_t)6)
-/* Spurious notifications in a row before we back off, and the longest back-off. */
-#define SPURIOUS_RUN 64
-#define BACKOFF_MAX_NS 32000000ll
 /* Low bit of a request's user_data: the fdatasync after its data. */
 #define TAG_SYNC   ((uint64_t)1)
 
@@ -430,45 +427,32 @@ static int arm_poll(struct blk_queue *q, int fd, uint64_t tag)
 /* The back-off is over (or never began): unmask and watch the channel again. */
 static void resume_events(struct blk_queue *q)
 {
-	if (q->held_port >= 0)
-		pv_evtchn_unmask(q->evtchn, (pv_evtchn_port_t)q->held_port);
-	q->held_port = -1;
+	pv_evstorm_release(&q->storm, q->evtchn);
 	arm_poll(q, pv_evtchn_fd(q->evtchn), TAG_EVTCHN);
 }
 
 /*
  * A notification is spurious when req_prod did not move since the last
- * one (XSA-332/391): counted, and after SPURIOUS_RUN in a row the port
- * stays masked for a back-off that doubles up to BACKOFF_MAX_NS, so a
- * frontend notifying in a tight loop costs one wake-up per back-off.
+ * one (XSA-332/391, pvkit/evstorm.h): counted, and a run of them keeps the
+ * port masked for a back-off (an io_uring timeout), so a frontend
+ * notifying in a tight loop costs one wake-up per back-off.
  */
 static void handle_events(struct blk_queue *q)
 {
 	uint32_t prod = __atomic_load_n(&q->ring.v.sring->req_prod, __ATOMIC_ACQUIRE);
+	unsigned int notified = pv_evstorm_take(&q->storm, q->evtchn);
+	uint64_t spurious = q->storm.spurious;
 	struct io_uring_sqe *sqe;
-	int port, notified = 0;
-	long long ns;
+	uint32_t ns;
 
-	while ((port = pv_evtchn_pending(q->evtchn)) >= 0) {
-		if (q->held_port >= 0 && q->held_port != port)
-			pv_evtchn_unmask(q->evtchn, (pv_evtchn_port_t)q->held_port);
-		q->held_port = port;
-		notified = 1;
-	}
-	if (notified && prod == q->seen_prod) {
-		q->spurious_run++;
-		PV_STATS_ADD(q->vbd->stats, spurious, 1);
-	} else if (prod != q->seen_prod) {
-		q->spurious_run = 0;
-		q->backoff = (struct __kernel_timespec){0};
-	}
+	ns = pv_evstorm_wake(&q->storm, notified > 0, prod != q->seen_prod);
 	q->seen_prod = prod;
-	if (q->spurious_run < SPURIOUS_RUN || !(sqe = get_sqe(q)))
+	PV_STATS_ADD(q->vbd->stats, spurious, q->storm.spurious - spurious);
+	if (!ns || !(sqe = get_sqe(q)))
 		return resume_events(q);
-	ns = q->backoff.tv_nsec ? q->backoff.tv_nsec * 2 : 1000000;
-	if (!q->backoff.tv_nsec)
+	if (pv_evstorm_began(&q->storm))
 		pv_dev_warn_rl(&q->rl, q->prefix, "spurious notifications: backing off");
-	q->backoff.tv_nsec = ns < BACKOFF_MAX_NS ? ns : BACKOFF_MAX_NS;
+	q->backoff = (struct __kernel_timespec){.tv_nsec = ns};
 	io_uring_prep_timeout(sqe, &q->backoff, 0, 0);
 	io_uring_sqe_set_data64(sqe, TAG_BACKOFF);
 }
@@ -548,7 +532,7 @@ static void *queue_main(void *arg)
 	struct blk_queue *q = arg;
 	int stopping = 0;
 
-	q->held_port = -1;
+	q->storm = (struct pv_evstorm){0};
 	arm_poll(q, pv_evtchn_fd(q->evtchn), TAG_EVTCHN);
 	arm_poll(q, q->stop_efd, TAG_STOP);
 	for (;;) {

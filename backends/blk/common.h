@@ -14,6 +14,7 @@
 #include <linux/time_types.h>
 
 #include "pvkit/busypoll.h"
+#include "pvkit/evstorm.h"
 #include "pvkit/log.h"
 #include "pvkit/platform.h"
 #include "pvkit/proto/blkif.h"
@@ -216,9 +217,8 @@ struct blk_queue {
 	uint64_t nr_requests, nr_errors;
 	/* Event storms (XSA-332/391): spurious notifications in a row hold the port masked. */
 	uint32_t seen_prod;         /* req_prod at the last notification */
-	unsigned int spurious_run;  /* spurious notifications in a row */
-	int held_port;              /* >= 0: masked until the back-off ends */
-	struct __kernel_timespec backoff; /* 0: not backing off */
+	struct pv_evstorm storm;    /* the count, back-off and held port */
+	struct __kernel_timespec backoff; /* the back-off's io_uring timeout */
 	struct pv_busypoll bp;      /* poll the ring (and io_uring) before sleeping */
 
 	pthread_t thread;

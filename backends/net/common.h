@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "pvkit/evstorm.h"
 #include "pvkit/stats.h"
 #include "pvkit/gntpool.h"
 #include "pvkit/log.h"
@@ -90,10 +91,8 @@ struct netback_queue {
 	struct netback_stats pub;   /* the part of st already added to vif->stats */
 	const char *fatal;          /* why the queue gave up (set once, by its thread) */
 	/* Event storms (XSA-332/391): spurious notifications in a row hold the channel masked. */
-	uint32_t seen_tx_prod, seen_rx_prod; /* the frontend's req_prod at the last notification */
-	unsigned int spurious_run;  /* spurious notifications in a row */
-	int backoff_ms;             /* > 0: ports held masked this long */
-	int held[2], nheld;         /* the ports held masked */
+	uint32_t seen_tx_prod, seen_rx_prod; /* the frontend's req_prod at the last wake-up */
+	struct pv_evstorm storm;    /* its count, back-off and held ports */
 	struct pv_ratelimit rl;
 };
 

@@ -26,8 +26,6 @@
 #define RX_BUDGET 64       /* packets per wake-up before tx gets a turn */
 #define MIN_BURST 131072u  /* rate limiting: a burst always fits a 64 KiB GSO packet */
 #define TX_PEEK 256        /* tx bytes copied for the header walk; the rest goes from the guest's pages */
-#define SPURIOUS_RUN 64    /* spurious notifications in a row before we back off */
-#define BACKOFF_MAX_MS 32  /* the longest a back-off holds the channel masked */
 
 enum { EV_EVTCHN, EV_TAP, EV_TIMER, EV_STOP };
 
@@ -570,50 +568,31 @@ static void publish_stats(struct netback_queue *q)
 }
 
 /*
- * Take the pending ports and decide when to unmask them (XSA-332/391). A
- * notification is spurious when neither ring's req_prod moved since the
- * last one. After SPURIOUS_RUN in a row the ports stay masked for a
- * back-off that doubles up to BACKOFF_MAX_MS: a frontend notifying in a
- * tight loop costs us one wake-up per back-off. Real work ends it.
+ * Take the pending ports and decide when to unmask them (XSA-332/391,
+ * pvkit/evstorm.h): a notification is spurious when neither ring's
+ * req_prod moved since the last one; a run of them holds the ports masked
+ * until epoll_wait times out, so a frontend notifying in a tight loop
+ * costs us one wake-up per back-off. Real work ends it.
  */
 static void take_events(struct netback_queue *q, int timed_out)
 {
 	uint32_t tx = __atomic_load_n(&q->tx.v.sring->req_prod, __ATOMIC_ACQUIRE);
 	uint32_t rx = __atomic_load_n(&q->rx.v.sring->req_prod, __ATOMIC_ACQUIRE);
-	int port, notified = 0, moved = tx != q->seen_tx_prod || rx != q->seen_rx_prod;
+	int moved = tx != q->seen_tx_prod || rx != q->seen_rx_prod;
+	unsigned int notified = pv_evstorm_take(&q->storm, q->evt);
 
-	while ((port = pv_evtchn_pending(q->evt)) >= 0) {
-		int dup = 0;
-
-		for (int i = 0; i < q->nheld; i++)
-			dup |= q->held[i] == port;
-		if (!dup && q->nheld < 2)
-			q->held[q->nheld++] = port;
-		else if (!dup) /* not one of our two: never leave it masked */
-			pv_evtchn_unmask(q->evt, (pv_evtchn_port_t)port);
-		notified = 1;
-	}
+	if (!notified && !timed_out && q->storm.nheld)
+		return; /* the TAP or the timer woke us: the back-off goes on */
 	q->seen_tx_prod = tx;
 	q->seen_rx_prod = rx;
-	if (notified && !moved) {
-		q->st.spurious++;
-		q->spurious_run++;
-	} else if (moved) {
-		q->spurious_run = 0;
-		q->backoff_ms = 0;
-	}
-	if (q->spurious_run >= SPURIOUS_RUN && !timed_out) {
-		if (!q->backoff_ms)
+	if (pv_evstorm_wake(&q->storm, notified > 0, moved)) {
+		if (pv_evstorm_began(&q->storm))
 			pv_dev_warn_rl(&q->rl, q->prefix, "%" PRIu64 " spurious notifications: backing off",
-				       q->st.spurious);
-		q->backoff_ms = q->backoff_ms ? q->backoff_ms * 2 : 1;
-		if (q->backoff_ms > BACKOFF_MAX_MS)
-			q->backoff_ms = BACKOFF_MAX_MS;
-		return; /* held masked until epoll_wait times out */
+				       q->storm.spurious);
+	} else {
+		pv_evstorm_release(&q->storm, q->evt);
 	}
-	for (int i = 0; i < q->nheld; i++)
-		pv_evtchn_unmask(q->evt, (pv_evtchn_port_t)q->held[i]);
-	q->nheld = 0;
+	q->st.spurious = q->storm.spurious;
 }
 
 static void *queue_main(void *arg)
@@ -626,7 +605,8 @@ static void *queue_main(void *arg)
 	rx_process(q);
 	publish_stats(q);
 	while (!q->fatal) {
-		n = epoll_wait(q->epfd, evs, 8, q->nheld ? q->backoff_ms : -1);
+		n = epoll_wait(q->epfd, evs, 8,
+			       q->storm.nheld ? (int)(q->storm.hold_ns / 1000000u) : -1);
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.u32 == EV_STOP)
 				return NULL;
