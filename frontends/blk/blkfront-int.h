@@ -11,6 +11,7 @@
 
 #include "pvkit/blkfront.h"
 #include "pvkit/busypoll.h"
+#include "pvkit/evstorm.h"
 #include "pvkit/gntpool.h"
 #include "pvkit/log.h"
 #include "pvkit/proto/blkif.h"
@@ -78,6 +79,7 @@ struct bf_queue {
 	struct pv_ring_front front;
 	int port;                  /* our event channel port, -1 when none */
 	bool notify;               /* produced since the last push */
+	uint32_t seen_rsp;         /* rsp_prod at the last notification (event storms) */
 };
 
 enum bf_conn {
@@ -108,6 +110,7 @@ struct pv_blkfront {
 	unsigned int next_q;
 	struct pv_evtchn *ev;
 	int epfd, efd, tfd;        /* epoll of {event channel, eventfd for local completions, timer} */
+	int hfd;                   /* in epfd too: ends an event storm's back-off (timerfd) */
 	bool efd_set;              /* we wrote efd since we last read it */
 	int64_t tick_base_ms;      /* tfd was armed then (or just after): it fires every 1000 ms */
 	uint64_t ticks;            /* tfd expirations read so far */
@@ -122,6 +125,8 @@ struct pv_blkfront {
 	struct bf_io *done_head, *done_tail;   /* completed, callbacks owed */
 	unsigned int pending;
 	struct pv_busypoll bp;     /* pv_blkfront_poll() waits for responses polling, first */
+	/* Event storms (XSA-332/391): notifications with no new response, counted and backed off. */
+	struct pv_evstorm storm;
 	struct pv_ratelimit rl;
 };
 
@@ -140,5 +145,6 @@ void bf_fail_all(struct pv_blkfront *bf, int status);
 void bf_run_done(struct pv_blkfront *bf);
 void bf_io_finish(struct pv_blkfront *bf, struct bf_io *io);
 void bf_check_timeout(struct pv_blkfront *bf);
+void bf_take_events(struct pv_blkfront *bf);
 
 #endif

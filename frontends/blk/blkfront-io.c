@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "blkfront-int.h"
@@ -463,6 +464,47 @@ void bf_fail_all(struct pv_blkfront *bf, int status)
 		wake(bf);
 }
 
+/* ---- event storms ----------------------------------------------------------------------- */
+
+/*
+ * Take the pending ports (XSA-332/391, pvkit/evstorm.h): a notification is
+ * spurious when no ring's rsp_prod moved since the last one; a run of them
+ * holds the ports masked until the hold timer (hfd) fires, so a backend
+ * notifying in a tight loop costs one wake-up per back-off.
+ */
+void bf_take_events(struct pv_blkfront *bf)
+{
+	unsigned int notified = pv_evstorm_take(&bf->storm, bf->ev);
+	bool moved = false, expired = false;
+	uint64_t v;
+	uint32_t ns;
+
+	if (bf->storm.nheld && !notified) {
+		expired = read(bf->hfd, &v, sizeof(v)) == sizeof(v);
+		if (!expired)
+			return; /* woken for something else: the back-off goes on */
+	}
+	for (unsigned int i = 0; bf->conn == BF_CONNECTED && i < bf->nq; i++) {
+		uint32_t prod = __atomic_load_n(&bf->q[i].front.v.sring->rsp_prod, __ATOMIC_ACQUIRE);
+
+		moved |= prod != bf->q[i].seen_rsp;
+		bf->q[i].seen_rsp = prod;
+	}
+	ns = pv_evstorm_wake(&bf->storm, notified > 0, moved);
+	if (!ns)
+		return pv_evstorm_release(&bf->storm, bf->ev);
+	if (pv_evstorm_began(&bf->storm))
+		pv_dev_warn_rl(&bf->rl, bf->prefix, "%llu spurious notifications: backing off",
+			       (unsigned long long)bf->storm.spurious);
+	if (bf->hfd >= 0) /* -1 only in unit tests, which end the back-off themselves */
+		timerfd_settime(bf->hfd, 0, &(struct itimerspec){.it_value = {0, (long)ns}}, NULL);
+}
+
+unsigned long long pv_blkfront_spurious(const struct pv_blkfront *bf)
+{
+	return bf->storm.spurious;
+}
+
 /* ---- zero-copy buffers ------------------------------------------------------------------ */
 
 /*
@@ -648,12 +690,10 @@ static bool awaiting_responses(struct pv_blkfront *bf)
 void pv_blkfront_poll(struct pv_blkfront *bf)
 {
 	bool polling = true;
-	int port;
 
 	pv_busypoll_woke(&bf->bp); /* the caller's sleep, if our last poll missed, is over */
 	clear_local_events(bf);
-	while ((port = pv_evtchn_pending(bf->ev)) >= 0)
-		pv_evtchn_unmask(bf->ev, (pv_evtchn_port_t)port);
+	bf_take_events(bf);
 	for (unsigned int round = 0;; round++) {
 		/*
 		 * While we poll, rsp_event stays behind: the backend's responses

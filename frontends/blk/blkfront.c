@@ -482,6 +482,9 @@ static int events_open(struct pv_blkfront *bf)
 	if (bf->tfd < 0 || timerfd_settime(bf->tfd, 0, &tick, NULL) ||
 	    epoll_ctl(bf->epfd, EPOLL_CTL_ADD, bf->tfd, &e))
 		return -errno;
+	bf->hfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (bf->hfd < 0 || epoll_ctl(bf->epfd, EPOLL_CTL_ADD, bf->hfd, &e))
+		return -errno;
 	e.data.fd = pv_evtchn_fd(bf->ev);
 	return epoll_ctl(bf->epfd, EPOLL_CTL_ADD, pv_evtchn_fd(bf->ev), &e) ? -errno : 0;
 }
@@ -500,7 +503,7 @@ static struct pv_blkfront *bf_alloc(struct pv_platform *p, struct pv_xs *xs, con
 		bf->opts = *opts;
 	pv_busypoll_init(&bf->bp, bf->opts.busypoll_ns < 0 ? 0
 				  : bf->opts.busypoll_ns ? bf->opts.busypoll_ns : PV_BUSYPOLL_DEFAULT);
-	bf->epfd = bf->efd = bf->tfd = -1;
+	bf->epfd = bf->efd = bf->tfd = bf->hfd = -1;
 	bf->watch_id = -1;
 	bf->rl = (struct pv_ratelimit)PV_RATELIMIT_INIT;
 	for (unsigned int i = 0; i < PV_BLKFRONT_MAX_QUEUES; i++)
@@ -583,6 +586,8 @@ void pv_blkfront_close(struct pv_blkfront *bf)
 		close(bf->efd);
 	if (bf->tfd >= 0)
 		close(bf->tfd);
+	if (bf->hfd >= 0)
+		close(bf->hfd);
 	free(bf->shadow);
 	free(bf);
 }

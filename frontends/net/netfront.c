@@ -52,6 +52,32 @@ static void tap_poll(struct netfront_queue *q, int on)
 		q->tap_polled = on;
 }
 
+/*
+ * Take the pending ports (XSA-332/391, pvkit/evstorm.h): a notification is
+ * spurious when neither rsp_prod moved since the last one; a run of them
+ * holds the ports masked until epoll_wait times out, so a backend
+ * notifying in a tight loop costs one wake-up per back-off.
+ */
+static void take_events(struct netfront_queue *q, int timed_out)
+{
+	uint32_t tx = __atomic_load_n(&q->tx.v.sring->rsp_prod, __ATOMIC_ACQUIRE);
+	uint32_t rx = __atomic_load_n(&q->rx.v.sring->rsp_prod, __ATOMIC_ACQUIRE);
+	int moved = tx != q->seen_tx_rsp || rx != q->seen_rx_rsp;
+	unsigned int notified = pv_evstorm_take(&q->storm, q->evt);
+	uint64_t spurious = q->storm.spurious;
+
+	if (!notified && !timed_out && q->storm.nheld)
+		return; /* the TAP woke us: the back-off goes on */
+	q->seen_tx_rsp = tx;
+	q->seen_rx_rsp = rx;
+	if (!pv_evstorm_wake(&q->storm, notified > 0, moved))
+		pv_evstorm_release(&q->storm, q->evt);
+	else if (pv_evstorm_began(&q->storm))
+		pv_dev_warn_rl(&q->rl, q->f->x->prefix, "queue %u: %llu spurious notifications: backing off",
+			       q->id, (unsigned long long)q->storm.spurious);
+	PV_STATS_ADD(q->f->stats, spurious, q->storm.spurious - spurious);
+}
+
 /* ---- transmit ---------------------------------------------------------------------- */
 
 static void put_pages(struct netfront_queue *q, struct pv_gnt_page *pg, unsigned int from,
@@ -313,19 +339,18 @@ static void *queue_main(void *arg)
 {
 	struct netfront_queue *q = arg;
 	struct epoll_event evs[4];
-	int n, port, tap;
+	int n, tap;
 
 	queue_kick(q);
 	while (!q->fatal) {
-		n = epoll_wait(q->epfd, evs, 4, -1);
+		n = epoll_wait(q->epfd, evs, 4, q->storm.nheld ? (int)(q->storm.hold_ns / 1000000u) : -1);
 		tap = 0;
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.u32 == EV_STOP)
 				return NULL;
 			tap |= evs[i].data.u32 == EV_TAP;
 		}
-		while ((port = pv_evtchn_pending(q->evt)) >= 0)
-			pv_evtchn_unmask(q->evt, (pv_evtchn_port_t)port);
+		take_events(q, n == 0);
 		queue_kick(q);
 		if (tap && q->tap_polled && !q->fatal && tx_process(q))
 			queue_kick(q);
@@ -345,6 +370,8 @@ int netfront_queue_start(struct netfront_queue *q)
 	int rc;
 
 	q->fatal = NULL;
+	q->storm = (struct pv_evstorm){0}; /* a new channel: nothing held */
+	q->seen_tx_rsp = q->seen_rx_rsp = 0;
 	q->epfd = epoll_create1(EPOLL_CLOEXEC);
 	q->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (q->epfd < 0 || q->stop_fd < 0)

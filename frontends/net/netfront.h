@@ -12,11 +12,13 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "pvkit/evstorm.h"
 #include "pvkit/gntpool.h"
 #include "pvkit/guest.h"
 #include "pvkit/log.h"
 #include "pvkit/proto/netif.h"
 #include "pvkit/ring.h"
+#include "pvkit/stats.h"
 #include "../../backends/net/netpkt.h"
 #include "../../backends/net/nettap.h"
 #include "rspcheck.h"
@@ -54,6 +56,9 @@ struct netfront_queue {
 	struct netfront_rxpkt rxp;
 	struct pv_gnt_page rx_cur[NETFRONT_MAX_SLOTS];
 	uint64_t tx_packets, rx_packets, rx_dropped, tx_dropped, bad_rsps;
+	/* Event storms (XSA-332/391): notifications with no new response are counted and backed off. */
+	struct pv_evstorm storm;
+	uint32_t seen_tx_rsp, seen_rx_rsp; /* the backend's rsp_prods at the last notification */
 	struct pv_ratelimit rl;
 };
 
@@ -69,6 +74,11 @@ struct netfront {
 	struct netfront_queue q[NETFRONT_MAX_QUEUES];
 	int connected;
 	int fatal_fd;               /* eventfd: a queue thread gave up (read by the runtime's loop) */
+	/*
+	 * The guest side's counters, <guest dir>/stats/vif-<domid>-<devid>
+	 * (pvkit/stats.h; NULL when it cannot be created): spurious so far.
+	 */
+	struct pv_stats *stats;
 };
 
 /* netfront.c: the datapath, one thread per queue. */

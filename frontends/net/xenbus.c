@@ -292,6 +292,7 @@ static void netfront_free(void *opaque)
 		pv_guest_del_fd(f->g, f->fatal_fd);
 		close(f->fatal_fd);
 	}
+	pv_stats_close(f->stats);
 	free(f);
 }
 
@@ -317,6 +318,9 @@ static int netfront_probe(struct pv_guest *g, struct pv_xenbus_dev *x)
 	rc = rc ?: make_tap(f);
 	if (rc < 0)
 		pv_dev_err(x->prefix, "cannot create %s: %s", f->ifname, strerror(-rc));
+	/* The counters are a convenience: the vif works without them. */
+	if (rc == 0 && pv_stats_open(pv_guest_dir(g), "vif", pv_guest_domid(g), x->devid, &f->stats) < 0)
+		pv_dev_debug(x->prefix, "no counters file under %s", pv_guest_dir(g));
 	return pv_xenbus_front_start(x, rc, netfront_free);
 }
 

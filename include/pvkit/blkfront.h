@@ -164,6 +164,14 @@ unsigned int pv_blkfront_pending(const struct pv_blkfront *bf);
 /* Times the frontend reconnected to a restarted backend. */
 unsigned int pv_blkfront_reconnects(const struct pv_blkfront *bf);
 
+/*
+ * Wake-ups by a backend's notification that found no new response
+ * (XSA-332/391): a run of them holds the channel masked for a back-off
+ * (pvkit/evstorm.h), so a backend notifying in a loop costs one wake-up
+ * per back-off.
+ */
+unsigned long long pv_blkfront_spurious(const struct pv_blkfront *bf);
+
 /* ---- the NBD export of a vbd (include/pvkit/nbd.h) ------------------------------ */
 
 struct pv_nbd_server;

@@ -248,6 +248,10 @@ static void run_mode(const char *rundir, struct pv_platform *gp, struct pv_xs *g
 	case STORM:
 		check(st == 0 && st2 == 0, "%s: 100000 events before each answer, both reads work (%d, %d)",
 		      mode_name[m], st, st2);
+		/* XSA-391: counted, and backed off (a count of wake-ups, not a time). */
+		check(pv_blkfront_spurious(bf) > 0 && pv_blkfront_spurious(bf) * 50 < 200000,
+		      "%s: %llu spurious wake-ups for 200000 events (counted, fewer than 1 in 50)",
+		      mode_name[m], pv_blkfront_spurious(bf));
 		break;
 	default:
 		check(st == -EIO && st2 == -EIO,

@@ -208,6 +208,7 @@ while read -r line; do
 	case "$line" in
 	"ok - "*) pv_ok "hostile backend: ${line#ok - }" ;;
 	"not ok - "*) pv_fail "hostile backend: ${line#not ok - }" ;;
+	"#"*) echo "$line" ;;
 	esac
 done < "$D/hostileback.out"
 pv_check_eq "hostile backend driver exits 0" 0 $hrc

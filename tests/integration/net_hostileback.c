@@ -9,6 +9,7 @@
  * "ok - " / "not ok - " lines; the script checks that the guest survived.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "pvkit/platform.h"
 #include "pvkit/proto/netif.h"
 #include "pvkit/ring.h"
+#include "pvkit/stats.h"
 #include "pvkit/xenbus.h"
 
 int net_tool_hostileback(int argc, char **argv);
@@ -37,6 +39,7 @@ struct hback {
 	pv_evtchn_port_t port;
 	struct pv_ring_back tx, rx;
 	pv_domid_t fe_dom;
+	const char *rundir;
 	char fe[128], be[128];
 };
 
@@ -102,40 +105,67 @@ static int answer(struct hback *h, struct pv_netif_rx_response rsp, int keep_id)
 	return pv_evtchn_notify(h->evt, h->port) < 0;
 }
 
-/* A good broadcast frame copied into the next posted buffer. */
-static void good_packet(struct hback *h)
+/* A good broadcast frame copied into the next posted buffer and answered. Returns 1 when it was. */
+static int put_packet(struct hback *h)
 {
 	struct pv_netif_rx_request req;
 	uint8_t frame[60] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 0x88, 0xb5};
 	struct pv_gnt_copy_seg seg;
 	struct pv_netif_rx_response rsp = {.status = 60};
+	int rc;
 
 	for (int i = 0; i < 200 && pv_ring_back_get_request(&h->rx, &req) <= 0; i++)
 		usleep(10000);
 	seg = (struct pv_gnt_copy_seg){.source = {.virt = frame},
 				       .dest = {.is_gref = 1, .domid = h->fe_dom, .ref = req.gref},
 				       .len = 60};
-	check(pv_gnt_copy(h->p, &seg, 1) == 0 && seg.status == 0, "a good packet copied into a posted buffer");
+	rc = pv_gnt_copy(h->p, &seg, 1) == 0 && seg.status == 0;
 	rsp.id = req.id;
 	pv_ring_back_put(&h->rx, &rsp);
 	pv_ring_back_push(&h->rx);
 	pv_evtchn_notify(h->evt, h->port);
+	return rc;
+}
+
+static void good_packet(struct hback *h)
+{
+	check(put_packet(h), "a good packet copied into a posted buffer");
+}
+
+/* netfront's count of spurious notifications (the guest's counters file), or -1. */
+static long long fe_spurious(const struct hback *h)
+{
+	struct pv_stats_counters c;
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/dom/%u/" PV_STATS_DIR "/vif-%u-%s", h->rundir,
+		 (unsigned int)h->fe_dom, (unsigned int)h->fe_dom, strrchr(h->fe, '/') + 1);
+	return pv_stats_read(path, &c) < 0 ? -1 : (long long)c.spurious;
 }
 
 /*
- * XSA-332: notifications in a tight loop with no new response. netfront
- * stays Connected, and afterwards takes a good packet (it refills the
- * buffer: the rx req_prod moves).
+ * XSA-332/391: notifications in a tight loop with no new response.
+ * netfront counts them and backs off: its spurious wake-ups stay a small
+ * fraction of the notifications (a count, not a time); it stays
+ * Connected, and afterwards takes a good packet (it refills the buffer:
+ * the rx req_prod moves).
  */
 static void storm(struct hback *h)
 {
 	unsigned long sent = 0;
+	long long before = fe_spurious(h), counted;
 	uint32_t prod;
 	int moved = 0;
 
 	for (unsigned long i = 0; i < 200000; i++)
 		sent += pv_evtchn_notify(h->evt, h->port) == 0;
 	check(sent == 200000, "event storm: 200000 notifications with no new response");
+	usleep(100000); /* the last wake-up's count */
+	counted = fe_spurious(h) - before;
+	printf("# netfront: %lld spurious wake-ups for %lu notifications\n", counted, sent);
+	check(before >= 0 && counted > 0, "event storm: netfront counts spurious notifications");
+	check(before >= 0 && counted * 50 < (long long)sent,
+	      "event storm: netfront backs off (fewer than 1 spurious wake-up in 50 notifications)");
 	check(pv_xenbus_read_state(h->xs, h->fe) == PV_XENBUS_STATE_CONNECTED,
 	      "event storm: netfront still Connected");
 	prod = __atomic_load_n(&h->rx.v.sring->req_prod, __ATOMIC_ACQUIRE);
@@ -143,6 +173,68 @@ static void storm(struct hback *h)
 	for (int i = 0; i < 500 && !moved; i++, usleep(10000))
 		moved = __atomic_load_n(&h->rx.v.sring->req_prod, __ATOMIC_ACQUIRE) != prod;
 	check(moved, "event storm: netfront took the next packet and reposted its buffer");
+}
+
+/*
+ * XSA-155: rewrite the last published rx responses, without end, while
+ * netfront consumes them. Only those 8 slots: the others hold posted
+ * requests (the same slots; a rewritten one is reposted in is only taken
+ * a whole ring later, past this test's packets).
+ */
+struct rewriter {
+	struct hback *h;
+	int stop;                   /* atomics */
+	unsigned long writes;
+};
+
+static void *rewrite_slots(void *opaque)
+{
+	struct rewriter *w = opaque;
+	struct pv_ring_view *v = &w->h->rx.v;
+	uint32_t seed = 4242;
+
+	while (!__atomic_load_n(&w->stop, __ATOMIC_RELAXED)) {
+		uint32_t prod = __atomic_load_n(&v->sring->rsp_prod, __ATOMIC_ACQUIRE);
+
+		for (uint32_t i = prod - 8; i != prod; i++) {
+			struct pv_netif_rx_response *r =
+				(struct pv_netif_rx_response *)(v->slots +
+								(size_t)(i & (v->nr_ents - 1)) * v->shape.slot_size);
+
+			seed = seed * 1103515245u + 12345u;
+			__atomic_store_n(&r->id, (uint16_t)(seed >> 16), __ATOMIC_RELAXED);
+			__atomic_store_n(&r->offset, (uint16_t)(seed >> 4) & 0x1fff, __ATOMIC_RELAXED);
+			__atomic_store_n(&r->flags, (uint16_t)(seed >> 9) & 0xf, __ATOMIC_RELAXED);
+			__atomic_store_n(&r->status, (int16_t)((seed >> 3) & 0x1fff) - 64, __ATOMIC_RELAXED);
+		}
+		__atomic_fetch_add(&w->writes, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/*
+ * 200 good packets answered while another thread rewrites the response
+ * slots: netfront acts on its private copy of each (dropped or delivered,
+ * never out of its pages), stays Connected and keeps reposting buffers.
+ */
+static void double_fetch(struct hback *h)
+{
+	struct rewriter w = {.h = h};
+	int copied = 0;
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, rewrite_slots, &w))
+		return check(0, "XSA-155: start the slot rewriter");
+	while (!__atomic_load_n(&w.writes, __ATOMIC_RELAXED))
+		usleep(1000);
+	for (int i = 0; i < 200; i++)
+		copied += put_packet(h);
+	__atomic_store_n(&w.stop, 1, __ATOMIC_RELAXED);
+	pthread_join(t, NULL);
+	printf("# %lu rewrites of the rx ring\n", w.writes);
+	check(copied == 200, "XSA-155: 200 packets answered while the slots were rewritten");
+	check(pv_xenbus_read_state(h->xs, h->fe) == PV_XENBUS_STATE_CONNECTED,
+	      "XSA-155: netfront acted on its own copies: still Connected");
 }
 
 int net_tool_hostileback(int argc, char **argv)
@@ -157,6 +249,7 @@ int net_tool_hostileback(int argc, char **argv)
 	if (argc != 5)
 		return 2;
 	po.rundir = argv[2];
+	h.rundir = argv[2];
 	h.fe_dom = (pv_domid_t)atoi(argv[3]);
 	snprintf(h.fe, sizeof(h.fe), "/local/domain/%s/device/vif/%s", argv[3], argv[4]);
 	snprintf(h.be, sizeof(h.be), "/local/domain/0/backend/vif/%s/%s", argv[3], argv[4]);
@@ -177,6 +270,7 @@ int net_tool_hostileback(int argc, char **argv)
 	rc |= answer(&h, (struct pv_netif_rx_response){.offset = 100, .status = 4000}, 0);
 	check(rc == 0, "bad rx responses delivered: wrong id, past the page, error, unknown extra, "
 		       "overlong chain");
+	double_fetch(&h);
 	storm(&h);
 	good_packet(&h);
 	sleep(1);

@@ -9,9 +9,14 @@
  * operation, a response on the wrong ring, a runaway producer).
  */
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "../../../harness/cunit.h"
@@ -83,16 +88,28 @@ int pv_evtchn_notify(struct pv_evtchn *e, pv_evtchn_port_t port)
 	return 0;
 }
 
+/*
+ * The channel's port 0: a storming backend keeps it pending; a pending
+ * port is masked once taken, until unmasked (as Xen's and pvkitd's).
+ */
+static bool storming, port_masked;
+static unsigned int unmasks;
+
 int pv_evtchn_pending(struct pv_evtchn *e)
 {
 	(void)e;
-	return -EAGAIN;
+	if (!storming || port_masked)
+		return -EAGAIN;
+	port_masked = true;
+	return 0;
 }
 
 int pv_evtchn_unmask(struct pv_evtchn *e, pv_evtchn_port_t port)
 {
 	(void)e;
 	(void)port;
+	port_masked = false;
+	unmasks++;
 	return 0;
 }
 
@@ -124,7 +141,7 @@ static void make_bf(unsigned int nq, unsigned int max_segs)
 	bf->ev = (struct pv_evtchn *)&fake_evtchn;
 	bf->rl = (struct pv_ratelimit)PV_RATELIMIT_INIT;
 	bf->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	bf->epfd = bf->tfd = -1;
+	bf->epfd = bf->tfd = bf->hfd = -1;
 	snprintf(bf->prefix, sizeof(bf->prefix), "blkfront-test");
 	CU_ASSERT_EQUAL_FATAL(bf_shadow_init(bf), 0);
 	for (unsigned int i = 0; i < nq; i++) {
@@ -595,6 +612,136 @@ static void test_statuses(void)
 	free_bf();
 }
 
+/* ---- hostile backends: event storms and double fetches ------------------------------ */
+
+/*
+ * XSA-332/391: the backend notifies without end and answers nothing. The
+ * storm is counted; after a run of spurious wake-ups the channel stays
+ * masked (no unmask, whatever the caller's polling) until the back-off's
+ * timer tick; a response still completes the read; work ends the storm.
+ */
+static void test_event_storm(void)
+{
+	union pv_blkif_request_any r;
+	struct pollfd p;
+	uint64_t id;
+
+	make_bf(1, 256);
+	reset_done();
+	id = one_read(0, &r);
+	storming = true;
+	port_masked = false;
+	unmasks = 0;
+	for (unsigned int i = 0; i < 10000; i++)
+		poll_bf();
+	CU_ASSERT_EQUAL(done_count[0], 0);
+	CU_ASSERT_EQUAL(pv_blkfront_spurious(bf), PV_EVSTORM_RUN);
+	CU_ASSERT_EQUAL(unmasks, PV_EVSTORM_RUN - 1); /* 10000 polls, 64 events taken */
+	CU_ASSERT(port_masked);
+	/*
+	 * The back-off's end (the hold timer was not there yet: none ended
+	 * early): the port is unmasked, the storm's next event holds it longer.
+	 */
+	bf->hfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	CU_ASSERT_FATAL(bf->hfd >= 0);
+	timerfd_settime(bf->hfd, 0, &(struct itimerspec){.it_value = {0, 1}}, NULL);
+	p = (struct pollfd){.fd = bf->hfd, .events = POLLIN};
+	CU_ASSERT_EQUAL_FATAL(poll(&p, 1, 10000), 1);
+	poll_bf();
+	poll_bf();
+	CU_ASSERT_EQUAL(unmasks, PV_EVSTORM_RUN);
+	CU_ASSERT_EQUAL(pv_blkfront_spurious(bf), PV_EVSTORM_RUN + 1);
+	CU_ASSERT(port_masked);
+	/* The backend answers at last: the read completes, held channel or not. */
+	storming = false;
+	respond(0, id, PV_BLKIF_OP_READ, PV_BLKIF_RSP_OKAY);
+	poll_bf();
+	CU_ASSERT_EQUAL(done_count[0], 1);
+	CU_ASSERT_EQUAL(done_status[0], 0);
+	/* Work with a notification ends the storm. */
+	CU_ASSERT_EQUAL_FATAL(poll(&p, 1, 10000), 1);
+	poll_bf();
+	CU_ASSERT(!port_masked);
+	id = one_read(1, &r);
+	respond(0, id, PV_BLKIF_OP_READ, PV_BLKIF_RSP_OKAY);
+	storming = true;
+	poll_bf();
+	storming = false;
+	CU_ASSERT_EQUAL(done_count[1], 1);
+	CU_ASSERT_EQUAL(bf->storm.run, 0);
+	CU_ASSERT_EQUAL(pv_blkfront_spurious(bf), PV_EVSTORM_RUN + 1);
+	close(bf->hfd);
+	free_bf();
+	port_masked = false;
+}
+
+/* XSA-155: a thread rewriting published response slots while blkfront consumes them. */
+struct scribbler {
+	volatile int stop;
+	unsigned long writes;      /* atomics */
+	uint64_t ids[2];   /* two requests in flight: a rewrite may name either */
+};
+
+static void *scribble(void *opaque)
+{
+	struct scribbler *w = opaque;
+	struct pv_ring_view *v = &back[0].v;
+	uint32_t seed = 12345;
+
+	while (!w->stop) {
+		for (uint32_t i = 0; i < v->nr_ents; i++) {
+			struct pv_blkif_response *rsp =
+				(struct pv_blkif_response *)(v->slots + (size_t)i * v->shape.slot_size);
+
+			seed = seed * 1103515245u + 12345u;
+			__atomic_store_n(&rsp->id, (seed >> 8) % 3 == 2 ? seed : w->ids[(seed >> 8) % 3 & 1],
+					 __ATOMIC_RELAXED);
+			__atomic_store_n(&rsp->operation,
+					 (uint8_t)((seed >> 4) & 1 ? PV_BLKIF_OP_READ : PV_BLKIF_OP_WRITE),
+					 __ATOMIC_RELAXED);
+			__atomic_store_n(&rsp->status, (int16_t)((seed >> 12) % 4) - 2, __ATOMIC_RELAXED);
+			__atomic_fetch_add(&w->writes, 1, __ATOMIC_RELAXED);
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Whatever the rewrites make of a response, blkfront acts on one private
+ * copy: each request completes exactly once (its status, or -EIO when the
+ * copy broke the protocol and the device with it), nothing leaks, and
+ * nothing crashes (this test also runs under ASan).
+ */
+static void test_double_fetch(void)
+{
+	struct scribbler w = {0};
+	union pv_blkif_request_any r0, r1;
+	unsigned int broken = 0, rounds = 0;
+	pthread_t t;
+
+	for (; rounds < 200; rounds++) {
+		make_bf(1, 256);
+		reset_done();
+		w = (struct scribbler){.ids = {one_read(0, &r0), one_read(1, &r1)}};
+		CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, scribble, &w), 0);
+		while (!__atomic_load_n(&w.writes, __ATOMIC_RELAXED))
+			sched_yield(); /* the slots are being rewritten before the responses go in */
+		respond(0, w.ids[0], PV_BLKIF_OP_READ, PV_BLKIF_RSP_OKAY);
+		respond(0, w.ids[1], PV_BLKIF_OP_READ, PV_BLKIF_RSP_OKAY);
+		poll_bf();
+		w.stop = 1;
+		pthread_join(t, NULL);
+		CU_ASSERT(done_count[0] == 1 && done_count[1] == 1);
+		CU_ASSERT(done_status[0] == 0 || done_status[0] == -EIO || done_status[0] == -EOPNOTSUPP);
+		CU_ASSERT(done_status[1] == 0 || done_status[1] == -EIO || done_status[1] == -EOPNOTSUPP);
+		CU_ASSERT_EQUAL(bf->pending, 0);
+		broken += bf->conn == BF_BROKEN;
+		free_bf(); /* every pool page back */
+	}
+	CU_ASSERT(w.writes > 0);
+	printf("\n    %u of %u rounds broke the device\n", broken, rounds);
+}
+
 static int setup(void)
 {
 	pv_log_set_level(PV_LOG_ERR); /* the broken-backend warnings are expected */
@@ -615,6 +762,8 @@ static CU_TestInfo blkfront_tests[] = {
 	{"response on another ring breaks the device", test_wrong_ring},
 	{"runaway response producer breaks the device", test_runaway_producer},
 	{"unknown / error / EOPNOTSUPP statuses", test_statuses},
+	{"event storm: counted, held masked until the back-off ends, I/O works", test_event_storm},
+	{"responses rewritten while consumed: each request ends once", test_double_fetch},
 	CU_TEST_INFO_NULL,
 };
 
