@@ -24,8 +24,6 @@
 #include "pcifront.h"
 
 #define MAX_QUEUE 64          /* ops waiting: one per client request, and irq cleanup */
-#define STORM 64              /* events without an answer before backing off */
-#define BACKOFF_MS 20
 #define DEFAULT_TIMEOUT_MS 10000
 #define MAX_NODES 256         /* num_devs / root_num beyond this are garbage */
 
@@ -64,7 +62,6 @@ static void finish(struct pcifront *f, int err, const struct pv_pci_op *rsp)
 	struct pcifront_op *o = f->inflight;
 
 	f->inflight = NULL;
-	f->spurious = 0;
 	arm(f->timer_fd, 0);
 	o->done(f, o->ctx, err, err ? NULL : rsp);
 	free(o);
@@ -190,28 +187,30 @@ static void on_backoff(struct pv_guest *g, int fd, uint32_t events, void *opaque
 	(void)events;
 	if (read(fd, &n, sizeof(n)) != sizeof(n) || !f->evt)
 		return;
-	f->spurious = 0;
 	pv_evtchn_unmask(f->evt, f->port);
 	take_answer(f);
 }
 
-/* An event on the op channel: an answer, or one more spurious event. */
+/*
+ * An event on the op channel: an answer, or a spurious event (XSA-332/391,
+ * pvkit/evstorm.h): after a run of them the port stays masked for a
+ * back-off (backoff_fd), so a storm costs us one wake-up per back-off.
+ */
 static void op_event(struct pcifront *f)
 {
-	if (f->inflight && !(__atomic_load_n(&f->sh->flags, __ATOMIC_ACQUIRE) & PV_PCIF_ACTIVE)) {
+	int answered = f->inflight && !(__atomic_load_n(&f->sh->flags, __ATOMIC_ACQUIRE) & PV_PCIF_ACTIVE);
+	uint32_t ns = pv_evstorm_wake(&f->storm, 1, answered);
+
+	if (!ns) {
 		pv_evtchn_unmask(f->evt, f->port);
 		take_answer(f);
 		return;
 	}
-	f->spurious_total++;
-	if (++f->spurious < STORM) {
-		pv_evtchn_unmask(f->evt, f->port);
-		return;
-	}
-	/* Leave the port masked for a while: a storm costs us one wakeup per BACKOFF_MS. */
-	pv_dev_warn_rl(&f->rl, f->x->prefix, "event storm from the backend (%llu spurious events): backing off",
-		       (unsigned long long)f->spurious_total);
-	arm(f->backoff_fd, BACKOFF_MS);
+	if (pv_evstorm_began(&f->storm))
+		pv_dev_warn_rl(&f->rl, f->x->prefix,
+			       "event storm from the backend (%llu spurious events): backing off",
+			       (unsigned long long)f->storm.spurious);
+	arm(f->backoff_fd, ns / 1000000u);
 }
 
 static void on_event(struct pv_guest *g, int fd, uint32_t events, void *opaque)

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "pvkit/evstorm.h"
 #include "pvkit/guest.h"
 #include "pvkit/log.h"
 #include "pvkit/proto/pciif.h"
@@ -67,8 +68,7 @@ struct pcifront {
 	int timer_fd;                 /* the op in flight's deadline */
 	int backoff_fd;               /* re-enables the op channel after an event storm */
 	unsigned int timeout_ms;      /* $PVKIT_PCIFRONT_TIMEOUT_MS, default 10 s as Xen's */
-	unsigned int spurious;        /* events with no answer since the last answer */
-	uint64_t spurious_total;
+	struct pv_evstorm storm;      /* events with no answer: counted, backed off */
 	struct pcifront_op *queue, *queue_tail, *inflight;
 	unsigned int queued;
 	struct pcifront_dev devs[PV_PCISOCK_MAX_DEVS];
