@@ -7,12 +7,18 @@
 # (blkfront-test bench, no NBD) against fio io_uring on the file.
 #
 #   bench/blkfront.sh [--runtime SECONDS] [--size MiB] [--rounds N] [--dir DIR]
+# Each figure is the median of N rounds (default 3); a round runs every
+# side once, one after the other, so all sides see the same load.
 # The image is measured on tmpfs (/dev/shm) and on disk (/var/tmp, or
-# BLKFRONT_BENCH_DISK_DIR): there blkback runs with --direct (O_DIRECT),
-# fio io_uring uses direct=1 and nbdkit cache=none, and figures end in
-# _disk. --dir DIR measures that directory only.
+# BLKFRONT_BENCH_DISK_DIR): there nothing may come from the page cache:
+# blkback runs with --direct (O_DIRECT), fio io_uring with direct=1, and
+# nbdkit (1.32's file plugin has no O_DIRECT) with cache=none fadvise=random
+# (pages dropped after each request, no readahead); the image's cached pages
+# are dropped before every run; figures end in _disk. One more figure for
+# sequential reads keeps nbdkit's cache=none alone (readahead on) for comparison.
+# --dir DIR measures that directory only.
 set -u
-runtime=4 size=256 rounds=2 dirs="/dev/shm ${BLKFRONT_BENCH_DISK_DIR:-/var/tmp}"
+runtime=3 size=256 rounds=3 dirs="/dev/shm ${BLKFRONT_BENCH_DISK_DIR:-/var/tmp}"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--runtime) runtime=$2; shift 2 ;;
@@ -48,9 +54,15 @@ trap cleanup EXIT
 export PVKIT_RUNDIR=$D XENSTORED_PATH=$D/xenstored.sock
 fstype=$(df --output=fstype "$T" | tail -1)
 direct=0 bbopt= nkopt= sfx=
-[ "$fstype" != tmpfs ] && direct=1 bbopt=--direct nkopt=cache=none sfx=_disk
+[ "$fstype" != tmpfs ] && direct=1 bbopt=--direct nkopt="cache=none fadvise=random" sfx=_disk
 
 head -c "${size}M" /dev/urandom > "$T/img"
+# drop_cache: the image's pages out of the page cache (written back first).
+drop_cache() {
+	[ $direct = 1 ] || return 0
+	sync "$T/img" && dd if="$T/img" iflag=nocache count=0 status=none
+}
+drop_cache
 "$bin/pvkitd" --rundir "$D" --log "$D/pvkitd.log" 2>/dev/null & PIDS+=($!)
 "$bin/pvkit-xenstored" --rundir "$D" --log "$D/xs.log" 2>/dev/null & PIDS+=($!)
 for _ in $(seq 50); do [ -S "$D/pvkitd.sock" ] && [ -S "$D/xenstored.sock" ] && break; sleep 0.1; done
@@ -59,9 +71,16 @@ dom=$("$bin/blkfront-test" mkdomain "$D" bench 64)
 "$bin/blkfront-test" addvbd "$D" "$dom" 51712 "$T/img" w
 "$bin/blkfront-test" serve "$D" "$dom" 51712 "$D/pvkit.sock" >"$D/serve.out" 2>"$D/serve.log" &
 PIDS+=($!)
+serve_pid=$!
 nbdkit -f -U "$D/nbdkit.sock" file $nkopt "$T/img" 2>"$D/nbdkit.log" &
 PIDS+=($!)
-for s in pvkit nbdkit; do
+socks="pvkit nbdkit"
+if [ $direct = 1 ]; then # the earlier baseline: cache=none alone, readahead on
+	nbdkit -f -U "$D/nbdkit-ra.sock" file cache=none "$T/img" 2>"$D/nbdkit-ra.log" &
+	PIDS+=($!)
+	socks="$socks nbdkit-ra"
+fi
+for s in $socks; do
 	for _ in $(seq 100); do [ -S "$D/$s.sock" ] && break; sleep 0.1; done
 done
 
@@ -72,8 +91,9 @@ fio_run() {
 	file) target=(--ioengine=io_uring --filename="$T/img" --direct=$direct) ;;
 	*) target=(--ioengine=nbd --uri="nbd+unix:///?socket=$D/$1.sock") ;;
 	esac
+	drop_cache
 	out=$(fio --name=b "${target[@]}" --rw="$2" --bs="$3" --iodepth="$4" --size="${size}M" \
-		--time_based --runtime="$runtime" --ramp_time=1 --minimal 2>/dev/null | tail -1)
+		--time_based --runtime="$runtime" --ramp_time=500ms --minimal 2>/dev/null | tail -1)
 	# Terse v3: fields 7/8 read KiB/s / IOPS, 48/49 the same for writes.
 	case "$2" in
 	*read) echo "$out" | awk -F';' -v u="$5" '{print (u == "iops") ? $8 : $7 / 1024}' ;;
@@ -81,40 +101,49 @@ fio_run() {
 	esac
 }
 
-best() { awk -v a="$1" -v b="$2" 'BEGIN {print (a + 0 > b + 0) ? a : b}'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print NR ? v[int((NR + 1) / 2)] : 0}'; }
 line() { # NAME VALUE UNIT BASELINE BASE_VALUE
 	awk -v n="$1" -v p="$2" -v u="$3" -v b="$4" -v k="$5" 'BEGIN {
 		printf "BENCH name=%s value=%.0f unit=%s baseline=%s baseline_value=%.0f ratio=%.2f\n",
 			n, p, u, b, k, (k > 0) ? p / k : 0 }'
 }
+ints() { printf '%.0f ' "$@"; }
 
 # figure NAME RW BS DEPTH UNIT: pvkit vs nbdkit, and pvkit vs io_uring on the file.
 figure() {
-	local p=0 k=0 f=0 i
+	local p=() k=() r=() f=() i
 	for i in $(seq "$rounds"); do
-		p=$(best "$p" "$(fio_run pvkit "$2" "$3" "$4" "$5")")
-		k=$(best "$k" "$(fio_run nbdkit "$2" "$3" "$4" "$5")")
-		f=$(best "$f" "$(fio_run file "$2" "$3" "$4" "$5")")
+		p+=("$(fio_run pvkit "$2" "$3" "$4" "$5")")
+		k+=("$(fio_run nbdkit "$2" "$3" "$4" "$5")")
+		[ $direct = 1 ] && [ "$2" = read ] && r+=("$(fio_run nbdkit-ra "$2" "$3" "$4" "$5")")
+		f+=("$(fio_run file "$2" "$3" "$4" "$5")")
 	done
-	line "$1$sfx" "$p" "$5" nbdkit-file "$k"
-	line "$1_vs_file$sfx" "$p" "$5" fio-io_uring-file$sfx "$f"
+	echo "# $1$sfx rounds: pvkit $(ints "${p[@]}")/ nbdkit $(ints "${k[@]}")/ file $(ints "${f[@]}")$([ ${#r[@]} -gt 0 ] && echo "/ nbdkit cache=none $(ints "${r[@]}")")"
+	line "$1$sfx" "$(median "${p[@]}")" "$5" nbdkit-file "$(median "${k[@]}")"
+	[ ${#r[@]} -gt 0 ] &&
+		line "$1_vs_nbdkit_readahead$sfx" "$(median "${p[@]}")" "$5" nbdkit-file-cache=none \
+			"$(median "${r[@]}")"
+	line "$1_vs_file$sfx" "$(median "${p[@]}")" "$5" fio-io_uring-file$sfx "$(median "${f[@]}")"
 }
 
-echo "# blkfront: ${size} MiB image on $fstype in $dir (blkback ${bbopt:-buffered}, fio direct=$direct, nbdkit ${nkopt:-cache=default}), $(grep -o 'queues=.*' "$D/serve.out" | head -1);" \
-	"nbdkit $(nbdkit --version | awk '{print $2}') file plugin; best of $rounds x ${runtime}s; load $(cut -d" " -f1-3 /proc/loadavg)"
+echo "# blkfront: ${size} MiB image on $fstype in $dir (blkback ${bbopt:-buffered}, fio direct=$direct," \
+	"nbdkit ${nkopt:-cache=default}), $(grep -o 'queues=.*' "$D/serve.out" | head -1);" \
+	"nbdkit $(nbdkit --version | awk '{print $2}') file plugin; median of $rounds x ${runtime}s; load $(cut -d" " -f1-3 /proc/loadavg)"
 figure blkfront_nbd_randread_4k_qd32 randread 4k 32 iops
 figure blkfront_nbd_randwrite_4k_qd32 randwrite 4k 32 iops
 figure blkfront_nbd_read_1m_qd8 read 1m 8 MiB/s
 figure blkfront_nbd_write_1m_qd8 write 1m 8 MiB/s
 
 # In-process blkfront (no NBD): the export is stopped so the disk is free.
-kill "${PIDS[3]}" 2>/dev/null
+kill "$serve_pid" 2>/dev/null
 sleep 0.5
-p=0 f=0
+p=() f=()
 for i in $(seq "$rounds"); do
-	p=$(best "$p" "$("$bin/blkfront-test" bench "$D" "$dom" 51712 "$runtime" 2>/dev/null |
+	drop_cache
+	p+=("$("$bin/blkfront-test" bench "$D" "$dom" 51712 "$runtime" 2>/dev/null |
 		sed -n 's/^iops=\([0-9]*\).*/\1/p')")
-	f=$(best "$f" "$(fio_run file randread 4k 32 iops)")
+	f+=("$(fio_run file randread 4k 32 iops)")
 done
-line blkfront_inproc_randread_4k_qd32$sfx "$p" iops fio-io_uring-file$sfx "$f"
+echo "# blkfront_inproc_randread_4k_qd32$sfx rounds: pvkit $(ints "${p[@]}")/ file $(ints "${f[@]}")"
+line blkfront_inproc_randread_4k_qd32$sfx "$(median "${p[@]}")" iops fio-io_uring-file$sfx "$(median "${f[@]}")"
 echo "# blkfront: done on $fstype, load $(cut -d" " -f1-3 /proc/loadavg)"
