@@ -75,8 +75,12 @@ int pv_blkfront_nbd_export(struct pv_blkfront *bf, const char *socket_path, cons
 		.size = i->sectors * i->sector_size,
 		.sector_size = i->sector_size,
 		.max_request = 32u << 20,
-		/* blkback flushes the whole target: a flush covers every connection. */
-		.flags = PV_NBD_DEV_MULTI_CONN,
+		/*
+		 * blkback flushes the whole target: a flush covers every
+		 * connection. Responses come from another domain (and local
+		 * failures signal pv_blkfront_fd()): no poll after a kick.
+		 */
+		.flags = PV_NBD_DEV_MULTI_CONN | PV_NBD_DEV_ASYNC_KICK,
 	};
 	struct pv_nbd_server_config cfg = {
 		.socket_path = socket_path,

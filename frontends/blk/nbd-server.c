@@ -88,9 +88,11 @@ static void release(struct nbd_conn *c, uint32_t len)
 {
 	struct pv_nbd_server *srv = c->srv;
 
+	/* Connections paused for the server's sake, or this one, may read again. */
+	if ((srv->held >= NBD_SERVER_BUDGET && srv->held - len < NBD_SERVER_BUDGET) ||
+	    (c->held >= NBD_CONN_BUDGET && c->held - len < NBD_CONN_BUDGET))
+		srv->unpause = true;
 	c->held -= len;
-	if (srv->held >= NBD_SERVER_BUDGET && srv->held - len < NBD_SERVER_BUDGET)
-		srv->unpause = true; /* connections paused for the server's sake may read again */
 	srv->held -= len;
 }
 
@@ -111,17 +113,25 @@ int nbd_io_buf(struct pv_nbd_io *io, bool zero)
 	return 0;
 }
 
-void nbd_io_free(struct pv_nbd_io *io)
+void nbd_io_free_buf(struct pv_nbd_io *io)
 {
 	struct pv_nbd_server *srv = io->conn->srv;
 
-	if (io->buf)
-		release(io->conn, io->len);
-	io->conn->nios--;
+	if (!io->buf)
+		return;
+	release(io->conn, io->len);
 	if (io->dev_buf)
 		srv->ops->buf_free(srv->opaque, io->buf, io->len);
 	else
 		free(io->buf);
+	io->buf = NULL;
+	io->dev_buf = false;
+}
+
+void nbd_io_free(struct pv_nbd_io *io)
+{
+	nbd_io_free_buf(io);
+	io->conn->nios--;
 	free(io);
 }
 
@@ -263,15 +273,20 @@ static int conn_flush(struct nbd_conn *c)
 	return 0;
 }
 
-/* Read from the socket: large payloads straight into their buffer. */
-static ssize_t conn_recv(struct nbd_conn *c)
+/*
+ * Read from the socket: large payloads straight into their buffer.
+ * *@short_read says the read got less than it asked for: the socket had no more then.
+ */
+static ssize_t conn_recv(struct nbd_conn *c, bool *short_read)
 {
+	size_t want;
 	ssize_t n;
 
 	if (c->state == NBD_ST_PAYLOAD && c->in_start == c->in_end &&
 	    c->cur->len - c->cur_got >= NBD_INBUF_SIZE / 2) {
-		n = recv(c->fd, (uint8_t *)c->cur->buf + c->cur_got, c->cur->len - c->cur_got,
-			 MSG_DONTWAIT);
+		want = c->cur->len - c->cur_got;
+		n = recv(c->fd, (uint8_t *)c->cur->buf + c->cur_got, want, MSG_DONTWAIT);
+		*short_read = n >= 0 && (size_t)n < want;
 		if (n > 0) {
 			c->cur_got += n;
 			if (c->cur_got == c->cur->len) {
@@ -289,7 +304,9 @@ static ssize_t conn_recv(struct nbd_conn *c)
 		c->in_end -= c->in_start;
 		c->in_start = 0;
 	}
-	n = recv(c->fd, c->in + c->in_end, NBD_INBUF_SIZE - c->in_end, MSG_DONTWAIT);
+	want = NBD_INBUF_SIZE - c->in_end;
+	n = recv(c->fd, c->in + c->in_end, want, MSG_DONTWAIT);
+	*short_read = n >= 0 && (size_t)n < want;
 	if (n > 0)
 		c->in_end += n;
 	return n;
@@ -327,17 +344,26 @@ static void conn_eof(struct nbd_conn *c)
 /* Handle buffered input, then read more while the socket has it. */
 static void conn_process(struct nbd_conn *c)
 {
-	/* Every read is followed by parsing: input left unparsed would wait for the next packet. */
+	/*
+	 * Every read is followed by parsing: input left unparsed would wait
+	 * for the next packet. A short read emptied the socket: stop there
+	 * rather than pay a recv() for EAGAIN (epoll is level-triggered, so
+	 * what arrives meanwhile wakes the loop again).
+	 */
+	bool drained = false;
+
 	for (int i = 0; !c->dead; i++) {
+		bool short_read = false;
 		ssize_t n;
 
 		if (process_buffered(c) < 0) {
 			nbd_conn_close(c);
 			return;
 		}
-		if (c->dead || !nbd_input_wanted(c) || i == NBD_READS_PER_EVENT)
+		if (c->dead || !nbd_input_wanted(c) || i == NBD_READS_PER_EVENT || drained)
 			break;
-		n = conn_recv(c);
+		n = conn_recv(c, &short_read);
+		drained = short_read && n > 0;
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 			conn_eof(c);
 			break;
@@ -596,7 +622,8 @@ static void settle(struct pv_nbd_server *srv)
 			srv->submitted = false;
 			if (srv->ops->kick)
 				srv->ops->kick(srv->opaque);
-			if (srv->ops->poll)
+			/* Completions kick() produced, reaped before sleeping. */
+			if (srv->ops->poll && !(srv->info.flags & PV_NBD_DEV_ASYNC_KICK))
 				srv->ops->poll(srv->opaque);
 		} else if (srv->lq_head) {
 			drain_local(srv);

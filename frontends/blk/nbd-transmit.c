@@ -52,6 +52,13 @@ static void reply_queue(struct nbd_conn *c, struct pv_nbd_io *io)
 /* Build the reply for @io (NBD error @err) and queue it. */
 void nbd_reply(struct nbd_conn *c, struct pv_nbd_io *io, uint32_t err)
 {
+	/*
+	 * Only a successful READ sends its data: any other request gives its
+	 * buffer back now, not once the reply is out (a client slow to read
+	 * replies would hold the device's buffers, which zero copy needs).
+	 */
+	if (io->cmd != NBD_CMD_READ || err)
+		nbd_io_free_buf(io);
 	memset(io->hdr, 0, sizeof(io->hdr));
 	io->data_len = 0;
 	if (io->cmd == NBD_CMD_READ && c->structured) {

@@ -202,6 +202,8 @@ void nbd_conn_close(struct nbd_conn *c);
 uint16_t nbd_transmission_flags(const struct nbd_conn *c);
 
 void nbd_io_free(struct pv_nbd_io *io);
+/* Give @io's data memory back (budget and device buffer) before @io itself goes. */
+void nbd_io_free_buf(struct pv_nbd_io *io);
 /* Data memory for @io (io->len bytes): the device's, or malloc'd (zeroed if @zero). */
 int nbd_io_buf(struct pv_nbd_io *io, bool zero);
 /* Account @len bytes of request buffer to @c (released by nbd_io_free()). */

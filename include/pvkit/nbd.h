@@ -40,6 +40,12 @@ enum pv_nbd_op {
 #define PV_NBD_DEV_WRITE_ZEROES (1u << 4) /* PV_NBD_OP_WRITE_ZEROES works */
 #define PV_NBD_DEV_MULTI_CONN   (1u << 5) /* a flush covers writes completed on every connection */
 #define PV_NBD_DEV_ROTATIONAL   (1u << 6) /* spinning disk: clients may sort requests */
+/*
+ * Not told to clients: kick() never completes a request itself (completions
+ * come later, through poll_fd()), so the server does not call poll() right
+ * after kick() (a device whose poll() costs system calls saves them).
+ */
+#define PV_NBD_DEV_ASYNC_KICK   (1u << 7)
 
 /* Largest request the server accepts (larger ones get EINVAL). */
 #define PV_NBD_MAX_REQUEST (32u << 20)
@@ -83,7 +89,8 @@ struct pv_nbd_dev_ops {
 	 * thread (an io_uring, an event channel) gives a file descriptor the
 	 * server polls, and poll() reaps completions (calling
 	 * pv_nbd_complete(), cheaply, from the loop thread). poll() runs when
-	 * the descriptor is readable and after every kick(); it must not block.
+	 * the descriptor is readable and after every kick() (unless the device
+	 * has PV_NBD_DEV_ASYNC_KICK); it must not block.
 	 * poll_fd() is called once, by pv_nbd_server_new().
 	 */
 	int (*poll_fd)(void *opaque);

@@ -441,6 +441,41 @@ static void test_server_budget(void)
 	stop();
 }
 
+/*
+ * One client writing 80 MiB: input pauses at the connection's 64 MiB
+ * (NBD_CONN_BUDGET), and resumes once writes complete (their buffers go back at completion, before
+ * the replies are read).
+ */
+static void test_conn_budget_writes(void)
+{
+	enum { EACH = 80, LEN = 1u << 20 };
+	static uint8_t buf[1u << 20];
+	int64_t cookies[EACH];
+	struct nbd_handle *h;
+
+	mock_set_mode(MOCK_HOLD);
+	start(ALL_FEATURES);
+	h = client(true);
+	for (int i = 0; i < EACH; i++)
+		cookies[i] = nbd_aio_pwrite(h, buf, LEN, 0, NBD_NULL_COMPLETION, 0);
+	for (int i = 0; i < 400 && mock_pending() < 64; i++)
+		nbd_poll(h, 50);
+	for (int i = 0; i < 4; i++)
+		nbd_poll(h, 50);
+	/* 64 buffers: the last one's payload waits for budget (it counts from its header). */
+	CU_ASSERT(mock_pending() >= 63 && mock_pending() <= 64);
+	mock_set_mode(MOCK_ASYNC);
+	for (int i = 0; i < EACH; i++) {
+		int rc;
+
+		while ((rc = nbd_aio_command_completed(h, cookies[i])) == 0)
+			nbd_poll(h, -1);
+		CU_ASSERT_EQUAL(rc, 1);
+	}
+	nbd_close(h);
+	stop();
+}
+
 /* Stopping waits for requests still at the device. */
 static void test_stop_waits(void)
 {
@@ -513,6 +548,7 @@ static CU_TestInfo tests[] = {
 	{"read-only export refuses writes", test_read_only},
 	{"disconnect with requests in flight", test_disconnect_inflight},
 	{"server-wide buffer budget", test_server_budget},
+	{"connection budget: writes resume after completion", test_conn_budget_writes},
 	{"stop waits for in-flight requests", test_stop_waits},
 	{"invalid settings refused", test_bad_config},
 	CU_TEST_INFO_NULL,
