@@ -20,6 +20,8 @@
 #define NBD_MAX_IOV 64
 /* Socket reads per readiness event, so one busy client cannot starve others. */
 #define NBD_READS_PER_EVENT 16
+/* Queued reply bytes one send() takes at once: sent before kicking the device. */
+#define NBD_SMALL_REPLIES (64u << 10)
 
 /* The server whose loop runs on this thread, if any (completions need no lock). */
 static __thread struct pv_nbd_server *loop_server;
@@ -189,9 +191,11 @@ static void consume(struct nbd_conn *c, size_t n)
 
 		if (n < left) {
 			io->sent += n;
+			c->rq_bytes -= n;
 			return;
 		}
 		n -= left;
+		c->rq_bytes -= left;
 		c->rq_head = io->next;
 		if (!c->rq_head)
 			c->rq_tail = NULL;
@@ -477,6 +481,7 @@ void nbd_conn_close(struct nbd_conn *c)
 		nbd_io_free(io);
 	}
 	c->rq_tail = NULL;
+	c->rq_bytes = 0;
 	if (c->cur) {
 		nbd_io_free(c->cur);
 		c->cur = NULL;
@@ -615,10 +620,20 @@ static void resume_paused(struct pv_nbd_server *srv)
  */
 static void settle(struct pv_nbd_server *srv)
 {
+	/*
+	 * A device that completes nothing in kick() is kicked after the small
+	 * replies are sent: waking it can preempt this thread (on a machine
+	 * with few cores), and replies ready now should reach their clients
+	 * first. Large replies take long to copy: the device starts first then.
+	 */
+	bool kick_last = srv->info.flags & PV_NBD_DEV_ASYNC_KICK;
+
 	for (;;) {
 		struct nbd_conn *c = srv->dirty;
+		bool small_first = kick_last && (srv->lq_head || srv->unpause ||
+						 (c && c->rq_bytes <= NBD_SMALL_REPLIES));
 
-		if (srv->submitted) {
+		if (srv->submitted && !small_first) {
 			srv->submitted = false;
 			if (srv->ops->kick)
 				srv->ops->kick(srv->opaque);

@@ -87,6 +87,7 @@ void nbd_reply(struct nbd_conn *c, struct pv_nbd_io *io, uint32_t err)
 			io->data_len = io->len;
 	}
 	io->sent = 0;
+	c->rq_bytes += io->hdr_len + io->data_len;
 	reply_queue(c, io);
 }
 

@@ -162,6 +162,7 @@ struct nbd_conn {
 	uint8_t *out;                   /* handshake output (bytes) */
 	uint32_t out_len, out_sent, out_cap;
 	struct pv_nbd_io *rq_head, *rq_tail; /* replies to send, in completion order */
+	uint64_t rq_bytes;              /* unsent bytes of those replies */
 	char name[24];                  /* log prefix "nbd-<n>" */
 };
 
