@@ -501,8 +501,8 @@ static struct pv_blkfront *bf_alloc(struct pv_platform *p, struct pv_xs *xs, con
 	bf->xs = xs;
 	if (opts)
 		bf->opts = *opts;
-	pv_busypoll_init(&bf->bp, bf->opts.busypoll_ns < 0 ? 0
-				  : bf->opts.busypoll_ns ? bf->opts.busypoll_ns : PV_BUSYPOLL_DEFAULT);
+	/* 0 (never) stays 0; PV_BUSYPOLL_DEFAULT is the environment's or 50 us. */
+	pv_busypoll_init(&bf->bp, bf->opts.busypoll_ns);
 	bf->epfd = bf->efd = bf->tfd = bf->hfd = -1;
 	bf->watch_id = -1;
 	bf->rl = (struct pv_ratelimit)PV_RATELIMIT_INIT;

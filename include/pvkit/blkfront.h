@@ -34,6 +34,7 @@
 
 #include <stdint.h>
 
+#include "pvkit/busypoll.h" /* PV_BUSYPOLL_DEFAULT for opts.busypoll_ns */
 #include "pvkit/platform.h"
 #include "pvkit/xenbus.h"
 
@@ -53,8 +54,11 @@ struct pv_blkfront_opts {
 				      * completion (a dead backend never restarted; 0: 30000) */
 	int busypoll_ns;             /* pv_blkfront_poll() polls the rings up to this long for
 				      * the next responses before it returns (adaptive, see
-				      * pvkit/busypoll.h; 0: $PVKIT_BUSYPOLL_NS or 50000;
-				      * < 0: never) */
+				      * pvkit/busypoll.h). 0: never, the default: a caller with
+				      * other fds to serve (the NBD export's sockets) must not be
+				      * kept from them while the rings drain. For a thread that
+				      * only does this disk's I/O; PV_BUSYPOLL_DEFAULT (-1):
+				      * $PVKIT_BUSYPOLL_NS or 50000 */
 };
 
 #define PV_BLKFRONT_MAX_QUEUES 4
@@ -143,11 +147,11 @@ int pv_blkfront_fd(const struct pv_blkfront *bf);
 
 /*
  * Reap responses, run completions, refill the rings (requests the
- * completion callbacks submitted included). Never sleeps; while requests
- * are on the rings it may poll them for the next responses for a short,
- * adaptive window (opts.busypoll_ns, at most 1 ms, usually tens of
- * microseconds; zero once waits are long or the machine is busy) and
- * handle those too, so that a busy disk costs neither side a wake-up.
+ * completion callbacks submitted included). Never sleeps; with
+ * opts.busypoll_ns, while requests are on the rings it polls them for the
+ * next responses for a short, adaptive window (at most 1 ms, usually tens
+ * of microseconds; zero once waits are long or the CPU is contended) and
+ * handles those too, so that a busy disk costs neither side a wake-up.
  */
 void pv_blkfront_poll(struct pv_blkfront *bf);
 

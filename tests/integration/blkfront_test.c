@@ -8,9 +8,12 @@
  *   blkfront-test serve RUNDIR DOMID DEVID SOCKET [OPTS]
  *       blkfront in this process exported over NBD until SIGTERM; OPTS:
  *       --queues N --ring-order N --no-persistent --no-indirect --pool N
- *       --single-page-ring --io-timeout MS
+ *       --single-page-ring --io-timeout MS --busypoll NS
  *   blkfront-test bench RUNDIR DOMID DEVID SECONDS [OPTS]
- *       in-process 4 KiB random reads at queue depth 32; prints IOPS
+ *       in-process 4 KiB random reads at queue depth 32; prints IOPS. The
+ *       thread does nothing else, so it busy-polls the rings
+ *       (opts.busypoll_ns = PV_BUSYPOLL_DEFAULT: $PVKIT_BUSYPOLL_NS or
+ *       50 us) unless --busypoll says otherwise (0: off)
  */
 #include <errno.h>
 #include <poll.h>
@@ -155,6 +158,8 @@ static int parse_opts(int argc, char **argv, struct pv_blkfront_opts *o)
 			o->io_timeout_ms = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--pool") && i + 1 < argc)
 			o->pool_pages = (unsigned int)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--busypoll") && i + 1 < argc)
+			o->busypoll_ns = atoi(argv[++i]);
 		else
 			return -EINVAL;
 	}
@@ -311,6 +316,8 @@ int main(int argc, char **argv)
 		return addvbd(argv[2], &n);
 	}
 	if (argc >= 6 && (!strcmp(argv[1], "serve") || !strcmp(argv[1], "bench"))) {
+		if (!strcmp(argv[1], "bench"))
+			o.busypoll_ns = PV_BUSYPOLL_DEFAULT;
 		if (parse_opts(argc - 6, argv + 6, &o))
 			return 2;
 		if (guest_open(&g, argv[2], (unsigned int)atoi(argv[3]), (unsigned int)atoi(argv[4]),
