@@ -111,6 +111,7 @@ struct pv_blkfront {
 	struct pv_evtchn *ev;
 	int epfd, efd, tfd;        /* epoll of {event channel, eventfd for local completions, timer} */
 	int hfd;                   /* in epfd too: ends an event storm's back-off (timerfd) */
+	bool hold_armed;           /* hfd is armed (or fired, unread): a back-off is on */
 	bool efd_set;              /* we wrote efd since we last read it */
 	int64_t tick_base_ms;      /* tfd was armed then (or just after): it fires every 1000 ms */
 	uint64_t ticks;            /* tfd expirations read so far */

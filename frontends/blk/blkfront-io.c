@@ -475,14 +475,14 @@ void bf_fail_all(struct pv_blkfront *bf, int status)
 void bf_take_events(struct pv_blkfront *bf)
 {
 	unsigned int notified = pv_evstorm_take(&bf->storm, bf->ev);
-	bool moved = false, expired = false;
+	bool moved = false;
 	uint64_t v;
 	uint32_t ns;
 
-	if (bf->storm.nheld && !notified) {
-		expired = read(bf->hfd, &v, sizeof(v)) == sizeof(v);
-		if (!expired)
-			return; /* woken for something else: the back-off goes on */
+	if (bf->storm.nheld && !notified) { /* a back-off is on */
+		if (!bf->hold_armed || read(bf->hfd, &v, sizeof(v)) != sizeof(v))
+			return; /* woken for something else: it goes on */
+		bf->hold_armed = false;
 	}
 	for (unsigned int i = 0; bf->conn == BF_CONNECTED && i < bf->nq; i++) {
 		uint32_t prod = __atomic_load_n(&bf->q[i].front.v.sring->rsp_prod, __ATOMIC_ACQUIRE);
@@ -491,13 +491,19 @@ void bf_take_events(struct pv_blkfront *bf)
 		bf->q[i].seen_rsp = prod;
 	}
 	ns = pv_evstorm_wake(&bf->storm, notified > 0, moved);
+	if (!ns && bf->hold_armed) {
+		/* Another queue's work ended the back-off early: disarm (a fired hfd stays readable). */
+		timerfd_settime(bf->hfd, 0, &(struct itimerspec){{0, 0}, {0, 0}}, NULL);
+		bf->hold_armed = false;
+	}
 	if (!ns)
 		return pv_evstorm_release(&bf->storm, bf->ev);
 	if (pv_evstorm_began(&bf->storm))
 		pv_dev_warn_rl(&bf->rl, bf->prefix, "%llu spurious notifications: backing off",
 			       (unsigned long long)bf->storm.spurious);
 	if (bf->hfd >= 0) /* -1 only in unit tests, which end the back-off themselves */
-		timerfd_settime(bf->hfd, 0, &(struct itimerspec){.it_value = {0, (long)ns}}, NULL);
+		bf->hold_armed = timerfd_settime(bf->hfd, 0, &(struct itimerspec){.it_value = {0, (long)ns}},
+						 NULL) == 0;
 }
 
 unsigned long long pv_blkfront_spurious(const struct pv_blkfront *bf)
