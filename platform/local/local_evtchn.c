@@ -3,6 +3,14 @@
  * Local platform event channels, client side: each handle has its own
  * pvkitd connection and an epoll fd over that socket and its ports' wake
  * eventfds; notify is one write() to the peer's eventfd.
+ *
+ * Masking is lazy: pv_evtchn_pending() marks the port masked in user space
+ * only and its eventfd stays in the epoll set. Only when epoll reports a
+ * masked port (an event came while masked) is it taken out of epoll's
+ * interest (EPOLL_CTL_MOD, events 0) with its count left in the eventfd,
+ * and unmask puts it back: level-triggered, the count fires then. So the
+ * usual wake-up costs epoll_wait and read, and a port held masked through
+ * a storm costs one wake-up, not one per notification.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,11 +24,14 @@
 #include "ports.h"
 
 #define SOCK_TAG UINT64_MAX /* epoll data of the pvkitd socket */
+#define EVQ_MAX 16         /* epoll events taken per epoll_wait */
 
 struct evport {
 	uint32_t port; /* 0: unused slot */
 	int wake, notify;
-	uint8_t masked, closed;
+	uint8_t masked;  /* pending() returned it, unmask() not yet called */
+	uint8_t kmasked; /* and out of epoll's interest: an event came while masked */
+	uint8_t closed;
 };
 
 struct evh {
@@ -30,12 +41,23 @@ struct evh {
 	unsigned int nports;
 	uint32_t closed_q[PVL_MAX_PORTS]; /* closed ports still to report once */
 	unsigned int nclosed;
+	/* What the last epoll_wait returned and pending() has not yet looked at. */
+	struct epoll_event evq[EVQ_MAX];
+	unsigned int nq, iq;
+	int drained; /* that epoll_wait had room to spare: nothing else was ready */
 	unsigned char buf[PVKITD_MSG_MAX];
 };
 
 static struct evh *evh(struct pv_evtchn *e)
 {
 	return e->priv;
+}
+
+/* Forget the batch and the hint: a port changed under them. */
+static void forget_events(struct evh *h)
+{
+	h->nq = h->iq = 0;
+	h->drained = 0;
 }
 
 static struct evport *find_port(struct evh *h, uint32_t port)
@@ -170,6 +192,7 @@ static int add_port(struct evh *h, uint32_t port, const int *fds)
 		return -errno;
 	}
 	*slot = (struct evport){.port = port, .wake = fds[0], .notify = fds[1]};
+	forget_events(h);
 	return 0;
 }
 
@@ -252,6 +275,33 @@ static int take_closed(struct evh *h)
 	return (int)port;
 }
 
+/*
+ * The next epoll event: from the last batch, or a new epoll_wait. When a
+ * batch had room to spare, everything ready then was in it, so the call
+ * after its last event answers -EAGAIN without asking the kernel again
+ * (once: the next call does ask). The epoll fd is level-triggered, so an
+ * event that came meanwhile keeps it readable and the caller's poll sees it.
+ */
+static int next_event(struct evh *h, struct epoll_event *ev)
+{
+	int n;
+
+	if (h->iq == h->nq) {
+		if (h->drained) {
+			h->drained = 0;
+			return 0;
+		}
+		n = epoll_wait(h->epfd, h->evq, EVQ_MAX, 0);
+		if (n <= 0)
+			return 0;
+		h->nq = (unsigned int)n;
+		h->iq = 0;
+		h->drained = n < EVQ_MAX;
+	}
+	*ev = h->evq[h->iq++];
+	return 1;
+}
+
 int pvl_pending(struct pv_evtchn *e)
 {
 	struct evh *h = evh(e);
@@ -263,17 +313,24 @@ int pvl_pending(struct pv_evtchn *e)
 
 		if (h->nclosed)
 			return take_closed(h);
-		if (epoll_wait(h->epfd, &ev, 1, 0) <= 0)
+		if (!next_event(h, &ev))
 			return -EAGAIN;
 		if (ev.data.u64 == SOCK_TAG) {
 			drain_sock(h);
 			continue;
 		}
 		ep = find_port(h, (uint32_t)ev.data.u64);
-		if (!ep || ep->closed || read(ep->wake, &count, sizeof(count)) < 0)
+		if (!ep || ep->closed || ep->kmasked)
 			continue;
-		ev = (struct epoll_event){.events = 0, .data.u64 = ep->port};
-		epoll_ctl(h->epfd, EPOLL_CTL_MOD, ep->wake, &ev); /* masked until unmask */
+		if (ep->masked) {
+			/* Came while masked: leave the count in the eventfd for unmask. */
+			ev = (struct epoll_event){.events = 0, .data.u64 = ep->port};
+			if (epoll_ctl(h->epfd, EPOLL_CTL_MOD, ep->wake, &ev) == 0)
+				ep->kmasked = 1;
+			continue;
+		}
+		if (read(ep->wake, &count, sizeof(count)) < 0)
+			continue; /* a stale batch entry: nothing there now */
 		ep->masked = 1;
 		return (int)ep->port;
 	}
@@ -288,10 +345,15 @@ int pvl_unmask(struct pv_evtchn *e, pv_evtchn_port_t port)
 
 	if (!ep)
 		return -EINVAL;
+	h->drained = 0;
 	if (!ep->masked || ep->closed)
 		return 0;
 	ep->masked = 0;
-	/* Level-triggered: an event that came while masked fires now. */
+	/* Still in epoll's interest: an event since pending() is still reported. */
+	if (!ep->kmasked)
+		return 0;
+	ep->kmasked = 0;
+	/* Level-triggered: the event that came while masked fires now. */
 	return epoll_ctl(h->epfd, EPOLL_CTL_MOD, ep->wake, &ev) < 0 ? -errno : 0;
 }
 
@@ -303,6 +365,7 @@ int pvl_unbind(struct pv_evtchn *e, pv_evtchn_port_t port)
 
 	if (!ep)
 		return -EINVAL;
+	forget_events(h);
 	if (!ep->closed)
 		epoll_ctl(h->epfd, EPOLL_CTL_DEL, ep->wake, NULL);
 	call(h, PVKITD_EVT_UNBIND, &req, NULL, NULL); /* pvkitd tells the peer */
