@@ -279,8 +279,10 @@ static int take_closed(struct evh *h)
  * The next epoll event: from the last batch, or a new epoll_wait. When a
  * batch had room to spare, everything ready then was in it, so the call
  * after its last event answers -EAGAIN without asking the kernel again
- * (once: the next call does ask). The epoll fd is level-triggered, so an
- * event that came meanwhile keeps it readable and the caller's poll sees it.
+ * (once: the next call does ask; binding, unbinding and unmasking a port
+ * that epoll stopped reporting forget it). The epoll fd is level-triggered,
+ * so an event that came meanwhile keeps it readable and the caller's poll
+ * sees it.
  */
 static int next_event(struct evh *h, struct epoll_event *ev)
 {
@@ -345,7 +347,6 @@ int pvl_unmask(struct pv_evtchn *e, pv_evtchn_port_t port)
 
 	if (!ep)
 		return -EINVAL;
-	h->drained = 0;
 	if (!ep->masked || ep->closed)
 		return 0;
 	ep->masked = 0;
@@ -353,6 +354,7 @@ int pvl_unmask(struct pv_evtchn *e, pv_evtchn_port_t port)
 	if (!ep->kmasked)
 		return 0;
 	ep->kmasked = 0;
+	h->drained = 0; /* it may be ready at once */
 	/* Level-triggered: the event that came while masked fires now. */
 	return epoll_ctl(h->epfd, EPOLL_CTL_MOD, ep->wake, &ev) < 0 ? -errno : 0;
 }
