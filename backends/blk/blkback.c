@@ -22,6 +22,14 @@
 #define TAG_EVTCHN ((uint64_t)2)
 #define TAG_STOP   ((uint64_t)4)
 #define TAG_BACKOFF ((uint64_t)6)
+/*
+ * A write to a file in memory longer than this (64 KiB) still goes through
+ * io_uring: its worker (one per file) copies while the queue thread goes
+ * on; done inline, the queue threads took turns on the file's lock for
+ * the whole copy (1 MiB writes through the NBD export: 465-903 MiB/s
+ * inline against 711-1604 before, interleaved at load ~10).
+ */
+#define INLINE_WRITE_SEGS 16
 /* Low bit of a request's user_data: the fdatasync after its data. */
 #define TAG_SYNC   ((uint64_t)1)
 
@@ -271,7 +279,8 @@ static int submit_rw(struct blk_queue *q, struct blk_inflight *io)
 			return st;
 		io->expect = blk_unit_bytes(&q->limits, r->nr_sectors);
 	}
-	if (r->nr_segs && q->vbd->target.memory) {
+	if (r->nr_segs && q->vbd->target.memory &&
+	    (r->io == BLK_IO_READ || r->nr_segs <= INLINE_WRITE_SEGS)) {
 		st = rw_inline(q, io, off);
 		if (st != PV_BLKIF_RSP_OKAY || r->io != BLK_IO_FLUSH)
 			return st; /* a FLUSH's fdatasync follows its data, as linked */
