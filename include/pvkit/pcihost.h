@@ -69,8 +69,10 @@ int pv_pci_assignable_add(const char *sysfs, const char *bdf, const char *stated
  * pv_pci_assignable_add for every function of device DDDD:BB:DD (@domain,
  * @bus, @dev: what xl's BB:DD.* names) together: its functions do not
  * stand in each other's way in their IOMMU group, other devices still do.
- * Every function is checked before any is bound. Returns how many
- * functions the device has, or -errno (-ENODEV: no such device).
+ * All or none: every function is checked before any is bound, and when
+ * binding one fails the functions bound so far go back to the drivers
+ * they had. Returns how many functions the device has, or -errno
+ * (-ENODEV: no such device).
  */
 int pv_pci_assignable_add_slot(const char *sysfs, unsigned int domain, unsigned int bus,
 			       unsigned int dev, const char *statedir, char *err, size_t errlen);

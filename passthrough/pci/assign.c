@@ -110,6 +110,28 @@ static int bind_one(const char *sysfs, const struct pv_pci_host_dev *d, const ch
 	return 0;
 }
 
+/*
+ * Undo bind_one() for checked device @d as far as it went: off vfio-pci,
+ * driver_override cleared, back to the driver it had (pv_pci_assignable_add_slot's
+ * "all or none"). Best effort: the caller already reports the first failure.
+ */
+static void unbind_one(const char *sysfs, const struct pv_pci_host_dev *d, const char *statedir)
+{
+	const char *root = pci_sysfs_root(sysfs);
+	char drv[64], orig[64];
+
+	if (!strcmp(d->driver, VFIO))
+		return; /* it was with vfio-pci before: nothing was done */
+	if (pci_sysfs_driver(sysfs, d->bdf, drv, sizeof(drv)) < 0)
+		drv[0] = 0;
+	if (!strcmp(drv, VFIO))
+		pci_sysfs_write(d->bdf, "%s/bus/pci/drivers/" VFIO "/unbind", root);
+	pci_sysfs_write("\n", "%s/bus/pci/devices/%s/driver_override", root, d->bdf);
+	recall(statedir, d->bdf, orig, sizeof(orig)); /* forgets it */
+	if (d->driver[0] && strcmp(drv, d->driver))
+		pci_sysfs_write(d->bdf, "%s/bus/pci/drivers/%s/bind", root, d->driver);
+}
+
 int pv_pci_assignable_add(const char *sysfs, const char *bdf, const char *statedir, char *err,
 			  size_t errlen)
 {
@@ -122,7 +144,7 @@ int pv_pci_assignable_add(const char *sysfs, const char *bdf, const char *stated
 int pv_pci_assignable_add_slot(const char *sysfs, unsigned int domain, unsigned int bus,
 			       unsigned int dev, const char *statedir, char *err, size_t errlen)
 {
-	int mask = pv_pci_slot_functions(sysfs, domain, bus, dev), n = 0, rc = 0;
+	int mask = pv_pci_slot_functions(sysfs, domain, bus, dev), n = 0, bound = 0, rc = 0;
 	struct pv_pci_host_dev d[8];
 	char slot[16], bdf[32];
 
@@ -139,8 +161,11 @@ int pv_pci_assignable_add_slot(const char *sysfs, unsigned int domain, unsigned 
 		snprintf(bdf, sizeof(bdf), "%s.%x", slot, f);
 		rc = check_one(sysfs, bdf, slot, &d[n++], err, errlen);
 	}
-	for (int i = 0; i < n && rc == 0; i++)
-		rc = bind_one(sysfs, &d[i], statedir, err, errlen);
+	for (; bound < n && rc == 0; bound++)
+		rc = bind_one(sysfs, &d[bound], statedir, err, errlen);
+	/* One failed: the ones before it (and what it did itself) go back. */
+	for (int i = 0; rc < 0 && i < bound; i++)
+		unbind_one(sysfs, &d[i], statedir);
 	return rc < 0 ? rc : n;
 }
 

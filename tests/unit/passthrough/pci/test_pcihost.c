@@ -223,6 +223,32 @@ static void test_add_slot(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "0000:00:0a.*: no such PCI device"));
 }
 
+/*
+ * BB:DD.*, all or none: when the kernel will not take the second function
+ * (here its driver cannot unbind it), the first, already with vfio-pci,
+ * goes back to its driver: driver_override cleared, not remembered.
+ */
+static void test_add_slot_undone(void)
+{
+	char err[200], path[512];
+
+	fakesysfs_driver("vfio-pci");
+	fakesysfs_device("0000:00:0b.0", 0x8086, 0x1521, 0x020000, 11, "igb");
+	fakesysfs_device("0000:00:0b.1", 0x8086, 0x1521, 0x020000, 11, "stuck");
+	snprintf(path, sizeof(path), "%s/bus/pci/drivers/stuck/unbind", root);
+	CU_ASSERT_EQUAL_FATAL(unlink(path), 0);
+	CU_ASSERT_EQUAL(pv_pci_assignable_add_slot(root, 0, 0, 0x0b, state, err, sizeof(err)),
+			-ENOENT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "0000:00:0b.1: cannot rebind it to vfio-pci"));
+	CU_ASSERT_STRING_EQUAL(slurp("bus/pci/drivers/igb/unbind"), "0000:00:0b.0");
+	CU_ASSERT_STRING_EQUAL(slurp("bus/pci/devices/0000:00:0b.0/driver_override"), "\n");
+	CU_ASSERT_STRING_EQUAL(slurp("bus/pci/devices/0000:00:0b.1/driver_override"), "\n");
+	snprintf(path, sizeof(path), "%s/0000:00:0b.0.driver", state);
+	CU_ASSERT_EQUAL(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/0000:00:0b.1.driver", state);
+	CU_ASSERT_EQUAL(access(path, F_OK), -1);
+}
+
 static CU_TestInfo tests[] = {
 	{"BDF normalisation", test_bdf},
 	{"list with names, drivers, groups, reasons", test_list},
@@ -232,6 +258,7 @@ static CU_TestInfo tests[] = {
 	{"add refuses a group that is not viable", test_add_refuses_unviable_group},
 	{"add and remove with rebind", test_add_and_remove},
 	{"add BB:DD.*: the functions together", test_add_slot},
+	{"add BB:DD.*: one fails, none stays", test_add_slot_undone},
 	CU_TEST_INFO_NULL,
 };
 
