@@ -122,12 +122,13 @@ static const struct pvkit_command commands[] = {
 	{"top", pvkit_cmd_top, "top [-b] [-n ITERATIONS] [-d SECONDS]",
 	 "live per-domain and per-device counters, like xentop",
 	 "Show the counters the backends publish (<rundir>/stats), per domain and per\n"
-	 "device (vbd/DEVID, vif/DEVID, console/0): REQS requests taken off the ring\n"
-	 "(vif: packets both ways), IN_BYTES from the guest (disk writes, packets it\n"
-	 "sent, console output), OUT_BYTES to the guest (disk reads, packets delivered,\n"
-	 "console input), ERRS requests answered with an error, DROPS, INFL requests in\n"
-	 "flight; the /s columns are rates over the last interval ('-' on the first\n"
-	 "sample).\n"
+	 "device (vbd/DEVID, vif/DEVID, console/0, pci/0): REQS requests taken off the\n"
+	 "ring (vif: packets both ways; pci: ops served), IN_BYTES from the guest (disk\n"
+	 "writes, packets it sent, console output), OUT_BYTES to the guest (disk reads,\n"
+	 "packets delivered, console input), ERRS requests answered with an error (pci:\n"
+	 "ops refused), DROPS, INFL requests in flight, IRQS device interrupts delivered\n"
+	 "as events (pci), SPUR notifications from the guest that found no work; the /s\n"
+	 "columns are rates over the last interval ('-' on the first sample).\n"
 	 "Interactive mode redraws the screen until q or Ctrl-C.\n\n"
 	 "Options:\n"
 	 "  -b, --batch           plain lines, no screen handling\n"
@@ -144,16 +145,19 @@ static const struct pvkit_command commands[] = {
 	 "list host PCI devices ready for passthrough",
 	 "List the host's PCI devices bound to vfio-pci, ready to give to a guest.\n"
 	 "With --all, every device, as pci-list-host.\n"},
-	{"pci-assignable-add", pvkit_cmd_pci_assignable, "pci-assignable-add BDF",
+	{"pci-assignable-add", pvkit_cmd_pci_assignable, "pci-assignable-add BDF|BB:DD.*",
 	 "make a host PCI device assignable",
 	 "Unbind the device at BDF from its host driver and bind it to vfio-pci\n"
 	 "(through driver_override), remembering the original driver. Refused, with\n"
 	 "the reason, when the host has no IOMMU, the device is a bridge, or another\n"
-	 "endpoint of its IOMMU group is still bound to a host driver.\n"},
-	{"pci-assignable-remove", pvkit_cmd_pci_assignable, "pci-assignable-remove [-r|--rebind] BDF",
+	 "endpoint of its IOMMU group is still bound to a host driver. BB:DD.* (pvkit's\n"
+	 "extension) binds every function of that device together, all or none.\n"},
+	{"pci-assignable-remove", pvkit_cmd_pci_assignable,
+	 "pci-assignable-remove [-r|--rebind] BDF|BB:DD.*",
 	 "give a PCI device back to the host",
 	 "Unbind the device at BDF from vfio-pci and clear its driver_override; with\n"
-	 "--rebind, bind the driver it had before pci-assignable-add.\n"},
+	 "--rebind, bind the driver it had before pci-assignable-add. BB:DD.*: every\n"
+	 "function of that device.\n"},
 	{"pci-attach", pvkit_cmd_pci_attach, "pci-attach [--timeout S] " NAME_OR_ID " PCISPEC",
 	 "pass a PCI device through to a running guest",
 	 "Pass a host PCI device to a running guest. PCISPEC is a pci spec as in the\n"
@@ -161,12 +165,19 @@ static const struct pvkit_command commands[] = {
 	 "bound to vfio-pci (pvkit pci-assignable-add; seize=1 does it here). pvkit\n"
 	 "writes the nodes where libxl does (a hot-add goes through Reconfiguring) and\n"
 	 "waits until pvkit-pciback has opened the device and the guest's bus is\n"
-	 "Connected (default 30 s).\n"},
-	{"pci-detach", pvkit_cmd_pci_detach, "pci-detach [--timeout S] " NAME_OR_ID " BDF",
+	 "Connected (default 30 s). BB:DD.*@VSLOT attaches every function of the\n"
+	 "device at guest slot VSLOT, from the highest to function 0, as libxl does.\n"},
+	{"pci-detach", pvkit_cmd_pci_detach,
+	 "pci-detach [-f|--force] [--timeout S] " NAME_OR_ID " BDF|BB:DD.*",
 	 "take a PCI device back from a running guest",
 	 "Remove the passed-through PCI device at BDF from a running guest: the guest\n"
 	 "lets it go (Reconfiguring), pvkit-pciback turns its interrupts off, removes\n"
-	 "every DMA and BAR mapping and resets it; it stays bound to vfio-pci.\n"},
+	 "every DMA and BAR mapping and resets it; it stays bound to vfio-pci.\n"
+	 "BB:DD.* takes every function of that device the guest has.\n\n"
+	 "Options:\n"
+	 "  -f, --force      when the guest does not answer in time, remove the device\n"
+	 "                   anyway (pvkit-pciback releases it); without -f it stays\n"
+	 "  --timeout S      how long to wait for the guest (default 30 s)\n"},
 	{"pci-list", pvkit_cmd_pci_list, "pci-list " NAME_OR_ID,
 	 "list a guest's passed-through PCI devices",
 	 "List the PCI devices passed through to the guest, as xl does: Vdev (the\n"

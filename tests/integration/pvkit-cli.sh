@@ -34,6 +34,15 @@ pv_check "create --help documents -n" grep -q -- '-n, --dry-run' "$T/out"
 pv_check_eq "help create = create --help" "$("$PVKIT" create --help)" "$("$PVKIT" help create)"
 pv_check_eq "block-attach --help exits 0" 0 "$(run block-attach --help)"
 pv_check_eq "host up --help exits 0" 0 "$(run host up --help)"
+pv_check_eq "pci-detach --help exits 0" 0 "$(run pci-detach --help)"
+pv_check "pci-detach --help: -f and BB:DD.* in the synopsis" \
+	grep -qF 'Usage: pvkit pci-detach [-f|--force] [--timeout S] NAME|ID BDF|BB:DD.*' "$T/out"
+pv_check "pci-detach --help documents -f" grep -q -- '-f, --force' "$T/out"
+run pci-assignable-add --help >/dev/null
+pv_check "pci-assignable-add --help: BB:DD.*" grep -qF 'pci-assignable-add BDF|BB:DD.*' "$T/out"
+run top --help >/dev/null
+pv_check "top --help: the IRQS column" grep -q 'IRQS device interrupts' "$T/out"
+pv_check "top --help: the SPUR column" grep -q 'SPUR notifications' "$T/out"
 pv_check_eq "list: host not up, exit 1" 1 "$(run list)"
 pv_check_eq "list: the message says how to start it" "$NOT_UP" "$(cat "$T/err")"
 pv_check_eq "host status: host not up, exit 1" 1 "$(run host status)"
