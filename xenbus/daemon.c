@@ -29,12 +29,11 @@ int pv_daemon_number(const struct pv_daemon *d, const char *s, uint64_t max, uin
 	unsigned long long v;
 	char *end;
 
+	(void)d;
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || *s == '-' || v > max) {
-		fprintf(stderr, "%s: bad number '%s'\n", d->spec->name, s);
+	if (errno || end == s || *end || *s == '-' || v > max)
 		return -EINVAL;
-	}
 	*out = v;
 	return 0;
 }
@@ -89,7 +88,7 @@ int pv_daemon_parse(struct pv_daemon *d, const struct pv_daemon_spec *spec, int 
 {
 	struct option table[MAX_OPTIONS];
 	const char *env = getenv("PVKIT_DOMID");
-	int c, rc;
+	int c, rc, idx = 0;
 
 	*d = (struct pv_daemon){.spec = spec, .sigfd = -1, .epfd = -1};
 	if (env && (spec->flags & (PV_DAEMON_DOMID | PV_DAEMON_DOMID_STRICT)))
@@ -97,7 +96,7 @@ int pv_daemon_parse(struct pv_daemon *d, const struct pv_daemon_spec *spec, int 
 	build_table(spec, table);
 	optind = 0; /* glibc: start over, as for a new argv */
 	while ((c = getopt_long(argc, argv, spec->flags & PV_DAEMON_SHORT_HELP ? "h" : "", table,
-				NULL)) != -1) {
+				&idx)) != -1) {
 		if (c == OPT_HELP || (c == 'h' && (spec->flags & PV_DAEMON_SHORT_HELP))) {
 			fputs(spec->usage, stdout);
 			exit(0);
@@ -108,8 +107,13 @@ int pv_daemon_parse(struct pv_daemon *d, const struct pv_daemon_spec *spec, int 
 		}
 		rc = c >= OPT_RUNDIR ? common_option(d, c, optarg)
 				     : spec->option ? spec->option(d, opaque, c, optarg) : -EINVAL;
-		if (rc < 0)
+		if (rc < 0) {
+			/* Say which: a refused value would otherwise be a silent exit 2. */
+			fprintf(stderr, "%s: --%s%s%s%s: bad value (see --help)\n", spec->name,
+				table[idx].name, optarg ? " '" : "", optarg ? optarg : "",
+				optarg ? "'" : "");
 			return rc;
+		}
 	}
 	return optind;
 }

@@ -87,7 +87,9 @@ struct pv_daemon {
  * spec->option). --help prints spec->usage to stdout and exits 0; an
  * unknown option prints it to stderr. Returns the index of the first
  * argument that is not an option (the daemon decides whether it takes
- * any), or -EINVAL for bad usage (the caller exits 2). Restarts getopt,
+ * any), or -EINVAL for bad usage (the caller exits 2); an option whose
+ * value is refused (spec->option, --domid) is named on stderr
+ * ("<name>: --max-queues '0': bad value (see --help)"). Restarts getopt,
  * so it may be called again.
  */
 int pv_daemon_parse(struct pv_daemon *d, const struct pv_daemon_spec *spec, int argc,
@@ -145,8 +147,8 @@ int pv_daemon_run(struct pv_daemon *d, int xs_fd, const struct pv_daemon_ops *op
 /* ---- helpers for a daemon's own options ---------------------------------------- */
 
 /*
- * Read @s as a decimal number in 0..@max into *@out. -EINVAL, with
- * "<name>: bad number '<s>'" on stderr, when it is not one.
+ * Read @s as a decimal number in 0..@max into *@out; -EINVAL when it is
+ * not one (silent: pv_daemon_parse() names the option).
  */
 int pv_daemon_number(const struct pv_daemon *d, const char *s, uint64_t max, uint64_t *out);
 

@@ -143,6 +143,45 @@ static void test_own_options(void)
 	CU_ASSERT_EQUAL(parse(&d, &lenient, &o, "--d", "9", NULL), -EINVAL);
 }
 
+/* What pv_daemon_parse() says on stderr for one or two arguments (@a2 may be NULL). */
+static const char *parse_says(const struct pv_daemon_spec *s, void *opaque, char *a1, char *a2)
+{
+	static char said[256];
+	char *argv[] = {"prog", a1, a2, NULL};
+	struct pv_daemon d;
+	FILE *f = tmpfile();
+	int saved = dup(2);
+	size_t n;
+
+	said[0] = 0;
+	if (!f)
+		return said;
+	fflush(stderr);
+	dup2(fileno(f), 2);
+	pv_daemon_parse(&d, s, a2 ? 3 : 2, argv, opaque);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(f);
+	n = fread(said, 1, sizeof(said) - 1, f);
+	said[n] = 0;
+	fclose(f);
+	return said;
+}
+
+/* A refused value names its option, once (was: a silent exit 2 for a daemon's own check). */
+static void test_bad_value_said(void)
+{
+	struct own o = {0};
+
+	CU_ASSERT_STRING_EQUAL(parse_says(&lenient, &o, "--max-queues", "5"),
+			       "test-lenient: --max-queues '5': bad value (see --help)\n");
+	CU_ASSERT_STRING_EQUAL(parse_says(&lenient, &o, "--max-queues=x", NULL),
+			       "test-lenient: --max-queues 'x': bad value (see --help)\n");
+	CU_ASSERT_STRING_EQUAL(parse_says(&strict, NULL, "--domid", "-1"),
+			       "test-strict: --domid '-1': bad value (see --help)\n");
+}
+
 static void test_bad_usage(void)
 {
 	struct pv_daemon d;
@@ -324,6 +363,7 @@ static CU_TestInfo daemon_tests[] = {
 	{"defaults and environment", test_defaults_and_env},
 	{"the daemon's own options", test_own_options},
 	{"bad usage", test_bad_usage},
+	{"a refused value names its option", test_bad_value_said},
 	{"strict and lenient --domid", test_domid_strict},
 	{"--help and -h", test_help},
 	{"numbers", test_number},
