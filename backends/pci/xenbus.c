@@ -233,18 +233,24 @@ static void reconfigure(struct pciback_bus *b)
 		pv_xenbus_switch_state(x, PV_XENBUS_STATE_RECONFIGURED);
 }
 
-/* Whether dev-0 .. dev-<num_devs - 1> name @d. */
+/*
+ * Whether dev-0 .. dev-<num_devs - 1> name @d. A key that cannot be read
+ * for another reason than its absence (no memory, the connection) counts
+ * as naming it: a device is released only when it is surely gone.
+ */
 static int listed(struct pciback_bus *b, const struct pciback_pdev *d, unsigned int num)
 {
 	struct pv_xenbus_dev *x = b->xdev;
 	char key[32], *bdf = NULL, norm[PV_PCI_BDF_LEN];
-	int found = 0;
+	int found = 0, rc;
 
 	for (unsigned int i = 0; i < num && !found; i++) {
 		snprintf(key, sizeof(key), "dev-%u", i);
-		if (pv_xs_read(x->xs, 0, x->nodename, key, &bdf) == 0 &&
-		    pv_pci_bdf_normalise(bdf, norm) == 0 && !strcmp(norm, d->bdf))
-			found = 1;
+		rc = pv_xs_read(x->xs, 0, x->nodename, key, &bdf);
+		if (rc < 0)
+			found = rc != -ENOENT;
+		else
+			found = pv_pci_bdf_normalise(bdf, norm) == 0 && !strcmp(norm, d->bdf);
 		free(bdf);
 		bdf = NULL;
 	}
