@@ -65,7 +65,7 @@ static const struct pv_daemon_spec spec = {
 		 "  --direct         open targets with O_DIRECT where the file system allows it\n"
 		 "  --max-queues N   multi-queue-max-queues offered, 1..4 (default: CPUs, at most 4)\n"
 		 "  --busypoll-ns N  poll each ring up to N ns before sleeping, adaptive (0: off;\n"
-		 "                   default $PVKIT_BUSYPOLL_NS or 50000)\n"
+		 "                   default $PVKIT_BUSYPOLL_NS, else off)\n"
 		 "  --platform NAME  local or xen (default: detect)\n"
 		 "  --help           this text\n",
 	.options = options,
@@ -158,7 +158,8 @@ out_kick:
 
 int main(int argc, char **argv)
 {
-	struct opts o = {.busypoll_ns = PV_BUSYPOLL_DEFAULT};
+	/* Busy polling only when asked (--busypoll-ns, PVKIT_BUSYPOLL_NS): see the usage. */
+	struct opts o = {.busypoll_ns = getenv("PVKIT_BUSYPOLL_NS") ? PV_BUSYPOLL_DEFAULT : 0};
 	struct blkback d = {0};
 	struct pv_daemon dm;
 	const char *rundir;

@@ -11,9 +11,9 @@
  *       --single-page-ring --io-timeout MS --busypoll NS
  *   blkfront-test bench RUNDIR DOMID DEVID SECONDS [OPTS]
  *       in-process 4 KiB random reads at queue depth 32; prints IOPS. The
- *       thread does nothing else, so it busy-polls the rings
- *       (opts.busypoll_ns = PV_BUSYPOLL_DEFAULT: $PVKIT_BUSYPOLL_NS or
- *       50 us) unless --busypoll says otherwise (0: off)
+ *       thread does nothing else: with PVKIT_BUSYPOLL_NS set it busy-polls
+ *       the rings up to that long (opts.busypoll_ns = PV_BUSYPOLL_DEFAULT);
+ *       --busypoll NS says so too (0: off)
  */
 #include <errno.h>
 #include <poll.h>
@@ -316,7 +316,7 @@ int main(int argc, char **argv)
 		return addvbd(argv[2], &n);
 	}
 	if (argc >= 6 && (!strcmp(argv[1], "serve") || !strcmp(argv[1], "bench"))) {
-		if (!strcmp(argv[1], "bench"))
+		if (!strcmp(argv[1], "bench") && getenv("PVKIT_BUSYPOLL_NS"))
 			o.busypoll_ns = PV_BUSYPOLL_DEFAULT;
 		if (parse_opts(argc - 6, argv + 6, &o))
 			return 2;
