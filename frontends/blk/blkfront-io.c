@@ -695,7 +695,8 @@ static bool awaiting_responses(struct pv_blkfront *bf)
 
 void pv_blkfront_poll(struct pv_blkfront *bf)
 {
-	bool polling = true;
+	/* Polling off (the default): one round that re-arms, not a second one. */
+	bool polling = bf->bp.max_ns != 0;
 
 	pv_busypoll_woke(&bf->bp); /* the caller's sleep, if our last poll missed, is over */
 	clear_local_events(bf);
