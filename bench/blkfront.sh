@@ -4,7 +4,8 @@
 # (guest domain) -> ring -> pvkit-blkback (domain 0) -> the image, against
 # nbdkit's file plugin on the same image (the peer baseline) and fio
 # io_uring directly on the image (the limit). Then blkfront in-process
-# (blkfront-test bench, no NBD) against fio io_uring on the file.
+# (blkfront-test bench, no NBD) against fio io_uring on the file, also
+# with both on one CPU (_one_cpu).
 #
 #   bench/blkfront.sh [--runtime SECONDS] [--size MiB] [--rounds N] [--dir DIR]
 # Each figure is the median of N rounds (default 3); a round runs every
@@ -67,6 +68,7 @@ drop_cache
 "$bin/pvkit-xenstored" --rundir "$D" --log "$D/xs.log" 2>/dev/null & PIDS+=($!)
 for _ in $(seq 50); do [ -S "$D/pvkitd.sock" ] && [ -S "$D/xenstored.sock" ] && break; sleep 0.1; done
 "$bin/pvkit-blkback" --rundir "$D" --log "$D/blkback.log" $bbopt 2>/dev/null & PIDS+=($!)
+bb_pid=$!
 dom=$("$bin/blkfront-test" mkdomain "$D" bench 64)
 "$bin/blkfront-test" addvbd "$D" "$dom" 51712 "$T/img" w
 "$bin/blkfront-test" serve "$D" "$dom" 51712 "$D/pvkit.sock" >"$D/serve.out" 2>"$D/serve.log" &
@@ -134,16 +136,37 @@ figure blkfront_nbd_randwrite_4k_qd32 randwrite 4k 32 iops
 figure blkfront_nbd_read_1m_qd8 read 1m 8 MiB/s
 figure blkfront_nbd_write_1m_qd8 write 1m 8 MiB/s
 
-# In-process blkfront (no NBD): the export is stopped so the disk is free.
+# In-process blkfront (no NBD), reading into buffers from its granted pool
+# (no bounce copy): the export is stopped so the disk is free. Then the
+# same with blkfront, pvkit-blkback and fio all on one CPU (fio's one
+# thread uses one; on a VM a wake-up of an idle CPU costs the host a round
+# trip, and pvkit's path has three per batch where fio's has one).
 kill "$serve_pid" 2>/dev/null
 sleep 0.5
-p=() f=()
-for i in $(seq "$rounds"); do
+one_cpu=$(($(nproc) - 1))
+# inproc [taskset ...]: blkfront's IOPS, then fio's.
+inproc() {
 	drop_cache
-	p+=("$("$bin/blkfront-test" bench "$D" "$dom" 51712 "$runtime" 2>/dev/null |
-		sed -n 's/^iops=\([0-9]*\).*/\1/p')")
-	f+=("$(fio_run file randread 4k 32 iops)")
+	"$@" "$bin/blkfront-test" bench "$D" "$dom" 51712 "$runtime" 2>/dev/null |
+		sed -n 's/^iops=\([0-9]*\).*/\1/p'
+	drop_cache
+	"$@" fio --name=b --ioengine=io_uring --filename="$T/img" --direct=$direct --rw=randread \
+		--bs=4k --iodepth=32 --size="${size}M" --time_based --runtime="$runtime" \
+		--ramp_time=500ms --minimal 2>/dev/null | tail -1 | awk -F';' '{print $8}'
+}
+for pin in no yes; do
+	p=() f=()
+	[ $pin = yes ] && { taskset -a -p -c $one_cpu "$bb_pid" >/dev/null || break; }
+	for i in $(seq "$rounds"); do
+		if [ $pin = yes ]; then
+			mapfile -t r < <(inproc taskset -c $one_cpu)
+		else
+			mapfile -t r < <(inproc)
+		fi
+		p+=("${r[0]:-0}") f+=("${r[1]:-0}")
+	done
+	n=blkfront_inproc_randread_4k_qd32$([ $pin = yes ] && echo _one_cpu)$sfx
+	echo "# $n rounds: pvkit $(ints "${p[@]}")/ file $(ints "${f[@]}")"
+	line $n "$(median "${p[@]}")" iops fio-io_uring-file$([ $pin = yes ] && echo _one_cpu)$sfx "$(median "${f[@]}")"
 done
-echo "# blkfront_inproc_randread_4k_qd32$sfx rounds: pvkit $(ints "${p[@]}")/ file $(ints "${f[@]}")"
-line blkfront_inproc_randread_4k_qd32$sfx "$(median "${p[@]}")" iops fio-io_uring-file$sfx "$(median "${f[@]}")"
 echo "# blkfront: done on $fstype, load $(cut -d" " -f1-3 /proc/loadavg)"

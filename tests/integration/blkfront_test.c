@@ -10,13 +10,15 @@
  *       --queues N --ring-order N --no-persistent --no-indirect --pool N
  *       --single-page-ring --io-timeout MS --busypoll NS
  *   blkfront-test bench RUNDIR DOMID DEVID SECONDS [OPTS]
- *       in-process 4 KiB random reads at queue depth 32; prints IOPS. The
- *       thread does nothing else: with PVKIT_BUSYPOLL_NS set it busy-polls
- *       the rings up to that long (opts.busypoll_ns = PV_BUSYPOLL_DEFAULT);
- *       --busypoll NS says so too (0: off)
+ *       in-process 4 KiB random reads at queue depth 32 into buffers from
+ *       the granted pool (no bounce copy; --bounce: ordinary memory);
+ *       prints IOPS. The thread does nothing else: with PVKIT_BUSYPOLL_NS
+ *       set it busy-polls the rings up to that long (opts.busypoll_ns =
+ *       PV_BUSYPOLL_DEFAULT); --busypoll NS says so too (0: off)
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +143,9 @@ static int addvbd(const char *rundir, struct vbd_nodes *n)
 	return rc ? 1 : 0;
 }
 
+/* bench --bounce: ordinary buffers (a copy per read) instead of pool ones. */
+static bool bench_bounce;
+
 static int parse_opts(int argc, char **argv, struct pv_blkfront_opts *o)
 {
 	for (int i = 0; i < argc; i++) {
@@ -158,6 +163,8 @@ static int parse_opts(int argc, char **argv, struct pv_blkfront_opts *o)
 			o->io_timeout_ms = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--pool") && i + 1 < argc)
 			o->pool_pages = (unsigned int)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--bounce"))
+			bench_bounce = true;
 		else if (!strcmp(argv[i], "--busypoll") && i + 1 < argc)
 			o->busypoll_ns = atoi(argv[++i]);
 		else
@@ -232,11 +239,15 @@ static int serve(struct guest *g, const char *sock)
 
 /* ---- the in-process benchmark ------------------------------------------------------ */
 
+#define BENCH_DEPTH 32
+
 struct bench {
 	struct pv_blkfront *bf;
 	uint64_t blocks, done;
 	int errors;
-	unsigned char buf[32][4096];
+	unsigned char *buf[BENCH_DEPTH]; /* zero-copy pool buffers where there are some */
+	bool pooled[BENCH_DEPTH];
+	unsigned char fallback[BENCH_DEPTH][4096];
 	uint64_t seed;
 };
 
@@ -246,12 +257,11 @@ static void bench_submit(struct bench *b, unsigned int slot);
 static void bench_done(void *opaque, int status)
 {
 	struct bench *b = &the_bench;
-	unsigned int slot = (unsigned int)((uintptr_t)opaque - (uintptr_t)&b->buf[0][0]) / 4096;
 
 	b->errors += status != 0;
 	b->done++;
 	if (!stop)
-		bench_submit(b, slot);
+		bench_submit(b, (unsigned int)(uintptr_t)opaque);
 }
 
 static void bench_submit(struct bench *b, unsigned int slot)
@@ -261,7 +271,7 @@ static void bench_submit(struct bench *b, unsigned int slot)
 	b->seed = b->seed * 6364136223846793005ull + 1442695040888963407ull;
 	blk = (b->seed >> 17) % b->blocks;
 	if (pv_blkfront_submit(b->bf, PV_BLKFRONT_READ, blk * 4096, 4096, b->buf[slot], bench_done,
-			       b->buf[slot]))
+			       (void *)(uintptr_t)slot))
 		b->errors++;
 }
 
@@ -273,15 +283,29 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int bench(struct guest *g, double seconds)
+/*
+ * BENCH_DEPTH 4 KiB random reads always in flight for @seconds, in
+ * buffers from blkfront's granted pool (pv_blkfront_buf_alloc(): no
+ * bounce copy), as an application that cares would; --bounce uses
+ * ordinary memory instead.
+ */
+static int bench(struct guest *g, double seconds, bool bounce)
 {
 	struct bench *b = &the_bench;
+	unsigned int pooled = 0;
 	double t0, t;
 
 	b->bf = g->bf;
 	b->seed = 42;
 	b->blocks = pv_blkfront_info(g->bf)->sectors * pv_blkfront_info(g->bf)->sector_size / 4096;
-	for (unsigned int i = 0; i < 32; i++)
+	for (unsigned int i = 0; i < BENCH_DEPTH; i++) {
+		b->buf[i] = bounce ? NULL : pv_blkfront_buf_alloc(g->bf, 4096);
+		b->pooled[i] = b->buf[i] != NULL;
+		pooled += b->pooled[i];
+		if (!b->buf[i])
+			b->buf[i] = b->fallback[i];
+	}
+	for (unsigned int i = 0; i < BENCH_DEPTH; i++)
 		bench_submit(b, i);
 	pv_blkfront_kick(g->bf);
 	t0 = now_s();
@@ -293,7 +317,11 @@ static int bench(struct guest *g, double seconds)
 		poll(&p, 1, 100);
 		pv_blkfront_poll(g->bf);
 	}
-	printf("iops=%.0f errors=%d\n", b->done / (now_s() - t0), b->errors);
+	printf("iops=%.0f errors=%d zero_copy=%u/%u\n", b->done / (now_s() - t0), b->errors, pooled,
+	       BENCH_DEPTH);
+	for (unsigned int i = 0; i < BENCH_DEPTH; i++)
+		if (b->pooled[i])
+			pv_blkfront_buf_free(g->bf, b->buf[i], 4096);
 	return b->errors ? 1 : 0;
 }
 
@@ -323,7 +351,8 @@ int main(int argc, char **argv)
 		if (guest_open(&g, argv[2], (unsigned int)atoi(argv[3]), (unsigned int)atoi(argv[4]),
 			       &o))
 			return 1;
-		rc = !strcmp(argv[1], "serve") ? serve(&g, argv[5]) : bench(&g, atof(argv[5]));
+		rc = !strcmp(argv[1], "serve") ? serve(&g, argv[5])
+						 : bench(&g, atof(argv[5]), bench_bounce);
 		guest_close(&g);
 		return rc;
 	}
