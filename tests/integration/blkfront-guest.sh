@@ -37,8 +37,8 @@ pv_check "xvdb (51728) added read-only" "$BT" addvbd "$D" "$dom" 51728 "$D/b.img
 guestpid=$!
 A=$D/dom/$dom/xvda.sock B=$D/dom/$dom/xvdb.sock
 UA="nbd+unix:///?socket=$A" UB="nbd+unix:///?socket=$B"
-pv_check "the guest exports xvda.sock" pv_wait_for 15 test -S "$A"
-pv_check "the guest exports xvdb.sock" pv_wait_for 15 test -S "$B"
+pv_check "the guest exports xvda.sock" pv_wait_for 60 test -S "$A"
+pv_check "the guest exports xvdb.sock" pv_wait_for 60 test -S "$B"
 
 head -c ${MB}M /dev/urandom > "$D/src"
 pv_check "nbdcopy a random ${MB} MiB image in through the guest" timeout 120 nbdcopy "$D/src" "$UA"

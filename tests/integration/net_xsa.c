@@ -151,6 +151,13 @@ static void post_rx(struct xsa *x)
 
 		if (x->rx_posted & (1u << i))
 			continue;
+		/*
+		 * XSA-216 checks the page around a response's data: a page
+		 * coming back (say, from a packet of the kernel's own) holds
+		 * that packet's bytes until it is filled again.
+		 */
+		if (x->fill)
+			memset(x->rxbuf + (size_t)i * 4096, SLOT_FILL, 4096);
 		x->rx_at[h->rx.v.prod_pvt & (h->rx.v.nr_ents - 1)] = (uint8_t)i;
 		x->rx_posted |= 1u << i;
 		pv_ring_front_put(&h->rx, &r);

@@ -24,10 +24,11 @@ pciback_tests() {
 	vm_check "pvkit host up (pvkit-pciback among the daemons)" pvkit host up
 	vm_check "pvkit-pciback is up" sh -c 'pvkit host status | grep -Eq "^pvkit-pciback +[0-9]+ +up$"'
 	vm_run pciback pv-pciback-edu-test /run/pvkit "$bdf" "$bdf2"
-	if vm_wait_for 5 sh -c 'dmesg | grep -q "DMAR.*fault addr 0x2000000"'; then
+	if vm_wait_for 15 sh -c 'dmesg | grep -q "DMAR.*fault addr 0x2000000"'; then
 		vm_ok "the IOMMU blocked the DMA past the guest's memory (DMAR fault at 0x2000000)"
 	else
 		vm_fail "no DMAR fault for the DMA past the guest's memory"
+		dmesg | grep -i dmar | tail -n 8 | sed 's/^/  | /' # what was logged instead
 	fi
 	log=/run/pvkit/log/pvkit-pciback.log
 	vm_check "pvkit-pciback released edu at detach" grep -q "$bdf released after" "$log"
