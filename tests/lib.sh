@@ -31,6 +31,19 @@ pv_wait_for() {
 	done
 }
 
+# pv_check_exit "description" SECONDS STATUS PID: the shell's child PID
+# exits within SECONDS (else it is killed) with exit status STATUS.
+pv_check_exit() {
+	local desc=$1 secs=$2 want=$3 pid=$4 rc
+	if ! pv_wait_for "$secs" bash -c "! kill -0 $pid"; then
+		pv_fail "$desc: still running after $secs s"
+		kill "$pid"
+	fi
+	wait "$pid"
+	rc=$?
+	pv_check_eq "$desc" "$want" "$rc"
+}
+
 pv_done() {
 	echo "PVTEST passed=$PV_PASSED failed=$PV_FAILED skipped=$PV_SKIPPED"
 	[ $PV_FAILED = 0 ]

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "pvkit/daemon.h"
@@ -23,6 +24,14 @@ enum { OPT_RUNDIR = 256, OPT_DOMID, OPT_PLATFORM, OPT_LOG, OPT_HELP };
 
 #define MAX_OPTIONS 32
 #define MAX_EVENTS 32
+
+/*
+ * How often the loop runs the xenstore step with nothing to read. When
+ * libxenstore's reader thread loses xenstored it closes the connection
+ * but never makes the watch fd readable; the next dispatch sees it
+ * (xs_check_watch() fails with EINVAL) without a round trip to xenstored.
+ */
+#define XS_CHECK_SECONDS 1
 
 int pv_daemon_number(const struct pv_daemon *d, const char *s, uint64_t max, uint64_t *out)
 {
@@ -199,20 +208,28 @@ void pv_daemon_close(struct pv_daemon *d)
 /* The usual ops->xenstore: bounded, so a guest rewriting its nodes cannot hold the loop. */
 static int xs_dispatch(struct pv_xs *xs)
 {
-	if (pv_xs_dispatch(xs, 64) != -ECONNRESET)
-		return 0;
-	pv_err("xenstore went away: exiting");
-	return -ECONNRESET;
+	return pv_xs_dispatch(xs, 64) == -ECONNRESET ? -ECONNRESET : 0;
 }
+
+/* One pv_daemon_run(): what a batch needs. */
+struct loop {
+	struct pv_daemon *d;
+	const struct pv_daemon_ops *ops;
+	void *opaque;
+	int timerfd;  /* XS_CHECK_SECONDS ticks, tagged &d->xs */
+	int xs_ready; /* run the xenstore step after this batch */
+};
 
 /*
  * One batch: the daemon's events in order, a termination signal ends it
- * at once (1), xenstore's fd only marked (*xs_ready) for after the batch.
+ * at once (1); xenstore's fd and the check timer only mark the xenstore
+ * step for after the batch.
  */
-static int batch(struct pv_daemon *d, const struct epoll_event *evs, int n,
-		 const struct pv_daemon_ops *ops, void *opaque, int *xs_ready)
+static int batch(struct loop *l, const struct epoll_event *evs, int n)
 {
+	struct pv_daemon *d = l->d;
 	struct signalfd_siginfo si;
+	uint64_t ticks;
 
 	for (int i = 0; i < n; i++) {
 		if (evs[i].data.ptr == &d->sigfd) {
@@ -223,40 +240,82 @@ static int batch(struct pv_daemon *d, const struct epoll_event *evs, int n,
 			return 1;
 		}
 		if (evs[i].data.ptr == &d->epfd)
-			*xs_ready = 1;
+			l->xs_ready = 1;
+		else if (evs[i].data.ptr == &d->xs)
+			l->xs_ready |= read(l->timerfd, &ticks, sizeof(ticks)) == sizeof(ticks);
 		else
-			ops->event(opaque, evs[i].data.ptr, evs[i].events);
+			l->ops->event(l->opaque, evs[i].data.ptr, evs[i].events);
 	}
 	return 0;
+}
+
+/* Batches until a signal (0), a failed epoll_wait or a failed xenstore step (-errno). */
+static int serve(struct loop *l)
+{
+	struct epoll_event evs[MAX_EVENTS];
+	int n, rc;
+
+	for (;;) {
+		n = epoll_wait(l->d->epfd, evs, MAX_EVENTS, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			pv_err_errno(rc, "epoll_wait");
+			return rc;
+		}
+		l->xs_ready = 0;
+		if (batch(l, evs, n))
+			return 0;
+		if (l->ops->batch_end)
+			l->ops->batch_end(l->opaque);
+		if (!l->xs_ready)
+			continue;
+		rc = l->ops->xenstore ? l->ops->xenstore(l->opaque) : xs_dispatch(l->d->xs);
+		if (rc == -ECONNRESET)
+			pv_err("xenstore connection lost: exiting");
+		if (rc < 0)
+			return rc;
+	}
+}
+
+/* The check timer on d->epfd, tagged &d->xs; -errno, logged. */
+static int start_xs_check(struct pv_daemon *d)
+{
+	struct itimerspec its = {.it_interval = {XS_CHECK_SECONDS, 0},
+				 .it_value = {XS_CHECK_SECONDS, 0}};
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &d->xs};
+	int fd, rc;
+
+	fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (fd < 0 || timerfd_settime(fd, 0, &its, NULL) < 0 ||
+	    epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		rc = -errno;
+		pv_err_errno(rc, "cannot start the xenstore check timer");
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	return fd;
 }
 
 int pv_daemon_run(struct pv_daemon *d, int xs_fd, const struct pv_daemon_ops *ops, void *opaque)
 {
 	/* Tags no daemon pointer can equal: the addresses of our own fields. */
-	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &d->epfd}, evs[MAX_EVENTS];
-	int n, rc;
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &d->epfd};
+	struct loop l = {.d = d, .ops = ops, .opaque = opaque};
+	int rc;
 
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, xs_fd, &ev) < 0) {
 		rc = -errno;
 		pv_err_errno(rc, "cannot watch xenstore's fd %d", xs_fd);
 		return rc;
 	}
-	for (;;) {
-		int xs_ready = 0;
-
-		n = epoll_wait(d->epfd, evs, MAX_EVENTS, -1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (batch(d, evs, n, ops, opaque, &xs_ready))
-			return 0;
-		if (ops->batch_end)
-			ops->batch_end(opaque);
-		if (!xs_ready)
-			continue;
-		rc = ops->xenstore ? ops->xenstore(opaque) : xs_dispatch(d->xs);
-		if (rc < 0)
-			return rc;
-	}
+	l.timerfd = start_xs_check(d);
+	if (l.timerfd < 0)
+		return l.timerfd;
+	rc = serve(&l);
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, l.timerfd, NULL);
+	close(l.timerfd);
+	return rc;
 }

@@ -67,7 +67,9 @@ static const struct pv_daemon_spec spec = {
 		 "  --busypoll-ns N  poll each ring up to N ns before sleeping, adaptive (0: off;\n"
 		 "                   default $PVKIT_BUSYPOLL_NS, else off)\n"
 		 "  --platform NAME  local or xen (default: detect)\n"
-		 "  --help           this text\n",
+		 "  --help           this text\n"
+		 "\n"
+		 PV_DAEMON_USAGE_EXITS,
 	.options = options,
 	.option = option,
 };
@@ -105,12 +107,10 @@ static void event(void *opaque, void *ptr, uint32_t events)
 		blk_xb_kicked(d);
 }
 
+/* pv_daemon_run() logs the lost connection. */
 static int xenstore(void *opaque)
 {
-	if (blk_xb_handle(opaque) >= 0)
-		return 0;
-	pv_err("lost the xenstore connection");
-	return -ECONNRESET;
+	return blk_xb_handle(opaque) >= 0 ? 0 : -ECONNRESET;
 }
 
 static const struct pv_daemon_ops ops = {.event = event, .xenstore = xenstore};
@@ -183,11 +183,11 @@ int main(int argc, char **argv)
 	pv_info("serving %s (max %u queues%s, busy poll up to %u ns)", d.base, d.max_queues,
 		d.direct ? ", O_DIRECT" : "",
 		d.busypoll_ns < 0 ? pv_busypoll_default_ns() : (unsigned int)d.busypoll_ns);
-	pv_daemon_run(&dm, blk_xb_fd(&d), &ops, &d);
+	rc = pv_daemon_run(&dm, blk_xb_fd(&d), &ops, &d);
 	pv_info("exiting");
 	blk_xb_exit(&d);
 	close(d.kick_efd);
 	pv_platform_close(d.plat);
 	pv_daemon_close(&dm);
-	return 0;
+	return rc < 0 ? 1 : 0;
 }

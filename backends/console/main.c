@@ -81,7 +81,9 @@ static const struct pv_daemon_spec spec = {
 		 "                     its oldest unlogged output is dropped, with a marker line\n"
 		 "  --buffer BYTES     per-console output buffer, unlogged and unread (default 65536)\n"
 		 "  --platform NAME    local or xen (default: detect)\n"
-		 "  --help             this text\n",
+		 "  --help             this text\n"
+		 "\n"
+		 PV_DAEMON_USAGE_EXITS,
 	.options = options,
 	.option = option,
 };

@@ -352,8 +352,9 @@ int xb_handle_watches(struct consoled *d)
 	/* Bounded, so a guest rewriting its console nodes cannot hold the loop (XSA-349). */
 	int rc = pv_xs_dispatch(d->xs, 64);
 
-	if (rc < 0)
-		pv_err_errno(rc, "xenstore connection lost");
+	/* -ECONNRESET: pv_daemon_run() logs it. */
+	if (rc < 0 && rc != -ECONNRESET)
+		pv_err_errno(rc, "xenstore");
 	return rc < 0 ? rc : 0;
 }
 

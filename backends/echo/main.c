@@ -61,11 +61,11 @@ int main(int argc, char **argv)
 	}
 	pv_info("serving echo devices of domain %d", d.domid);
 	pv_xenbus_bus_scan(eb.bus);
-	pv_daemon_run(&d, pv_xs_fd(eb.xs), &ops, &eb);
+	rc = pv_daemon_run(&d, pv_xs_fd(eb.xs), &ops, &eb);
 	pv_xenbus_bus_close(eb.bus);
 	pv_xs_close(eb.xs);
 	pv_platform_close(eb.platform);
 	pv_daemon_close(&d);
 	pv_info("stopped");
-	return 0;
+	return rc < 0 ? 1 : 0;
 }

@@ -128,12 +128,12 @@ int main(int argc, char **argv)
 	pv_info("serving vifs of domain %d (%u queue(s) per vif%s%s)", d.domid, nb.max_queues,
 		nb.no_gso ? ", no GSO" : "", nb.copy_only ? ", grant copy only" : "");
 	pv_xenbus_bus_scan(nb.bus);
-	pv_daemon_run(&d, pv_xs_fd(nb.xs), &ops, &nb);
+	rc = pv_daemon_run(&d, pv_xs_fd(nb.xs), &ops, &nb);
 	/* Removing the devices would delete the vifs; an orderly stop keeps them for our return. */
 	pv_xenbus_bus_close(nb.bus);
 	pv_xs_close(nb.xs);
 	pv_platform_close(nb.platform);
 	pv_daemon_close(&d);
 	pv_info("stopped");
-	return 0;
+	return rc < 0 ? 1 : 0;
 }

@@ -32,7 +32,7 @@ static const struct pv_daemon_spec spec = {
 		 PV_DAEMON_USAGE_HELP
 		 "\n"
 		 "$PVKIT_SYSFS names another sysfs mount (tests). Exits 0 on SIGTERM, 1 when it\n"
-		 "cannot start, 2 on bad usage.\n",
+		 "cannot start or loses xenstore, 2 on bad usage.\n",
 };
 
 /* The event loop's view: the backend, and pvkitd's death reports. */
@@ -135,7 +135,7 @@ int main(int argc, char **argv)
 	dm.deaths = watch_deaths(&pb, &d);
 	pv_info("serving pci buses of domain %d", d.domid);
 	pv_xenbus_bus_scan(pb.xbus);
-	pv_daemon_run(&d, pv_xs_fd(pb.xs), &ops, &dm);
+	rc = pv_daemon_run(&d, pv_xs_fd(pb.xs), &ops, &dm);
 	/* Every device reset and unmapped before we go: nothing outlives the daemon. */
 	pv_xenbus_bus_close(pb.xbus);
 	if (dm.deaths)
@@ -144,5 +144,5 @@ int main(int argc, char **argv)
 	pv_platform_close(pb.platform);
 	pv_daemon_close(&d);
 	pv_info("stopped");
-	return 0;
+	return rc < 0 ? 1 : 0;
 }

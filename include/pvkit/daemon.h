@@ -78,7 +78,8 @@ struct pv_daemon {
 #define PV_DAEMON_USAGE_PLATFORM "  --platform NAME    local or xen (default: detect)\n"
 #define PV_DAEMON_USAGE_LOG      "  --log FILE         also append log lines to FILE\n"
 #define PV_DAEMON_USAGE_HELP     "  -h, --help         show this help\n"
-#define PV_DAEMON_USAGE_EXITS    "Exits 0 on SIGTERM, 1 when it cannot start, 2 on bad usage.\n"
+#define PV_DAEMON_USAGE_EXITS \
+	"Exits 0 on SIGTERM, 1 when it cannot start or loses xenstore, 2 on bad usage.\n"
 
 /* ---- start and stop --------------------------------------------------------- */
 
@@ -127,11 +128,14 @@ struct pv_daemon_ops {
 	/* Optional: after each batch's events, before xenstore's. */
 	void (*batch_end)(void *opaque);
 	/*
-	 * Xenstore's fd is readable: run the watches. Called after the rest
-	 * of the batch, since a watch may free a device whose event is still
-	 * in it. A negative return ends the loop with it. NULL: up to 64 of
-	 * d->xs's messages; when xenstore has gone away the loop logs so and
-	 * ends with -ECONNRESET.
+	 * Xenstore's fd is readable, or a second went by: run the watches.
+	 * Called after the rest of the batch, since a watch may free a device
+	 * whose event is still in it. The once a second is for a lost
+	 * connection: libxenstore does not make its fd readable then, but
+	 * pv_xs_dispatch() returns -ECONNRESET (no request sent). A negative
+	 * return ends the loop with it; -ECONNRESET is logged ("xenstore
+	 * connection lost"). NULL: up to 64 of d->xs's messages, and
+	 * -ECONNRESET when xenstore has gone away.
 	 */
 	int (*xenstore)(void *opaque);
 };
@@ -140,7 +144,10 @@ struct pv_daemon_ops {
  * Serve: @xs_fd (xenstore's connection) joins d->epfd, then each batch of
  * events goes to @ops until SIGTERM or SIGINT (or SIGHUP with
  * PV_DAEMON_SIGHUP) arrives. Returns 0 after such a signal, what
- * ops->xenstore returned when negative, or -errno when epoll fails.
+ * ops->xenstore returned when negative (-ECONNRESET: xenstore went away),
+ * or -errno when epoll fails (logged). The daemon's main() exits 1 on a
+ * negative return, so that a supervisor restarts it
+ * (PV_DAEMON_USAGE_EXITS).
  */
 int pv_daemon_run(struct pv_daemon *d, int xs_fd, const struct pv_daemon_ops *ops, void *opaque);
 

@@ -3,7 +3,7 @@
 # The console end to end: a shell in a guest through pvkit-consoled, attached
 # in tmux (42, Ctrl-C, Ctrl-] and a sane terminal), a second attach refused,
 # a hostile guest closed and an event storm while the other console works, a consoled
-# restart that loses no output.
+# restart that loses no output, and consoled's exit 1 when xenstored goes away.
 . "$(dirname "$0")/console-env.sh"
 
 command -v tmux >/dev/null || { pv_skip "tmux not installed"; pv_done; }
@@ -117,4 +117,10 @@ kill -KILL $G1PID
 pv_check "a dead guest's console is disconnected" \
 	pv_wait_for 10 grep -q "console-$G1: guest's event channel closed" "$D/consoled.out"
 pv_check "consoled still alive after that" kill -0 $CONSOLED
+
+# xenstored goes away: consoled says so and exits 1, for its supervisor to restart it.
+kill "${PIDS[1]}"
+pv_check_exit "xenstored gone: consoled exits 1" 10 1 $CONSOLED
+CONSOLED=
+pv_check "consoled logged the lost connection" grep -q "xenstore connection lost" "$D/consoled.out"
 pv_done

@@ -3,7 +3,8 @@
 # The echo template device end to end on the local platform: pvkitd,
 # pvkit-xenstored, pvkit-echoback in domain 0, pvkit-guest as domain N.
 # Handshake, verified data, backend kill -9 and restart under traffic,
-# hot-unplug and replug, and a hostile frontend beside a good guest.
+# hot-unplug and replug, a hostile frontend beside a good guest, and
+# xenstored's death (the backend exits 1).
 . "$(dirname "$0")/../lib.sh"
 
 D=$(mktemp -d)
@@ -97,4 +98,11 @@ kill -TERM $guestpid; wait $guestpid
 pv_check_eq "pvkit-guest exits 0 on SIGTERM" 0 $?
 closed() { [ "$(state "/local/domain/$dom/device/echo/1")" = 6 ]; }
 pv_check "the frontend is Closed after shutdown" pv_wait_for 5 closed
+
+# xenstored goes away: the backend says so and exits 1, for its supervisor
+# (systemd's Restart=on-failure) to start it again.
+kill "${pids[1]}"; wait "${pids[1]}" 2>/dev/null
+pv_check_exit "xenstored gone: echoback exits 1" 10 1 $backpid
+backpid=
+pv_check "echoback logged the lost connection" grep -q "xenstore connection lost" "$D/echoback.log"
 pv_done

@@ -305,7 +305,8 @@ static int on_xenstore(void *opaque)
 	struct loop *l = opaque;
 	uint64_t v;
 
-	CU_ASSERT_EQUAL(read(l->xs_fd, &v, sizeof(v)), sizeof(v));
+	if (read(l->xs_fd, &v, sizeof(v)) != sizeof(v))
+		return 0; /* the once a second call, on a slow machine: not this test's */
 	note(l, 'x');
 	if (++l->xs_calls < 2) {
 		/* Both ready again: a second batch. */
@@ -358,6 +359,32 @@ static void test_loop_xenstore_gone(void)
 	run_loop(-ECONNRESET, -ECONNRESET);
 }
 
+/* The once a second call: xenstore's fd stays quiet, the step runs anyway. */
+static int on_quiet_xenstore(void *opaque)
+{
+	struct loop *l = opaque;
+	uint64_t v;
+
+	CU_ASSERT_EQUAL(read(l->xs_fd, &v, sizeof(v)), -1);
+	l->xs_calls++;
+	return -ECONNRESET;
+}
+
+static void test_loop_xenstore_lost_quietly(void)
+{
+	static const struct pv_daemon_ops ops = {.event = on_event, .xenstore = on_quiet_xenstore};
+	struct pv_daemon d;
+	struct loop l = {0};
+
+	CU_ASSERT_EQUAL_FATAL(parse(&d, &bare, NULL, NULL), 1);
+	CU_ASSERT_EQUAL_FATAL(pv_daemon_init(&d), 0);
+	l.xs_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	CU_ASSERT_EQUAL(pv_daemon_run(&d, l.xs_fd, &ops, &l), -ECONNRESET);
+	CU_ASSERT_EQUAL(l.xs_calls, 1);
+	close(l.xs_fd);
+	pv_daemon_close(&d);
+}
+
 static CU_TestInfo daemon_tests[] = {
 	{"common options", test_common_options},
 	{"defaults and environment", test_defaults_and_env},
@@ -369,6 +396,7 @@ static CU_TestInfo daemon_tests[] = {
 	{"numbers", test_number},
 	{"loop: events, batch end, xenstore; SIGTERM ends it", test_loop_order_and_signal},
 	{"loop: xenstore gone ends it", test_loop_xenstore_gone},
+	{"loop: the xenstore step runs with its fd quiet", test_loop_xenstore_lost_quietly},
 	CU_TEST_INFO_NULL,
 };
 
