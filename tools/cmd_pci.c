@@ -75,14 +75,20 @@ static int all_functions(const char *arg)
 	return len >= 2 && !strcmp(arg + len - 2, ".*");
 }
 
-/* BB:DD.* to vfio-pci: its functions together (they share their IOMMU group). */
-static int assignable_add_all(const char *bdf0, const char *dir, char *err, size_t errlen)
+/*
+ * BB:DD.* (first function @bdf0) to vfio-pci (@rebind < 0) or back: its
+ * functions together, all or none (they share their IOMMU group).
+ */
+static int assignable_slot(const char *bdf0, int rebind, const char *dir, char *err, size_t errlen)
 {
 	unsigned int dom, bus, dev;
 
 	if (sscanf(bdf0, "%x:%x:%x", &dom, &bus, &dev) != 3)
 		return -EINVAL;
-	return pv_pci_assignable_add_slot(pvkit_pci_sysfs(), dom, bus, dev, dir, err, errlen);
+	if (rebind < 0)
+		return pv_pci_assignable_add_slot(pvkit_pci_sysfs(), dom, bus, dev, dir, err, errlen);
+	return pv_pci_assignable_remove_slot(pvkit_pci_sysfs(), dom, bus, dev, rebind, dir, err,
+					     errlen);
 }
 
 /*
@@ -152,11 +158,13 @@ int pvkit_cmd_pci_assignable(int argc, char **argv)
 	pvkit_pci_statedir(dir, sizeof(dir));
 	add = !strcmp(cmd, "pci-assignable-add");
 	if (add && all_functions(argv[optind]))
-		rc = assignable_add_all(bdfs[0], dir, err, sizeof(err));
+		rc = assignable_slot(bdfs[0], -1, dir, err, sizeof(err));
 	else if (add)
 		rc = pv_pci_assignable_add(pvkit_pci_sysfs(), bdfs[0], dir, err, sizeof(err));
-	for (int i = 0; !add && rc == 0 && i < n; i++)
-		rc = pv_pci_assignable_remove(pvkit_pci_sysfs(), bdfs[i], rebind, dir, err,
+	else if (all_functions(argv[optind]))
+		rc = assignable_slot(bdfs[0], rebind, dir, err, sizeof(err));
+	else
+		rc = pv_pci_assignable_remove(pvkit_pci_sysfs(), bdfs[0], rebind, dir, err,
 					      sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "pvkit %s: %s\n", cmd, err);

@@ -157,7 +157,7 @@ static const struct pvkit_command commands[] = {
 	 "give a PCI device back to the host",
 	 "Unbind the device at BDF from vfio-pci and clear its driver_override; with\n"
 	 "--rebind, bind the driver it had before pci-assignable-add. BB:DD.*: every\n"
-	 "function of that device.\n"},
+	 "function of that device, none unless all are bound to vfio-pci.\n"},
 	{"pci-attach", pvkit_cmd_pci_attach, "pci-attach [--timeout S] " NAME_OR_ID " PCISPEC",
 	 "pass a PCI device through to a running guest",
 	 "Pass a host PCI device to a running guest. PCISPEC is a pci spec as in the\n"

@@ -85,6 +85,17 @@ int pv_pci_assignable_add_slot(const char *sysfs, unsigned int domain, unsigned 
 int pv_pci_assignable_remove(const char *sysfs, const char *bdf, int rebind, const char *statedir,
 			     char *err, size_t errlen);
 
+/*
+ * pv_pci_assignable_remove for every function of device DDDD:BB:DD
+ * together: none is touched unless every one is bound to vfio-pci (a
+ * function left behind would keep its group from the host). A function
+ * that then fails to go back does not stop the others; the first failure
+ * is reported. Returns how many functions went back, or -errno.
+ */
+int pv_pci_assignable_remove_slot(const char *sysfs, unsigned int domain, unsigned int bus,
+				  unsigned int dev, int rebind, const char *statedir, char *err,
+				  size_t errlen);
+
 /* ---- the config-space write filter ---------------------------------------------- */
 
 enum pv_pci_cfg_verdict {

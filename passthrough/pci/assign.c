@@ -169,23 +169,38 @@ int pv_pci_assignable_add_slot(const char *sysfs, unsigned int domain, unsigned 
 	return rc < 0 ? rc : n;
 }
 
-int pv_pci_assignable_remove(const char *sysfs, const char *bdf, int rebind, const char *statedir,
-			     char *err, size_t errlen)
+/*
+ * @bdf normalised into @norm, and may it be given back (it is not with
+ * another driver)? 0 with rc_drv set to pci_sysfs_driver()'s result, or
+ * -EINVAL (said in @err).
+ */
+static int check_remove(const char *sysfs, const char *bdf, char norm[PV_PCI_BDF_LEN],
+			int *rc_drv, char *err, size_t errlen)
 {
-	const char *root = pci_sysfs_root(sysfs);
-	char norm[PV_PCI_BDF_LEN], drv[64], orig[64];
-	int rc;
+	char drv[64];
 
 	if (pv_pci_bdf_normalise(bdf, norm) < 0) {
 		pci_reason(err, errlen, "%s: not a PCI address (use DDDD:BB:DD.F)", bdf);
 		return -EINVAL;
 	}
-	rc = pci_sysfs_driver(sysfs, norm, drv, sizeof(drv));
-	if (rc == 0 && strcmp(drv, VFIO)) {
+	*rc_drv = pci_sysfs_driver(sysfs, norm, drv, sizeof(drv));
+	if (*rc_drv == 0 && strcmp(drv, VFIO)) {
 		pci_reason(err, errlen, "%s: not assignable-bound (its driver is %s)", norm,
 			   drv[0] ? drv : "none");
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int pv_pci_assignable_remove(const char *sysfs, const char *bdf, int rebind, const char *statedir,
+			     char *err, size_t errlen)
+{
+	const char *root = pci_sysfs_root(sysfs);
+	char norm[PV_PCI_BDF_LEN], orig[64];
+	int rc;
+
+	if (check_remove(sysfs, bdf, norm, &rc, err, errlen) < 0)
+		return -EINVAL;
 	if (rc == 0)
 		rc = pci_sysfs_write(norm, "%s/bus/pci/drivers/" VFIO "/unbind", root);
 	/* An empty line clears driver_override. */
@@ -205,4 +220,37 @@ int pv_pci_assignable_remove(const char *sysfs, const char *bdf, int rebind, con
 		return -EIO;
 	}
 	return 0;
+}
+
+int pv_pci_assignable_remove_slot(const char *sysfs, unsigned int domain, unsigned int bus,
+				  unsigned int dev, int rebind, const char *statedir, char *err,
+				  size_t errlen)
+{
+	int mask = pv_pci_slot_functions(sysfs, domain, bus, dev), done = 0, first = 0, rc, drv;
+	char slot[16], bdf[32], norm[PV_PCI_BDF_LEN], why[256];
+
+	snprintf(slot, sizeof(slot), "%04x:%02x:%02x", domain & 0xffff, bus & 0xff, dev & 0x1f);
+	if (mask <= 0) {
+		pci_reason(err, errlen, "%s.*: %s", slot,
+			   mask < 0 ? strerror(-mask) : "no such PCI device on this host");
+		return mask < 0 ? mask : -ENODEV;
+	}
+	/* Every function checked before any is touched: all of them or none. */
+	for (int f = 0; f < 8; f++) {
+		snprintf(bdf, sizeof(bdf), "%s.%x", slot, f);
+		if ((mask & (1 << f)) && check_remove(sysfs, bdf, norm, &drv, err, errlen) < 0)
+			return -EINVAL;
+	}
+	for (int f = 0; f < 8; f++) {
+		if (!(mask & (1 << f)))
+			continue;
+		snprintf(bdf, sizeof(bdf), "%s.%x", slot, f);
+		rc = pv_pci_assignable_remove(sysfs, bdf, rebind, statedir, why, sizeof(why));
+		if (rc < 0 && !first) {
+			first = rc;
+			pci_reason(err, errlen, "%s", why);
+		}
+		done += rc == 0;
+	}
+	return first < 0 ? first : done;
 }

@@ -73,6 +73,16 @@ pv_check_eq "pci-assignable-list shows both" "0000:00:04.0 0000:00:04.1" \
 msg=$("$P" --rundir "$R" pci-assignable-add 00:07.* 2>&1)
 pv_check_eq "00:07.*, no such device: exit 1" 1 $?
 pv_check_eq "says so" "pvkit pci-assignable-add: 0000:00:07.*: no such PCI device on this host" "$msg"
+# All or none on the way back too: with 00:04.1 away from vfio-pci, 00:04.0 stays.
+ln -sfn ../../../../bus/pci/drivers/e1000e "$S/bus/pci/devices/0000:00:04.1/driver"
+: >"$S/bus/pci/drivers/vfio-pci/unbind"
+msg=$("$P" --rundir "$R" pci-assignable-remove --rebind 00:04.* 2>&1)
+pv_check_eq "remove 00:04.* with 00:04.1 not with vfio-pci: exit 1" 1 $?
+pv_check_eq "names it" "pvkit pci-assignable-remove: 0000:00:04.1: not assignable-bound (its driver is e1000e)" "$msg"
+pv_check_eq "and gave back no function" "" "$(cat "$S/bus/pci/drivers/vfio-pci/unbind")"
+pv_check_eq "00:04.0 keeps driver_override vfio-pci" vfio-pci \
+	"$(cat "$S/bus/pci/devices/0000:00:04.0/driver_override")"
+ln -sfn ../../../../bus/pci/drivers/vfio-pci "$S/bus/pci/devices/0000:00:04.1/driver"
 pv_check "remove --rebind 00:04.*" "$P" --rundir "$R" pci-assignable-remove --rebind 00:04.*
 pv_check_eq "e1000e is asked to take both back (the last write)" 0000:00:04.1 \
 	"$(cat "$S/bus/pci/drivers/e1000e/bind")"
