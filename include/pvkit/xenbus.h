@@ -120,7 +120,13 @@ typedef void (*pv_xs_watch_fn)(struct pv_xs *xs, const char *path, void *opaque)
 int pv_xs_watch(struct pv_xs *xs, const char *path, pv_xs_watch_fn fn, void *opaque);
 /* Remove watch @id; no callback for it runs after this returns. */
 int pv_xs_unwatch(struct pv_xs *xs, int id);
-/* The fd to poll for POLLIN when watch events are pending. */
+/*
+ * The fd to poll for POLLIN when watch events are pending. Not when the
+ * connection is lost: libxenstore then closes its socket without a word
+ * on this fd, and only pv_xs_dispatch() tells (-ECONNRESET, no request
+ * sent), so a long-running caller also dispatches on a timer
+ * (pv_daemon_run() does once a second).
+ */
 int pv_xs_fd(struct pv_xs *xs);
 /*
  * Run the callbacks of every queued watch event, at most @max (0: all that
