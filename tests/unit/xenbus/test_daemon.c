@@ -295,9 +295,17 @@ static void on_event(void *opaque, void *ptr, uint32_t events)
 	note(l, 'e');
 }
 
+/*
+ * Noted only after an event: a batch of the loop's once a second timer
+ * alone (a stall of a second on a loaded machine) runs batch_end too, and
+ * would add a 'b' this test does not expect.
+ */
 static void on_batch_end(void *opaque)
 {
-	note(opaque, 'b');
+	struct loop *l = opaque;
+
+	if (l->n > 0 && l->order[l->n - 1] == 'e')
+		note(l, 'b');
 }
 
 static int on_xenstore(void *opaque)
