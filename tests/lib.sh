@@ -32,12 +32,16 @@ pv_wait_for() {
 }
 
 # pv_check_exit "description" SECONDS STATUS PID: the shell's child PID
-# exits within SECONDS (else it is killed) with exit status STATUS.
+# exits within SECONDS with exit status STATUS. Else it is killed (-KILL:
+# one that did not exit may not heed SIGTERM either) and that is the one
+# failure.
 pv_check_exit() {
 	local desc=$1 secs=$2 want=$3 pid=$4 rc
 	if ! pv_wait_for "$secs" bash -c "! kill -0 $pid"; then
-		pv_fail "$desc: still running after $secs s"
-		kill "$pid"
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		pv_fail "$desc: still running after $secs s (killed)"
+		return 1
 	fi
 	wait "$pid"
 	rc=$?
