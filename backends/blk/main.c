@@ -107,10 +107,17 @@ static void event(void *opaque, void *ptr, uint32_t events)
 		blk_xb_kicked(d);
 }
 
-/* pv_daemon_run() logs the lost connection. */
+/*
+ * Any failure ends the loop (exit 1); pv_daemon_run() logs a lost
+ * connection (-ECONNRESET), the rest is said here, not passed off as one.
+ */
 static int xenstore(void *opaque)
 {
-	return blk_xb_handle(opaque) >= 0 ? 0 : -ECONNRESET;
+	int rc = blk_xb_handle(opaque);
+
+	if (rc < 0 && rc != -ECONNRESET)
+		pv_err_errno(rc, "xenstore watches");
+	return rc < 0 ? rc : 0;
 }
 
 static const struct pv_daemon_ops ops = {.event = event, .xenstore = xenstore};
