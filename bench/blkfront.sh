@@ -143,23 +143,32 @@ figure blkfront_nbd_write_1m_qd8 write 1m 8 MiB/s
 # trip, and pvkit's path has three per batch where fio's has one).
 kill "$serve_pid" 2>/dev/null
 sleep 0.5
-one_cpu=$(($(nproc) - 1))
-# inproc [taskset ...]: blkfront's IOPS, then fio's.
+# The highest CPU this script may use (not nproc - 1: under a cpuset the
+# allowed CPUs need not start at 0).
+one_cpu=$(awk '/^Cpus_allowed_list/ {n = split($2, c, /[,-]/); print c[n]}' /proc/self/status)
+# inproc [taskset ...]: blkfront's IOPS, then fio's, one line each (0 when
+# a side printed none, so that a failed blkfront is not given fio's figure).
 inproc() {
+	local v
 	drop_cache
-	"$@" "$bin/blkfront-test" bench "$D" "$dom" 51712 "$runtime" 2>/dev/null |
-		sed -n 's/^iops=\([0-9]*\).*/\1/p'
+	v=$("$@" "$bin/blkfront-test" bench "$D" "$dom" 51712 "$runtime" 2>/dev/null |
+		sed -n 's/^iops=\([0-9]*\).*/\1/p')
+	echo "${v:-0}"
 	drop_cache
-	"$@" fio --name=b --ioengine=io_uring --filename="$T/img" --direct=$direct --rw=randread \
+	v=$("$@" fio --name=b --ioengine=io_uring --filename="$T/img" --direct=$direct --rw=randread \
 		--bs=4k --iodepth=32 --size="${size}M" --time_based --runtime="$runtime" \
-		--ramp_time=500ms --minimal 2>/dev/null | tail -1 | awk -F';' '{print $8}'
+		--ramp_time=500ms --minimal 2>/dev/null | tail -1 | awk -F';' '{print $8}')
+	echo "${v:-0}"
 }
 for pin in no yes; do
 	p=() f=()
-	[ $pin = yes ] && { taskset -a -p -c $one_cpu "$bb_pid" >/dev/null || break; }
+	if [ $pin = yes ] && ! taskset -a -p -c "$one_cpu" "$bb_pid" >/dev/null; then
+		echo "# blkfront_inproc_randread_4k_qd32_one_cpu$sfx: cannot pin pvkit-blkback to CPU $one_cpu, skipped"
+		break
+	fi
 	for i in $(seq "$rounds"); do
 		if [ $pin = yes ]; then
-			mapfile -t r < <(inproc taskset -c $one_cpu)
+			mapfile -t r < <(inproc taskset -c "$one_cpu")
 		else
 			mapfile -t r < <(inproc)
 		fi
