@@ -167,7 +167,7 @@ static void test_add_refuses_unviable_group(void)
 
 static void test_add_and_remove(void)
 {
-	char err[200];
+	char err[200], path[512];
 
 	fakesysfs_driver("vfio-pci");
 	/* Once its group sibling is with vfio-pci, the NIC can go too. */
@@ -188,7 +188,8 @@ static void test_add_and_remove(void)
 	CU_ASSERT_STRING_EQUAL(slurp("bus/pci/drivers/vfio-pci/unbind"), "0000:00:04.0");
 	CU_ASSERT_STRING_EQUAL(slurp("bus/pci/devices/0000:00:04.0/driver_override"), "\n");
 	CU_ASSERT_STRING_EQUAL(slurp("bus/pci/drivers/e1000e/bind"), "0000:00:04.0");
-	CU_ASSERT_EQUAL(access("state/0000:00:04.0.driver", F_OK), -1);
+	snprintf(path, sizeof(path), "%s/0000:00:04.0.driver", state); /* forgotten */
+	CU_ASSERT_EQUAL(access(path, F_OK), -1);
 }
 
 /*
@@ -249,6 +250,44 @@ static void test_add_slot_undone(void)
 	CU_ASSERT_EQUAL(access(path, F_OK), -1);
 }
 
+/*
+ * Back from BB:DD.*, all or none: with one function away from vfio-pci
+ * neither is touched; a function whose driver will not take it back then
+ * does not keep the other from going back, and its failure is the one
+ * reported.
+ */
+static void test_remove_slot(void)
+{
+	char err[200], path[512];
+
+	fakesysfs_driver("vfio-pci");
+	fakesysfs_device("0000:00:0c.0", 0x8086, 0x1521, 0x020000, 12, "stuck2");
+	fakesysfs_device("0000:00:0c.1", 0x8086, 0x1521, 0x020000, 12, "igb");
+	CU_ASSERT_EQUAL_FATAL(pv_pci_assignable_add_slot(root, 0, 0, 0x0c, state, err, sizeof(err)),
+			      2);
+	/* The kernel shows 0c.0 with vfio-pci; 0c.1 went back to igb behind our back. */
+	fakesysfs_link("../../../../bus/pci/drivers/vfio-pci", "bus/pci/devices/0000:00:0c.0/driver");
+	fakesysfs_put("bus/pci/drivers/vfio-pci/unbind", "", 0);
+	CU_ASSERT_EQUAL(pv_pci_assignable_remove_slot(root, 0, 0, 0x0c, 1, state, err, sizeof(err)),
+			-EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "0000:00:0c.1: not assignable-bound (its driver is igb)"));
+	CU_ASSERT_STRING_EQUAL(slurp("bus/pci/drivers/vfio-pci/unbind"), "");
+	CU_ASSERT_STRING_EQUAL(slurp("bus/pci/devices/0000:00:0c.0/driver_override"), "vfio-pci");
+
+	fakesysfs_link("../../../../bus/pci/drivers/vfio-pci", "bus/pci/devices/0000:00:0c.1/driver");
+	snprintf(path, sizeof(path), "%s/bus/pci/drivers/stuck2/bind", root);
+	CU_ASSERT_EQUAL_FATAL(unlink(path), 0);
+	CU_ASSERT_EQUAL(pv_pci_assignable_remove_slot(root, 0, 0, 0x0c, 1, state, err, sizeof(err)),
+			-ENOENT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "0000:00:0c.0: cannot give it back"));
+	CU_ASSERT_STRING_EQUAL(slurp("bus/pci/drivers/vfio-pci/unbind"), "0000:00:0c.1");
+	CU_ASSERT_STRING_EQUAL(slurp("bus/pci/devices/0000:00:0c.1/driver_override"), "\n");
+	CU_ASSERT_STRING_EQUAL(slurp("bus/pci/drivers/igb/bind"), "0000:00:0c.1");
+	CU_ASSERT_EQUAL(pv_pci_assignable_remove_slot(root, 0, 0, 0x0d, 1, state, err, sizeof(err)),
+			-ENODEV);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "0000:00:0d.*: no such PCI device"));
+}
+
 static CU_TestInfo tests[] = {
 	{"BDF normalisation", test_bdf},
 	{"list with names, drivers, groups, reasons", test_list},
@@ -259,6 +298,7 @@ static CU_TestInfo tests[] = {
 	{"add and remove with rebind", test_add_and_remove},
 	{"add BB:DD.*: the functions together", test_add_slot},
 	{"add BB:DD.*: one fails, none stays", test_add_slot_undone},
+	{"remove BB:DD.*: all or none, one failing stops no other", test_remove_slot},
 	CU_TEST_INFO_NULL,
 };
 
