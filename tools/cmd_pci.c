@@ -83,8 +83,10 @@ static int assignable_slot(const char *bdf0, int rebind, const char *dir, char *
 {
 	unsigned int dom, bus, dev;
 
-	if (sscanf(bdf0, "%x:%x:%x", &dom, &bus, &dev) != 3)
+	if (sscanf(bdf0, "%x:%x:%x", &dom, &bus, &dev) != 3) {
+		snprintf(err, errlen, "%s: not a PCI address", bdf0);
 		return -EINVAL;
+	}
 	if (rebind < 0)
 		return pv_pci_assignable_add_slot(pvkit_pci_sysfs(), dom, bus, dev, dir, err, errlen);
 	return pv_pci_assignable_remove_slot(pvkit_pci_sysfs(), dom, bus, dev, rebind, dir, err,
