@@ -156,7 +156,8 @@ static const struct pvkit_command commands[] = {
 	 "pci-assignable-remove [-r|--rebind] BDF|BB:DD.*",
 	 "give a PCI device back to the host",
 	 "Unbind the device at BDF from vfio-pci and clear its driver_override; with\n"
-	 "--rebind, bind the driver it had before pci-assignable-add. BB:DD.*: every\n"
+	 "--rebind, bind the driver it had before pci-assignable-add (if that driver\n"
+	 "will not take it, run the command again once it can). BB:DD.*: every\n"
 	 "function of that device, none unless all are bound to vfio-pci.\n"},
 	{"pci-attach", pvkit_cmd_pci_attach, "pci-attach [--timeout S] " NAME_OR_ID " PCISPEC",
 	 "pass a PCI device through to a running guest",

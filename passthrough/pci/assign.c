@@ -45,6 +45,13 @@ static void recall(const char *statedir, const char *bdf, char *driver, size_t l
 		driver[0] = 0;
 	driver[strcspn(driver, "\n")] = 0;
 	fclose(f);
+}
+
+static void forget(const char *statedir, const char *bdf)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s.driver", statedir, bdf);
 	unlink(path);
 }
 
@@ -127,7 +134,8 @@ static void unbind_one(const char *sysfs, const struct pv_pci_host_dev *d, const
 	if (!strcmp(drv, VFIO))
 		pci_sysfs_write(d->bdf, "%s/bus/pci/drivers/" VFIO "/unbind", root);
 	pci_sysfs_write("\n", "%s/bus/pci/devices/%s/driver_override", root, d->bdf);
-	recall(statedir, d->bdf, orig, sizeof(orig)); /* forgets it */
+	recall(statedir, d->bdf, orig, sizeof(orig));
+	forget(statedir, d->bdf);
 	if (d->driver[0] && strcmp(drv, d->driver))
 		pci_sysfs_write(d->bdf, "%s/bus/pci/drivers/%s/bind", root, d->driver);
 }
@@ -170,21 +178,30 @@ int pv_pci_assignable_add_slot(const char *sysfs, unsigned int domain, unsigned 
 }
 
 /*
- * @bdf normalised into @norm, and may it be given back (it is not with
- * another driver)? 0 with rc_drv set to pci_sysfs_driver()'s result, or
- * -EINVAL (said in @err).
+ * @bdf normalised into @norm, and may it be given back? It may when
+ * vfio-pci has it, or when it has no driver but one is remembered for it
+ * (an earlier remove took it off vfio-pci and that driver did not take it
+ * back: this is the retry). 0 with its driver in @drv, or -EINVAL (said
+ * in @err).
  */
-static int check_remove(const char *sysfs, const char *bdf, char norm[PV_PCI_BDF_LEN],
-			int *rc_drv, char *err, size_t errlen)
+static int check_remove(const char *sysfs, const char *statedir, const char *bdf,
+			char norm[PV_PCI_BDF_LEN], char drv[64], char *err, size_t errlen)
 {
-	char drv[64];
+	char orig[64];
+	int rc;
 
 	if (pv_pci_bdf_normalise(bdf, norm) < 0) {
 		pci_reason(err, errlen, "%s: not a PCI address (use DDDD:BB:DD.F)", bdf);
 		return -EINVAL;
 	}
-	*rc_drv = pci_sysfs_driver(sysfs, norm, drv, sizeof(drv));
-	if (*rc_drv == 0 && strcmp(drv, VFIO)) {
+	rc = pci_sysfs_driver(sysfs, norm, drv, 64);
+	if (rc < 0) {
+		pci_reason(err, errlen, "%s: cannot read its driver: %s", norm, strerror(-rc));
+		return -EINVAL;
+	}
+	if (!drv[0])
+		recall(statedir, norm, orig, sizeof(orig));
+	if (strcmp(drv, VFIO) && (drv[0] || !orig[0])) {
 		pci_reason(err, errlen, "%s: not assignable-bound (its driver is %s)", norm,
 			   drv[0] ? drv : "none");
 		return -EINVAL;
@@ -196,29 +213,36 @@ int pv_pci_assignable_remove(const char *sysfs, const char *bdf, int rebind, con
 			     char *err, size_t errlen)
 {
 	const char *root = pci_sysfs_root(sysfs);
-	char norm[PV_PCI_BDF_LEN], orig[64];
-	int rc;
+	char norm[PV_PCI_BDF_LEN], drv[64], orig[64];
+	int rc = 0, off;
 
-	if (check_remove(sysfs, bdf, norm, &rc, err, errlen) < 0)
+	if (check_remove(sysfs, statedir, bdf, norm, drv, err, errlen) < 0)
 		return -EINVAL;
-	if (rc == 0)
+	if (!strcmp(drv, VFIO))
 		rc = pci_sysfs_write(norm, "%s/bus/pci/drivers/" VFIO "/unbind", root);
 	/* An empty line clears driver_override. */
 	if (rc == 0)
 		rc = pci_sysfs_write("\n", "%s/bus/pci/devices/%s/driver_override", root, norm);
+	off = rc == 0;
 	recall(statedir, norm, orig, sizeof(orig));
 	if (rc == 0 && rebind && orig[0])
 		rc = pci_sysfs_write(norm, "%s/bus/pci/drivers/%s/bind", root, orig);
 	else if (rc == 0 && rebind)
 		rc = pci_sysfs_write(norm, "%s/bus/pci/drivers_probe", root);
+	if (rc == 0 && rebind && orig[0] && !bound_to(sysfs, norm, orig))
+		rc = -EIO;
+	if (rc < 0 && off && rebind && orig[0]) {
+		/* Off vfio-pci, not back with its driver: keep the name for a retry. */
+		pci_reason(err, errlen, "%s: %s did not take the device back (%s); it is off vfio-pci, "
+			   "run pci-assignable-remove --rebind again once %s can take it", norm, orig,
+			   rc == -EIO ? "still not bound" : strerror(-rc), orig);
+		return rc;
+	}
 	if (rc < 0) {
 		pci_reason(err, errlen, "%s: cannot give it back: %s", norm, strerror(-rc));
 		return rc;
 	}
-	if (rebind && orig[0] && !bound_to(sysfs, norm, orig)) {
-		pci_reason(err, errlen, "%s: %s did not take the device back", norm, orig);
-		return -EIO;
-	}
+	forget(statedir, norm);
 	return 0;
 }
 
@@ -226,8 +250,8 @@ int pv_pci_assignable_remove_slot(const char *sysfs, unsigned int domain, unsign
 				  unsigned int dev, int rebind, const char *statedir, char *err,
 				  size_t errlen)
 {
-	int mask = pv_pci_slot_functions(sysfs, domain, bus, dev), done = 0, first = 0, rc, drv;
-	char slot[16], bdf[32], norm[PV_PCI_BDF_LEN], why[256];
+	int mask = pv_pci_slot_functions(sysfs, domain, bus, dev), done = 0, first = 0, rc;
+	char slot[16], bdf[32], norm[PV_PCI_BDF_LEN], drv[64], why[256];
 
 	snprintf(slot, sizeof(slot), "%04x:%02x:%02x", domain & 0xffff, bus & 0xff, dev & 0x1f);
 	if (mask <= 0) {
@@ -238,7 +262,7 @@ int pv_pci_assignable_remove_slot(const char *sysfs, unsigned int domain, unsign
 	/* Every function checked before any is touched: all of them or none. */
 	for (int f = 0; f < 8; f++) {
 		snprintf(bdf, sizeof(bdf), "%s.%x", slot, f);
-		if ((mask & (1 << f)) && check_remove(sysfs, bdf, norm, &drv, err, errlen) < 0)
+		if ((mask & (1 << f)) && check_remove(sysfs, statedir, bdf, norm, drv, err, errlen) < 0)
 			return -EINVAL;
 	}
 	for (int f = 0; f < 8; f++) {

@@ -254,7 +254,7 @@ static void test_add_slot_undone(void)
  * Back from BB:DD.*, all or none: with one function away from vfio-pci
  * neither is touched; a function whose driver will not take it back then
  * does not keep the other from going back, and its failure is the one
- * reported.
+ * reported; its driver stays remembered for a retry.
  */
 static void test_remove_slot(void)
 {
@@ -279,10 +279,31 @@ static void test_remove_slot(void)
 	CU_ASSERT_EQUAL_FATAL(unlink(path), 0);
 	CU_ASSERT_EQUAL(pv_pci_assignable_remove_slot(root, 0, 0, 0x0c, 1, state, err, sizeof(err)),
 			-ENOENT);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "0000:00:0c.0: cannot give it back"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "0000:00:0c.0: stuck2 did not take the device back"));
 	CU_ASSERT_STRING_EQUAL(slurp("bus/pci/drivers/vfio-pci/unbind"), "0000:00:0c.1");
 	CU_ASSERT_STRING_EQUAL(slurp("bus/pci/devices/0000:00:0c.1/driver_override"), "\n");
 	CU_ASSERT_STRING_EQUAL(slurp("bus/pci/drivers/igb/bind"), "0000:00:0c.1");
+	snprintf(path, sizeof(path), "%s/0000:00:0c.1.driver", state); /* back: forgotten */
+	CU_ASSERT_EQUAL(access(path, F_OK), -1);
+
+	/*
+	 * 0c.0 is off vfio-pci with no driver; its own is remembered, so once
+	 * that driver can take it, a retry binds it.
+	 */
+	snprintf(path, sizeof(path), "%s/0000:00:0c.0.driver", state);
+	CU_ASSERT_EQUAL(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/0000:00:0c.0/driver", root);
+	CU_ASSERT_EQUAL_FATAL(unlink(path), 0);
+	CU_ASSERT_EQUAL(pv_pci_assignable_remove(root, "00:0c.0", 1, state, err, sizeof(err)), -ENOENT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "run pci-assignable-remove --rebind again"));
+	fakesysfs_put("bus/pci/drivers/stuck2/bind", "", 0);
+	CU_ASSERT_EQUAL(pv_pci_assignable_remove(root, "00:0c.0", 1, state, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(slurp("bus/pci/drivers/stuck2/bind"), "0000:00:0c.0");
+	snprintf(path, sizeof(path), "%s/0000:00:0c.0.driver", state);
+	CU_ASSERT_EQUAL(access(path, F_OK), -1);
+	/* Without a remembered driver, a device with none is not ours to give back. */
+	CU_ASSERT_EQUAL(pv_pci_assignable_remove(root, "00:0c.0", 1, state, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "its driver is none"));
 	CU_ASSERT_EQUAL(pv_pci_assignable_remove_slot(root, 0, 0, 0x0d, 1, state, err, sizeof(err)),
 			-ENODEV);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "0000:00:0d.*: no such PCI device"));
