@@ -494,6 +494,26 @@ static void backend_changed(struct pv_xenbus_dev *x, enum pv_xenbus_state st)
 	}
 }
 
+/*
+ * The backend's num_devs changed. While both sides are Connected the
+ * state handler saw no reconfiguration, yet one may have come and gone:
+ * pvkit pci-detach -f ends a reconfiguration the guest did not answer
+ * (asleep, or too slow) by putting the backend back at Connected, which a
+ * state watch cannot tell from no change at all. Let go of the devices
+ * the list no longer has; new ones only come with Reconfigured.
+ */
+static void ndevs_fired(struct pv_xs *xs, const char *path, void *opaque)
+{
+	struct pcifront *f = opaque;
+
+	(void)path;
+	if (!f->sh || f->x->state != PV_XENBUS_STATE_CONNECTED ||
+	    pv_xenbus_read_state(xs, f->x->otherend) != PV_XENBUS_STATE_CONNECTED)
+		return;
+	if (scan(f, 0) < 0)
+		pv_xenbus_dev_fatal(f->x, EPROTO, "re-reading the backend's device list");
+}
+
 static unsigned int timeout_ms(void)
 {
 	const char *s = getenv("PVKIT_PCIFRONT_TIMEOUT_MS");
@@ -510,6 +530,8 @@ static void pcifront_free(void *opaque)
 {
 	struct pcifront *f = opaque;
 
+	if (f->ndevs_watch >= 0)
+		pv_xs_unwatch(f->x->xs, f->ndevs_watch);
 	pcifront_srv_close(f);
 	teardown(f);
 	if (f->timer_fd >= 0) {
@@ -531,7 +553,7 @@ static int pcifront_probe(struct pv_guest *g, struct pv_xenbus_dev *x)
 	if (!f)
 		return -ENOMEM;
 	*f = (struct pcifront){.g = g, .x = x, .listen_fd = -1, .rl = PV_RATELIMIT_INIT,
-			       .timeout_ms = timeout_ms()};
+			       .timeout_ms = timeout_ms(), .ndevs_watch = -1};
 	x->opaque = f;
 	x->otherend_changed = backend_changed;
 	f->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -543,6 +565,16 @@ static int pcifront_probe(struct pv_guest *g, struct pv_xenbus_dev *x)
 		rc = pv_guest_add_fd(g, f->backoff_fd, EPOLLIN, on_backoff, f);
 	if (rc == 0)
 		rc = pcifront_srv_open(f);
+	if (rc == 0) {
+		char p[512];
+
+		rc = snprintf(p, sizeof(p), "%s/num_devs", x->otherend) < (int)sizeof(p)
+			     ? pv_xs_watch(x->xs, p, ndevs_fired, f)
+			     : -ENAMETOOLONG;
+		if (rc >= 0)
+			f->ndevs_watch = rc;
+		rc = rc < 0 ? rc : 0;
+	}
 	return pv_xenbus_front_start(x, rc, pcifront_free);
 }
 

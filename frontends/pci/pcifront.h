@@ -76,6 +76,7 @@ struct pcifront {
 	char sock_path[4200];
 	struct pcifront_client *clients;
 	struct pv_ratelimit rl;
+	int ndevs_watch;              /* the backend's num_devs, or -1 */
 };
 
 /* pcifront_check.c */

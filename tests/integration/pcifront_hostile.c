@@ -465,6 +465,33 @@ static struct pv_pcidev_bus *hotplug(struct back *b, const char *sock, struct pv
 }
 
 /*
+ * The device (entry 3) back on the list through Reconfiguring and
+ * Reconfigured; a new bus on @sock has it (returned). @what names the case.
+ */
+static struct pv_pcidev_bus *readd(struct back *b, const char *sock, const char *what)
+{
+	struct pv_pcidev_bus *bus = NULL;
+	struct pv_pcidev *again;
+	char msg[96];
+	uint32_t v;
+
+	pv_xs_write(b->xs, 0, b->be, "num_devs", "4");
+	pv_xs_write(b->xs, 0, b->be, "state", "7");
+	snprintf(msg, sizeof(msg), "%s: re-added", what);
+	check(wait_state(b->xs, b->fe, PV_XENBUS_STATE_RECONFIGURING) == 0, msg);
+	pv_xs_write(b->xs, 0, b->be, "state", "8");
+	snprintf(msg, sizeof(msg), "%s: Connected again", what);
+	check(wait_state(b->xs, b->fe, PV_XENBUS_STATE_CONNECTED) == 0, msg);
+	pv_xs_write(b->xs, 0, b->be, "state", "4");
+	again = pv_pcidev_bus_open(&bus, sock, NULL, 0) == 0
+			? pv_pcidev_find(bus, 0x1234, 0x11e8, 0, 0, 0)
+			: NULL;
+	snprintf(msg, sizeof(msg), "%s: a new bus has the device back", what);
+	check(again && pv_pcidev_cfg_read(again, 0, 4, &v) == 0 && v == 0x11e81234, msg);
+	return bus;
+}
+
+/*
  * What pvkit pci-detach -f leaves when the guest answered too late: the
  * backend back at Connected with a reconfiguration the frontend had not
  * finished (it must go Connected again), once with nothing changed, once
@@ -473,8 +500,6 @@ static struct pv_pcidev_bus *hotplug(struct back *b, const char *sock, struct pv
  */
 static struct pv_pcidev_bus *forced(struct back *b, const char *sock, struct pv_pcidev *dev)
 {
-	struct pv_pcidev_bus *bus = NULL;
-	struct pv_pcidev *again;
 	uint32_t v;
 
 	pv_xs_write(b->xs, 0, b->be, "state", "7");
@@ -492,18 +517,32 @@ static struct pv_pcidev_bus *forced(struct back *b, const char *sock, struct pv_
 	check(wait_state(b->xs, b->fe, PV_XENBUS_STATE_CONNECTED) == 0 &&
 		      pv_pcidev_cfg_read(dev, 0, 4, &v) == -ENODEV,
 	      "forced: the backend Connected: the frontend Connected, the device let go (-ENODEV)");
-	pv_xs_write(b->xs, 0, b->be, "num_devs", "4");
-	pv_xs_write(b->xs, 0, b->be, "state", "7");
-	check(wait_state(b->xs, b->fe, PV_XENBUS_STATE_RECONFIGURING) == 0, "forced: re-added");
-	pv_xs_write(b->xs, 0, b->be, "state", "8");
-	check(wait_state(b->xs, b->fe, PV_XENBUS_STATE_CONNECTED) == 0, "forced: Connected again");
-	pv_xs_write(b->xs, 0, b->be, "state", "4");
-	again = pv_pcidev_bus_open(&bus, sock, NULL, 0) == 0
-			? pv_pcidev_find(bus, 0x1234, 0x11e8, 0, 0, 0)
-			: NULL;
-	check(again && pv_pcidev_cfg_read(again, 0, 4, &v) == 0 && v == 0x11e81234,
-	      "forced: a new bus has the device back");
-	return bus;
+	return readd(b, sock, "forced");
+}
+
+/*
+ * A guest asleep through pvkit pci-detach -f (stopped, or too slow): the
+ * backend went Reconfiguring and back to Connected while it did not look,
+ * so its state watch finds Connected as before; only num_devs changed.
+ * The frontend must still let the device go. Then it comes back; a new
+ * bus on @sock has it.
+ */
+static struct pv_pcidev_bus *asleep(struct back *b, const char *sock, struct pv_pcidev *dev)
+{
+	uint32_t v;
+	int gone = 0;
+
+	pv_xs_write(b->xs, 0, b->be, "num_devs", "3");
+	pv_xs_write(b->xs, 0, b->be, "state", "4"); /* the same value: no state change to see */
+	for (int i = 0; i < 500 && !gone; i++) {
+		gone = pv_pcidev_cfg_read(dev, 0, 4, &v) == -ENODEV;
+		if (!gone)
+			usleep(10000);
+	}
+	check(gone, "asleep through a forced detach: the device let go once num_devs dropped");
+	check(pv_xenbus_read_state(b->xs, b->fe) == PV_XENBUS_STATE_CONNECTED,
+	      "asleep: the frontend stays Connected");
+	return readd(b, sock, "asleep");
 }
 
 static void silent(struct back *b, struct pv_pcidev *dev)
@@ -581,7 +620,7 @@ static int setup(struct back *b, const char *rundir, const char *domid)
 int main(int argc, char **argv)
 {
 	struct back b = {0};
-	struct pv_pcidev_bus *bus = NULL, *bus2 = NULL, *bus3 = NULL;
+	struct pv_pcidev_bus *bus = NULL, *bus2 = NULL, *bus3 = NULL, *bus4 = NULL;
 	struct pv_pcidev *dev;
 	pthread_t t;
 	char sock[sizeof(((struct sockaddr_un *)0)->sun_path)], err[256] = "";
@@ -612,10 +651,13 @@ int main(int argc, char **argv)
 		dev = bus2 ? pv_pcidev_find(bus2, 0x1234, 0x11e8, 0, 0, 0) : NULL;
 		bus3 = dev ? forced(&b, sock, dev) : NULL;
 		dev = bus3 ? pv_pcidev_find(bus3, 0x1234, 0x11e8, 0, 0, 0) : NULL;
+		bus4 = dev ? asleep(&b, sock, dev) : NULL;
+		dev = bus4 ? pv_pcidev_find(bus4, 0x1234, 0x11e8, 0, 0, 0) : NULL;
 		if (dev)
 			silent(&b, dev);
 		running = restart(&b, sock, &t) == 0;
 	}
+	pv_pcidev_bus_close(bus4);
 	pv_pcidev_bus_close(bus3);
 	pv_pcidev_bus_close(bus2);
 	pv_pcidev_bus_close(bus);
