@@ -622,6 +622,16 @@ static void *queue_main(void *arg)
 	return NULL;
 }
 
+/* "vif3.0-q1" in ps, top and perf (15 characters kept). */
+static void set_name(struct netback_queue *q)
+{
+	char name[16] = {0};
+	size_t n = strlen(q->prefix);
+
+	memcpy(name, q->prefix, n < sizeof(name) - 1 ? n : sizeof(name) - 1);
+	pthread_setname_np(q->thread, name);
+}
+
 static int watch(struct netback_queue *q, int fd, uint32_t tag)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = tag};
@@ -646,6 +656,7 @@ int netback_queue_start(struct netback_queue *q)
 	rc = pthread_create(&q->thread, NULL, queue_main, q);
 	if (rc)
 		return -rc;
+	set_name(q);
 	q->started = 1;
 	return 0;
 }

@@ -9,6 +9,7 @@
  * error stops the queue and asks the runtime's thread to close the device.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -367,6 +368,7 @@ static int watch(struct netfront_queue *q, int fd, uint32_t events, uint32_t tag
 
 int netfront_queue_start(struct netfront_queue *q)
 {
+	char name[16];
 	int rc;
 
 	q->fatal = NULL;
@@ -385,6 +387,8 @@ int netfront_queue_start(struct netfront_queue *q)
 	rc = pthread_create(&q->thread, NULL, queue_main, q);
 	if (rc)
 		return -rc;
+	snprintf(name, sizeof(name), "netfront-q%u", q->id);
+	pthread_setname_np(q->thread, name);
 	q->started = 1;
 	return 0;
 }
