@@ -160,22 +160,21 @@ inproc() {
 		--ramp_time=500ms --minimal 2>/dev/null | tail -1 | awk -F';' '{print $8}')
 	echo "${v:-0}"
 }
-for pin in no yes; do
-	p=() f=()
-	if [ $pin = yes ] && ! taskset -a -p -c "$one_cpu" "$bb_pid" >/dev/null; then
-		echo "# blkfront_inproc_randread_4k_qd32_one_cpu$sfx: cannot pin pvkit-blkback to CPU $one_cpu, skipped"
-		break
+for tag in "" _one_cpu; do
+	p=() f=() wrap=()
+	n=blkfront_inproc_randread_4k_qd32$tag$sfx
+	if [ -n "$tag" ]; then
+		wrap=(taskset -c "$one_cpu")
+		if ! taskset -a -p -c "$one_cpu" "$bb_pid" >/dev/null; then
+			echo "# $n: cannot pin pvkit-blkback to CPU $one_cpu, skipped"
+			break
+		fi
 	fi
 	for i in $(seq "$rounds"); do
-		if [ $pin = yes ]; then
-			mapfile -t r < <(inproc taskset -c "$one_cpu")
-		else
-			mapfile -t r < <(inproc)
-		fi
+		mapfile -t r < <(inproc "${wrap[@]}")
 		p+=("${r[0]:-0}") f+=("${r[1]:-0}")
 	done
-	n=blkfront_inproc_randread_4k_qd32$([ $pin = yes ] && echo _one_cpu)$sfx
 	echo "# $n rounds: pvkit $(ints "${p[@]}")/ file $(ints "${f[@]}")"
-	line $n "$(median "${p[@]}")" iops fio-io_uring-file$([ $pin = yes ] && echo _one_cpu)$sfx "$(median "${f[@]}")"
+	line $n "$(median "${p[@]}")" iops fio-io_uring-file$tag$sfx "$(median "${f[@]}")"
 done
 echo "# blkfront: done on $fstype, load $(cut -d" " -f1-3 /proc/loadavg)"
