@@ -36,6 +36,7 @@ struct netback {
 	int no_gso;              /* --no-gso: offer no GSO features */
 	int copy_only;           /* --grant-copy: never keep the frontend's pages mapped */
 	const char *rundir;      /* where the per-device stats files go (pvkit top) */
+	int stopping;            /* an orderly stop: the vifs stay for our return */
 };
 
 /* Packet counters of one queue; written by its thread, read after it stopped. */
@@ -73,6 +74,8 @@ struct netback_queue {
 	struct netback_txpkt *txb;  /* NETBACK_TX_BATCH packets in flight */
 	uint8_t *txbuf;             /* NETBACK_TX_BATCH * (vnet header + NETPKT_MAX_LEN) */
 	uint64_t credit_left, credit_next_us;
+	uint64_t rate_bytes, rate_usec; /* the thread's copy of the vif's rate (0: unlimited) */
+	unsigned int rate_gen;      /* the vif's rate_gen it was taken at */
 	/* rx */
 	uint8_t *rxbuf;             /* NETBACK_RX_BATCH * (vnet header + NETPKT_MAX_LEN) */
 	unsigned int rx_nb;         /* packets in the current batch */
@@ -102,7 +105,15 @@ struct netback_vif {
 	char ifname[IFNAMSIZ];
 	char *bridge;
 	unsigned int mtu;
-	uint64_t rate_bytes, rate_usec;   /* 0: unlimited */
+	/*
+	 * xl's rate, "bytes,usecs" in our "rate" node (0: unlimited), watched
+	 * as Linux's netback does: the main thread writes it under rate_lock
+	 * and bumps rate_gen, each queue thread takes a copy when rate_gen moved.
+	 */
+	pthread_mutex_t rate_lock;
+	uint64_t rate_bytes, rate_usec;
+	unsigned int rate_gen;
+	int rate_watch;                    /* pv_xs_watch() id, 0 without */
 	/* negotiated */
 	struct netback_rx_caps caps;
 	int csum_offload;                  /* frontend takes partial checksums */
@@ -121,6 +132,8 @@ struct netback_vif {
 int netback_queue_start(struct netback_queue *q);
 /* Stop and join the thread; safe when it never started. */
 void netback_queue_stop(struct netback_queue *q);
+/* The vif's rate changed (main thread): a queue waiting for credit looks again. */
+void netback_queue_rate_changed(struct netback_queue *q);
 /* Allocate a queue's buffers (the rest of @q is zeroed by the caller). */
 int netback_queue_alloc(struct netback_queue *q);
 void netback_queue_free(struct netback_queue *q);

@@ -129,7 +129,13 @@ int main(int argc, char **argv)
 		nb.no_gso ? ", no GSO" : "", nb.copy_only ? ", grant copy only" : "");
 	pv_xenbus_bus_scan(nb.bus);
 	rc = pv_daemon_run(&d, pv_xs_fd(nb.xs), &ops, &nb);
-	/* Removing the devices would delete the vifs; an orderly stop keeps them for our return. */
+	/*
+	 * Closing the bus removes each device: its queues stop and its
+	 * mappings go, but an orderly stop (systemctl restart) keeps the
+	 * vifs, their bridge ports, addresses and routes for our return, as
+	 * a crash does.
+	 */
+	nb.stopping = 1;
 	pv_xenbus_bus_close(nb.bus);
 	pv_xs_close(nb.xs);
 	pv_platform_close(nb.platform);

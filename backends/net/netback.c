@@ -48,20 +48,42 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* xl's rate: @rate_bytes of credit every @rate_usec; wait for the timer when short. */
+/*
+ * Take the vif's rate when the main thread changed it (its "rate" node
+ * was rewritten): as Linux's netback, credit above the new amount is cut
+ * back, and the next refill comes no later than one new interval away.
+ */
+static void rate_reload(struct netback_queue *q, unsigned int gen, uint64_t now)
+{
+	struct netback_vif *v = q->vif;
+
+	pthread_mutex_lock(&v->rate_lock);
+	q->rate_bytes = v->rate_bytes;
+	q->rate_usec = v->rate_usec;
+	pthread_mutex_unlock(&v->rate_lock);
+	q->rate_gen = gen;
+	if (q->credit_left > q->rate_bytes)
+		q->credit_left = q->rate_bytes;
+	if (q->credit_next_us > now + q->rate_usec)
+		q->credit_next_us = now + q->rate_usec;
+}
+
+/* xl's rate: rate_bytes of credit every rate_usec; wait for the timer when short. */
 static int credit_ok(struct netback_queue *q, uint16_t size)
 {
-	const struct netback_vif *v = q->vif;
+	unsigned int gen = __atomic_load_n(&q->vif->rate_gen, __ATOMIC_ACQUIRE);
 	uint64_t now, burst, wait;
 
-	if (!v->rate_usec)
+	if (gen != q->rate_gen)
+		rate_reload(q, gen, now_us());
+	if (!q->rate_usec)
 		return 1;
 	now = now_us();
 	if (now >= q->credit_next_us) {
-		burst = v->rate_bytes > MIN_BURST ? v->rate_bytes : MIN_BURST;
-		q->credit_left = q->credit_left + v->rate_bytes > burst ? burst
-									 : q->credit_left + v->rate_bytes;
-		q->credit_next_us = now + v->rate_usec;
+		burst = q->rate_bytes > MIN_BURST ? q->rate_bytes : MIN_BURST;
+		q->credit_left = q->credit_left + q->rate_bytes > burst ? burst
+									 : q->credit_left + q->rate_bytes;
+		q->credit_next_us = now + q->rate_usec;
 	}
 	if (size <= q->credit_left) {
 		q->credit_left -= size;
@@ -643,8 +665,13 @@ int netback_queue_start(struct netback_queue *q)
 {
 	int rc;
 
-	q->credit_left = q->vif->rate_bytes;
-	q->credit_next_us = now_us() + q->vif->rate_usec;
+	pthread_mutex_lock(&q->vif->rate_lock);
+	q->rate_bytes = q->vif->rate_bytes;
+	q->rate_usec = q->vif->rate_usec;
+	q->rate_gen = q->vif->rate_gen;
+	pthread_mutex_unlock(&q->vif->rate_lock);
+	q->credit_left = q->rate_bytes;
+	q->credit_next_us = now_us() + q->rate_usec;
 	q->rl = (struct pv_ratelimit)PV_RATELIMIT_INIT;
 	rc = watch(q, pv_evtchn_fd(q->evt), EV_EVTCHN);
 	rc = rc ?: watch(q, q->tap_fd, EV_TAP);
@@ -659,6 +686,13 @@ int netback_queue_start(struct netback_queue *q)
 	set_name(q);
 	q->started = 1;
 	return 0;
+}
+
+void netback_queue_rate_changed(struct netback_queue *q)
+{
+	/* A queue waiting for credit looks again now, with the new rate. */
+	if (q->started)
+		timerfd_settime(q->timer_fd, 0, &(struct itimerspec){.it_value = {.tv_nsec = 1}}, NULL);
 }
 
 void netback_queue_stop(struct netback_queue *q)

@@ -53,7 +53,13 @@ static void vif_disconnect(struct netback_vif *v)
 	free(v->queues);
 	v->queues = NULL;
 	v->nqueues = 0;
-	nettap_set_up(v->ifname, 0);
+	/*
+	 * Down with its frontend, but not when we stop for a restart: the
+	 * kernel would drop the routes an admin put through the vif (kill -9
+	 * leaves it up too; with no queue attached it has no carrier).
+	 */
+	if (!v->nb->stopping)
+		nettap_set_up(v->ifname, 0);
 }
 
 void netback_vif_fatal(struct netback_vif *v)
@@ -294,11 +300,40 @@ static void frontend_changed(struct pv_xenbus_dev *x, enum pv_xenbus_state st)
 	}
 }
 
+/*
+ * xl's rate as libxl writes it: "<bytes>,<usecs>", @bytes of credit every
+ * @usecs. Absent, zero or malformed: unlimited (0, 0), as Linux's netback
+ * (which also warns when it cannot parse it).
+ */
+static void read_rate(struct netback_vif *v, uint64_t *bytes, uint64_t *usec)
+{
+	unsigned long long b = 0, u = 0;
+	char *val = NULL, *end;
+
+	*bytes = *usec = 0;
+	if (pv_xs_read(v->xdev->xs, 0, v->xdev->nodename, "rate", &val) < 0 || !val[0]) {
+		free(val);
+		return;
+	}
+	errno = 0;
+	if (val[0] >= '0' && val[0] <= '9')
+		b = strtoull(val, &end, 10);
+	if (b && !errno && *end == ',' && end[1] >= '0' && end[1] <= '9')
+		u = strtoull(end + 1, &end, 10);
+	if (!u || errno || *end) {
+		pv_dev_warn(v->xdev->prefix, "%s/rate = \"%s\": not \"bytes,usecs\": unlimited",
+			    v->xdev->nodename, val);
+	} else {
+		*bytes = b;
+		*usec = u;
+	}
+	free(val);
+}
+
 /* Read the toolstack's nodes: vifname, bridge, mtu, rate. */
 static int read_config(struct netback_vif *v)
 {
 	struct pv_xenbus_dev *x = v->xdev;
-	unsigned long long bytes, usec;
 	char *val = NULL;
 	uint64_t mtu;
 
@@ -320,14 +355,32 @@ static int read_config(struct netback_vif *v)
 	if (pv_xs_read_uint(x->xs, 0, x->nodename, "mtu", 65535, 1500, &mtu) < 0 || mtu < 68)
 		mtu = 1500;
 	v->mtu = (unsigned int)mtu;
-	val = NULL;
-	if (pv_xs_read(x->xs, 0, x->nodename, "rate", &val) == 0 &&
-	    sscanf(val, "%llu,%llu", &bytes, &usec) == 2 && bytes && usec) {
-		v->rate_bytes = bytes;
-		v->rate_usec = usec;
-	}
-	free(val);
+	read_rate(v, &v->rate_bytes, &v->rate_usec);
 	return 0;
+}
+
+/* The rate node changed (the toolstack's or an admin's write): the queues take it. */
+static void rate_changed(struct pv_xs *xs, const char *path, void *opaque)
+{
+	struct netback_vif *v = opaque;
+	uint64_t bytes, usec;
+
+	(void)xs;
+	(void)path;
+	read_rate(v, &bytes, &usec);
+	if (bytes == v->rate_bytes && usec == v->rate_usec)
+		return;
+	pthread_mutex_lock(&v->rate_lock);
+	v->rate_bytes = bytes;
+	v->rate_usec = usec;
+	__atomic_add_fetch(&v->rate_gen, 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&v->rate_lock);
+	if (usec)
+		pv_dev_info(v->xdev->prefix, "rate now %" PRIu64 " bytes every %" PRIu64 " us", bytes, usec);
+	else
+		pv_dev_info(v->xdev->prefix, "rate now unlimited");
+	for (unsigned int i = 0; v->queues && i < v->nqueues; i++)
+		netback_queue_rate_changed(&v->queues[i]);
 }
 
 /* Create the persistent TAP, set its link up for the bridge, enslave it. */
@@ -378,6 +431,9 @@ static int advertise(struct pv_xs *xs, pv_xs_txn_t t, void *opaque)
 
 static void vif_free(struct netback_vif *v)
 {
+	if (v->rate_watch > 0)
+		pv_xs_unwatch(v->xdev->xs, v->rate_watch);
+	pthread_mutex_destroy(&v->rate_lock);
 	if (v->fatal_fd >= 0) {
 		epoll_ctl(v->nb->epfd, EPOLL_CTL_DEL, v->fatal_fd, NULL);
 		close(v->fatal_fd);
@@ -408,6 +464,18 @@ static enum pv_xenbus_state restart_state(struct pv_xenbus_dev *x)
 	return PV_XENBUS_STATE_INIT_WAIT;
 }
 
+static int rate_watch(struct netback_vif *v)
+{
+	char path[512];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/rate", v->xdev->nodename);
+	rc = pv_xs_watch(v->xdev->xs, path, rate_changed, v);
+	if (rc > 0)
+		v->rate_watch = rc;
+	return rc < 0 ? rc : 0;
+}
+
 int netback_probe(struct pv_xenbus_dev *x, void *opaque)
 {
 	struct netback_vif *v = calloc(1, sizeof(*v));
@@ -418,6 +486,7 @@ int netback_probe(struct pv_xenbus_dev *x, void *opaque)
 		return -ENOMEM;
 	v->nb = opaque;
 	v->xdev = x;
+	pthread_mutex_init(&v->rate_lock, NULL);
 	v->fatal_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ev.data.ptr = v;
 	rc = v->fatal_fd < 0 ? -errno : 0;
@@ -435,6 +504,7 @@ int netback_probe(struct pv_xenbus_dev *x, void *opaque)
 	rc = rc ?: pv_xenbus_switch_state(x, v->reconnect ? PV_XENBUS_STATE_CLOSING
 						       : PV_XENBUS_STATE_INIT_WAIT);
 	rc = rc ?: pv_xenbus_dev_start(x);
+	rc = rc ?: rate_watch(v);
 	if (rc < 0)
 		goto out_destroy_tap;
 	if (v->nb->rundir &&
@@ -459,7 +529,9 @@ void netback_remove(struct pv_xenbus_dev *x, void *opaque)
 	if (!v)
 		return;
 	vif_disconnect(v);
-	nettap_destroy(v->ifname);
+	/* Gone with its backend directory; an orderly stop keeps it (as kill -9 does). */
+	if (!v->nb->stopping)
+		nettap_destroy(v->ifname);
 	pv_stats_close(v->stats);
 	pv_dev_info(x->prefix, "removed %s: tx %" PRIu64 " packets (%" PRIu64 " dropped, %" PRIu64
 		    " bad grants), rx %" PRIu64 " (%" PRIu64 " dropped)",

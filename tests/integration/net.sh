@@ -3,12 +3,15 @@
 # pvkit-netback and netfront end to end on the local platform. Domain 0's
 # side (pvkitd, pvkit-xenstored, pvkit-netback, the vifs and a bridge) runs
 # in a network namespace this test makes, each guest (pvkit-guest) in its
-# own; addresses come from 198.18.0.0/15. Ping both ways, checksummed TCP
-# streams both ways (1 GiB each way between a guest and domain 0), MTU 1500
-# and 9000, multi-queue 2 then 1, GSO on then off, two guests on one
-# bridge, xl rate limiting, kill -9 of netback and its restart, a hostile
-# frontend beside the good guests, netback's memory under a flood at a
-# frontend that posts no rx buffers, and a hostile backend against netfront.
+# own; addresses come from 198.18.0.0/15 and IPv6 ULA fd00:198:18::/64.
+# Ping both ways, checksummed TCP streams both ways (1 GiB each way between
+# a guest and domain 0), IPv6 streams, MTU 1500 and 9000, multi-queue 2
+# then 1, split event channels, GSO on then off (seen in the packet sizes
+# the interfaces count on both sides), two guests on one bridge, xl rate
+# limiting and a rate changed while the vif runs, kill -9 of netback and
+# its restart, an orderly restart that keeps the vifs, a hostile frontend
+# beside the good guests, netback's memory under a flood at a frontend that
+# posts no rx buffers, and a hostile backend against netfront.
 . "$(dirname "$0")/../lib.sh"
 
 command -v ip >/dev/null && [ -e /dev/net/tun ] && [ "$(id -u)" = 0 ] || {
@@ -80,16 +83,54 @@ stream() {
 	[ "$out" = "$(cat "$D/recv.out")" ] && [ "${out%% *}" = "$n" ]
 }
 
+# sized NS IFACE DIR CMD...: run CMD; AVG is then the average size of the
+# packets IFACE counted in DIR (rx or tx) meanwhile. A TAP counts what
+# crosses it, a GSO packet as one: over 1514 bytes on average at MTU 1500
+# means TCP segmentation was offloaded through the vif, at most 1514 that
+# it was not.
+counters() {
+	ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3_packets" "/sys/class/net/$2/statistics/$3_bytes"
+}
+sized() {
+	local ns=$1 ifc=$2 dir=$3 p0 b0 p1 b1
+	shift 3
+	{ read -r p0; read -r b0; } < <(counters "$ns" "$ifc" "$dir")
+	"$@" || return 1
+	{ read -r p1; read -r b1; } < <(counters "$ns" "$ifc" "$dir")
+	AVG=$(( (b1 - b0) / (p1 > p0 ? p1 - p0 : 1) ))
+}
+# gso_seen WHAT on|off: AVG (from sized) says GSO was used, or not.
+gso_seen() {
+	if [ "$2" = on ]; then
+		pv_check "$1: GSO packets (average $AVG bytes)" test "$AVG" -gt 3000
+	else
+		pv_check "$1: no GSO packet (average $AVG bytes)" test "$AVG" -le 1514
+	fi
+}
+
 guest g1 198.18.0.2/24 bridge=br0 mtu=1500 || pv_fail "guest g1 connects"
 G1=$DOM
 pv_check "g1: eth0 has the MAC from xenstore" ing $G1 sh -c "ip link show eth0 | grep -q 00:16:3e:12:00:$(printf %02x $G1)"
 pv_check "g1: the vif is vif$G1.0 on br0" inh sh -c "ip link show vif$G1.0 | grep -q 'master br0'"
 pv_check_eq "g1: two queues negotiated" 2 "$(xenstore-read "$(fe $G1)/multi-queue-num-queues")"
+pv_check "g1: split event channels (queue-1/event-channel-tx and -rx)" \
+	sh -c "xenstore-read $(fe $G1)/queue-1/event-channel-tx && xenstore-read $(fe $G1)/queue-1/event-channel-rx"
 pv_check "ping dom0 -> g1" inh "$NT" ping 198.18.0.2 3
 pv_check "ping g1 -> dom0" ing $G1 "$NT" ping 198.18.0.1 3
 pv_check "ping with 8000-byte payloads (fragments, multi-slot)" ing $G1 "$NT" ping 198.18.0.1 2 8000
-pv_check "TCP $BYTES bytes g1 -> dom0, hashes equal (GSO, 2 queues)" stream "ing $G1" inh 198.18.0.1 $BYTES
-pv_check "TCP $BYTES bytes dom0 -> g1, hashes equal (GSO, 2 queues)" stream inh "ing $G1" 198.18.0.2 $BYTES
+pv_check "TCP $BYTES bytes g1 -> dom0, hashes equal (GSO, 2 queues)" \
+	sized "pvng$$-$G1" eth0 tx stream "ing $G1" inh 198.18.0.1 $BYTES
+gso_seen "g1 -> dom0: netfront's eth0 sends" on
+pv_check "TCP $BYTES bytes dom0 -> g1, hashes equal (GSO, 2 queues)" \
+	sized $H vif$G1.0 tx stream inh "ing $G1" 198.18.0.2 $BYTES
+gso_seen "dom0 -> g1: the kernel hands netback's vif$G1.0" on
+# IPv6 (feature-gso-tcpv6, feature-ipv6-csum-offload): ULA addresses, no DAD wait.
+inh ip addr add fd00:198:18::1/64 dev br0 nodad
+ing $G1 ip addr add fd00:198:18::2/64 dev eth0 nodad
+pv_check "IPv6 TCP g1 -> dom0, hashes equal" sized $H vif$G1.0 rx stream "ing $G1" inh fd00:198:18::1
+gso_seen "IPv6 g1 -> dom0: netback's vif$G1.0 receives" on
+pv_check "IPv6 TCP dom0 -> g1, hashes equal" sized "pvng$$-$G1" eth0 rx stream inh "ing $G1" fd00:198:18::2
+gso_seen "IPv6 dom0 -> g1: netfront's eth0 receives" on
 
 guest g2 198.18.0.3/24 bridge=br0 || pv_fail "guest g2 connects"
 G2=$DOM
@@ -118,6 +159,19 @@ pv_check "rate-limited vif: TCP 8 MiB gr -> dom0, hashes equal" stream "ing $GR"
 t1=$(date +%s%N)
 pv_check "rate-limited vif: the guest's 8 MiB took at least 0.5 s ($(( (t1 - t0) / 1000000 )) ms)" \
 	test $(( (t1 - t0) / 1000000 )) -ge 500
+# The rate node rewritten while the vif runs (netback watches it, as Linux's
+# does): 125000 bytes every 50 ms is 2.5 MB/s, so 4 MiB take ~1.6 s (checked:
+# at least 1.2 s; at the old rate they would take 0.4 s).
+xenstore-write "$(be $GR)/rate" 125000,50000
+pv_check "netback took the new rate" pv_wait_for 5 grep -q "vif-$GR-0: rate now 125000 bytes every 50000 us" "$D/netback.log"
+t0=$(date +%s%N)
+pv_check "new rate: TCP 4 MiB gr -> dom0, hashes equal" stream "ing $GR" inh 198.18.0.1 4194304
+t1=$(date +%s%N)
+pv_check "new rate: the guest's 4 MiB took at least 1.2 s ($(( (t1 - t0) / 1000000 )) ms)" \
+	test $(( (t1 - t0) / 1000000 )) -ge 1200
+xenstore-rm "$(be $GR)/rate"
+pv_check "rate node removed: netback lifts the limit" pv_wait_for 5 grep -q "vif-$GR-0: rate now unlimited" "$D/netback.log"
+pv_check "unlimited again: TCP gr -> dom0" stream "ing $GR" inh 198.18.0.1
 
 # kill -9 of the backend and a restart with one queue, no GSO and grant copy
 # only (no mapped pages): the vifs (persistent TAPs, still on the bridge,
@@ -134,20 +188,44 @@ pv_check "netback logged GSO off" pv_wait_for 5 grep -q "gso 0/0" "$D/netback.lo
 pv_check "netback runs grant copy only" grep -q "grant copy only" "$D/netback.log"
 pv_check "after restart: ping dom0 -> g1" pv_wait_for 10 inh "$NT" ping 198.18.0.2 1
 pv_check "after restart: ping g2 -> g1" ing $G2 "$NT" ping 198.18.0.2 2
-pv_check "no GSO, 1 queue: TCP g1 -> dom0" stream "ing $G1" inh 198.18.0.1
-pv_check "no GSO, 1 queue: TCP dom0 -> g1" stream inh "ing $G1" 198.18.0.2
+pv_check "no GSO, 1 queue: TCP g1 -> dom0" sized $H vif$G1.0 rx stream "ing $G1" inh 198.18.0.1
+gso_seen "no GSO: netback's vif$G1.0 receives" off
+pv_check "no GSO, 1 queue: TCP dom0 -> g1" sized $H vif$G1.0 tx stream inh "ing $G1" 198.18.0.2
+gso_seen "no GSO: the kernel hands netback's vif$G1.0" off
+pv_check "no GSO: IPv6 TCP g1 -> dom0" sized "pvng$$-$G1" eth0 tx stream "ing $G1" inh fd00:198:18::1
+gso_seen "no GSO: IPv6 from netfront's eth0" off
+pv_check "no GSO: IPv6 TCP dom0 -> g1" sized "pvng$$-$G1" eth0 rx stream inh "ing $G1" fd00:198:18::2
+gso_seen "no GSO: IPv6 into netfront's eth0" off
 pv_check "no GSO, MTU 9000 (3 slots a packet): TCP g9 -> dom0" stream "ing $G9" inh 198.18.1.1
 pv_check "no GSO, MTU 9000: TCP dom0 -> g9" stream inh "ing $G9" 198.18.1.2
 
-pv_check "no tx drops or bad grants from good guests" \
-	sh -c "! grep -E 'tx packet dropped|grant refused' '$D/netback-1.log' '$D/netback.log'"
+# An orderly stop (SIGTERM: systemctl restart) keeps the vifs as kill -9
+# does: their bridge ports, dom0's address on vif$G9.0 and its route.
+kill -TERM $backpid
+wait $backpid
+pv_check_eq "netback exits 0 on SIGTERM" 0 $?
+pv_check "after SIGTERM: vif$G9.0 is still there with dom0's address" \
+	inh sh -c "ip -4 addr show dev vif$G9.0 | grep -q 198.18.1.1/24"
+pv_check "after SIGTERM: vif$G1.0 is still on br0" inh sh -c "ip link show vif$G1.0 | grep -q 'master br0'"
+mv "$D/netback.log" "$D/netback-2.log"
+start_back --max-queues 1 --no-gso --grant-copy
+for d in $G1 $G9; do
+	pv_check "dom$d reconnects after the orderly restart" pv_wait_for 10 reconnected $d
+done
+pv_check "after the orderly restart: ping dom0 -> g9 over its vif" pv_wait_for 10 inh "$NT" ping 198.18.1.2 1
+pv_check "after the orderly restart: TCP g1 -> dom0" stream "ing $G1" inh 198.18.0.1
 
-# A hostile frontend on the same bridge: it never posts rx buffers (the
-# backend holds one packet, the rest stays in the kernel's TAP queue) and
-# sends every bad tx shape; the good guests keep working.
+pv_check "no tx drops or bad grants from good guests" \
+	sh -c "! grep -E 'tx packet dropped|grant refused' '$D/netback-1.log' '$D/netback-2.log' '$D/netback.log'"
+
+# A hostile frontend on the same bridge: it posts no rx buffers but two
+# (the backend holds one packet, the rest stays in the kernel's TAP queue),
+# one with a bad grant, sends every bad tx shape and overflows both rings
+# (it runs in domain 0's namespace to send frames out of its vif); the good
+# guests keep working.
 bad=$("$PV_BIN/echo-client" mkdomain "$D" bad)
 pv_check "hostile domain's vif added" "$NT" adddev "$D" "$bad" 0 bridge=br0
-"$NT" hostile "$D" "$bad" 0 > "$D/hostile.out" 2>&1
+inh "$NT" hostile "$D" "$bad" 0 > "$D/hostile.out" 2>&1
 hrc=$?
 while read -r line; do
 	case "$line" in

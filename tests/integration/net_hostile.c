@@ -5,15 +5,22 @@
  * slot sizes larger than the packet, bad grant, too many slots, a bad GSO
  * extra) and expects error responses, sends the odd-but-legal shapes
  * (zero-length fragments, a header split across slots) and expects them
- * taken, then breaks the protocol (unknown extra type, producer overflow)
- * and expects the vif disabled with the reason in xenstore. Prints one
- * "ok - " / "not ok - " line per check; exits non-zero when one failed.
+ * taken, posts an rx buffer with a bad grant and expects an error
+ * response (then a good one is filled), then breaks the protocol (unknown
+ * extra type, tx and rx producer overflow) and expects the vif disabled
+ * with the reason in xenstore. Run in the backend's network namespace: rx
+ * frames are sent out of vif<DOMID>.<DEVID> with a packet socket. Prints
+ * one "ok - " / "not ok - " line per check; exits non-zero when one failed.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "net_hostile.h"
@@ -180,6 +187,68 @@ static void bad_shapes(struct hostile *h)
 	expect(h, s, 1, PV_NETIF_RSP_OKAY, "still serving after the bad packets");
 }
 
+/* A broadcast frame with a local ethertype out of @ifname: netback reads it from the vif's TAP. */
+static int inject(const char *ifname)
+{
+	struct sockaddr_ll sa = {.sll_family = AF_PACKET, .sll_ifindex = (int)if_nametoindex(ifname),
+				 .sll_halen = 6};
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(0x88b5)), rc;
+	uint8_t f[60] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 0x43, 0x88, 0xb5};
+
+	memset(sa.sll_addr, 0xff, 6);
+	if (fd < 0 || !sa.sll_ifindex) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	rc = sendto(fd, f, sizeof(f), 0, (struct sockaddr *)&sa, sizeof(sa)) == (ssize_t)sizeof(f) ? 0 : -1;
+	close(fd);
+	return rc;
+}
+
+/*
+ * Post one rx buffer (grant @gref) and send frames at the vif until it is
+ * answered: 0 with the response in *@rsp, or -ETIMEDOUT after 5 s.
+ */
+static int rx_one(struct hostile *h, const char *ifname, pv_grant_ref_t gref,
+		  struct pv_netif_rx_response *rsp)
+{
+	struct pollfd pfd = {.fd = pv_evtchn_fd(h->evt), .events = POLLIN};
+	struct pv_netif_rx_request req = {.id = 77, .gref = gref};
+	int port;
+
+	pv_ring_front_put(&h->rx, &req);
+	if (pv_ring_front_push(&h->rx) > 0)
+		pv_evtchn_notify(h->evt, h->port);
+	for (int i = 0; i < 500; i++) {
+		if (i % 50 == 0)
+			inject(ifname);
+		if (pv_ring_front_get_response(&h->rx, rsp) > 0)
+			return 0;
+		if (poll(&pfd, 1, 10) > 0)
+			while ((port = pv_evtchn_pending(h->evt)) >= 0)
+				pv_evtchn_unmask(h->evt, (pv_evtchn_port_t)port);
+	}
+	return -ETIMEDOUT;
+}
+
+/* An rx buffer whose grant is bad is answered with an error; a good one after it is filled. */
+static void rx_shapes(struct hostile *h, const char *ifname)
+{
+	struct pv_netif_rx_response rsp;
+	pv_grant_ref_t ref;
+	uint8_t *page = pv_gnt_share_pages(h->p, 0, 1, &ref, 1);
+
+	check(rx_one(h, ifname, 999999, &rsp) == 0 && rsp.id == 77 && rsp.status == PV_NETIF_RSP_ERROR,
+	      "rx buffer with a bad grant: error response");
+	if (page)
+		memset(page, 0, 4096);
+	/* Ours or one the bridge floods: an Ethernet frame either way. */
+	check(page && rx_one(h, ifname, ref, &rsp) == 0 && rsp.id == 77 && rsp.status >= 14 &&
+		      rsp.offset == 0 && (page[12] || page[13]),
+	      "a good rx buffer after it is filled with a frame");
+}
+
 static void expect_disabled(struct hostile *h, const char *why, const char *what)
 {
 	char *err = NULL, msg[160];
@@ -192,7 +261,7 @@ static void expect_disabled(struct hostile *h, const char *why, const char *what
 	free(err);
 }
 
-static void fatal_shapes(struct hostile *h)
+static void fatal_shapes(struct hostile *h, const char *ifname)
 {
 	struct pv_netif_tx_request s[2];
 	struct pv_netif_extra_info x = {.type = 9};
@@ -208,7 +277,12 @@ static void fatal_shapes(struct hostile *h)
 	expect(h, s, 1, PV_NETIF_RSP_OKAY, "a good packet after the reconnect");
 	h->tx.v.sring->req_prod += 1000; /* more than a ring ahead */
 	pv_evtchn_notify(h->evt, h->port);
-	expect_disabled(h, "producer index out of range", "tx producer overflow");
+	expect_disabled(h, "tx ring producer index out of range", "tx producer overflow");
+	check(hostile_reconnect(h) == 0, "the frontend reconnects after the tx overflow");
+	h->rx.v.sring->req_prod += 1000; /* netback looks at rx requests when a frame waits */
+	pv_evtchn_notify(h->evt, h->port);
+	inject(ifname);
+	expect_disabled(h, "rx ring producer index out of range", "rx producer overflow");
 }
 
 int hostile_open(struct hostile *h, const char *rundir, const char *domid, const char *devid)
@@ -233,11 +307,13 @@ int hostile_open(struct hostile *h, const char *rundir, const char *domid, const
 int net_tool_hostile(int argc, char **argv)
 {
 	struct hostile h = {0};
+	char ifname[IFNAMSIZ];
 
 	if (argc != 5) {
 		fprintf(stderr, "usage: net-tool hostile RUNDIR DOMID DEVID\n");
 		return 2;
 	}
+	snprintf(ifname, sizeof(ifname), "vif%s.%s", argv[3], argv[4]);
 	if (hostile_open(&h, argv[2], argv[3], argv[4]) < 0) {
 		check(0, "hostile frontend set up");
 		return 1;
@@ -246,7 +322,8 @@ int net_tool_hostile(int argc, char **argv)
 	if (failures)
 		return 1;
 	bad_shapes(&h);
-	fatal_shapes(&h);
+	rx_shapes(&h, ifname);
+	fatal_shapes(&h, ifname);
 	return failures ? 1 : 0;
 }
 

@@ -8,7 +8,8 @@
  *                 (backend keys such as mac, bridge, mtu, rate; mtu and
  *                 mac also go to the frontend, as libxl writes them)
  *   net-tool recv PORT                   accept one TCP stream; prints "BYTES HASH"
- *   net-tool send ADDR PORT BYTES [SEED] send a pseudo-random stream; prints "BYTES HASH"
+ *   net-tool send ADDR PORT BYTES [SEED] send a pseudo-random stream (ADDR IPv4 or IPv6);
+ *                                        prints "BYTES HASH"
  *   net-tool ping ADDR COUNT [SIZE]      ICMP echo; exits 0 when every reply came back
  *   net-tool rr, rrserve                 TCP request/response latency (net_rr.c)
  *   net-tool udp ADDR PORT COUNT SIZE    send COUNT UDP datagrams of SIZE bytes
@@ -89,15 +90,18 @@ static void fill(uint8_t *p, size_t n, uint64_t *state)
 
 static int do_recv(int port)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port),
+				  .sin6_addr = IN6ADDR_ANY_INIT};
 	static uint8_t buf[CHUNK];
 	struct hash h = {.h = 0xcbf29ce484222325ull};
 	uint64_t total = 0;
-	int one = 1, lfd, fd;
+	int one = 1, zero = 0, lfd, fd;
 	ssize_t n;
 
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	/* One socket for both families: IPv4 peers arrive as ::ffff:a.b.c.d. */
+	lfd = socket(AF_INET6, SOCK_STREAM, 0);
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
 	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 1) < 0) {
 		perror("net-tool recv: bind");
 		return 1;
@@ -113,22 +117,47 @@ static int do_recv(int port)
 	return n < 0;
 }
 
+/* @addr (IPv4 or IPv6) and @port into @ss; returns its length, 0 when not an address. */
+static socklen_t sockaddr_of(const char *addr, int port, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, addr, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)port);
+		return sizeof(*in4);
+	}
+	if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		return sizeof(*in6);
+	}
+	return 0;
+}
+
 static int do_send(const char *addr, int port, uint64_t bytes, uint64_t seed)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	struct sockaddr_storage sa;
+	socklen_t salen = sockaddr_of(addr, port, &sa);
 	static uint8_t buf[CHUNK];
 	struct hash h = {.h = 0xcbf29ce484222325ull};
 	uint64_t sent = 0;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), tries = 0;
+	int fd, tries = 0;
 
-	inet_pton(AF_INET, addr, &sa.sin_addr);
-	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (!salen) {
+		fprintf(stderr, "net-tool send: %s is not an address\n", addr);
+		return 1;
+	}
+	fd = socket(sa.ss_family, SOCK_STREAM, 0);
+	while (connect(fd, (struct sockaddr *)&sa, salen) < 0) {
 		if (++tries > 50) {
 			perror("net-tool send: connect");
 			return 1;
 		}
 		close(fd);
-		fd = socket(AF_INET, SOCK_STREAM, 0);
+		fd = socket(sa.ss_family, SOCK_STREAM, 0);
 		usleep(100000);
 	}
 	while (sent < bytes) {
