@@ -167,7 +167,12 @@ static uint32_t validate(const struct nbd_conn *c, const struct pv_nbd_io *io)
 		return NBD_EINVAL;
 	if (io->cmd == NBD_CMD_FLUSH)
 		return io->offset || io->len ? NBD_EINVAL : 0;
-	if (io->len == 0 || io->len > info->max_request)
+	/*
+	 * The maximum block size bounds what carries or returns a payload
+	 * and WRITE_ZEROES; a TRIM may be longer (the NBD spec lets clients
+	 * send one: qemu's discards go up to 2 GiB, the kernel's further).
+	 */
+	if (io->len == 0 || (io->len > info->max_request && io->cmd != NBD_CMD_TRIM))
 		return NBD_EINVAL;
 	if ((io->offset | io->len) & (info->sector_size - 1))
 		return NBD_EINVAL;

@@ -159,14 +159,21 @@ static void *run_server(void *arg)
 	return (void *)(intptr_t)pv_nbd_server_run(arg);
 }
 
-/* Start a server with device @flags (every test gets a fresh one). */
-static void start(uint32_t flags)
+/* Start a server with device @flags and largest request @max (0: the default). */
+static void start_max(uint32_t flags, uint32_t max)
 {
 	struct pv_nbd_server_config cfg = {.socket_path = sock, .description = "mock disk"};
-	struct pv_nbd_dev_info info = {.size = DISK_SIZE, .sector_size = 512, .flags = flags};
+	struct pv_nbd_dev_info info = {.size = DISK_SIZE, .sector_size = 512, .max_request = max,
+				       .flags = flags};
 
 	CU_ASSERT_FATAL(pv_nbd_server_new(&cfg, &info, &mock_ops, &m, &srv) == 0);
 	CU_ASSERT_FATAL(pthread_create(&srv_thread, NULL, run_server, srv) == 0);
+}
+
+/* Start a server with device @flags (every test gets a fresh one). */
+static void start(uint32_t flags)
+{
+	start_max(flags, 0);
 }
 
 static void stop(void)
@@ -364,6 +371,35 @@ static void test_trim_zero(void)
 	stop();
 }
 
+/*
+ * The maximum block size bounds what carries or returns a payload and
+ * WRITE_ZEROES; a TRIM may be longer (NBD spec, "Block size constraints":
+ * qemu's client sends discards of up to 2 GiB, the kernel's of any size).
+ */
+static void test_trim_past_max(void)
+{
+	static uint8_t buf[2u << 20];
+	struct nbd_handle *h;
+
+	mock_set_mode(MOCK_ASYNC);
+	start_max(ALL_FEATURES, 1u << 20);
+	h = client(true);
+	CU_ASSERT_EQUAL(nbd_get_block_size(h, LIBNBD_SIZE_MAXIMUM), 1u << 20);
+	CU_ASSERT_EQUAL(nbd_trim(h, 2u << 20, 0, 0), 0);
+	CU_ASSERT_EQUAL(count_ops(PV_NBD_OP_TRIM, 0), 1);
+	CU_ASSERT_EQUAL(m.log[0].len, 2u << 20);
+	CU_ASSERT_EQUAL(nbd_trim(h, DISK_SIZE, 0, LIBNBD_CMD_FLAG_FUA), 0); /* the whole disk */
+	CU_ASSERT_EQUAL(nbd_trim(h, DISK_SIZE, 512, 0), -1);                /* past its end */
+	CU_ASSERT_EQUAL(nbd_get_errno(), EINVAL);
+	CU_ASSERT_EQUAL(nbd_zero(h, 2u << 20, 0, 0), -1);
+	CU_ASSERT_EQUAL(nbd_get_errno(), EINVAL);
+	CU_ASSERT_EQUAL(nbd_pread(h, buf, sizeof(buf), 0, 0), -1);
+	CU_ASSERT_EQUAL(nbd_get_errno(), EINVAL);
+	CU_ASSERT_EQUAL(count_ops(PV_NBD_OP_WRITE_ZEROES, 0) + count_ops(PV_NBD_OP_READ, 0), 0);
+	nbd_close(h);
+	stop();
+}
+
 static void test_read_only(void)
 {
 	static uint8_t buf[4096];
@@ -545,6 +581,7 @@ static CU_TestInfo tests[] = {
 	{"device errors, simple replies", test_errors_simple},
 	{"FUA: emulated by flush, or passed to the device", test_fua},
 	{"trim and write-zeroes reach the device", test_trim_zero},
+	{"a trim may be longer than the maximum block size", test_trim_past_max},
 	{"read-only export refuses writes", test_read_only},
 	{"disconnect with requests in flight", test_disconnect_inflight},
 	{"server-wide buffer budget", test_server_budget},
