@@ -212,6 +212,7 @@ static uint8_t ring_op(enum pv_blkfront_op op)
 	case PV_BLKFRONT_READ:
 		return PV_BLKIF_OP_READ;
 	case PV_BLKFRONT_WRITE:
+	case PV_BLKFRONT_WRITE_ZEROES:
 		return PV_BLKIF_OP_WRITE;
 	case PV_BLKFRONT_FLUSH:
 		return PV_BLKIF_OP_FLUSH_DISKCACHE;
@@ -265,7 +266,8 @@ static int take_zc_pages(struct pv_blkfront *bf, struct bf_io *io, uint32_t len,
 /* Issue the next part of @io. Returns 0, or -ENOSPC when out of slots, pages or shadows. */
 static int issue_part(struct pv_blkfront *bf, struct bf_io *io)
 {
-	bool data = io->op == PV_BLKFRONT_READ || io->op == PV_BLKFRONT_WRITE;
+	bool data = io->op == PV_BLKFRONT_READ || io->op == PV_BLKFRONT_WRITE ||
+		    io->op == PV_BLKFRONT_WRITE_ZEROES;
 	uint32_t len = io->len - io->issued;
 	struct bf_shadow *s;
 	int qi;
@@ -288,10 +290,14 @@ static int issue_part(struct pv_blkfront *bf, struct bf_io *io)
 	bf->nfree_shadow--;
 	if (data && !s->zc) {
 		take_pages(bf, s, len, (unsigned int)qi);
-		if (io->op == PV_BLKFRONT_WRITE)
-			for (unsigned int i = 0; i < s->nseg; i++)
-				memcpy(s->pages[i].addr, io->buf + io->issued + (size_t)i * BF_PAGE,
-				       len - i * BF_PAGE < BF_PAGE ? len - i * BF_PAGE : BF_PAGE);
+		for (unsigned int i = 0; io->op != PV_BLKFRONT_READ && i < s->nseg; i++) {
+			uint32_t n = len - i * BF_PAGE < BF_PAGE ? len - i * BF_PAGE : BF_PAGE;
+
+			if (io->op == PV_BLKFRONT_WRITE)
+				memcpy(s->pages[i].addr, io->buf + io->issued + (size_t)i * BF_PAGE, n);
+			else /* WRITE_ZEROES */
+				memset(s->pages[i].addr, 0, n);
+		}
 	}
 	s->used = true;
 	s->io = io;
@@ -595,14 +601,14 @@ static int check_request(struct pv_blkfront *bf, enum pv_blkfront_op op, uint64_
 
 	if (op == PV_BLKFRONT_FLUSH)
 		return bf->info.flush ? 0 : -EOPNOTSUPP;
-	if (op > PV_BLKFRONT_DISCARD || !len || offset % bf->info.sector_size ||
+	if (op > PV_BLKFRONT_WRITE_ZEROES || !len || offset % bf->info.sector_size ||
 	    len % bf->info.sector_size || offset > size || len > size - offset)
 		return -EINVAL;
 	if (op != PV_BLKFRONT_READ && bf->info.read_only)
 		return -EROFS;
 	if (op == PV_BLKFRONT_DISCARD)
 		return bf->info.discard ? 0 : -EOPNOTSUPP;
-	return buf ? 0 : -EINVAL;
+	return buf || op == PV_BLKFRONT_WRITE_ZEROES ? 0 : -EINVAL;
 }
 
 int pv_blkfront_submit(struct pv_blkfront *bf, enum pv_blkfront_op op, uint64_t offset,

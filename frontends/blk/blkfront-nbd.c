@@ -22,6 +22,8 @@ static void nbd_submit(void *opaque, struct pv_nbd_io *io, enum pv_nbd_op op, ui
 		[PV_NBD_OP_WRITE] = PV_BLKFRONT_WRITE,
 		[PV_NBD_OP_FLUSH] = PV_BLKFRONT_FLUSH,
 		[PV_NBD_OP_TRIM] = PV_BLKFRONT_DISCARD,
+		/* Zeros written (NO_HOLE or not): a blkif discard need not read back zero. */
+		[PV_NBD_OP_WRITE_ZEROES] = PV_BLKFRONT_WRITE_ZEROES,
 	};
 	int rc = -EOPNOTSUPP;
 
@@ -80,7 +82,7 @@ int pv_blkfront_nbd_export(struct pv_blkfront *bf, const char *socket_path, cons
 		 * connection. Responses come from another domain (and local
 		 * failures signal pv_blkfront_fd()): no poll after a kick.
 		 */
-		.flags = PV_NBD_DEV_MULTI_CONN | PV_NBD_DEV_ASYNC_KICK,
+		.flags = PV_NBD_DEV_MULTI_CONN | PV_NBD_DEV_ASYNC_KICK | PV_NBD_DEV_WRITE_ZEROES,
 	};
 	struct pv_nbd_server_config cfg = {
 		.socket_path = socket_path,

@@ -69,6 +69,8 @@ enum pv_blkfront_op {
 	PV_BLKFRONT_WRITE = 1,   /* write buf[0..len) at byte offset */
 	PV_BLKFRONT_FLUSH = 2,   /* make every completed write durable (offset, len 0) */
 	PV_BLKFRONT_DISCARD = 3, /* discard [offset, offset+len): reads back zeros; buf NULL */
+	PV_BLKFRONT_WRITE_ZEROES = 4, /* write zeros to [offset, offset+len) (blkif has no such
+				       * operation: WRITE requests of zeroed pages); buf NULL */
 };
 
 /* What the backend reported (valid once open returned). */
@@ -182,8 +184,9 @@ struct pv_nbd_server;
 
 /*
  * Serve @bf with an NBD server listening on @socket_path (export name
- * @name, may be NULL): READ, WRITE (FUA emulated by a flush), FLUSH and
- * TRIM when the backend offers them; read-only when the vbd is. The
+ * @name, may be NULL): READ, WRITE (FUA emulated by a flush), WRITE_ZEROES
+ * (zeros written), FLUSH and TRIM when the backend offers them; read-only
+ * when the vbd is. The
  * server completes requests on its own loop thread, which must be the
  * thread that owns @bf (run pv_nbd_server_dispatch() from the loop that
  * also dispatches @bf's pv_xs). Free the server before closing @bf.

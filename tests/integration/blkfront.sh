@@ -3,7 +3,9 @@
 # blkfront end to end on the local platform: pvkitd, pvkit-xenstored and
 # pvkit-blkback in domain 0; blkfront in a guest domain exported over NBD
 # (blkfront-test serve). nbdcopy in and out, fio verify over each feature
-# set, flush + kill -9 of blkback under fio, discard, a read-only vbd.
+# set at queue depths 1 to 64, flush + kill -9 of blkback under fio, trim and
+# write-zeroes (libnbd), a discard longer than the maximum block size, a
+# read-only vbd, a disk of 4 KiB sectors.
 . "$(dirname "$0")/../lib.sh"
 
 D=$(mktemp -d)
@@ -58,16 +60,18 @@ pv_check "qemu-img compare agrees with the backing file" \
 	timeout 60 qemu-img compare -q -f raw -F raw "$U" "$D/disk.img"
 rm -f "$D/out"
 
-fio_verify() { # NAME [fio options]
-	local name=$1; shift
+fio_verify() { # NAME IODEPTH [fio options]
+	local name=$1 qd=$2; shift 2
 	timeout 120 fio --name="$name" --ioengine=nbd --uri="$U" --rw=randwrite --bsrange=512-1M \
-		--iodepth=16 --size=${MB}M --io_size=16M --verify=crc32c --do_verify=1 \
+		--iodepth="$qd" --size=${MB}M --io_size=16M --verify=crc32c --do_verify=1 \
 		--verify_fatal=1 --verify_state_save=0 --randrepeat=0 "$@" \
 		--output="$D/fio-$name.log" >/dev/null
 }
-pv_check "fio verify, 4 queues, persistent, indirect" fio_verify mq
-for cfg in "--queues 1" "--queues 1 --no-persistent" "--queues 4 --no-persistent --no-indirect" \
-	"--queues 1 --no-indirect --single-page-ring"; do
+pv_check "fio verify iodepth 32, 4 queues, persistent, indirect" fio_verify mq 32
+# Each feature set at another queue depth (1 to 64 requests in flight).
+for qcfg in "1 --queues 1" "8 --queues 1 --no-persistent" "64 --queues 4 --no-persistent --no-indirect" \
+	"16 --queues 1 --no-indirect --single-page-ring"; do
+	qd=${qcfg%% *} cfg=${qcfg#* }
 	# shellcheck disable=SC2086
 	if ! serve $cfg; then
 		pv_fail "blkfront reconnects with $cfg"
@@ -79,7 +83,7 @@ for cfg in "--queues 1" "--queues 1 --no-persistent" "--queues 4 --no-persistent
 	want_r=16; [[ $cfg == *--single-page-ring* ]] && want_r=1
 	pv_check_eq "$cfg: queues, persistent, segments, ring pages" "$want_q $want_p $want_s $want_r" \
 		"$(feature queues) $(feature persistent) $(feature max_segments) $(feature ring_pages)"
-	pv_check "fio verify bs 512..1M iodepth 16 with $cfg" fio_verify "cfg$RANDOM"
+	pv_check "fio verify bs 512..1M iodepth $qd with $cfg" fio_verify "cfg$RANDOM" "$qd"
 done
 pv_check "the backend saw persistent grants off" grep -q "persistent grants off" "$D/blkback.log"
 
@@ -91,7 +95,7 @@ pv_check "nbdcopy (ends with a flush) before the kill" timeout 60 nbdcopy "$D/sr
 kill -9 $bbpid; wait $bbpid 2>/dev/null
 pv_check "the flushed data is in the backing file after kill -9" cmp -s "$D/src" "$D/disk.img"
 start_bb
-fio_verify restart --io_size=32M --rate=16m &
+fio_verify restart 16 --io_size=32M --rate=16m &
 fiopid=$!
 sleep 1
 pv_check "fio is still writing when blkback is killed" kill -0 $fiopid
@@ -102,17 +106,23 @@ wait $fiopid
 pv_check_eq "kill -9 + restart of blkback under fio: every block verifies" 0 $?
 pv_check "blkfront logged the reconnect" grep -q "reconnect" "$D/serve.err"
 
+# Trim, write-zeroes (plain, NO_HOLE, FUA), FUA writes and flush through libnbd.
+pv_check_eq "nbdinfo: can_zero" true "$(timeout 10 nbdinfo "$U" | awk '/can_zero:/ {print $2}')"
+pv_check "trim, write-zeroes, FUA and flush through the export" \
+	timeout 60 "$PV_BIN/pvkit-nbd-probe" zero "$U"
+
 # Discard: the range reads back zero and the backing file frees its blocks.
+# 40 MiB: longer than the export's 32 MiB maximum block size, as qemu sends.
 qio() { timeout 30 qemu-io -f raw "$@" "$U" >"$D/qio.out" 2>&1 && ! grep -qi "fail\|error" "$D/qio.out"; }
-qemu-io -f raw -c "write -P 0x5a 0 8M" "$U" >/dev/null 2>&1
+qemu-io -f raw -c "write -P 0x5a 0 40M" "$U" >/dev/null 2>&1
 sync "$D/disk.img"
 before=$(du -k "$D/disk.img" | cut -f1)
-pv_check "discard 8 MiB" qio -c "discard 0 8M" -c "flush"
+pv_check "discard 40 MiB in one request" qio -c "discard 0 40M" -c "flush"
 pv_check "the discarded range reads back zeros" \
-	qio -c "read -P 0 0 8M"
+	qio -c "read -P 0 0 40M"
 after=$(du -k "$D/disk.img" | cut -f1)
 pv_check "discard freed space in the backing file ($before KiB -> $after KiB)" \
-	test $((before - after)) -ge 7000
+	test $((before - after)) -ge 38000
 
 # blkback killed and not restarted: pending I/O fails after the I/O timeout
 # instead of hanging; once blkback is back, blkfront reconnects and works.

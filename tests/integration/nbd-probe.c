@@ -80,34 +80,13 @@ static int probe_zero(const char *uri)
 	struct nbd_handle *h = open_uri(uri);
 	static unsigned char buf[65536], back[65536];
 
+	probe_result(nbd_can_trim(h) == 1 && nbd_can_zero(h) == 1 && nbd_can_flush(h) == 1 &&
+			     nbd_can_fua(h) == 1,
+		     "trim, write-zeroes, flush and FUA offered");
 	zero_case(h, "trim reads back zero, neighbours intact", 0, do_trim, 0);
 	zero_case(h, "write-zeroes reads back zero", 4 << 20, do_zero, 0);
 	zero_case(h, "write-zeroes NO_HOLE reads back zero", 8 << 20, do_zero, LIBNBD_CMD_FLAG_NO_HOLE);
 	zero_case(h, "write-zeroes FUA reads back zero", 12 << 20, do_zero, LIBNBD_CMD_FLAG_FUA);
-	fill_random(buf, sizeof(buf));
-	probe_result(nbd_pwrite(h, buf, sizeof(buf), 16 << 20, LIBNBD_CMD_FLAG_FUA) == 0 &&
-			     nbd_pread(h, back, sizeof(back), 16 << 20, 0) == 0 &&
-			     memcmp(buf, back, sizeof(buf)) == 0,
-		     "FUA write reads back");
-	probe_result(nbd_flush(h, 0) == 0, "flush succeeds");
-	nbd_shutdown(h, 0);
-	nbd_close(h);
-	return failures ? 1 : 0;
-}
-
-/*
- * An export without write-zeroes (blkfront's: blkif has no such operation):
- * trim, a FUA write, flush, and write-zeroes not offered.
- */
-static int probe_trim(const char *uri)
-{
-	struct nbd_handle *h = open_uri(uri);
-	static unsigned char buf[65536], back[65536];
-
-	probe_result(nbd_can_trim(h) == 1 && nbd_can_flush(h) == 1 && nbd_can_fua(h) == 1,
-		     "trim, flush and FUA offered");
-	probe_result(nbd_can_zero(h) == 0, "write-zeroes not offered");
-	zero_case(h, "trim reads back zero, neighbours intact", 0, do_trim, 0);
 	fill_random(buf, sizeof(buf));
 	probe_result(nbd_pwrite(h, buf, sizeof(buf), 16 << 20, LIBNBD_CMD_FLAG_FUA) == 0 &&
 			     nbd_pread(h, back, sizeof(back), 16 << 20, 0) == 0 &&
@@ -154,15 +133,13 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "zero") == 0)
 		return probe_zero(argv[2]);
-	if (argc == 3 && strcmp(argv[1], "trim") == 0)
-		return probe_trim(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "readonly") == 0)
 		return probe_readonly(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "hostile") == 0)
 		return probe_hostile(argv[2]) || failures ? 1 : 0;
 	if (argc == 4 && strcmp(argv[1], "max-clients") == 0)
 		return probe_max_clients(argv[2], atoi(argv[3])) || failures ? 1 : 0;
-	fprintf(stderr, "usage: pvkit-nbd-probe zero|trim|readonly URI\n"
+	fprintf(stderr, "usage: pvkit-nbd-probe zero|readonly URI\n"
 			"       pvkit-nbd-probe hostile SOCKET\n"
 			"       pvkit-nbd-probe max-clients SOCKET N\n");
 	return 2;

@@ -39,8 +39,8 @@ fi
 vm_check "the image file is no longer all zeros" \
 	sh -c '! cmp -s -n 1048576 /tmp/disk80.img /dev/zero 1048576 0'
 # The same vbd through pvkit-guest's vbd driver (blkfront exported over
-# NBD), driven by a libnbd client: trim, FUA, flush end to end (blkif has no
-# write-zeroes, so the export does not offer it).
+# NBD), driven by a libnbd client: trim, write-zeroes (written as zeros:
+# blkif has no such operation), FUA, flush end to end.
 run=/tmp/pvg80
 sock=$run/dom/0/xvdb.sock
 mkdir -p $run
@@ -48,7 +48,7 @@ pvkit-guest --platform xen --rundir $run --log $run/guest.log 2> $run/guest.err 
 gpid=$!
 vm_check "pvkit-guest --platform xen exports the vbd at $sock" vm_wait_for 30 test -S $sock
 vm_check "pvkit-guest: both ends Connected" sh -c "[ $(vbd_state fe $dev vbd) = 4 ] && [ $(vbd_state be $dev vbd) = 4 ]"
-vm_run nbd pvkit-nbd-probe trim "nbd+unix:///?socket=$sock"
+vm_run nbd pvkit-nbd-probe zero "nbd+unix:///?socket=$sock"
 # What the probe did, seen in the image file behind the loop device: noise at 0, 256 KiB of it trimmed at 64 KiB.
 vm_check "the trimmed range is zeros in the image" cmp -s -n 262144 /tmp/disk80.img /dev/zero 65536 0
 vm_check "the range before it kept the probe's bytes" sh -c "! cmp -s -n 65536 /tmp/disk80.img /dev/zero 0 0"

@@ -390,6 +390,56 @@ static void test_flush_discard(void)
 	free_bf();
 }
 
+/*
+ * Write-zeroes: WRITE requests (indirect, then direct) over pool pages
+ * that hold zeros whatever they held before; no caller buffer.
+ */
+static void test_write_zeroes(void)
+{
+	uint32_t len = (256 + 2) * 4096;
+	union pv_blkif_request_any r[2];
+	unsigned int nonzero = 0;
+
+	make_bf(1, 256);
+	for (unsigned int g = 1; g < next_ref; g++) /* every pool page dirty */
+		memset(granted[g], 0xee, PV_PAGE_SIZE);
+	reset_done();
+	CU_ASSERT_EQUAL(submit(PV_BLKFRONT_WRITE_ZEROES, 4096, len, NULL, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(take(0, &r[0]), 1);
+	CU_ASSERT_EQUAL_FATAL(take(0, &r[1]), 1);
+	CU_ASSERT_EQUAL(r[0].indirect.operation, PV_BLKIF_OP_INDIRECT);
+	CU_ASSERT_EQUAL(r[0].indirect.indirect_op, PV_BLKIF_OP_WRITE);
+	CU_ASSERT_EQUAL_FATAL(r[0].indirect.nr_segments, 256);
+	CU_ASSERT_EQUAL(r[0].indirect.sector_number, 8);
+	for (unsigned int i = 0; i < 256; i++) {
+		const struct pv_blkif_indirect_page *ind =
+			(const void *)granted[r[0].indirect.indirect_grefs[i / 512]];
+		const unsigned char *pg = seg_page(&ind->seg[i % 512]);
+
+		for (unsigned int b = 0; b < 4096; b++)
+			nonzero += pg[b] != 0;
+	}
+	CU_ASSERT_EQUAL(r[1].rw.operation, PV_BLKIF_OP_WRITE);
+	CU_ASSERT_EQUAL_FATAL(r[1].rw.nr_segments, 2);
+	CU_ASSERT_EQUAL(r[1].rw.sector_number, 8 + 256 * 8);
+	for (unsigned int i = 0; i < 2; i++)
+		for (unsigned int b = 0; b < 4096; b++)
+			nonzero += seg_page(&r[1].rw.seg[i])[b] != 0;
+	CU_ASSERT_EQUAL(nonzero, 0);
+	respond(0, r[0].indirect.id, PV_BLKIF_OP_WRITE, PV_BLKIF_RSP_OKAY);
+	respond(0, r[1].rw.id, PV_BLKIF_OP_WRITE, PV_BLKIF_RSP_OKAY);
+	poll_bf();
+	CU_ASSERT(done_count[0] == 1 && done_status[0] == 0);
+	/* Refused before the ring: misaligned, past the end, a read-only disk. */
+	CU_ASSERT_EQUAL(submit(PV_BLKFRONT_WRITE_ZEROES, 100, 512, NULL, 1), -EINVAL);
+	CU_ASSERT_EQUAL(submit(PV_BLKFRONT_WRITE_ZEROES, (uint64_t)DISK_SECTORS * 512, 512, NULL, 1),
+			-EINVAL);
+	bf->info.read_only = 1;
+	CU_ASSERT_EQUAL(submit(PV_BLKFRONT_WRITE_ZEROES, 0, 512, NULL, 1), -EROFS);
+	CU_ASSERT_EQUAL(take(0, &r[0]), 0);
+	free_bf();
+}
+
 /* Zero-copy buffers: the request's segments are the buffer's own pool pages. */
 static void test_zero_copy(void)
 {
@@ -799,6 +849,7 @@ static CU_TestInfo blkfront_tests[] = {
 	{"no indirect: 25 pages split 11 + 11 + 3", test_split_direct},
 	{"indirect: 1 MiB in one request, the rest direct", test_split_indirect},
 	{"flush and discard; bad requests refused", test_flush_discard},
+	{"write-zeroes: zeroed pool pages, no buffer", test_write_zeroes},
 	{"zero-copy buffers: segments are the buffer's pages", test_zero_copy},
 	{"four 1 MiB zero-copy buffers per pool, bounced I/O beside them", test_zero_copy_four_buffers},
 	{"response id out of range breaks the device", test_bad_id},
