@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * pvkit block-list and network-list: a guest's disks and vifs as xenstore
- * has them (the frontend's directory, then its backend's), like xl.
+ * has them (the frontend's directory, then its backend's), like xl; each
+ * disk also with the NBD URI of its export in the guest.
  */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "pvkit/blkfront.h"
 #include "pvkit_cmd.h"
 #include "toolstack.h"
 
@@ -28,10 +34,42 @@ static void read_or_dash(struct pv_xs *xs, const char *dir, const char *node, ch
 	free(v);
 }
 
-/* One disk: Vdev BE handle state evt-ch ring-ref BE-path. */
-static void print_vbd(struct pv_xs *xs, const char *front, const char *id)
+/*
+ * @out: the NBD URI of disk @id's export in guest @domid
+ * (nbd+unix:///?socket=<absolute path>, the path percent-encoded), or "-"
+ * when pvkit-guest has no socket there (not connected, or not its disk).
+ */
+static void export_uri(pv_domid_t domid, const char *id, char *out, size_t len)
 {
-	char be[16], state[8], evt[16], ref[16], bepath[128], dev[24];
+	char file[32], path[4096], abs[PATH_MAX];
+	unsigned long devid;
+	struct stat st;
+	char *end;
+	size_t n;
+
+	snprintf(out, len, "-");
+	errno = 0;
+	devid = strtoul(id, &end, 10);
+	if (!*id || *end || errno || devid > UINT32_MAX)
+		return;
+	pv_blkfront_export_socket((uint32_t)devid, file, sizeof(file));
+	if (ts_path(path, sizeof(path), "dom/%u/%s", domid, file) || stat(path, &st) ||
+	    !S_ISSOCK(st.st_mode) || !realpath(path, abs))
+		return;
+	n = (size_t)snprintf(out, len, "nbd+unix:///?socket=");
+	for (const unsigned char *p = (const unsigned char *)abs; *p && n + 4 < len; p++) {
+		if (isalnum(*p) || strchr("/-._~", *p))
+			out[n++] = (char)*p;
+		else
+			n += (size_t)snprintf(out + n, len - n, "%%%02X", *p);
+	}
+	out[n] = '\0';
+}
+
+/* One disk: Vdev BE handle state evt-ch ring-ref BE-path NBD-URI. */
+static void print_vbd(struct pv_xs *xs, pv_domid_t domid, const char *front, const char *id)
+{
+	char be[16], state[8], evt[16], ref[16], bepath[128], dev[24], uri[PATH_MAX * 3 + 32];
 	int st = pv_xenbus_read_state(xs, front);
 
 	read_or_dash(xs, front, "backend-id", be, sizeof(be));
@@ -48,7 +86,9 @@ static void print_vbd(struct pv_xs *xs, const char *front, const char *id)
 	read_or_dash(xs, front, "backend", bepath, sizeof(bepath));
 	read_or_dash(xs, bepath, "dev", dev, sizeof(dev));
 	snprintf(state, sizeof(state), "%d", st);
-	printf("%-8s %-6s %-4s %-6s %-6s %-6s %-9s %s\n", id, dev, be, id, state, evt, ref, bepath);
+	export_uri(domid, id, uri, sizeof(uri));
+	printf("%-8s %-6s %-4s %-6s %-6s %-6s %-9s %s %s\n", id, dev, be, id, state, evt, ref, bepath,
+	       uri);
 }
 
 /* A vif queue's channel(s) and rings under @dir: "evt" or "tx/rx" when split, "tx/rx" refs. */
@@ -112,15 +152,15 @@ static int list_kind(struct pv_xs *xs, pv_domid_t domid, const char *kind)
 	snprintf(dir, sizeof(dir), "/local/domain/%u/device/%s", domid, kind);
 	n = pv_xs_directory(xs, PV_XS_NO_TXN, dir, NULL, &ids);
 	if (!strcmp(kind, "vbd"))
-		printf("%-8s %-6s %-4s %-6s %-6s %-6s %-9s %s\n", "Vdev", "Dev", "BE", "handle",
-		       "state", "evt-ch", "ring-ref", "BE-path");
+		printf("%-8s %-6s %-4s %-6s %-6s %-6s %-9s %s %s\n", "Vdev", "Dev", "BE", "handle",
+		       "state", "evt-ch", "ring-ref", "BE-path", "NBD-URI");
 	else
 		printf("%-4s %-4s %-18s %-6s %-6s %-6s %-15s %s\n", "Idx", "BE", "Mac Addr.",
 		       "handle", "state", "evt-ch", "tx-/rx-ring-ref", "BE-path");
 	for (int i = 0; i < n; i++) {
 		snprintf(front, sizeof(front), "%s/%s", dir, ids[i]);
 		if (!strcmp(kind, "vbd"))
-			print_vbd(xs, front, ids[i]);
+			print_vbd(xs, domid, front, ids[i]);
 		else
 			print_vif(xs, front, ids[i]);
 	}

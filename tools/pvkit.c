@@ -100,10 +100,13 @@ static const struct pvkit_command commands[] = {
 	 "Options:\n"
 	 "  -f, --force      remove the directories at once, without waiting\n"
 	 "  --timeout SECS   how long to wait for both halves to close\n"},
-	{"block-list", pvkit_cmd_block_list, "block-list " NAME_OR_ID, "list a guest's disks",
+	{"block-list", pvkit_cmd_block_list, "block-list " NAME_OR_ID,
+	 "list a guest's disks and their NBD URIs",
 	 "List the guest's disks as xenstore has them: Vdev (the Xen number), Dev (its\n"
 	 "name), BE (backend domain), handle, state (the frontend's xenbus state), evt-ch,\n"
-	 "ring-ref, BE-path.\n"},
+	 "ring-ref, BE-path; then NBD-URI, where the guest exports the disk\n"
+	 "(nbd+unix:///?socket=RUNDIR/dom/<domid>/xvdX.sock, for nbdinfo, nbdcopy,\n"
+	 "qemu-img, nbdfuse), or - while it does not.\n"},
 	{"network-attach", pvkit_cmd_hotplug, "network-attach [--timeout SECS] " NAME_OR_ID " VIFSPEC",
 	 "hot-plug a network interface into a running guest",
 	 "Add a vif to a running guest. VIFSPEC is a vif spec as in the config's vif=\n"

@@ -28,27 +28,6 @@ struct vbd {
 	char sock[4200];
 };
 
-/* "xvda" for 51712 and its kin; "" when @devid is not in Xen's xvd numbering. */
-static void disk_name(unsigned int devid, char *buf, size_t len)
-{
-	unsigned int disk;
-	char suffix[8] = "";
-
-	if (devid >> 8 == 202 && !(devid & 15))
-		disk = (devid & 0xff) >> 4;
-	else if (devid >> 28 == 1 && !(devid & 0xff))
-		disk = (devid >> 8) & 0xfffff;
-	else {
-		buf[0] = '\0';
-		return;
-	}
-	if (disk < 26)
-		snprintf(suffix, sizeof(suffix), "%c", 'a' + disk);
-	else if (disk < 26 * 27)
-		snprintf(suffix, sizeof(suffix), "%c%c", 'a' + disk / 26 - 1, 'a' + disk % 26);
-	snprintf(buf, len, suffix[0] ? "xvd%s" : "", suffix);
-}
-
 static void on_nbd(struct pv_guest *g, int fd, uint32_t events, void *opaque)
 {
 	struct vbd *v = opaque;
@@ -91,7 +70,7 @@ static void vbd_free(struct vbd *v)
 static int vbd_probe(struct pv_guest *g, struct pv_xenbus_dev *x)
 {
 	struct vbd *v = calloc(1, sizeof(*v));
-	char name[16];
+	char name[16], file[32];
 	int rc;
 
 	if (!v)
@@ -102,11 +81,9 @@ static int vbd_probe(struct pv_guest *g, struct pv_xenbus_dev *x)
 		free(v);
 		return rc;
 	}
-	disk_name(x->devid, name, sizeof(name));
-	if (name[0])
-		snprintf(v->sock, sizeof(v->sock), "%s/%s.sock", pv_guest_dir(g), name);
-	else
-		snprintf(v->sock, sizeof(v->sock), "%s/vbd-%u.sock", pv_guest_dir(g), x->devid);
+	pv_blkfront_disk_name(x->devid, name, sizeof(name));
+	pv_blkfront_export_socket(x->devid, file, sizeof(file));
+	snprintf(v->sock, sizeof(v->sock), "%s/%s", pv_guest_dir(g), file);
 	rc = pv_blkfront_nbd_export(v->bf, v->sock, name, &v->srv);
 	if (!rc) {
 		v->srv_fd = pv_nbd_server_fd(v->srv);

@@ -29,14 +29,15 @@ test-nbd-file_PKGS := libnbd liburing
 test-nbd-file_LIBS := -lcunit
 
 # blkfront: the library (handshake, datapath, NBD export of a vbd).
-LIB_SRCS += frontends/blk/blkfront.c frontends/blk/blkfront-io.c frontends/blk/blkfront-nbd.c
+LIB_SRCS += frontends/blk/blkfront.c frontends/blk/blkfront-io.c frontends/blk/blkfront-nbd.c \
+	frontends/blk/blkfront-name.c
 PUBLIC_HEADERS += include/pvkit/blkfront.h
 
 # The datapath over hand-made rings and a fake grant table: request building,
 # splitting, zero copy, and the responses of a broken backend.
 UNIT_TESTS += test-blkfront
 test-blkfront_SRCS := tests/unit/frontends/blk/test_blkfront.c frontends/blk/blkfront-io.c \
-	ring/gntpool.c tests/harness/cunit.c
+	frontends/blk/blkfront-name.c ring/gntpool.c tests/harness/cunit.c
 test-blkfront_LIBS := -lcunit
 
 # The toolstack's and guest's part of the blkfront tests and benchmark.

@@ -32,6 +32,7 @@
 #ifndef PVKIT_BLKFRONT_H
 #define PVKIT_BLKFRONT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "pvkit/busypoll.h" /* PV_BUSYPOLL_DEFAULT for opts.busypoll_ns */
@@ -193,5 +194,16 @@ struct pv_nbd_server;
  */
 int pv_blkfront_nbd_export(struct pv_blkfront *bf, const char *socket_path, const char *name,
 			   struct pv_nbd_server **out);
+
+/*
+ * The NBD export of vbd @devid in a guest run by pvkit-guest: the disk's
+ * name in Xen's xvd numbering ("xvda" for 51712 = 202:0, "xvdb" for
+ * 202:16, ...; the extended form 1 << 28 | disk << 8 too), "" for another
+ * devid; its socket in the guest's run directory (DIR/dom/<domid>/) is
+ * "<name>.sock", or "vbd-<devid>.sock" when the name is "". Truncated to
+ * @len - 1 bytes.
+ */
+void pv_blkfront_disk_name(uint32_t devid, char *buf, size_t len);
+void pv_blkfront_export_socket(uint32_t devid, char *buf, size_t len);
 
 #endif

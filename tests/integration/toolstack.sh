@@ -91,8 +91,8 @@ else
 		$F/vif/0/state 3 $F/vif/0/backend-id 0 $F/vif/0/mac 00:16:3e:00:00:01 \
 		$F/vif/0/tx-ring-ref 10 $F/vif/0/rx-ring-ref 11 $F/vif/0/backend $B/vif/$ID/0
 	pv_check_eq "block-list: exit 0" 0 "$(run P block-list g1)"
-	pv_check_eq "block-list: the disk" "51712 xvda 0 51712 4 5 9 $B/vbd/$ID/51712" \
-		"$(sed -n 2p "$D/out" | tr -s ' ')"
+	pv_check_eq "block-list: the disk (no export: NBD-URI -)" \
+		"51712 xvda 0 51712 4 5 9 $B/vbd/$ID/51712 -" "$(sed -n 2p "$D/out" | tr -s ' ')"
 	pv_check_eq "network-list: exit 0" 0 "$(run P network-list "$ID")"
 	pv_check_eq "network-list: the vif" "0 0 00:16:3e:00:00:01 0 3 - 10/11 $B/vif/$ID/0" \
 		"$(sed -n 2p "$D/out" | tr -s ' ')"
@@ -120,6 +120,10 @@ else
 		pv_check "block-attach: the disk is Connected" \
 			sh -c "'$PVKIT' --rundir '$D' block-list g1 | grep -Eq '^51728 +xvdb +0 +51728 +4 '"
 		pv_check "block-attach: the guest exports the disk" test -S "$D/dom/$ID/xvdb.sock"
+		uri=$("$PVKIT" --rundir "$D" block-list g1 | awk '$1 == 51728 {print $NF}')
+		pv_check_eq "block-list: the disk's NBD URI" "nbd+unix:///?socket=$(realpath "$D")/dom/$ID/xvdb.sock" "$uri"
+		pv_check_eq "block-list: nbdinfo on that URI" 1048576 \
+			"$(timeout 10 nbdinfo --size "$uri" 2>&1)"
 		pv_check_eq "block-detach xvdb: exit 0" 0 "$(run P block-detach g1 xvdb)"
 		pv_check "block-detach: the guest drops the disk" pv_wait_for 10 test ! -e "$D/dom/$ID/xvdb.sock"
 	else

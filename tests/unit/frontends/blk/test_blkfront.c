@@ -844,6 +844,34 @@ static int setup(void)
 	return 0;
 }
 
+/* The export's names: pvkit-guest's socket and pvkit block-list's URI agree on them. */
+static void test_export_names(void)
+{
+	static const struct {
+		uint32_t devid;
+		const char *name, *sock;
+	} cases[] = {
+		{51712, "xvda", "xvda.sock"},                 /* 202:0 */
+		{51728, "xvdb", "xvdb.sock"},                 /* 202:16 */
+		{51952, "xvdp", "xvdp.sock"},                 /* 202:240, the last short one */
+		{1u << 28 | 26u << 8, "xvdaa", "xvdaa.sock"}, /* the extended form */
+		{1u << 28 | 701u << 8, "xvdzz", "xvdzz.sock"},
+		{1u << 28 | 702u << 8, "", "vbd-268615168.sock"}, /* past xvdzz */
+		{51713, "", "vbd-51713.sock"},                /* a partition, xvda1 */
+		{768, "", "vbd-768.sock"},                    /* hda */
+	};
+	char name[16], sock[32];
+
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		pv_blkfront_disk_name(cases[i].devid, name, sizeof(name));
+		pv_blkfront_export_socket(cases[i].devid, sock, sizeof(sock));
+		CU_ASSERT_STRING_EQUAL(name, cases[i].name);
+		CU_ASSERT_STRING_EQUAL(sock, cases[i].sock);
+	}
+	pv_blkfront_export_socket(51712, sock, 5);
+	CU_ASSERT_STRING_EQUAL(sock, "xvda"); /* truncated, terminated */
+}
+
 static CU_TestInfo blkfront_tests[] = {
 	{"direct write and read: bounced, sectors and segments", test_direct_write_and_read},
 	{"no indirect: 25 pages split 11 + 11 + 3", test_split_direct},
@@ -863,6 +891,7 @@ static CU_TestInfo blkfront_tests[] = {
 	{"event storm ended early by another queue's work: hold timer disarmed",
 	 test_storm_ended_by_other_queue},
 	{"responses rewritten while consumed: each request ends once", test_double_fetch},
+	{"export names: xvd disks, others by devid", test_export_names},
 	CU_TEST_INFO_NULL,
 };
 
