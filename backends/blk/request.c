@@ -159,8 +159,13 @@ static int check_discard(const struct blk_limits *l, struct blk_req *r)
 {
 	if (!l->discard)
 		return PV_BLKIF_RSP_EOPNOTSUPP;
-	if ((r->discard_flag & PV_BLKIF_DISCARD_SECURE) && !l->discard_secure)
-		return PV_BLKIF_RSP_EOPNOTSUPP;
+	/*
+	 * BLKIF_DISCARD_SECURE is "ignored if discard-secure=0" (blkif.h): a
+	 * plain discard, as Linux's xen-blkback does. Refusing it would make
+	 * Linux's blkfront turn discard off for good (EOPNOTSUPP).
+	 */
+	if (!l->discard_secure)
+		r->discard_flag &= (uint8_t)~PV_BLKIF_DISCARD_SECURE;
 	if (l->readonly || !range_ok(l, r->sector, r->nr_sectors))
 		return PV_BLKIF_RSP_ERROR;
 	r->io = BLK_IO_DISCARD;

@@ -460,10 +460,12 @@ static void case_secure_discard(struct tfront *f, const char *dev)
 	if (offered)
 		check(tf_send(f, &q) == PV_BLKIF_RSP_OKAY && image_has(dev, 160 * 512, zero, 4096),
 		      "%s: secure discard offered and served", dev);
-	else
-		check(tf_send(f, &q) == PV_BLKIF_RSP_EOPNOTSUPP &&
-			      image_has(dev, 160 * 512, tf_page(f, 0), 4096),
-		      "%s: secure discard not offered: refused (EOPNOTSUPP), data untouched", dev);
+	else /* blkif.h: the flag is "ignored if discard-secure=0" */
+		check(tf_send(f, &q) == PV_BLKIF_RSP_OKAY && image_has(dev, 160 * 512, zero, 4096),
+		      "%s: secure discard not offered: the flag ignored, a plain discard", dev);
+	fill(f, 0, 1, 0x5f);
+	check(tf_rw(f, PV_BLKIF_OP_WRITE, 160, 1, 0) == PV_BLKIF_RSP_OKAY, "%s: write before a "
+	      "plain discard", dev);
 	d->flag = 0;
 	d->id = f->next_id++;
 	check(tf_send(f, &q) == PV_BLKIF_RSP_OKAY && image_has(dev, 160 * 512, zero, 4096),

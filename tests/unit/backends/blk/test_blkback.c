@@ -235,12 +235,20 @@ static void test_discard(void)
 	CU_ASSERT_EQUAL(roundtrip64(&r), PV_BLKIF_RSP_OKAY);
 	CU_ASSERT_EQUAL(memcmp(mock_page(READ_REF), zero, 4096), 0);
 	CU_ASSERT_EQUAL(memcmp(mock_page(READ_REF + 1), mock_page(DATA_REF + 1), 4096), 0);
+	/* Secure, not offered on a file: the flag is ignored (blkif.h), a plain discard. */
+	fill(DATA_REF, 1, 0x78);
+	r = rw(PV_BLKIF_OP_WRITE, 2048, 1, DATA_REF);
+	CU_ASSERT_EQUAL(roundtrip64(&r), PV_BLKIF_RSP_OKAY);
 	memset(&r, 0, sizeof(r));
 	dr->operation = PV_BLKIF_OP_DISCARD;
-	dr->flag = PV_BLKIF_DISCARD_SECURE; /* not offered on a file */
+	dr->flag = PV_BLKIF_DISCARD_SECURE;
 	dr->id = 5;
+	dr->sector_number = 2048;
 	dr->nr_sectors = 8;
-	CU_ASSERT_EQUAL(roundtrip64(&r), PV_BLKIF_RSP_EOPNOTSUPP);
+	CU_ASSERT_EQUAL(roundtrip64(&r), PV_BLKIF_RSP_OKAY);
+	r = rw(PV_BLKIF_OP_READ, 2048, 1, READ_REF);
+	CU_ASSERT_EQUAL(roundtrip64(&r), PV_BLKIF_RSP_OKAY);
+	CU_ASSERT_EQUAL(memcmp(mock_page(READ_REF), zero, 4096), 0);
 	stop();
 }
 

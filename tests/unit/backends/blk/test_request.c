@@ -259,10 +259,14 @@ static void test_discard(void)
 	CU_ASSERT_EQUAL(check64(&l, &q, &req), PV_BLKIF_RSP_ERROR);
 	q = discard64(1, UINT64_MAX, 0);
 	CU_ASSERT_EQUAL(check64(&l, &q, &req), PV_BLKIF_RSP_ERROR);
+	/* Not offered: the flag is ignored (blkif.h), a plain discard. */
 	q = discard64(0, 8, PV_BLKIF_DISCARD_SECURE);
-	CU_ASSERT_EQUAL(check64(&l, &q, &req), PV_BLKIF_RSP_EOPNOTSUPP);
+	CU_ASSERT_EQUAL(check64(&l, &q, &req), PV_BLKIF_RSP_OKAY);
+	CU_ASSERT_EQUAL(req.io, BLK_IO_DISCARD);
+	CU_ASSERT_EQUAL(req.discard_flag, 0);
 	l.discard_secure = true;
 	CU_ASSERT_EQUAL(check64(&l, &q, &req), PV_BLKIF_RSP_OKAY);
+	CU_ASSERT_EQUAL(req.discard_flag, PV_BLKIF_DISCARD_SECURE);
 	l.readonly = true;
 	CU_ASSERT_EQUAL(check64(&l, &q, &req), PV_BLKIF_RSP_ERROR);
 	l.discard = false;
