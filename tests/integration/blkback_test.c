@@ -165,6 +165,50 @@ static void case_indirect(struct tfront *f)
 	      "indirect: 512 KiB written and read back");
 }
 
+/*
+ * An INDIRECT request of @nsegs segments at sector 0, each the page of
+ * data_refs[0] up to sector @last, listed in the page of data_refs[299]
+ * (granted as @ind_ref).
+ */
+static int send_indirect(struct tfront *f, uint8_t op, uint16_t nsegs, pv_grant_ref_t ind_ref,
+			 uint8_t last)
+{
+	struct pv_blkif_x86_64_request q;
+	struct pv_blkif_x86_64_request_indirect *ind = (void *)&q;
+	struct pv_blkif_indirect_page *page = (void *)tf_page(f, 299);
+
+	memset(page, 0, 4096);
+	for (unsigned int i = 0; i < 512; i++)
+		page->seg[i] = (struct pv_blkif_request_segment){.gref = f->data_refs[0],
+								 .last_sect = last};
+	memset(&q, 0, sizeof(q));
+	ind->operation = PV_BLKIF_OP_INDIRECT;
+	ind->indirect_op = op;
+	ind->nr_segments = nsegs;
+	ind->id = f->next_id++;
+	ind->indirect_grefs[0] = ind->indirect_grefs[1] = ind_ref;
+	return tf_send(f, &q);
+}
+
+/* The indirect form of the hostile requests: counts, operation, its page, its segments. */
+static void case_hostile_indirect(struct tfront *f)
+{
+	pv_grant_ref_t ind = f->data_refs[299];
+
+	check(send_indirect(f, PV_BLKIF_OP_READ, 0, ind, 7) == PV_BLKIF_RSP_ERROR,
+	      "hostile: indirect with 0 segments -> error");
+	check(send_indirect(f, PV_BLKIF_OP_READ, 257, ind, 7) == PV_BLKIF_RSP_ERROR,
+	      "hostile: indirect with 257 segments (more than offered) -> error");
+	check(send_indirect(f, PV_BLKIF_OP_FLUSH_DISKCACHE, 1, ind, 7) == PV_BLKIF_RSP_ERROR,
+	      "hostile: indirect carrying a flush -> error");
+	check(send_indirect(f, PV_BLKIF_OP_READ, 4, 65000, 7) == PV_BLKIF_RSP_ERROR,
+	      "hostile: an indirect page that does not map -> error");
+	check(send_indirect(f, PV_BLKIF_OP_READ, 3, ind, 8) == PV_BLKIF_RSP_ERROR,
+	      "hostile: indirect segments past their page -> error");
+	check(send_indirect(f, PV_BLKIF_OP_READ, 256, ind, 7) == PV_BLKIF_RSP_OKAY,
+	      "after them, a 256-segment indirect read works");
+}
+
 static void case_hostile(struct tfront *f)
 {
 	struct pv_blkif_x86_64_request q;
@@ -194,6 +238,7 @@ static void case_hostile(struct tfront *f)
 	q.seg[0].last_sect = 7;
 	q.seg[0].gref = 65000; /* never granted */
 	check(tf_send(f, &q) == PV_BLKIF_RSP_ERROR, "hostile: a grant that does not map -> error");
+	case_hostile_indirect(f);
 	check(tf_rw(f, PV_BLKIF_OP_READ, 0, 1, 0) == PV_BLKIF_RSP_OKAY, "after them, I/O still works");
 }
 
