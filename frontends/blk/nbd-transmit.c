@@ -168,11 +168,15 @@ static uint32_t validate(const struct nbd_conn *c, const struct pv_nbd_io *io)
 	if (io->cmd == NBD_CMD_FLUSH)
 		return io->offset || io->len ? NBD_EINVAL : 0;
 	/*
-	 * The maximum block size bounds what carries or returns a payload
-	 * and WRITE_ZEROES; a TRIM may be longer (the NBD spec lets clients
-	 * send one: qemu's discards go up to 2 GiB, the kernel's further).
+	 * The maximum block size bounds what carries or returns a payload.
+	 * A TRIM may be longer (the NBD spec lets clients send one: qemu's
+	 * discards go up to 2 GiB, the kernel's further), and so may a
+	 * WRITE_ZEROES in practice (nbdcopy zeroes a whole hole of a sparse
+	 * image in one request, nbdkit serves it; the spec's "MUST NOT" is
+	 * the client's, refusing it broke the copy).
 	 */
-	if (io->len == 0 || (io->len > info->max_request && io->cmd != NBD_CMD_TRIM))
+	if (io->len == 0 || (io->len > info->max_request &&
+			     (io->cmd == NBD_CMD_READ || io->cmd == NBD_CMD_WRITE)))
 		return NBD_EINVAL;
 	if ((io->offset | io->len) & (info->sector_size - 1))
 		return NBD_EINVAL;
@@ -182,15 +186,25 @@ static uint32_t validate(const struct nbd_conn *c, const struct pv_nbd_io *io)
 	return 0;
 }
 
-/* A write whose header arrived: read its payload, or drop it after an error. */
+/*
+ * A write whose header arrived: read its payload, or drop it after an
+ * error. The error reply waits until the payload is dropped: a client
+ * still sending it does not expect a reply yet (libnbd calls one "no
+ * matching cookie ... a bug in the server" and gives up the connection).
+ */
 static void start_write(struct nbd_conn *c, struct pv_nbd_io *io, uint32_t err)
 {
 	if (!err && nbd_io_buf(io, false))
 		err = NBD_ENOMEM;
-	if (err) {
-		c->discard = io->len;
-		c->state = c->discard ? NBD_ST_DISCARD : NBD_ST_REQUEST;
+	if (err && !io->len) {
 		nbd_reply(c, io, err);
+		return;
+	}
+	if (err) {
+		c->cur = io;
+		c->cur_err = err;
+		c->discard = io->len;
+		c->state = NBD_ST_DISCARD;
 		return;
 	}
 	c->cur = io;
@@ -275,6 +289,8 @@ void nbd_transmission_input(struct nbd_conn *c)
 			if (c->discard)
 				return;
 			c->state = NBD_ST_REQUEST;
+			nbd_reply(c, c->cur, c->cur_err);
+			c->cur = NULL;
 		} else {
 			return;
 		}

@@ -156,9 +156,10 @@ struct nbd_conn {
 	unsigned int nios;              /* requests from header to last reply byte (NBD_CONN_MAX_IOS) */
 	uint8_t *in;                    /* NBD_INBUF_SIZE bytes */
 	uint32_t in_start, in_end;      /* unconsumed input in[in_start..in_end) */
-	struct pv_nbd_io *cur;          /* request whose payload is being read */
+	struct pv_nbd_io *cur;          /* request whose payload is being read (or dropped) */
 	uint32_t cur_got;               /* payload bytes of cur read so far */
 	uint64_t discard;               /* payload bytes still to drop */
+	uint32_t cur_err;               /* NBD error owed to cur once its payload is dropped */
 	uint8_t *out;                   /* handshake output (bytes) */
 	uint32_t out_len, out_sent, out_cap;
 	struct pv_nbd_io *rq_head, *rq_tail; /* replies to send, in completion order */

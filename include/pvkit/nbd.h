@@ -69,8 +69,8 @@ struct pv_nbd_dev_ops {
 	/*
 	 * Start one request. The request is already validated: offset and len
 	 * are multiples of the sector size, inside the device, len <=
-	 * max_request (0 for FLUSH; a TRIM may be longer, up to the device
-	 * size or 4 GiB - 1), and op is one the device supports. For
+	 * max_request (0 for FLUSH; a TRIM or WRITE_ZEROES may be longer, up
+	 * to the device size or 4 GiB - 1), and op is one the device supports. For
 	 * READ the device fills every byte of @buf on success; for WRITE it
 	 * reads @buf. @buf stays valid until completion.
 	 * The device calls pv_nbd_complete(@io, status) exactly once, from any

@@ -59,6 +59,11 @@ pv_check "copied out is byte-identical" cmp -s "$D/src" "$D/out"
 pv_check "qemu-img compare agrees with the backing file" \
 	timeout 60 qemu-img compare -q -f raw -F raw "$U" "$D/disk.img"
 rm -f "$D/out"
+# A sparse image: nbdcopy zeroes its 40 MiB hole in one WRITE_ZEROES.
+truncate -s ${MB}M "$D/sparse"
+head -c 1M /dev/urandom | dd of="$D/sparse" bs=1M seek=40 conv=notrunc status=none
+pv_check "nbdcopy a sparse image in (a 40 MiB hole, zeroed)" timeout 120 nbdcopy "$D/sparse" "$U"
+pv_check "the backing file equals the sparse image" cmp -s "$D/sparse" "$D/disk.img"
 
 fio_verify() { # NAME IODEPTH [fio options]
 	local name=$1 qd=$2; shift 2

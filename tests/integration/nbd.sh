@@ -44,6 +44,13 @@ pv_check "nbdcopy out" timeout 60 nbdcopy "$U" "$T/out"
 pv_check "copied out equals the source" cmp -s "$T/src" "$T/out"
 pv_check "qemu-img compare with the backing file" \
 	timeout 60 qemu-img compare -q -f raw -F raw "$U" "$T/disk"
+# A sparse image over the copied one: nbdcopy zeroes each hole in one
+# WRITE_ZEROES, longer than the 32 MiB maximum block size.
+truncate -s 64M "$T/sparse"
+head -c 1M /dev/urandom | dd of="$T/sparse" bs=1M seek=50 conv=notrunc status=none
+pv_check "nbdcopy a sparse image in (a 50 MiB hole)" timeout 60 nbdcopy "$T/sparse" "$U"
+pv_check "backing file equals the sparse image" cmp -s "$T/sparse" "$T/disk"
+pv_check "nbdcopy the source in again" timeout 60 nbdcopy "$T/src" "$U"
 # Single connection, requests pipelined: same bytes.
 pv_check "nbdcopy out, one connection" timeout 60 nbdcopy -C 1 --requests 64 "$U" "$T/out1"
 pv_check "one-connection copy equals the source" cmp -s "$T/src" "$T/out1"
