@@ -113,6 +113,7 @@ G1=$DOM
 pv_check "g1: eth0 has the MAC from xenstore" ing $G1 sh -c "ip link show eth0 | grep -q 00:16:3e:12:00:$(printf %02x $G1)"
 pv_check "g1: the vif is vif$G1.0 on br0" inh sh -c "ip link show vif$G1.0 | grep -q 'master br0'"
 pv_check_eq "g1: two queues negotiated" 2 "$(xenstore-read "$(fe $G1)/multi-queue-num-queues")"
+pv_check "g1: vif$G1.0 is up while its frontend is connected" inh sh -c "ip link show vif$G1.0 | grep -q '[<,]UP[,>]'"
 pv_check "g1: split event channels (queue-1/event-channel-tx and -rx)" \
 	sh -c "xenstore-read $(fe $G1)/queue-1/event-channel-tx && xenstore-read $(fe $G1)/queue-1/event-channel-rx"
 pv_check "ping dom0 -> g1" inh "$NT" ping 198.18.0.2 3
@@ -235,6 +236,7 @@ while read -r line; do
 done < "$D/hostile.out"
 pv_check_eq "hostile driver exits 0" 0 $hrc
 pv_check "netback counted the dropped packets" grep -q "tx packet dropped" "$D/netback.log"
+pv_check "the disabled hostile vif is down" inh sh -c "! ip link show vif$bad.0 | grep -q '[<,]UP[,>]'"
 pv_check "netback is alive" kill -0 $backpid
 pv_check "g1 still streams to dom0 after the hostile frontend" stream "ing $G1" inh 198.18.0.1
 
