@@ -36,7 +36,7 @@ struct netback {
 	int no_gso;              /* --no-gso: offer no GSO features */
 	int copy_only;           /* --grant-copy: never keep the frontend's pages mapped */
 	const char *rundir;      /* where the per-device stats files go (pvkit top) */
-	int stopping;            /* an orderly stop: the vifs stay for our return */
+	int stopping;            /* an orderly stop: the vifs (TAPs) stay for our return */
 };
 
 /* Packet counters of one queue; written by its thread, read after it stopped. */

@@ -54,12 +54,10 @@ static void vif_disconnect(struct netback_vif *v)
 	v->queues = NULL;
 	v->nqueues = 0;
 	/*
-	 * Down with its frontend, but not when we stop for a restart: the
-	 * kernel would drop the routes an admin put through the vif (kill -9
-	 * leaves it up too; with no queue attached it has no carrier).
+	 * The link stays up, as with Linux's netback: the carrier went with
+	 * the last TAP queue. Setting it down would flush dom0's IPv6
+	 * addresses and the routes through the vif (xl's vif-route set-up).
 	 */
-	if (!v->nb->stopping)
-		nettap_set_up(v->ifname, 0);
 }
 
 void netback_vif_fatal(struct netback_vif *v)
@@ -234,14 +232,6 @@ static int vif_connect(struct netback_vif *v)
 	for (unsigned int i = 0; i < v->nqueues; i++)
 		v->queues[i].tap_fd = v->queues[i].stop_fd = v->queues[i].timer_fd =
 			v->queues[i].epfd = -1;
-	/*
-	 * Up before the queues attach: the carrier then comes on a running
-	 * device, an event the kernel handles at once. The other way round
-	 * the carrier change waits for the kernel's link-state work (up to a
-	 * second when any link changed lately) and until then the bridge
-	 * keeps the port disabled: the guest's first ARP request was lost.
-	 */
-	nettap_set_up(v->ifname, 1);
 	for (unsigned int i = 0; rc == 0 && i < v->nqueues; i++)
 		rc = queue_connect(v, &v->queues[i], i);
 	if (rc == 0 && (rc = nettap_offload(v->queues[0].tap_fd, tap_offloads(v))) < 0)
@@ -383,7 +373,7 @@ static void rate_changed(struct pv_xs *xs, const char *path, void *opaque)
 		netback_queue_rate_changed(&v->queues[i]);
 }
 
-/* Create the persistent TAP, set its link up for the bridge, enslave it. */
+/* Create the persistent TAP, enslave it to its bridge, set its link up. */
 static int make_tap(struct netback_vif *v)
 {
 	struct pv_xenbus_dev *x = v->xdev;
@@ -407,6 +397,18 @@ static int make_tap(struct netback_vif *v)
 	if (v->bridge && (rc = nettap_bridge_add(v->bridge, v->ifname)) < 0 && rc != -EBUSY)
 		pv_dev_warn(x->prefix, "cannot add %s to bridge %s: %s", v->ifname, v->bridge,
 			    strerror(-rc));
+	/*
+	 * Up from now until the device goes (xl's hotplug script does that
+	 * for Linux's netback); the carrier follows the frontend, on while a
+	 * TAP queue is attached. Up before the queues attach: the carrier
+	 * then comes on a running device, an event the kernel handles at
+	 * once. The other way round the carrier change waits for the
+	 * kernel's link-state work (up to a second when any link changed
+	 * lately) and until then the bridge keeps the port disabled: the
+	 * guest's first ARP request was lost.
+	 */
+	if ((rc = nettap_set_up(v->ifname, 1)) < 0)
+		pv_dev_warn(x->prefix, "cannot set %s up: %s", v->ifname, strerror(-rc));
 	return 0;
 }
 

@@ -113,7 +113,7 @@ G1=$DOM
 pv_check "g1: eth0 has the MAC from xenstore" ing $G1 sh -c "ip link show eth0 | grep -q 00:16:3e:12:00:$(printf %02x $G1)"
 pv_check "g1: the vif is vif$G1.0 on br0" inh sh -c "ip link show vif$G1.0 | grep -q 'master br0'"
 pv_check_eq "g1: two queues negotiated" 2 "$(xenstore-read "$(fe $G1)/multi-queue-num-queues")"
-pv_check "g1: vif$G1.0 is up while its frontend is connected" inh sh -c "ip link show vif$G1.0 | grep -q '[<,]UP[,>]'"
+pv_check "g1: vif$G1.0 is up while its frontend is connected" pv_wait_for 5 inh grep -qx up /sys/class/net/vif$G1.0/operstate
 pv_check "g1: split event channels (queue-1/event-channel-tx and -rx)" \
 	sh -c "xenstore-read $(fe $G1)/queue-1/event-channel-tx && xenstore-read $(fe $G1)/queue-1/event-channel-rx"
 pv_check "ping dom0 -> g1" inh "$NT" ping 198.18.0.2 3
@@ -226,6 +226,14 @@ pv_check "no tx drops or bad grants from good guests" \
 # guests keep working.
 bad=$("$PV_BIN/echo-client" mkdomain "$D" bad)
 pv_check "hostile domain's vif added" "$NT" adddev "$D" "$bad" 0 bridge=br0
+# Routed set-ups put addresses and routes on the vif itself: as with Linux's
+# netback, a frontend that goes away or is disabled takes the carrier with
+# it, not the link (setting it down would flush dom0's IPv6 address and the
+# routes through it).
+# As xl's vif-route script does: the vif up, an address and a route on it.
+pv_check "the hostile vif is there" pv_wait_for 10 inh ip link show vif$bad.0
+pv_check "vif-route style set-up on vif$bad.0" inh sh -c "ip link set vif$bad.0 up &&
+	ip addr add fd00:198:19::1/64 dev vif$bad.0 nodad && ip route add 198.18.9.0/24 dev vif$bad.0"
 inh "$NT" hostile "$D" "$bad" 0 > "$D/hostile.out" 2>&1
 hrc=$?
 while read -r line; do
@@ -236,7 +244,12 @@ while read -r line; do
 done < "$D/hostile.out"
 pv_check_eq "hostile driver exits 0" 0 $hrc
 pv_check "netback counted the dropped packets" grep -q "tx packet dropped" "$D/netback.log"
-pv_check "the disabled hostile vif is down" inh sh -c "! ip link show vif$bad.0 | grep -q '[<,]UP[,>]'"
+# (The kernel's link-state work may take a second to note the carrier.)
+pv_check "the disabled hostile vif has no carrier" pv_wait_for 5 inh grep -qx down /sys/class/net/vif$bad.0/operstate
+pv_check "after the hostile frontend's disconnects: dom0's IPv6 address is still on vif$bad.0" \
+	inh sh -c "ip -6 addr show dev vif$bad.0 | grep -q fd00:198:19::1/64"
+pv_check "after the hostile frontend's disconnects: the route through vif$bad.0 is still there" \
+	inh sh -c "ip route show 198.18.9.0/24 | grep -q vif$bad.0"
 pv_check "netback is alive" kill -0 $backpid
 pv_check "g1 still streams to dom0 after the hostile frontend" stream "ing $G1" inh 198.18.0.1
 
