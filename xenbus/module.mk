@@ -9,6 +9,8 @@ TEST_PROGRAMS += xenbus-test
 xenbus-test_SRCS := tests/integration/xenbus_test.c tests/harness/cunit.c
 xenbus-test_LIBS := -lcunit
 INTEGRATION_TESTS += tests/integration/xenbus.sh
+# The daemons and pvkit-guest when pvkit-xenstored dies.
+INTEGRATION_TESTS += tests/integration/xenstore-loss.sh
 
 # The daemons' skeleton: options, bad usage, --help, the loop's order.
 UNIT_TESTS += test-daemon

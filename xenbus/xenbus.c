@@ -57,6 +57,12 @@ int pv_xenbus_switch_state(struct pv_xenbus_dev *dev, enum pv_xenbus_state state
 			     pv_xenbus_state_name(state));
 		return rc;
 	}
+	if (rc == -ECONNRESET) {
+		/* The loss is the owner's to log, once (pv_daemon_run(), pvkit-guest). */
+		pv_dev_debug(dev->prefix, "xenstore is gone: state %s not written",
+			     pv_xenbus_state_name(state));
+		return rc;
+	}
 	if (rc < 0) {
 		pv_log(PV_LOG_ERR, dev->prefix, -rc, "cannot write %s/state", dev->nodename);
 		return rc;

@@ -161,9 +161,16 @@ char *pv_xs_join(const char *dir, const char *node)
 	return p;
 }
 
-/* libxenstore reports failures in errno; make sure it is a real one. */
+/*
+ * libxenstore reports failures in errno; make sure it is a real one. Once
+ * its reader thread has lost xenstored it closes the socket and every
+ * request fails on the closed fd (EBADF): that is the lost connection,
+ * -ECONNRESET as pv_xs_dispatch() says.
+ */
 static int xs_errno(void)
 {
+	if (errno == EBADF)
+		return -ECONNRESET;
 	return errno ? -errno : -EIO;
 }
 

@@ -5,5 +5,5 @@ pvkit-echoback_DIR := sbin
 pvkit-echoback_SRCS := backends/echo/main.c backends/echo/xenbus.c backends/echo/echoback.c
 
 TEST_PROGRAMS += echo-client
-echo-client_SRCS := tests/integration/echo_client.c
+echo-client_SRCS := tests/integration/echo_client.c backends/echo/xenbus.c backends/echo/echoback.c
 INTEGRATION_TESTS += tests/integration/echo.sh

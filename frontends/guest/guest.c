@@ -17,6 +17,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -157,18 +158,51 @@ static void close_buses(struct pv_guest *g)
 	g->bus_ctxs = NULL;
 }
 
+/*
+ * xenstore went away (pvkit-xenstored stopped or died). A Xen domU lives
+ * on when xenstored dies: its connected devices keep working over their
+ * rings and event channels, only xenbus operations (new devices, unplug,
+ * reconfiguration, a clean reconnect) cannot happen. So does this guest:
+ * the buses are frozen as they are (no more xenstore steps: nothing is
+ * left to read, and nothing must spin on a dead connection) and the
+ * datapaths run on until SIGTERM or init's end.
+ */
+static void xenstore_lost(struct pv_guest *g)
+{
+	g->xs_lost = 1;
+	pv_guest_del_fd(g, pv_xs_fd(g->xs));
+	pv_guest_del_fd(g, g->xs_timer);
+	pv_err("xenstore connection lost: the connected devices keep running; no device can be "
+	       "added, removed or reconnected until the guest restarts");
+}
+
 static void on_xenstore(struct pv_guest *g, int fd, uint32_t events, void *opaque)
 {
-	int rc;
+	uint64_t ticks;
 
-	(void)fd;
 	(void)events;
 	(void)opaque;
-	rc = pv_xs_dispatch(g->xs, 64);
-	if (rc == -ECONNRESET) {
-		pv_err("xenstore connection lost: shutting the guest down");
-		g->stopping = 2;
-	}
+	if (g->xs_lost)
+		return;
+	/* The timer's tick is taken, so that it does not wake us again. */
+	if (fd == g->xs_timer && read(fd, &ticks, sizeof(ticks)) != sizeof(ticks))
+		return;
+	if (pv_xs_dispatch(g->xs, 64) == -ECONNRESET)
+		xenstore_lost(g);
+}
+
+/*
+ * libxenstore's watch fd says nothing when the connection is lost (see
+ * pv_xs_fd()): the xenstore step also runs once a second, which tells.
+ */
+static int start_xs_check(struct pv_guest *g)
+{
+	struct itimerspec its = {.it_interval = {1, 0}, .it_value = {1, 0}};
+
+	g->xs_timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (g->xs_timer < 0 || timerfd_settime(g->xs_timer, 0, &its, NULL) < 0)
+		return -errno;
+	return pv_guest_add_fd(g, g->xs_timer, EPOLLIN, on_xenstore, NULL);
 }
 
 /*
@@ -501,6 +535,8 @@ static int setup(struct pv_guest *g, const struct options *o)
 	if (rc == 0)
 		rc = pv_guest_add_fd(g, pv_xs_fd(g->xs), EPOLLIN, on_xenstore, NULL);
 	if (rc == 0)
+		rc = start_xs_check(g);
+	if (rc == 0)
 		rc = open_buses(g);
 	if (rc == 0 && !o->no_console)
 		rc = start_console(g, o->init);
@@ -521,11 +557,14 @@ static void teardown(struct pv_guest *g)
 	for (struct fdreg *r = g->fds; r; r = r->next)
 		r->dead = 1;
 	reap_fds(g);
+	if (g->xs_timer >= 0)
+		close(g->xs_timer);
+	g->xs_timer = -1;
 }
 
 int main(int argc, char **argv)
 {
-	struct pv_guest g = {.epfd = -1, .sigfd = -1};
+	struct pv_guest g = {.epfd = -1, .sigfd = -1, .xs_timer = -1};
 	struct options o;
 	int rc;
 

@@ -35,6 +35,8 @@ struct pv_guest {
 	int exit_status;
 	unsigned preserve; /* PV_GUEST_PRESERVE_*: init ends that way -> keep the domain */
 	int preserved;     /* init ended and the domain is kept, devices and all */
+	int xs_timer;      /* timerfd: the xenstore step once a second (a lost connection) */
+	int xs_lost;       /* xenstore went away: the devices run on, the buses are frozen */
 };
 
 #define PV_GUEST_PRESERVE_POWEROFF 1u /* init exited with status 0 */

@@ -5,7 +5,9 @@
  * handshake of include/pvkit/proto/xenbus.h for both halves of a device.
  *
  * Every function returns 0 (or a non-negative value where stated) or
- * -errno. Strings returned through char ** are malloc()ed: free() them.
+ * -errno; -ECONNRESET once the connection to xenstored is lost (every
+ * request after that fails at once, none blocks). Strings returned
+ * through char ** are malloc()ed: free() them.
  * Threading: a struct pv_xs belongs to one thread at a time (watch
  * callbacks run in the thread that calls pv_xs_dispatch()).
  */

@@ -8,12 +8,14 @@
  *   echo-client adddev RUNDIR DOMID DEVID      writes both halves' nodes
  *   echo-client run SOCKET COUNT               COUNT verified round trips
  *   echo-client hostile RUNDIR DOMID DEVID     hostile requests; prints ok/not ok lines
+ *   echo-client serve RUNDIR                   domain 0's echo backend, on after xenstore's loss
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -25,6 +27,7 @@
 #include "pvkit/proto/echoif.h"
 #include "pvkit/ring.h"
 #include "pvkit/xenbus.h"
+#include "../../backends/echo/common.h"
 
 static int failures;
 
@@ -300,6 +303,47 @@ static int hostile(const char *rundir, unsigned int domid, unsigned int devid)
 	return failures ? 1 : 0;
 }
 
+/* ---- a backend that outlives xenstored ---------------------------------------------- */
+
+/*
+ * pvkit-echoback's device code in a loop of our own: unlike the daemon
+ * (which exits 1 when xenstore is lost, for its supervisor), it goes on
+ * serving the rings it has, as a Xen kernel backend does when xenstored
+ * dies. Prints "xenstore lost" when it notices. Runs until killed.
+ */
+static int serve(const char *rundir)
+{
+	static const struct pv_xenbus_bus_ops ops = {echoback_probe, echoback_remove};
+	struct pv_platform_opts po = {.name = "local", .rundir = rundir, .domid = 0, .domid_set = 1};
+	struct epoll_event ev = {.events = EPOLLIN}, evs[16];
+	struct echoback eb = {.epfd = epoll_create1(EPOLL_CLOEXEC)};
+	int lost = 0, n;
+
+	if (eb.epfd < 0 || pv_platform_open(&eb.platform, &po) < 0)
+		return 1;
+	eb.xs = xs_dom0(rundir);
+	ev.data.ptr = &eb;
+	if (epoll_ctl(eb.epfd, EPOLL_CTL_ADD, pv_xs_fd(eb.xs), &ev) < 0 ||
+	    pv_xenbus_bus_open(eb.xs, "echo", 1, &ops, &eb, &eb.bus) < 0)
+		return 1;
+	pv_xenbus_bus_scan(eb.bus);
+	printf("serving\n");
+	fflush(stdout);
+	for (;;) {
+		/* A second at most between xenstore steps: the watch fd says nothing of a loss. */
+		n = epoll_wait(eb.epfd, evs, 16, 1000);
+		for (int i = 0; i < n; i++)
+			if (evs[i].data.ptr != &eb)
+				echoback_event(evs[i].data.ptr);
+		if (lost || pv_xs_dispatch(eb.xs, 64) != -ECONNRESET)
+			continue;
+		lost = 1;
+		epoll_ctl(eb.epfd, EPOLL_CTL_DEL, pv_xs_fd(eb.xs), NULL);
+		printf("xenstore lost\n");
+		fflush(stdout);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "mkdomain"))
@@ -310,6 +354,8 @@ int main(int argc, char **argv)
 		return run(argv[2], (unsigned int)atoi(argv[3]));
 	if (argc == 5 && !strcmp(argv[1], "hostile"))
 		return hostile(argv[2], (unsigned int)atoi(argv[3]), (unsigned int)atoi(argv[4]));
-	fprintf(stderr, "usage: echo-client mkdomain|adddev|run|hostile ... (see the source)\n");
+	if (argc == 3 && !strcmp(argv[1], "serve"))
+		return serve(argv[2]);
+	fprintf(stderr, "usage: echo-client mkdomain|adddev|run|hostile|serve ... (see the source)\n");
 	return 2;
 }
