@@ -329,6 +329,8 @@ static void usage(FILE *f)
 		"Run the guest runtime of local-platform domain N: bind a frontend to each\n"
 		"device under /local/domain/N/device, run INIT (default /bin/sh) on the\n"
 		"console, and keep the domain alive until INIT exits or SIGTERM.\n"
+		"If xenstore goes away the connected devices keep running (logged once);\n"
+		"none can be added, removed or reconnected until the guest restarts.\n"
 		"With --platform xen, bind pvkit's frontends to the devices of the Xen\n"
 		"domain this runs in (no console, no INIT) until SIGTERM.\n"
 		"\n"
