@@ -48,6 +48,24 @@ pv_check_exit() {
 	pv_check_eq "$desc" "$want" "$rc"
 }
 
+# pv_local_platform: a private run directory $D with pvkitd and
+# pvkit-xenstored ($xspid) serving it; PVKIT_RUNDIR and XENSTORED_PATH name
+# it. At exit every pid in the array pids (theirs included) is killed and
+# $D removed.
+pv_local_platform() {
+	D=$(mktemp -d)
+	pids=()
+	trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$D"' EXIT
+	export PVKIT_RUNDIR=$D XENSTORED_PATH=$D/xenstored.sock
+	unset PVKIT_DOMID
+	"$PV_BIN/pvkitd" --rundir "$D" --log "$D/pvkitd.log" 2>/dev/null &
+	pids+=($!)
+	"$PV_BIN/pvkit-xenstored" --rundir "$D" --log "$D/xenstored.log" 2>/dev/null &
+	xspid=$!
+	pids+=($xspid)
+	pv_check "pvkitd and xenstored ready" pv_wait_for 5 test -S "$D/pvkitd.sock" -a -S "$D/xenstored.sock"
+}
+
 pv_done() {
 	echo "PVTEST passed=$PV_PASSED failed=$PV_FAILED skipped=$PV_SKIPPED"
 	[ $PV_FAILED = 0 ]

@@ -10,24 +10,10 @@
 # outlives xenstored), without spinning, and it stops cleanly on SIGTERM.
 . "$(dirname "$0")/../lib.sh"
 
-D=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$D"
-}
-trap cleanup EXIT
-export PVKIT_RUNDIR=$D XENSTORED_PATH=$D/xenstored.sock PVKIT_SYSFS=$D/sys
-unset PVKIT_DOMID
-EC=$PV_BIN/echo-client
+pv_local_platform
+export PVKIT_SYSFS=$D/sys
 mkdir -p "$D/sys/bus/pci/devices" # pciback: no device to hold
-
-"$PV_BIN/pvkitd" --rundir "$D" --log "$D/pvkitd.log" 2>/dev/null & pids+=($!)
-"$PV_BIN/pvkit-xenstored" --rundir "$D" --log "$D/xenstored.log" 2>/dev/null &
-xspid=$!
-pids+=($xspid)
-pv_check "pvkitd and xenstored ready" pv_wait_for 5 test -S "$D/pvkitd.sock" -a -S "$D/xenstored.sock"
+EC=$PV_BIN/echo-client
 
 declare -A back
 for b in blkback netback pciback; do
