@@ -6,4 +6,4 @@ pvkit-echoback_SRCS := backends/echo/main.c backends/echo/xenbus.c backends/echo
 
 TEST_PROGRAMS += echo-client
 echo-client_SRCS := tests/integration/echo_client.c backends/echo/xenbus.c backends/echo/echoback.c
-INTEGRATION_TESTS += tests/integration/echo.sh
+INTEGRATION_TESTS += tests/integration/echo.sh tests/integration/echofront-storm.sh

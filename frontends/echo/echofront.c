@@ -7,6 +7,12 @@
  *
  * Client frame:  u8 op, u8 key, u16 len (host order), len bytes
  * Reply frame:   i16 status, u16 len, u32 sum, len bytes (when status is 0)
+ *
+ * Event storms (XSA-332/391) are counted and backed off as the other
+ * frontends do (pvkit/evstorm.h); what it counts goes to the guest's
+ * counters file, <guest dir>/stats/echo-<domid>-<devid> (pvkit/stats.h):
+ * requests and their bytes (bytes_in), answered bytes (bytes_out), error
+ * answers and bogus responses (errors), spurious notifications.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,13 +20,16 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "pvkit/evstorm.h"
 #include "pvkit/guest.h"
 #include "pvkit/log.h"
 #include "pvkit/proto/echoif.h"
 #include "pvkit/ring.h"
+#include "pvkit/stats.h"
 #include "echofront.h"
 
 #define NSLOTS 32 /* requests in flight, one granted data page each */
@@ -62,6 +71,10 @@ struct echofront {
 	char sock_path[4200];
 	struct client *clients[MAX_CLIENTS];
 	struct pv_ratelimit rl;
+	struct pv_evstorm storm;  /* spurious notifications, the back-off */
+	uint32_t seen_rsp;        /* the backend's rsp_prod at the last notification */
+	int backoff_fd;           /* timerfd: the end of a storm's back-off */
+	struct pv_stats *stats;   /* the counters file; NULL when it cannot be made */
 };
 
 static const struct pv_ring_shape shape = {
@@ -139,27 +152,25 @@ static void take_response(struct echofront *f, const struct pv_echoif_response *
 	if (idx >= NSLOTS || !f->slots[idx].busy || !f->slots[idx].sent ||
 	    f->slots[idx].id != rsp->id ||
 	    (rsp->status == PV_ECHOIF_RSP_OKAY && rsp->len != f->slots[idx].req.len)) {
+		PV_STATS_ADD(f->stats, errors, 1);
 		pv_dev_warn_rl(&f->rl, f->x->prefix, "bogus response id %llu from the backend",
 			       (unsigned long long)rsp->id);
 		return;
 	}
 	s = &f->slots[idx];
+	if (rsp->status == PV_ECHOIF_RSP_OKAY)
+		PV_STATS_ADD(f->stats, bytes_out, s->req.len);
+	else
+		PV_STATS_ADD(f->stats, errors, 1);
 	reply(f, s, rsp);
 }
 
-static void on_event(struct pv_guest *g, int fd, uint32_t events, void *opaque)
+/* Take every response the backend has published, then put what waits on the ring. */
+static void process(struct echofront *f)
 {
-	struct echofront *f = opaque;
 	struct pv_echoif_response rsp;
-	int port, rc, more;
+	int rc, more;
 
-	(void)g;
-	(void)fd;
-	(void)events;
-	while ((port = pv_evtchn_pending(f->evt)) >= 0)
-		pv_evtchn_unmask(f->evt, (pv_evtchn_port_t)port);
-	if (!f->ring_page)
-		return;
 	do {
 		while ((rc = pv_ring_front_get_response(&f->ring, &rsp)) > 0)
 			take_response(f, &rsp);
@@ -170,6 +181,62 @@ static void on_event(struct pv_guest *g, int fd, uint32_t events, void *opaque)
 		return;
 	}
 	kick(f);
+}
+
+/*
+ * A notification (XSA-332/391, pvkit/evstorm.h): spurious when rsp_prod
+ * did not move since the last one; after a run of them the port stays
+ * masked for a back-off (backoff_fd), so a backend notifying in a tight
+ * loop costs us one wake-up per back-off.
+ */
+static void on_event(struct pv_guest *g, int fd, uint32_t events, void *opaque)
+{
+	struct echofront *f = opaque;
+	unsigned int notified = pv_evstorm_take(&f->storm, f->evt);
+	uint64_t spurious = f->storm.spurious;
+	uint32_t prod, ns;
+
+	(void)g;
+	(void)fd;
+	(void)events;
+	if (!notified && f->storm.nheld)
+		return; /* a back-off is on: on_backoff() ends it */
+	if (!f->ring_page) {
+		pv_evstorm_release(&f->storm, f->evt);
+		return;
+	}
+	prod = __atomic_load_n(&f->ring.v.sring->rsp_prod, __ATOMIC_ACQUIRE);
+	ns = pv_evstorm_wake(&f->storm, notified > 0, prod != f->seen_rsp);
+	f->seen_rsp = prod;
+	PV_STATS_ADD(f->stats, spurious, f->storm.spurious - spurious);
+	if (ns) {
+		struct itimerspec t = {.it_value = {.tv_sec = ns / 1000000000u,
+						    .tv_nsec = (long)(ns % 1000000000u)}};
+
+		if (pv_evstorm_began(&f->storm))
+			pv_dev_warn_rl(&f->rl, f->x->prefix,
+				       "%llu spurious notifications from the backend: backing off",
+				       (unsigned long long)f->storm.spurious);
+		timerfd_settime(f->backoff_fd, 0, &t, NULL);
+		return;
+	}
+	pv_evstorm_release(&f->storm, f->evt);
+	process(f);
+}
+
+/* A back-off's end: unmask, and take what came meanwhile. */
+static void on_backoff(struct pv_guest *g, int fd, uint32_t events, void *opaque)
+{
+	struct echofront *f = opaque;
+	uint64_t n;
+
+	(void)g;
+	(void)events;
+	if (read(fd, &n, sizeof(n)) != sizeof(n) || !f->evt)
+		return;
+	pv_evstorm_release(&f->storm, f->evt);
+	if (f->ring_page)
+		process(f);
 }
 
 /* Turn a complete client frame into a request in a free slot. */
@@ -191,6 +258,8 @@ static void issue(struct echofront *f, struct client *c, const uint8_t *data)
 	s->req = (struct pv_echoif_request){.id = s->id, .gref = f->data_refs[i], .offset = 0,
 					    .len = len, .op = c->hdr[0], .key = c->hdr[1]};
 	memcpy(s->orig, data, len);
+	PV_STATS_ADD(f->stats, requests, 1);
+	PV_STATS_ADD(f->stats, bytes_in, len);
 	s->busy = 1;
 	s->sent = 0;
 	s->client = c;
@@ -255,6 +324,12 @@ static void on_listen(struct pv_guest *g, int fd, uint32_t events, void *opaque)
 
 static void teardown_ring(struct echofront *f)
 {
+	struct itimerspec off = {{0, 0}, {0, 0}};
+
+	if (f->backoff_fd >= 0)
+		timerfd_settime(f->backoff_fd, 0, &off, NULL);
+	f->storm = (struct pv_evstorm){0}; /* a new channel: nothing held */
+	f->seen_rsp = 0;
 	if (f->evt) {
 		pv_guest_del_fd(f->g, pv_evtchn_fd(f->evt));
 		pv_evtchn_close(f->evt);
@@ -380,8 +455,13 @@ static void echofront_free(void *opaque)
 		unlink(f->sock_path);
 	}
 	teardown_ring(f);
+	if (f->backoff_fd >= 0) {
+		pv_guest_del_fd(f->g, f->backoff_fd);
+		close(f->backoff_fd);
+	}
 	if (f->data && pv_gnt_unshare(pv_guest_platform(f->g), f->data, NSLOTS) < 0)
 		pv_dev_warn(f->x->prefix, "data pages still mapped by the backend: leaking them");
+	pv_stats_close(f->stats);
 	free(f);
 }
 
@@ -398,8 +478,21 @@ static int echofront_probe(struct pv_guest *g, struct pv_xenbus_dev *x)
 	f->rl = (struct pv_ratelimit)PV_RATELIMIT_INIT;
 	x->opaque = f;
 	x->otherend_changed = backend_changed;
-	f->data = pv_gnt_share_pages(pv_guest_platform(g), x->otherend_id, NSLOTS, f->data_refs, 1);
-	rc = f->data ? open_socket(f) : -errno;
+	f->backoff_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	rc = f->backoff_fd < 0 ? -errno : pv_guest_add_fd(g, f->backoff_fd, EPOLLIN, on_backoff, f);
+	if (rc < 0 && f->backoff_fd >= 0) {
+		close(f->backoff_fd);
+		f->backoff_fd = -1;
+	}
+	/* The counters are a convenience: the device works without them. */
+	if (rc == 0 && pv_stats_open(pv_guest_dir(g), "echo", pv_guest_domid(g), x->devid,
+				     &f->stats) < 0)
+		pv_dev_debug(x->prefix, "no counters file under %s", pv_guest_dir(g));
+	if (rc == 0) {
+		f->data = pv_gnt_share_pages(pv_guest_platform(g), x->otherend_id, NSLOTS,
+					     f->data_refs, 1);
+		rc = f->data ? open_socket(f) : -errno;
+	}
 	return pv_xenbus_front_start(x, rc, echofront_free);
 }
 

@@ -175,6 +175,7 @@ static int tx_one(struct netfront_queue *q)
 	}
 	tx_post(q, pg, used, len, &m);
 	q->tx_packets++;
+	q->tx_bytes += len;
 	return 1;
 }
 
@@ -248,10 +249,12 @@ static void rx_deliver(struct netfront_queue *q)
 	iov[0] = (struct iovec){&h, VNET_LEN};
 	for (unsigned int i = 0; i < p->nseg; i++)
 		iov[i + 1] = (struct iovec){(uint8_t *)q->rx_cur[i].addr + p->off[i], p->cnt[i]};
-	if (writev(q->tap_fd, iov, (int)p->nseg + 1) < 0)
+	if (writev(q->tap_fd, iov, (int)p->nseg + 1) < 0) {
 		q->rx_dropped++;
-	else
+	} else {
 		q->rx_packets++;
+		q->rx_bytes += p->len;
+	}
 	rx_reset(q);
 }
 
@@ -336,6 +339,27 @@ static void queue_kick(struct netfront_queue *q)
 
 /* ---- the queue's thread ---------------------------------------------------------------- */
 
+/* Add what the queue counted since the last call to the counters file (netfront.h). */
+static void publish(struct netfront_queue *q)
+{
+	struct pv_stats *s = q->f->stats;
+	uint64_t requests = q->tx_packets + q->rx_packets, drops = q->tx_dropped + q->rx_dropped;
+
+	if (!s || (requests == q->published.requests && drops == q->published.drops &&
+		   q->bad_rsps == q->published.errors))
+		return;
+	PV_STATS_ADD(s, requests, requests - q->published.requests);
+	PV_STATS_ADD(s, bytes_in, q->tx_bytes - q->published.bytes_in);
+	PV_STATS_ADD(s, bytes_out, q->rx_bytes - q->published.bytes_out);
+	PV_STATS_ADD(s, errors, q->bad_rsps - q->published.errors);
+	PV_STATS_ADD(s, drops, drops - q->published.drops);
+	q->published.requests = requests;
+	q->published.bytes_in = q->tx_bytes;
+	q->published.bytes_out = q->rx_bytes;
+	q->published.errors = q->bad_rsps;
+	q->published.drops = drops;
+}
+
 static void *queue_main(void *arg)
 {
 	struct netfront_queue *q = arg;
@@ -355,7 +379,9 @@ static void *queue_main(void *arg)
 		queue_kick(q);
 		if (tap && q->tap_polled && !q->fatal && tx_process(q))
 			queue_kick(q);
+		publish(q);
 	}
+	publish(q);
 	return NULL;
 }
 

@@ -56,6 +56,11 @@ struct netfront_queue {
 	struct netfront_rxpkt rxp;
 	struct pv_gnt_page rx_cur[NETFRONT_MAX_SLOTS];
 	uint64_t tx_packets, rx_packets, rx_dropped, tx_dropped, bad_rsps;
+	uint64_t tx_bytes, rx_bytes; /* of the packets counted in tx_packets, rx_packets */
+	/* What the counters file has of this queue's counts so far (its thread adds the rest). */
+	struct {
+		uint64_t requests, bytes_in, bytes_out, errors, drops;
+	} published;
 	/* Event storms (XSA-332/391): notifications with no new response are counted and backed off. */
 	struct pv_evstorm storm;
 	uint32_t seen_tx_rsp, seen_rx_rsp; /* the backend's rsp_prods at the last notification */
@@ -76,7 +81,10 @@ struct netfront {
 	int fatal_fd;               /* eventfd: a queue thread gave up (read by the runtime's loop) */
 	/*
 	 * The guest side's counters, <guest dir>/stats/vif-<domid>-<devid>
-	 * (pvkit/stats.h; NULL when it cannot be created): spurious so far.
+	 * (pvkit/stats.h; NULL when it cannot be created), every queue's sum,
+	 * as netback counts its side: requests (packets sent and received),
+	 * bytes_in (sent), bytes_out (received), errors (bad responses from
+	 * the backend), drops (either way), spurious (notifications).
 	 */
 	struct pv_stats *stats;
 };

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Per-device counters a backend publishes for `pvkit top`: one small mapped
- * file per device under <rundir>/stats/<class>-<domid>-<devid>.
+ * file per device under <rundir>/stats/<class>-<domid>-<devid>. Frontends
+ * that keep counters (netfront, echofront) publish theirs the same way
+ * under the guest's directory, <rundir>/dom/<domid>/stats/.
  */
 #ifndef PVKIT_STATS_H
 #define PVKIT_STATS_H
@@ -37,7 +39,7 @@ struct pv_stats_counters {
 	uint32_t domid;  /* the frontend's domain */
 	uint32_t devid;
 	uint32_t pad;
-	char cls[16];    /* "vbd", "vif", "console", "pci" */
+	char cls[16];    /* "vbd", "vif", "console", "pci", "echo" */
 	uint64_t requests;
 	uint64_t bytes_in;
 	uint64_t bytes_out;

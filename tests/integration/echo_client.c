@@ -8,7 +8,9 @@
  *   echo-client adddev RUNDIR DOMID DEVID      writes both halves' nodes
  *   echo-client run SOCKET COUNT               COUNT verified round trips
  *   echo-client hostile RUNDIR DOMID DEVID     hostile requests; prints ok/not ok lines
- *   echo-client serve RUNDIR                   domain 0's echo backend, on after xenstore's loss
+ *   echo-client serve RUNDIR [STORM]           domain 0's echo backend, on after xenstore's loss;
+ *                                              STORM notifications with no response first
+ *   echo-client counters FILE                  a counters file's fields (pvkit/stats.h)
  */
 #include <errno.h>
 #include <poll.h>
@@ -26,6 +28,7 @@
 #include "pvkit/local.h"
 #include "pvkit/proto/echoif.h"
 #include "pvkit/ring.h"
+#include "pvkit/stats.h"
 #include "pvkit/xenbus.h"
 #include "../../backends/echo/common.h"
 
@@ -305,15 +308,53 @@ static int hostile(const char *rundir, unsigned int domid, unsigned int devid)
 
 /* ---- a backend that outlives xenstored ---------------------------------------------- */
 
+/* The device the backend below serves (the last one probed), for its storm. */
+static struct echoback_dev *served;
+
+static int serve_probe(struct pv_xenbus_dev *x, void *opaque)
+{
+	int rc = echoback_probe(x, opaque);
+
+	if (rc == 0)
+		served = x->opaque;
+	return rc;
+}
+
+static void serve_remove(struct pv_xenbus_dev *x, void *opaque)
+{
+	if (x->opaque == served)
+		served = NULL;
+	echoback_remove(x, opaque);
+}
+
+/*
+ * An event storm (XSA-332/391) at the frontend: @n notifications with no
+ * new response, once the device is Connected. Prints "storm sent N".
+ */
+static void storm(unsigned long *n)
+{
+	unsigned long sent = 0;
+
+	if (!*n || !served || !served->evt || served->xdev->state != PV_XENBUS_STATE_CONNECTED)
+		return;
+	for (unsigned long i = 0; i < *n; i++)
+		sent += pv_evtchn_notify(served->evt, served->port) == 0;
+	printf("storm sent %lu\n", sent);
+	fflush(stdout);
+	*n = 0;
+}
+
 /*
  * pvkit-echoback's device code in a loop of our own: unlike the daemon
  * (which exits 1 when xenstore is lost, for its supervisor), it goes on
  * serving the rings it has, as a Xen kernel backend does when xenstored
- * dies. Prints "xenstore lost" when it notices. Runs until killed.
+ * dies. Prints "xenstore lost" when it notices. With @storm, the first
+ * device to connect gets that many notifications with no response first.
+ * Runs until killed.
  */
-static int serve(const char *rundir)
+static int serve(const char *rundir, unsigned long storm_left)
 {
-	static const struct pv_xenbus_bus_ops ops = {echoback_probe, echoback_remove};
+	static const struct pv_xenbus_bus_ops ops = {serve_probe, serve_remove};
 	struct pv_platform_opts po = {.name = "local", .rundir = rundir, .domid = 0, .domid_set = 1};
 	struct epoll_event ev = {.events = EPOLLIN}, evs[16];
 	struct echoback eb = {.epfd = epoll_create1(EPOLL_CLOEXEC)};
@@ -331,10 +372,11 @@ static int serve(const char *rundir)
 	fflush(stdout);
 	for (;;) {
 		/* A second at most between xenstore steps: the watch fd says nothing of a loss. */
-		n = epoll_wait(eb.epfd, evs, 16, 1000);
+		n = epoll_wait(eb.epfd, evs, 16, storm_left ? 10 : 1000);
 		for (int i = 0; i < n; i++)
 			if (evs[i].data.ptr != &eb)
 				echoback_event(evs[i].data.ptr);
+		storm(&storm_left);
 		if (lost || pv_xs_dispatch(eb.xs, 64) != -ECONNRESET)
 			continue;
 		lost = 1;
@@ -342,6 +384,20 @@ static int serve(const char *rundir)
 		printf("xenstore lost\n");
 		fflush(stdout);
 	}
+}
+
+/* Print a counters file's fields, one name=value a line. */
+static int counters(const char *path)
+{
+	struct pv_stats_counters c;
+
+	if (pv_stats_read(path, &c) < 0)
+		return 1;
+	printf("requests=%llu\nbytes_in=%llu\nbytes_out=%llu\nerrors=%llu\ndrops=%llu\n"
+	       "spurious=%llu\n", (unsigned long long)c.requests, (unsigned long long)c.bytes_in,
+	       (unsigned long long)c.bytes_out, (unsigned long long)c.errors,
+	       (unsigned long long)c.drops, (unsigned long long)c.spurious);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -354,8 +410,11 @@ int main(int argc, char **argv)
 		return run(argv[2], (unsigned int)atoi(argv[3]));
 	if (argc == 5 && !strcmp(argv[1], "hostile"))
 		return hostile(argv[2], (unsigned int)atoi(argv[3]), (unsigned int)atoi(argv[4]));
-	if (argc == 3 && !strcmp(argv[1], "serve"))
-		return serve(argv[2]);
-	fprintf(stderr, "usage: echo-client mkdomain|adddev|run|hostile|serve ... (see the source)\n");
+	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "serve"))
+		return serve(argv[2], argc == 4 ? strtoul(argv[3], NULL, 10) : 0);
+	if (argc == 3 && !strcmp(argv[1], "counters"))
+		return counters(argv[2]);
+	fprintf(stderr, "usage: echo-client mkdomain|adddev|run|hostile|serve|counters ... "
+		"(see the source)\n");
 	return 2;
 }

@@ -125,6 +125,13 @@ gso_seen "g1 -> dom0: netfront's eth0 sends" on
 pv_check "TCP $BYTES bytes dom0 -> g1, hashes equal (GSO, 2 queues)" \
 	sized $H vif$G1.0 tx stream inh "ing $G1" 198.18.0.2 $BYTES
 gso_seen "dom0 -> g1: the kernel hands netback's vif$G1.0" on
+# netfront's counters file (the guest's side, as netback counts its own).
+fe_field() { "$PV_BIN/echo-client" counters "$D/dom/$1/stats/vif-$1-0" | sed -n "s/^$2=//p"; }
+in=$(fe_field $G1 bytes_in) out=$(fe_field $G1 bytes_out)
+pv_check "g1's netfront counters: at least $BYTES bytes sent and received (${in:-none}, ${out:-none})" \
+	test "${in:-0}" -ge $BYTES -a "${out:-0}" -ge $BYTES
+pv_check "g1's netfront counters: packets both ways, no bad response" \
+	test "$(fe_field $G1 requests)" -gt 0 -a "$(fe_field $G1 errors)" = 0
 # IPv6 (feature-gso-tcpv6, feature-ipv6-csum-offload): ULA addresses, no DAD wait.
 inh ip addr add fd00:198:18::1/64 dev br0 nodad
 ing $G1 ip addr add fd00:198:18::2/64 dev eth0 nodad

@@ -132,15 +132,49 @@ static void good_packet(struct hback *h)
 	check(put_packet(h), "a good packet copied into a posted buffer");
 }
 
-/* netfront's count of spurious notifications (the guest's counters file), or -1. */
-static long long fe_spurious(const struct hback *h)
+/* netfront's counters (the guest's counters file, pvkit/stats.h); 0 or -errno. */
+static int fe_counters(const struct hback *h, struct pv_stats_counters *c)
 {
-	struct pv_stats_counters c;
 	char path[4200];
 
 	snprintf(path, sizeof(path), "%s/dom/%u/" PV_STATS_DIR "/vif-%u-%s", h->rundir,
 		 (unsigned int)h->fe_dom, (unsigned int)h->fe_dom, strrchr(h->fe, '/') + 1);
-	return pv_stats_read(path, &c) < 0 ? -1 : (long long)c.spurious;
+	return pv_stats_read(path, c);
+}
+
+/* netfront's count of spurious notifications, or -1. */
+static long long fe_spurious(const struct hback *h)
+{
+	struct pv_stats_counters c;
+
+	return fe_counters(h, &c) < 0 ? -1 : (long long)c.spurious;
+}
+
+/* Packets netfront took from the rx ring or its TAP: delivered or sent, and dropped; -1. */
+static long long fe_packets(const struct hback *h)
+{
+	struct pv_stats_counters c;
+
+	return fe_counters(h, &c) < 0 ? -1 : (long long)(c.requests + c.drops);
+}
+
+/* netfront's count of bad responses from the backend, or -1. */
+static long long fe_errors(const struct hback *h)
+{
+	struct pv_stats_counters c;
+
+	return fe_counters(h, &c) < 0 ? -1 : (long long)c.errors;
+}
+
+/* Wait (up to 2 s) for @fn to grow past @before; returns its last value. */
+static long long wait_grow(const struct hback *h, long long (*fn)(const struct hback *),
+			   long long before)
+{
+	long long v = fn(h);
+
+	for (int i = 0; i < 200 && v <= before; i++, usleep(10000))
+		v = fn(h);
+	return v;
 }
 
 /*
@@ -244,6 +278,7 @@ int net_tool_hostileback(int argc, char **argv)
 	struct pv_netif_rx_response rsp;
 	struct hback h = {0};
 	char path[4096];
+	long long before;
 	int rc = 0;
 
 	if (argc != 5)
@@ -270,9 +305,14 @@ int net_tool_hostileback(int argc, char **argv)
 	rc |= answer(&h, (struct pv_netif_rx_response){.offset = 100, .status = 4000}, 0);
 	check(rc == 0, "bad rx responses delivered: wrong id, past the page, error, unknown extra, "
 		       "overlong chain");
+	check(wait_grow(&h, fe_errors, 0) > 0,
+	      "netfront's counters file counts the bad responses (errors)");
 	double_fetch(&h);
 	storm(&h);
+	before = fe_packets(&h);
 	good_packet(&h);
+	check(before >= 0 && wait_grow(&h, fe_packets, before) > before,
+	      "netfront's counters file counts the good packet (delivered or dropped)");
 	sleep(1);
 	h.rx.v.sring->rsp_prod += 1000; /* more responses than requests */
 	pv_evtchn_notify(h.evt, h.port);
