@@ -103,7 +103,8 @@ void nbd_submit(struct nbd_conn *c, struct pv_nbd_io *io)
 	struct pv_nbd_server *srv = c->srv;
 	uint32_t flags = 0;
 
-	if (io->flags & NBD_CMD_FLAG_FUA) {
+	/* FUA means something only where the command writes (READ, FLUSH: ignored). */
+	if ((io->flags & NBD_CMD_FLAG_FUA) && io->cmd != NBD_CMD_READ && io->cmd != NBD_CMD_FLUSH) {
 		if (srv->info.flags & PV_NBD_DEV_FUA)
 			flags |= PV_NBD_F_FUA;
 		else
@@ -117,19 +118,23 @@ void nbd_submit(struct nbd_conn *c, struct pv_nbd_io *io)
 	srv->ops->submit(srv->opaque, io, ops[io->cmd], io->offset, io->len, io->buf, flags);
 }
 
-/* Command flags each command accepts. */
+/*
+ * Command flags each command accepts. FUA is valid on every command once
+ * NBD_FLAG_SEND_FUA is offered (the NBD spec: the server MUST accept it,
+ * clients are known to set it on reads and flushes); it is offered only
+ * with flush.
+ */
 static uint16_t allowed_flags(const struct nbd_conn *c, uint16_t cmd)
 {
+	uint16_t fua = c->srv->info.flags & PV_NBD_DEV_FLUSH ? NBD_CMD_FLAG_FUA : 0;
+
 	switch (cmd) {
 	case NBD_CMD_READ:
-		return c->structured ? NBD_CMD_FLAG_DF : 0;
-	case NBD_CMD_WRITE:
-	case NBD_CMD_TRIM:
-		return NBD_CMD_FLAG_FUA;
+		return fua | (c->structured ? NBD_CMD_FLAG_DF : 0);
 	case NBD_CMD_WRITE_ZEROES:
-		return NBD_CMD_FLAG_FUA | NBD_CMD_FLAG_NO_HOLE;
+		return fua | NBD_CMD_FLAG_NO_HOLE;
 	default:
-		return 0;
+		return fua;
 	}
 }
 
@@ -157,9 +162,6 @@ static uint32_t validate(const struct nbd_conn *c, const struct pv_nbd_io *io)
 	if (io->cmd > NBD_CMD_WRITE_ZEROES || io->cmd == NBD_CMD_DISC || io->cmd == 5)
 		return NBD_EINVAL; /* unknown, CACHE, BLOCK_STATUS (not negotiated) */
 	if (io->flags & ~allowed_flags(c, io->cmd))
-		return NBD_EINVAL;
-	/* FUA is offered only with flush (it is emulated by one). */
-	if ((io->flags & NBD_CMD_FLAG_FUA) && !(info->flags & PV_NBD_DEV_FLUSH))
 		return NBD_EINVAL;
 	if (writes && (info->flags & PV_NBD_DEV_READ_ONLY))
 		return NBD_EPERM;

@@ -348,6 +348,20 @@ static void test_fua(void)
 	CU_ASSERT_EQUAL(count_ops(PV_NBD_OP_FLUSH, 0), 0);
 	nbd_close(h);
 	stop();
+	/*
+	 * FUA on a read or a flush: accepted (the NBD spec: valid on every
+	 * command once offered), and it costs no extra flush.
+	 */
+	mock_set_mode(MOCK_ASYNC);
+	start(ALL_FEATURES);
+	h = client(true);
+	CU_ASSERT_EQUAL(nbd_pread(h, buf, sizeof(buf), 0, LIBNBD_CMD_FLAG_FUA), 0);
+	CU_ASSERT_EQUAL(nbd_flush(h, LIBNBD_CMD_FLAG_FUA), 0);
+	CU_ASSERT_EQUAL(m.nlog, 2);
+	CU_ASSERT_EQUAL(count_ops(PV_NBD_OP_READ, 0), 1);
+	CU_ASSERT_EQUAL(count_ops(PV_NBD_OP_FLUSH, 0), 1);
+	nbd_close(h);
+	stop();
 }
 
 static void test_trim_zero(void)
