@@ -420,6 +420,9 @@ static void completed(struct pv_nbd_server *srv, struct pv_nbd_io *io)
 		nbd_io_free(io);
 		return;
 	}
+	/* A trim is a hint: a device that cannot discard (any more) kept the data. */
+	if (io->cmd == NBD_CMD_TRIM && io->status == -EOPNOTSUPP)
+		io->status = 0;
 	if (io->status == 0 && io->flush_after) {
 		/* FUA without device support: a flush makes the write durable. */
 		io->flush_after = false;

@@ -30,7 +30,12 @@ uint32_t nbd_errno(int status)
 	case EOVERFLOW:
 		return NBD_EOVERFLOW;
 	case ENOTSUP:
-		return NBD_ENOTSUP;
+		/*
+		 * The NBD spec keeps NBD_ENOTSUP for a fast zero that is not
+		 * fast (never offered here): a device that cannot do what was
+		 * asked failed it.
+		 */
+		return NBD_EIO;
 	case ESHUTDOWN:
 		return NBD_ESHUTDOWN;
 	default:

@@ -89,7 +89,7 @@
 #define NBD_EINVAL    22
 #define NBD_ENOSPC    28
 #define NBD_EOVERFLOW 75
-#define NBD_ENOTSUP   95
+#define NBD_ENOTSUP   95 /* only for NBD_CMD_FLAG_FAST_ZERO, not offered */
 #define NBD_ESHUTDOWN 108
 
 /* ---- server internals ----------------------------------------------------- */

@@ -19,6 +19,7 @@
 #define DISK_SIZE (4u << 20)
 #define EIO_ZONE (1u << 20)    /* reads here fail with EIO */
 #define ENOSPC_ZONE (2u << 20) /* writes here fail with ENOSPC */
+#define NOTSUP_ZONE (3u << 20) /* writes and trims here fail with EOPNOTSUPP */
 #define ZONE_LEN (64u << 10)
 
 enum mock_mode { MOCK_SYNC, MOCK_ASYNC, MOCK_HOLD };
@@ -67,9 +68,14 @@ static int execute(const struct mreq *r)
 	case PV_NBD_OP_WRITE:
 		if (in_zone(r->off, r->len, ENOSPC_ZONE))
 			return -ENOSPC;
+		if (in_zone(r->off, r->len, NOTSUP_ZONE))
+			return -EOPNOTSUPP;
 		memcpy(m.disk + r->off, r->buf, r->len);
 		return 0;
 	case PV_NBD_OP_TRIM:
+		if (in_zone(r->off, r->len, NOTSUP_ZONE))
+			return -EOPNOTSUPP;
+		/* fall through */
 	case PV_NBD_OP_WRITE_ZEROES:
 		memset(m.disk + r->off, 0, r->len);
 		return 0;
@@ -300,6 +306,10 @@ static void errors(bool structured)
 	CU_ASSERT_EQUAL(nbd_get_errno(), EINVAL);
 	CU_ASSERT_EQUAL(nbd_pread(h, buf, 100, 0, 0), -1); /* below the minimum block size */
 	CU_ASSERT_EQUAL(nbd_get_errno(), EINVAL);
+	/* EOPNOTSUPP from the device: a trim (a hint) succeeds, a write fails with EIO. */
+	CU_ASSERT_EQUAL(nbd_trim(h, sizeof(buf), NOTSUP_ZONE, 0), 0);
+	CU_ASSERT_EQUAL(nbd_pwrite(h, buf, sizeof(buf), NOTSUP_ZONE, 0), -1);
+	CU_ASSERT_EQUAL(nbd_get_errno(), EIO);
 	CU_ASSERT_EQUAL(nbd_pread(h, buf, sizeof(buf), 0, 0), 0); /* still in step */
 	nbd_close(h);
 	stop();
