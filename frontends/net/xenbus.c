@@ -158,6 +158,17 @@ static int setup(struct netfront *f)
 	f->be_split = be_flag(f, "feature-split-event-channels");
 	if (!be_flag(f, "feature-rx-copy"))
 		return -EOPNOTSUPP;
+	/*
+	 * A packet over a page needs feature-sg: without it the MTU comes
+	 * down to 1500, as Linux's netfront does (larger packets could not
+	 * be sent, and the guest's TCP would stall on them).
+	 */
+	if (!f->be_sg && f->mtu > 1500) {
+		pv_dev_warn(f->x->prefix, "backend without feature-sg: %s's MTU 1500 instead of %u",
+			    f->ifname, f->mtu);
+		if (nettap_set_mtu(f->ifname, 1500) == 0)
+			f->mtu = 1500;
+	}
 	pv_xs_read_uint(f->x->xs, 0, f->x->otherend, "multi-queue-max-queues", 1024, 1, &maxq);
 	f->nqueues = maxq < 1 ? 1 : maxq > NETFRONT_MAX_QUEUES ? NETFRONT_MAX_QUEUES : (unsigned int)maxq;
 	for (unsigned int i = 0; rc == 0 && i < f->nqueues; i++) {

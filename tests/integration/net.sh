@@ -292,10 +292,11 @@ pv_check "g1 still reaches dom0 after g2's unplug" ing $G1 "$NT" ping 198.18.0.1
 
 # A hostile backend (netback stopped) against a real netfront: bad rx
 # responses are dropped and counted, a runaway rsp_prod closes the device,
-# the guest runtime lives on.
+# the guest runtime lives on. It offers no feature-sg, so netfront brings
+# the MTU of 9000 the toolstack wrote down to 1500.
 kill $backpid; wait $backpid 2>/dev/null; backpid=
 HB=$("$PV_BIN/echo-client" mkdomain "$D" hb)
-"$NT" adddev "$D" "$HB" 0
+"$NT" adddev "$D" "$HB" 0 mtu=9000
 NS+=("pvng$$-$HB")
 ip netns add "pvng$$-$HB"
 ip netns exec "pvng$$-$HB" "$PV_BIN/pvkit-guest" --domid "$HB" --rundir "$D" --no-console \
@@ -313,6 +314,8 @@ while read -r line; do
 done < "$D/hostileback.out"
 pv_check_eq "hostile backend driver exits 0" 0 $hrc
 pv_check "netfront logged the bad responses" grep -q "bad response from the backend" "$D/guest-$HB.log"
+pv_check_eq "a backend without feature-sg: eth0's MTU 1500, not the 9000 of xenstore (as Linux's netfront)" \
+	1500 "$(ip netns exec "pvng$$-$HB" cat /sys/class/net/eth0/mtu)"
 pv_check "netfront's error node names the overflow" \
 	sh -c "xenstore-read $(fe $HB)/error | grep -q 'out of range'"
 pv_check "pvkit-guest survived the hostile backend" kill -0 $hbpid

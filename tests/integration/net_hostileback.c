@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * net-tool hostileback RUNDIR DOMID DEVID: a hostile backend for a real
- * netfront (pvkit-guest). It connects as domain 0's backend of the vif,
+ * netfront (pvkit-guest). It connects as domain 0's backend of the vif
+ * (offering rx-copy but not feature-sg),
  * then answers the posted rx buffers with bad responses (an id that is not
  * its slot's, bytes past the page, an error status, an unknown extra), one
  * good packet, an event storm (XSA-332) with a good packet after it, and
@@ -71,7 +72,8 @@ static int connect_back(struct hback *h)
 	int rc;
 
 	pv_xs_write(h->xs, 0, h->be, "feature-rx-copy", "1");
-	pv_xs_write(h->xs, 0, h->be, "feature-sg", "1");
+	/* No feature-sg: netfront keeps its MTU at 1500 (the script checks). */
+	pv_xs_write(h->xs, 0, h->be, "feature-sg", "0");
 	pv_xs_write(h->xs, 0, h->be, "state", "2");
 	/* netfront writes its nodes, then goes Connected (netif.h, as Linux's netfront). */
 	if (wait_state(h->xs, h->fe, PV_XENBUS_STATE_CONNECTED) < 0)
