@@ -141,6 +141,9 @@ int blk_target_open(struct blk_target *t, const char *path, bool readonly, bool 
 	}
 	/* A partial last sector cannot be addressed. */
 	t->size_bytes -= t->size_bytes % t->sector_size;
+	/* blkif.h: sectors x sector-size must be a multiple of physical-sector-size. */
+	if (t->size_bytes % t->physical_sector_size)
+		t->physical_sector_size = t->sector_size;
 	return 0;
 
 out_close:

@@ -636,6 +636,43 @@ static void test_response_bytes(void)
 	}
 }
 
+/*
+ * A file's geometry: physical-sector-size 4096 only where the size is a
+ * multiple of it (blkif.h: sectors x sector-size must be a multiple of
+ * physical-sector-size), else the logical size; a partial sector dropped.
+ */
+static void test_file_geometry(void)
+{
+	static const struct {
+		off_t size;
+		uint32_t ss;
+		uint64_t bytes;
+		uint32_t pss;
+	} cases[] = {
+		{1 << 20, 512, 1 << 20, 4096},
+		{(1 << 20) + 512, 512, (1 << 20) + 512, 512},
+		{(1 << 20) + 700, 512, (1 << 20) + 512, 512},
+		{(1 << 20) + 5000, 4096, (1 << 20) + 4096, 4096},
+	};
+	char path[] = "/tmp/pvkit-blk-geom-XXXXXX";
+	int fd = mkstemp(path);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct blk_target t;
+
+		CU_ASSERT_EQUAL_FATAL(ftruncate(fd, cases[i].size), 0);
+		CU_ASSERT_EQUAL_FATAL(blk_target_open(&t, path, false, false, cases[i].ss), 0);
+		CU_ASSERT_EQUAL(t.size_bytes, cases[i].bytes);
+		CU_ASSERT_EQUAL(t.sector_size, cases[i].ss);
+		CU_ASSERT_EQUAL(t.physical_sector_size, cases[i].pss);
+		CU_ASSERT_EQUAL(t.size_bytes % t.physical_sector_size, 0);
+		blk_target_close(&t);
+	}
+	close(fd);
+	unlink(path);
+}
+
 static CU_TestInfo blkback_tests[] = {
 	{"write, flush, read back", test_write_read_flush},
 	{"flush carrying data", test_flush_with_data},
@@ -652,6 +689,7 @@ static CU_TestInfo blkback_tests[] = {
 	{"slots rewritten while consumed (XSA-155)", test_double_fetch},
 	{"indirect page rewritten while consumed (XSA-155)", test_indirect_double_fetch},
 	{"response slots fully defined (XSA-216)", test_response_bytes},
+	{"file geometry: physical sector size divides the size", test_file_geometry},
 	CU_TEST_INFO_NULL,
 };
 
