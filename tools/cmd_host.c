@@ -330,13 +330,18 @@ static int host_status(int lng)
 	return down ? PVKIT_EXIT_FAILURE : 0;
 }
 
-/* Tear down every guest pvkitd runs; quietly nothing when pvkitd is down. */
+/*
+ * Tear down every guest pvkitd runs; quietly nothing when pvkitd is down.
+ * Without xenstore too (pvkit-xenstored died): guests outlive it, and
+ * their runtimes must not outlive the host.
+ */
 static void destroy_guests(void)
 {
 	struct pv_local_domain_info *v = NULL;
+	char path[TS_PATH_MAX];
 	struct pv_local *l;
 	struct pv_xs *xs = NULL;
-	int n;
+	int n, xs_tried = 0;
 
 	if (pv_local_open(&l, ts_rundir()) < 0)
 		return;
@@ -344,13 +349,11 @@ static void destroy_guests(void)
 	for (int i = 0; i < n; i++) {
 		if (v[i].domid == 0 || v[i].state != PV_LOCAL_RUNNING)
 			continue;
-		if (!xs)
-			ts_xs_open(&xs);
+		if (!xs_tried++ && !ts_path(path, sizeof(path), "xenstored.sock") &&
+		    (!ts_socket_answers(path) || ts_xs_open(&xs) < 0))
+			printf("xenstore does not answer: guests are destroyed without it\n");
 		printf("destroying guest %s (domid %u)\n", v[i].name, v[i].domid);
-		if (xs)
-			ts_domain_teardown(l, xs, v[i].domid);
-		else
-			pv_local_domain_destroy(l, v[i].domid);
+		ts_domain_teardown(l, xs, v[i].domid);
 	}
 	free(v);
 	if (xs)

@@ -529,7 +529,8 @@ int ts_domain_teardown(struct pv_local *l, struct pv_xs *xs, pv_domid_t domid)
 		fprintf(stderr, "pvkit: domain %u did not die: %s\n", id, strerror(-rc));
 		ret = ret ? ret : rc;
 	}
-	rc = pv_xs_transaction(xs, rm_nodes_txn, &id, 0);
+	/* No xenstore (pvkit host down after pvkit-xenstored died): its nodes went with it. */
+	rc = xs ? pv_xs_transaction(xs, rm_nodes_txn, &id, 0) : 0;
 	if (rc < 0) {
 		fprintf(stderr, "pvkit: cannot remove the xenstore nodes of domain %u: %s\n", id,
 			strerror(-rc));

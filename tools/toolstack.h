@@ -89,7 +89,8 @@ int ts_xs_rm_cleanup(struct pv_xs *xs, pv_xs_txn_t t, char *path);
  * init and what `pvkit exec` started there), destroy it in pvkitd, remove
  * /local/domain/<id>, its backend directories and /libxl/<id> (and the
  * parents they leave empty), wait for its death and forget what create
- * remembered. Returns 0 or -errno (each failure printed, the rest still done).
+ * remembered. @xs NULL: xenstore is gone, no nodes to remove. Returns 0 or
+ * -errno (each failure printed, the rest still done).
  */
 int ts_domain_teardown(struct pv_local *l, struct pv_xs *xs, pv_domid_t domid);
 

@@ -282,4 +282,23 @@ pv_check_eq "host down: no process of this host is left (runtimes, monitors)" ""
 	"$(pv_wait_for 5 sh -c "[ -z \"\$(echo $(leftovers))\" ]"; leftovers | tr '\n' ' ')"
 pv_check_eq "host status after down: exit 1" 1 "$(run P host status)"
 pv_check_eq "host down again: exit 0" 0 "$(run P host down)"
+
+# --- host down after pvkit-xenstored died -------------------------------------
+# A guest outlives xenstored (pvkit-guest runs on, as a Xen domU does);
+# host down must still take it and every runtime away.
+if [ -x "$PV_BIN/pvkit-guest" ]; then
+	pv_check_eq "host up once more: exit 0" 0 "$(run P host up)"
+	run P create -q "$D/g1.cfg" name=x1 >/dev/null
+	RT=$(cat "$D/dom/$(cat "$D/out")/runtime.pid" 2>/dev/null)
+	pv_check "x1 runs" test -n "$RT"
+	kill "$(cat "$D/pvkit-xenstored.pid")"
+	pv_check "x1's runtime logs the lost xenstore connection" \
+		pv_wait_for 10 grep -q "xenstore connection lost" "$D/log/guest-x1.log"
+	pv_check "x1's runtime runs on" test -e "/proc/$RT"
+	pv_check_eq "host down without xenstored: exit 0" 0 "$(run P host down)"
+	pv_check "host down without xenstored: says so" grep -q "xenstore does not answer" "$D/out"
+	pv_check "host down without xenstored: x1's runtime is gone" gone "$RT"
+	pv_check_eq "host down without xenstored: no process of this host is left" "" \
+		"$(pv_wait_for 5 sh -c "[ -z \"\$(echo $(leftovers))\" ]"; leftovers | tr '\n' ' ')"
+fi
 pv_done
