@@ -162,14 +162,15 @@ char *pv_xs_join(const char *dir, const char *node)
 }
 
 /*
- * libxenstore reports failures in errno; make sure it is a real one. Once
- * its reader thread has lost xenstored it closes the socket and every
- * request fails on the closed fd (EBADF): that is the lost connection,
- * -ECONNRESET as pv_xs_dispatch() says.
+ * libxenstore reports failures in errno; make sure it is a real one. A
+ * request sent as xenstored goes away fails with EPIPE; once libxenstore's
+ * reader thread has noticed, it closes the socket and every request fails
+ * on the closed fd (EBADF): both are the lost connection, -ECONNRESET as
+ * pv_xs_dispatch() says.
  */
 static int xs_errno(void)
 {
-	if (errno == EBADF)
+	if (errno == EBADF || errno == EPIPE)
 		return -ECONNRESET;
 	return errno ? -errno : -EIO;
 }
