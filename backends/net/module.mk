@@ -21,6 +21,7 @@ pvkit-netback_SRCS := backends/net/main.c backends/net/xenbus.c backends/net/net
 	backends/net/txparse.c backends/net/rxfill.c backends/net/netpkt.c backends/net/nettap.c
 pvkit-netback_PKGS := xenstore
 pvkit-netback_LIBS := -lpthread
+MAN_PAGES += backends/net/man/pvkit-netback.8
 
 # End to end: pvkitd, pvkit-xenstored, pvkit-netback and pvkit-guest in network namespaces.
 TEST_PROGRAMS += net-tool

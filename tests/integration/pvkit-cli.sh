@@ -134,8 +134,9 @@ pv_check_eq "bad override value" 1 "$(run create -n "$T/g1.cfg" memory=lots)"
 pv_check_eq "bad override: the message" \
 	"command line argument 3:1:8: memory = lots: expected a number of MiB from 1 to 1048576" \
 	"$(cat "$T/err")"
-for page in pvkit.1 pvkit.cfg.5; do
-	pv_check_eq "man -l $page renders without warnings" "" \
-		"$(MANWIDTH=80 man --warnings -l "$PV_TOP/tools/man/$page" 2>&1 >/dev/null)"
+# Every man page in the tree (tools/man and each daemon's <dir>/man).
+for page in "$PV_TOP"/tools/man/*.[1-8] "$PV_TOP"/*/*/man/*.[1-8]; do
+	pv_check_eq "man -l ${page#"$PV_TOP"/} renders without warnings" "" \
+		"$(MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)"
 done
 pv_done
