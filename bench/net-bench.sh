@@ -8,8 +8,12 @@
 # and domain 0 to guest, 1 and 4 streams; a 1-byte TCP request/response
 # round trip (net-tool rr). Every address is in 198.18.0.0/15, inside
 # namespaces this script makes. Prints BENCH lines.
+# Each figure is the median of NET_BENCH_ROUNDS (default 3) rounds; a round
+# runs pvkit, veth and pasta one after the other, so that all three see the
+# same load (throughput on this kind of VM swings by a third between runs).
 . "$(dirname "$0")/../tests/lib.sh"
 SECS=${NET_BENCH_SECONDS:-10}
+ROUNDS=${NET_BENCH_ROUNDS:-3}
 RR_SECS=${NET_BENCH_RR_SECONDS:-3}
 # One queue per CPU, at most netfront's 4: what Linux's xen-netfront and xen-netback choose.
 NPROC=$(nproc)
@@ -106,20 +110,28 @@ report() { # name value unit baseline-name baseline-value higher-is-better
 PASTA="ip netns exec $P pasta --runas 0 --config-net -q -i p0 --"
 have_pasta=0
 command -v pasta >/dev/null && $PASTA true 2>/dev/null && have_pasta=1
-echo "# iperf3 TCP ${SECS}s per figure; pvkit: guest ns -> netif rings -> netback -> vif/br0 (GSO, $QUEUES queues, MTU 1500)"
+echo "# iperf3 TCP ${SECS}s per run, median of $ROUNDS rounds; pvkit: guest ns -> netif rings -> netback -> vif/br0 (GSO, $QUEUES queues, MTU 1500)"
 echo "# *_cpu: CPU seconds per GB moved: both iperf3 processes, plus pvkit-netback and pvkit-guest for pvkit; less load-sensitive than Mbit/s (ratio = veth / pvkit)"
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print NR ? v[int((NR + 1) / 2)] : 0}'; }
 for p in 1 4; do
 	for dir in g2h h2g; do
 		[ $dir = g2h ] && r= || r=-R
 		echo "# load average $(cut -d' ' -f1-3 /proc/loadavg)"
-		pv=($(iperf $H "ip netns exec $G" 198.18.0.1 $p "$r" $NBPID $GPID))
-		ve=($(iperf $VA "ip netns exec $VB" 198.18.2.1 $p "$r"))
-		report "net_tcp_${dir}_p$p" "${pv[0]}" Mbit/s veth "${ve[0]}" 1
-		if [ $have_pasta = 1 ]; then
-			pa=($(iperf $P "$PASTA" 198.18.3.254 $p "$r"))
-			report "net_tcp_${dir}_p${p}_vs_pasta" "${pv[0]}" Mbit/s pasta "${pa[0]}" 1
-		fi
-		report "net_tcp_${dir}_p${p}_cpu" "${pv[1]}" s/GB veth "${ve[1]}" 0
+		pvm=() pvc=() vem=() vec=() pam=()
+		for _ in $(seq "$ROUNDS"); do
+			pv=($(iperf $H "ip netns exec $G" 198.18.0.1 $p "$r" $NBPID $GPID))
+			ve=($(iperf $VA "ip netns exec $VB" 198.18.2.1 $p "$r"))
+			pvm+=("${pv[0]:-0}") pvc+=("${pv[1]:-0}") vem+=("${ve[0]:-0}") vec+=("${ve[1]:-0}")
+			if [ $have_pasta = 1 ]; then
+				pa=($(iperf $P "$PASTA" 198.18.3.254 $p "$r"))
+				pam+=("${pa[0]:-0}")
+			fi
+		done
+		echo "# net_tcp_${dir}_p$p rounds (Mbit/s): pvkit ${pvm[*]} / veth ${vem[*]}${pam:+ / pasta ${pam[*]}}; s/GB: pvkit ${pvc[*]} / veth ${vec[*]}"
+		report "net_tcp_${dir}_p$p" "$(median "${pvm[@]}")" Mbit/s veth "$(median "${vem[@]}")" 1
+		[ $have_pasta = 1 ] &&
+			report "net_tcp_${dir}_p${p}_vs_pasta" "$(median "${pvm[@]}")" Mbit/s pasta "$(median "${pam[@]}")" 1
+		report "net_tcp_${dir}_p${p}_cpu" "$(median "${pvc[@]}")" s/GB veth "$(median "${vec[@]}")" 0
 	done
 done
 echo "# 1-byte TCP request/response round trip, mean over ${RR_SECS}s (lower is better; ratio = baseline / pvkit)"
