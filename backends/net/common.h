@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "pvkit/busypoll.h"
 #include "pvkit/evstorm.h"
 #include "pvkit/stats.h"
 #include "pvkit/gntpool.h"
@@ -96,6 +97,7 @@ struct netback_queue {
 	/* Event storms (XSA-332/391): spurious notifications in a row hold the channel masked. */
 	uint32_t seen_tx_prod, seen_rx_prod; /* the frontend's req_prod at the last wake-up */
 	struct pv_evstorm storm;    /* its count, back-off and held ports */
+	struct pv_busypoll bp;      /* poll the channel and the TAP before sleeping */
 	struct pv_ratelimit rl;
 };
 

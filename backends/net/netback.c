@@ -617,18 +617,38 @@ static void take_events(struct netback_queue *q, int timed_out)
 	q->st.spurious = q->storm.spurious;
 }
 
+struct spin {
+	int epfd;
+	struct epoll_event *evs;
+	int n;
+};
+
+static int spin_ready(void *arg)
+{
+	struct spin *s = arg;
+
+	s->n = epoll_wait(s->epfd, s->evs, 8, 0);
+	return s->n;
+}
+
 static void *queue_main(void *arg)
 {
 	struct netback_queue *q = arg;
 	struct epoll_event evs[8];
+	struct spin sp = {q->epfd, evs, 0};
 	int n;
 
 	tx_process(q);
 	rx_process(q);
 	publish_stats(q);
 	while (!q->fatal) {
-		n = epoll_wait(q->epfd, evs, 8,
-			       q->storm.nheld ? (int)(q->storm.hold_ns / 1000000u) : -1);
+		if (!q->storm.nheld && pv_busypoll_spin(&q->bp, spin_ready, &sp) > 0) {
+			n = sp.n;
+		} else {
+			n = epoll_wait(q->epfd, evs, 8,
+				       q->storm.nheld ? (int)(q->storm.hold_ns / 1000000u) : -1);
+			pv_busypoll_woke(&q->bp);
+		}
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.u32 == EV_STOP)
 				return NULL;
@@ -673,6 +693,7 @@ int netback_queue_start(struct netback_queue *q)
 	q->credit_left = q->rate_bytes;
 	q->credit_next_us = now_us() + q->rate_usec;
 	q->rl = (struct pv_ratelimit)PV_RATELIMIT_INIT;
+	pv_busypoll_init(&q->bp, getenv("PVKIT_NET_BUSYPOLL_NS") ? PV_BUSYPOLL_DEFAULT : 0);
 	rc = watch(q, pv_evtchn_fd(q->evt), EV_EVTCHN);
 	rc = rc ?: watch(q, q->tap_fd, EV_TAP);
 	rc = rc ?: watch(q, q->timer_fd, EV_TIMER);

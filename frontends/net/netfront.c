@@ -9,6 +9,7 @@
  * error stops the queue and asks the runtime's thread to close the device.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -360,15 +361,35 @@ static void publish(struct netfront_queue *q)
 	q->published.drops = drops;
 }
 
+struct spin {
+	int epfd;
+	struct epoll_event *evs;
+	int n;
+};
+
+static int spin_ready(void *arg)
+{
+	struct spin *s = arg;
+
+	s->n = epoll_wait(s->epfd, s->evs, 4, 0);
+	return s->n;
+}
+
 static void *queue_main(void *arg)
 {
 	struct netfront_queue *q = arg;
 	struct epoll_event evs[4];
+	struct spin sp = {q->epfd, evs, 0};
 	int n, tap;
 
 	queue_kick(q);
 	while (!q->fatal) {
-		n = epoll_wait(q->epfd, evs, 4, q->storm.nheld ? (int)(q->storm.hold_ns / 1000000u) : -1);
+		if (!q->storm.nheld && pv_busypoll_spin(&q->bp, spin_ready, &sp) > 0) {
+			n = sp.n;
+		} else {
+			n = epoll_wait(q->epfd, evs, 4, q->storm.nheld ? (int)(q->storm.hold_ns / 1000000u) : -1);
+			pv_busypoll_woke(&q->bp);
+		}
 		tap = 0;
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.u32 == EV_STOP)
@@ -399,6 +420,7 @@ int netfront_queue_start(struct netfront_queue *q)
 
 	q->fatal = NULL;
 	q->storm = (struct pv_evstorm){0}; /* a new channel: nothing held */
+	pv_busypoll_init(&q->bp, getenv("PVKIT_NET_BUSYPOLL_NS") ? PV_BUSYPOLL_DEFAULT : 0);
 	q->seen_tx_rsp = q->seen_rx_rsp = 0;
 	q->epfd = epoll_create1(EPOLL_CLOEXEC);
 	q->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

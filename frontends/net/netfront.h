@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "pvkit/busypoll.h"
 #include "pvkit/evstorm.h"
 #include "pvkit/gntpool.h"
 #include "pvkit/guest.h"
@@ -63,6 +64,7 @@ struct netfront_queue {
 	} published;
 	/* Event storms (XSA-332/391): notifications with no new response are counted and backed off. */
 	struct pv_evstorm storm;
+	struct pv_busypoll bp;      /* poll the channel and the TAP before sleeping */
 	uint32_t seen_tx_rsp, seen_rx_rsp; /* the backend's rsp_prods at the last notification */
 	struct pv_ratelimit rl;
 };
