@@ -693,7 +693,7 @@ int netback_queue_start(struct netback_queue *q)
 	q->credit_left = q->rate_bytes;
 	q->credit_next_us = now_us() + q->rate_usec;
 	q->rl = (struct pv_ratelimit)PV_RATELIMIT_INIT;
-	pv_busypoll_init(&q->bp, getenv("PVKIT_NET_BUSYPOLL_NS") ? PV_BUSYPOLL_DEFAULT : 0);
+	pv_busypoll_init(&q->bp, getenv("PVKIT_BUSYPOLL_NS") ? PV_BUSYPOLL_DEFAULT : 0);
 	rc = watch(q, pv_evtchn_fd(q->evt), EV_EVTCHN);
 	rc = rc ?: watch(q, q->tap_fd, EV_TAP);
 	rc = rc ?: watch(q, q->timer_fd, EV_TIMER);

@@ -420,7 +420,7 @@ int netfront_queue_start(struct netfront_queue *q)
 
 	q->fatal = NULL;
 	q->storm = (struct pv_evstorm){0}; /* a new channel: nothing held */
-	pv_busypoll_init(&q->bp, getenv("PVKIT_NET_BUSYPOLL_NS") ? PV_BUSYPOLL_DEFAULT : 0);
+	pv_busypoll_init(&q->bp, getenv("PVKIT_BUSYPOLL_NS") ? PV_BUSYPOLL_DEFAULT : 0);
 	q->seen_tx_rsp = q->seen_rx_rsp = 0;
 	q->epfd = epoll_create1(EPOLL_CLOEXEC);
 	q->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
