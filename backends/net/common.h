@@ -36,6 +36,7 @@ struct netback {
 	unsigned int max_queues; /* multi-queue-max-queues we offer */
 	int no_gso;              /* --no-gso: offer no GSO features */
 	int copy_only;           /* --grant-copy: never keep the frontend's pages mapped */
+	int64_t busypoll_ns;     /* --busypoll-ns: each queue's cap, or PV_BUSYPOLL_DEFAULT */
 	const char *rundir;      /* where the per-device stats files go (pvkit top) */
 	int stopping;            /* an orderly stop: the vifs (TAPs) stay for our return */
 };
@@ -97,7 +98,7 @@ struct netback_queue {
 	/* Event storms (XSA-332/391): spurious notifications in a row hold the channel masked. */
 	uint32_t seen_tx_prod, seen_rx_prod; /* the frontend's req_prod at the last wake-up */
 	struct pv_evstorm storm;    /* its count, back-off and held ports */
-	struct pv_busypoll bp;      /* poll the channel and the TAP before sleeping */
+	struct pv_busypoll bp;      /* polls the channel and the TAP before sleeping */
 	struct pv_ratelimit rl;
 };
 

@@ -47,6 +47,8 @@ start_back() {
 	backpid=$!
 }
 start_back --max-queues 2
+pv_check "netback busy-polls by default (adaptive, up to \$PVKIT_BUSYPOLL_NS or 50 us)" \
+	pv_wait_for 5 grep -q "busy poll up to ${PVKIT_BUSYPOLL_NS:-50000} ns" "$D/netback.log"
 
 state() { xenstore-read "$1/state" 2>/dev/null; }
 connected() { [ "$(state "$1")" = 4 ] && [ "$(state "$2")" = 4 ]; }
@@ -181,12 +183,12 @@ xenstore-rm "$(be $GR)/rate"
 pv_check "rate node removed: netback lifts the limit" pv_wait_for 5 grep -q "vif-$GR-0: rate now unlimited" "$D/netback.log"
 pv_check "unlimited again: TCP gr -> dom0" stream "ing $GR" inh 198.18.0.1
 
-# kill -9 of the backend and a restart with one queue, no GSO and grant copy
-# only (no mapped pages): the vifs (persistent TAPs, still on the bridge,
-# addresses kept) come back.
+# kill -9 of the backend and a restart with one queue, no GSO, grant copy
+# only (no mapped pages) and no busy polling: the vifs (persistent TAPs,
+# still on the bridge, addresses kept) come back.
 kill -9 $backpid; wait $backpid 2>/dev/null
 mv "$D/netback.log" "$D/netback-1.log" # the new instance's log tells when it connected
-start_back --max-queues 1 --no-gso --grant-copy
+start_back --max-queues 1 --no-gso --grant-copy --busypoll-ns 0
 reconnected() { grep -q "vif-$1-0: connected" "$D/netback.log" && connected "$(fe $1)" "$(be $1)"; }
 for d in $G1 $G2 $G9 $GR; do
 	pv_check "dom$d reconnects after kill -9 of netback" pv_wait_for 10 reconnected $d
@@ -194,6 +196,7 @@ done
 pv_check_eq "g1: one queue after the restart" 1 "$(xenstore-read "$(fe $G1)/multi-queue-num-queues")"
 pv_check "netback logged GSO off" pv_wait_for 5 grep -q "gso 0/0" "$D/netback.log"
 pv_check "netback runs grant copy only" grep -q "grant copy only" "$D/netback.log"
+pv_check "netback does not busy-poll with --busypoll-ns 0" grep -q "busy poll up to 0 ns" "$D/netback.log"
 pv_check "after restart: ping dom0 -> g1" pv_wait_for 10 inh "$NT" ping 198.18.0.2 1
 pv_check "after restart: ping g2 -> g1" ing $G2 "$NT" ping 198.18.0.2 2
 pv_check "no GSO, 1 queue: TCP g1 -> dom0" sized $H vif$G1.0 rx stream "ing $G1" inh 198.18.0.1
