@@ -38,7 +38,11 @@ static int option(const struct pv_daemon *d, void *opaque, int val, const char *
 	uint64_t v;
 
 	switch (val) {
-	case OPT_QUEUES: o->max_queues = atoi(arg); break;
+	case OPT_QUEUES:
+		if (pv_daemon_number(d, arg, NETBACK_MAX_QUEUES, &v) || v == 0)
+			return -EINVAL;
+		o->max_queues = (int)v;
+		break;
 	case OPT_NO_GSO: o->no_gso = 1; break;
 	case OPT_COPY: o->copy_only = 1; break;
 	case OPT_MAP: o->map_grants = 1; break;
@@ -54,7 +58,7 @@ static int option(const struct pv_daemon *d, void *opaque, int val, const char *
 static const struct pv_daemon_spec spec = {
 	.name = "pvkit-netback",
 	.flags = PV_DAEMON_RUNDIR | PV_DAEMON_DOMID | PV_DAEMON_PLATFORM | PV_DAEMON_LOG |
-		 PV_DAEMON_SHORT_HELP | PV_DAEMON_NO_SIGPIPE,
+		 PV_DAEMON_SHORT_HELP | PV_DAEMON_SIGHUP | PV_DAEMON_NO_SIGPIPE,
 	.usage = "Usage: pvkit-netback [OPTION]...\n"
 		 "Serve the network devices (vif) whose backend is this domain: one TAP\n"
 		 "interface vif<domid>.<devid> per vif, on the bridge its config names.\n"

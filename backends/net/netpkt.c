@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <linux/if_ether.h>
+#include <linux/if_tun.h>
 #include <netinet/in.h>
 
 #include "pvkit/proto/netif.h"
@@ -184,4 +185,18 @@ int netpkt_csum_finish(uint8_t *pkt, size_t len, uint16_t start, uint16_t off)
 	pkt[start + off] = (uint8_t)(c >> 8);
 	pkt[start + off + 1] = (uint8_t)c;
 	return 0;
+}
+
+unsigned int netpkt_tap_offloads(int csum, int ipv6_csum, int tso4, int tso6)
+{
+	unsigned int f;
+
+	if (!csum)
+		return 0;
+	f = TUN_F_CSUM;
+	if (tso4)
+		f |= TUN_F_TSO4;
+	if (tso6 && ipv6_csum)
+		f |= TUN_F_TSO6;
+	return f;
 }

@@ -62,4 +62,13 @@ int netpkt_from_vnet(const struct virtio_net_hdr *h, struct netpkt_meta *m);
  */
 int netpkt_csum_finish(uint8_t *pkt, size_t len, uint16_t start, uint16_t off);
 
+/*
+ * TUNSETOFFLOAD flags for a TAP whose packets go to a peer that takes
+ * partial checksums (@csum; @ipv6_csum: for IPv6 too) and TCP segmentation
+ * offload (@tso4, @tso6). Segmentation needs its family's checksum offload,
+ * as Linux's netdev core insists (no TSO6 without IPv6 checksum offload):
+ * a GSO packet with a partial checksum cannot be finished in software.
+ */
+unsigned int netpkt_tap_offloads(int csum, int ipv6_csum, int tso4, int tso6);
+
 #endif

@@ -118,16 +118,7 @@ static int read_features(struct netback_vif *v)
 
 static unsigned int tap_offloads(const struct netback_vif *v)
 {
-	unsigned int f = 0;
-
-	if (v->csum_offload) {
-		f |= TUN_F_CSUM;
-		if (v->caps.gso_tcpv4)
-			f |= TUN_F_TSO4;
-		if (v->caps.gso_tcpv6)
-			f |= TUN_F_TSO6;
-	}
-	return f;
+	return netpkt_tap_offloads(v->csum_offload, v->ipv6_csum, v->caps.gso_tcpv4, v->caps.gso_tcpv6);
 }
 
 static int map_ring(struct netback_vif *v, const char *dir, const char *node, void **page,

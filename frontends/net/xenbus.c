@@ -193,13 +193,11 @@ static int setup(struct netfront *f)
 
 static void go_live(struct netfront *f)
 {
-	unsigned int off = TUN_F_CSUM;
+	/* Partial checksums always (tx_fix_csum() finishes what the backend cannot). */
+	unsigned int off = netpkt_tap_offloads(1, f->be_ipv6_csum, f->be_sg && f->be_gso4,
+					       f->be_sg && f->be_gso6);
 	int rc = 0;
 
-	if (f->be_sg && f->be_gso4)
-		off |= TUN_F_TSO4;
-	if (f->be_sg && f->be_gso6)
-		off |= TUN_F_TSO6;
 	rc = nettap_offload(f->q[0].tap_fd, off);
 	if (rc < 0)
 		pv_dev_warn(f->x->prefix, "setting offloads %#x on %s: %s", off, f->ifname, strerror(-rc));

@@ -297,7 +297,10 @@ pv_check "g1 still reaches dom0 after g2's unplug" ing $G1 "$NT" ping 198.18.0.1
 # responses are dropped and counted, a runaway rsp_prod closes the device,
 # the guest runtime lives on. It offers no feature-sg, so netfront brings
 # the MTU of 9000 the toolstack wrote down to 1500.
-kill $backpid; wait $backpid 2>/dev/null; backpid=
+# SIGHUP stops netback in order too, as the other daemons.
+kill -HUP $backpid
+pv_check_exit "netback exits 0 on SIGHUP" 10 0 $backpid
+backpid=
 HB=$("$PV_BIN/echo-client" mkdomain "$D" hb)
 "$NT" adddev "$D" "$HB" 0 mtu=9000
 NS+=("pvng$$-$HB")
@@ -322,4 +325,10 @@ pv_check_eq "a backend without feature-sg: eth0's MTU 1500, not the 9000 of xens
 pv_check "netfront's error node names the overflow" \
 	sh -c "xenstore-read $(fe $HB)/error | grep -q 'out of range'"
 pv_check "pvkit-guest survived the hostile backend" kill -0 $hbpid
+
+# Bad numbers are usage errors.
+for bad in 2x 0 9; do
+	"$PV_BIN/pvkit-netback" --max-queues $bad 2>/dev/null
+	pv_check_eq "pvkit-netback --max-queues $bad: exit 2" 2 $?
+done
 pv_done

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include <linux/if_tun.h>
 #include <netinet/in.h>
 
 #include "pvkit/proto/netif.h"
@@ -118,11 +119,22 @@ static void test_csum_finish(void)
 	CU_ASSERT_EQUAL(netpkt_csum_finish(p, 10, 4, 5), -EINVAL);
 }
 
+static void test_tap_offloads(void)
+{
+	CU_ASSERT_EQUAL(netpkt_tap_offloads(0, 1, 1, 1), 0);
+	CU_ASSERT_EQUAL(netpkt_tap_offloads(1, 0, 0, 0), TUN_F_CSUM);
+	CU_ASSERT_EQUAL(netpkt_tap_offloads(1, 1, 1, 1), TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6);
+	/* TCPv6 GSO without IPv6 checksum offload: its packets could only be dropped. */
+	CU_ASSERT_EQUAL(netpkt_tap_offloads(1, 0, 1, 1), TUN_F_CSUM | TUN_F_TSO4);
+	CU_ASSERT_EQUAL(netpkt_tap_offloads(1, 1, 0, 1), TUN_F_CSUM | TUN_F_TSO6);
+}
+
 static CU_TestInfo tests[] = {
 	{"bounded header walk", test_parse},
 	{"netif to virtio-net header", test_to_vnet},
 	{"virtio-net header to netif", test_from_vnet},
 	{"software checksum", test_csum_finish},
+	{"TAP offloads follow the checksum features", test_tap_offloads},
 	CU_TEST_INFO_NULL,
 };
 
