@@ -4,6 +4,7 @@
  * KVM-style growth and shrinking, and the spin itself.
  */
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -143,4 +144,33 @@ void pv_busypoll_woke(struct pv_busypoll *bp)
 		shrink(bp);
 	else if (bp->window_ns < bp->max_ns)
 		grow(bp);
+}
+
+/* One look at an epoll set without sleeping (pv_busypoll_spin()'s ready()). */
+struct epoll_look {
+	int epfd;
+	struct epoll_event *evs;
+	int max;
+	int n;
+};
+
+static int epoll_ready(void *arg)
+{
+	struct epoll_look *l = arg;
+
+	l->n = epoll_wait(l->epfd, l->evs, l->max, 0);
+	return l->n;
+}
+
+int pv_busypoll_epoll_wait(struct pv_busypoll *bp, int epfd, struct epoll_event *evs, int max,
+			   int timeout_ms)
+{
+	struct epoll_look l = {epfd, evs, max, 0};
+	int n;
+
+	if (pv_busypoll_spin(bp, epoll_ready, &l) > 0)
+		return l.n;
+	n = epoll_wait(epfd, evs, max, timeout_ms);
+	pv_busypoll_woke(bp);
+	return n;
 }

@@ -617,45 +617,21 @@ static void take_events(struct netback_queue *q, int timed_out)
 	q->st.spurious = q->storm.spurious;
 }
 
-/* One look at the queue's epoll set, without sleeping (pv_busypoll_spin()'s ready()). */
-struct spin {
-	int epfd;
-	struct epoll_event *evs;
-	int n;
-};
-
-static int spin_ready(void *arg)
-{
-	struct spin *s = arg;
-
-	s->n = epoll_wait(s->epfd, s->evs, 8, 0);
-	return s->n;
-}
-
 static void *queue_main(void *arg)
 {
 	struct netback_queue *q = arg;
 	struct epoll_event evs[8];
-	struct spin sp = {q->epfd, evs, 0};
 	int n;
 
 	tx_process(q);
 	rx_process(q);
 	publish_stats(q);
 	while (!q->fatal) {
-		/*
-		 * Poll the epoll set (channel, TAP queue) for the adaptive window
-		 * first (pvkit/busypoll.h): a peer that answers within it costs
-		 * neither a sleep nor, on a VM, the wake-up of a halted vCPU. Not
-		 * while a notification storm is held off.
-		 */
-		if (!q->storm.nheld && pv_busypoll_spin(&q->bp, spin_ready, &sp) > 0) {
-			n = sp.n;
-		} else {
-			n = epoll_wait(q->epfd, evs, 8,
-				       q->storm.nheld ? (int)(q->storm.hold_ns / 1000000u) : -1);
-			pv_busypoll_woke(&q->bp);
-		}
+		/* A storm's back-off sleeps; otherwise poll first: a quick peer costs no wake-up. */
+		if (q->storm.nheld)
+			n = epoll_wait(q->epfd, evs, 8, (int)(q->storm.hold_ns / 1000000u));
+		else
+			n = pv_busypoll_epoll_wait(&q->bp, q->epfd, evs, 8, -1);
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.u32 == EV_STOP)
 				return NULL;

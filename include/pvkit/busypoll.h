@@ -137,4 +137,17 @@ int pv_busypoll_spin(struct pv_busypoll *bp, pv_busypoll_ready_fn ready, void *a
  */
 void pv_busypoll_woke(struct pv_busypoll *bp);
 
+struct epoll_event;
+
+/*
+ * epoll_wait(@epfd, @evs, @max, @timeout_ms), polled first: while @bp's
+ * window is open the set is looked at without sleeping (epoll_wait with
+ * timeout 0) until an event comes or the window passes; then it sleeps as
+ * epoll_wait does and adapts the window to how long the wait took. For a
+ * thread whose every wake-up source is in one epoll set. Returns what
+ * epoll_wait returns.
+ */
+int pv_busypoll_epoll_wait(struct pv_busypoll *bp, int epfd, struct epoll_event *evs, int max,
+			   int timeout_ms);
+
 #endif

@@ -6,7 +6,11 @@
  * make every step deterministic; nothing asserts a time.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "pvkit/busypoll.h"
 #include "../../harness/cunit.h"
@@ -336,6 +340,35 @@ static void test_real_clock(void)
 	CU_ASSERT_EQUAL(r.calls, 1);
 }
 
+/*
+ * pv_busypoll_epoll_wait() on an eventfd: with the window at 0 it is a
+ * plain wait (a miss grows the window); with it open a ready fd is a hit
+ * without sleeping; a window that passes falls back to the timed wait.
+ */
+static void test_epoll_wait(void)
+{
+	struct fake_clock c = {.step = 1000};
+	struct epoll_event ev = {.events = EPOLLIN}, out[2];
+	struct pv_busypoll bp;
+	uint64_t one = 1;
+	int ep = epoll_create1(0), efd = eventfd(0, EFD_NONBLOCK);
+
+	CU_ASSERT_FATAL(ep >= 0 && efd >= 0);
+	CU_ASSERT_FATAL(epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev) == 0);
+	setup_bp(&bp, &c, 50000);
+	CU_ASSERT_EQUAL(pv_busypoll_epoll_wait(&bp, ep, out, 2, 0), 0);
+	CU_ASSERT_EQUAL(bp.window_ns, PV_BUSYPOLL_START_NS); /* a short wait: grown */
+	CU_ASSERT_EQUAL(write(efd, &one, sizeof(one)), (ssize_t)sizeof(one));
+	CU_ASSERT_EQUAL(pv_busypoll_epoll_wait(&bp, ep, out, 2, -1), 1);
+	CU_ASSERT_EQUAL(bp.hits, 1);
+	CU_ASSERT_EQUAL(bp.misses, 0);
+	CU_ASSERT_EQUAL(read(efd, &one, sizeof(one)), (ssize_t)sizeof(one));
+	CU_ASSERT_EQUAL(pv_busypoll_epoll_wait(&bp, ep, out, 2, 0), 0); /* the window passes */
+	CU_ASSERT_EQUAL(bp.misses, 1);
+	close(efd);
+	close(ep);
+}
+
 static CU_TestInfo busypoll_tests[] = {
 	{"cap from init and PVKIT_BUSYPOLL_NS", test_init_and_env},
 	{"cap 0: no poll, no clock", test_off},
@@ -349,6 +382,7 @@ static CU_TestInfo busypoll_tests[] = {
 	{"an error from ready()", test_error},
 	{"a cap below the start window", test_small_cap},
 	{"the real clock", test_real_clock},
+	{"an epoll set polled, then waited on", test_epoll_wait},
 	CU_TEST_INFO_NULL,
 };
 
