@@ -181,6 +181,10 @@ pv_check "new rate: the guest's 4 MiB took at least 1.2 s ($(( (t1 - t0) / 10000
 	test $(( (t1 - t0) / 1000000 )) -ge 1200
 xenstore-rm "$(be $GR)/rate"
 pv_check "rate node removed: netback lifts the limit" pv_wait_for 5 grep -q "vif-$GR-0: rate now unlimited" "$D/netback.log"
+xenstore-write "$(be $GR)/rate" 10Mb/s # xl's syntax, not what libxl writes down
+pv_check "a malformed rate node: netback says so and stays unlimited" pv_wait_for 5 \
+	grep -q 'rate = "10Mb/s": not "bytes,usecs": unlimited' "$D/netback.log"
+xenstore-rm "$(be $GR)/rate"
 pv_check "unlimited again: TCP gr -> dom0" stream "ing $GR" inh 198.18.0.1
 
 # kill -9 of the backend and a restart with one queue, no GSO, grant copy
